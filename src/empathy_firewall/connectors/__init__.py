@@ -1,0 +1,1 @@
+"""Connectors: the Connector contract, the entry-point registry and the HTTP policy."""

@@ -1,0 +1,1 @@
+"""The rule engine: rule pack loading and validation, conditions, evaluation."""

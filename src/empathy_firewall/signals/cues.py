@@ -1,0 +1,209 @@
+"""Frustration (and gratitude) cues beyond polarity, each with its quoted evidence.
+
+A cue is a phrase that tells us something about how the customer feels that a polarity
+score misses: "this is the third time I ask", "still no answer", "I will cancel",
+"let me talk to a human", "THIS IS UNACCEPTABLE!!!". :func:`detect_cues` finds them with
+their character spans, so every decision can quote the customer's own words.
+
+The lexicon is general customer-service language in English, with the most common
+phrasings in Spanish, French, German and Portuguese. It never uses industry words.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+__all__ = ["FRUSTRATION_KINDS", "Cue", "CueKind", "detect_cues"]
+
+
+class CueKind(StrEnum):
+    """The kinds of cue, as they appear in rule paths (``cues.threat_cancel``...)."""
+
+    REPEAT_CONTACT = "repeat_contact"
+    WAITING = "waiting"
+    SHOUTING = "shouting"
+    THREAT_CANCEL = "threat_cancel"
+    THREAT_ESCALATE = "threat_escalate"
+    THREAT_PUBLIC = "threat_public"
+    THREAT_LEGAL = "threat_legal"
+    ASKS_FOR_HUMAN = "asks_for_human"
+    GRATITUDE = "gratitude"
+
+
+#: every kind except gratitude signals frustration
+FRUSTRATION_KINDS: frozenset[CueKind] = frozenset(CueKind) - {CueKind.GRATITUDE}
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    """One cue found in a text: its kind and the quoted span ``text[start:end]``."""
+
+    kind: CueKind
+    start: int
+    end: int
+    quote: str
+
+
+_NUM = r"(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten|several|many|\d+)"
+_ORDINAL = r"(?:second|third|fourth|fifth|sixth|2nd|3rd|4th|5th|6th|\d+th|umpteenth|nth)"
+
+_PATTERNS: dict[CueKind, str] = {
+    CueKind.REPEAT_CONTACT: "|".join(
+        (
+            rf"\b{_ORDINAL}\s+(?:time|email|message|call|request|attempt)\b",
+            r"\b(?:yet\s+)?again\b",
+            r"\bonce more\b",
+            r"\bhow many (?:more )?times\b",
+            r"\bstill (?:no|not|nothing|haven'?t|hasn'?t|don'?t|doesn'?t|isn'?t|can'?t)\b[\w ']{0,24}",
+            r"\b(?:i(?:'ve| have)?|we(?:'ve| have)?) already "
+            r"(?:told|explained|asked|sent|called|written|emailed|contacted|tried|provided|given)\b",
+            r"\bkeep (?:asking|calling|writing|emailing|getting|being)\b",
+            r"\b(?:no ?one|nobody) (?:has |ever )?"
+            r"(?:answer|respond|repl|got back|get back|help|call)\w*\b",
+            r"\bmultiple times\b",
+            r"\bover and over\b",
+            r"\b(?:otra vez|de nuevo|encore une fois|schon wieder|noch immer|de novo|mais uma vez)\b",
+        )
+    ),
+    CueKind.WAITING: "|".join(
+        (
+            r"\b(?:been |still |keep |kept )?(?:waiting|waited)\b(?: (?:for|since) [\w ]{1,20}?"
+            r"(?:hours?|days?|weeks?|months?|ages|forever))?",
+            rf"\b(?:for|over|almost|nearly|more than|about) {_NUM} (?:hours?|days?|weeks?|months?)\b",
+            r"\bno (?:reply|response|answer|update|word|news|feedback)\b",
+            r"\bhaven'?t (?:heard|received|got(?:ten)?) (?:back|anything|a (?:reply|response))\b",
+            r"\bstill (?:pending|open|unresolved|not (?:resolved|fixed|delivered|arrived))\b",
+            r"\b(?:takes?|taking|took) (?:so|too) long\b",
+            r"\bwhere is my\b",
+            r"\b(?:esperando|j'attends|attends depuis|warte seit|warten seit|aguardando)\b",
+        )
+    ),
+    CueKind.THREAT_CANCEL: "|".join(
+        (
+            r"\b(?:cancel+(?:ing|ed)?|close|terminate|end) (?:my|our|the|this) "
+            r"(?:account|subscription|order|membership|contract|service|plan)\b",
+            r"\b(?:switch|switching|move|moving|go|going|leave|leaving) to "
+            r"(?:a |another |your )?(?:competitor|competition|another (?:provider|company|service|vendor))\b",
+            r"\btake (?:my|our) (?:business|money) elsewhere\b",
+            r"\bnever (?:buy|order|shop|use)\w* (?:\w+ )?(?:from you |with you |you )?again\b",
+            r"\b(?:i(?:'m| am)|we(?:'re| are)) (?:done|finished) with (?:you|this company)\b",
+            r"\bunsubscribe me\b",
+            r"\b(?:cancelar|darme de baja|résilier|resilier|kündigen|cancelar minha)\b",
+        )
+    ),
+    CueKind.THREAT_ESCALATE: "|".join(
+        (
+            r"\bescalat(?:e|ed|ing|ion)\b",
+            r"\b(?:formal|official) complaint\b",
+            r"\b(?:file|filing|lodge|make|raise) a complaint\b",
+            r"\bchargeback\b",
+            r"\bdispute (?:the|this|my) (?:charge|payment|transaction)\b",
+            r"\breport (?:you|this|your company)\b",
+            r"\b(?:your )?(?:ceo|head office|upper management)\b",
+            r"\b(?:queja formal|réclamation|beschwerde)\b",
+        )
+    ),
+    CueKind.THREAT_PUBLIC: "|".join(
+        (
+            r"\b(?:bad|negative|terrible|1[- ]star|one[- ]star|honest) review\b",
+            r"\b(?:leave|write|post|posting) (?:a |my )?review\b",
+            r"\b(?:trustpilot|yelp|better business bureau|bbb)\b",
+            r"\b(?:on|all over) (?:twitter|x|facebook|instagram|tiktok|reddit|linkedin|social media)\b",
+            r"\bsocial media\b",
+            r"\btell (?:everyone|everybody|all my friends|the world)\b",
+            r"\bgo(?:ing)? public\b",
+            r"\b(?:the press|journalists?|local news)\b",
+        )
+    ),
+    CueKind.THREAT_LEGAL: "|".join(
+        (
+            r"\b(?:my |a )?(?:lawyer|attorney|solicitor)s?\b",
+            r"\blegal (?:action|steps|proceedings|team)\b",
+            r"\b(?:sue|suing|lawsuit|small claims)\b",
+            r"\b(?:consumer protection|ombudsman|trading standards|attorney general)\b",
+            r"\b(?:abogado|avocat|anwalt|advogado)\b",
+        )
+    ),
+    CueKind.ASKS_FOR_HUMAN: "|".join(
+        (
+            r"\b(?:speak|talk|chat|speaking|talking)\w* (?:to|with) (?:a |an |your |the )?"
+            r"(?:real |actual |live )?(?:human|person|someone|somebody|manager|supervisor|"
+            r"agent|representative)\b",
+            r"\b(?:real|actual|live) (?:human|person)\b",
+            r"\b(?:not|stop) (?:a |the |this )?(?:bot|robot|automated (?:reply|response|message)s?)\b",
+            r"\bare you a (?:bot|robot|machine)\b",
+            r"\b(?:your|a|the) (?:manager|supervisor|superior)\b",
+            r"\b(?:hablar con (?:una persona|un humano|un gerente)|parler à (?:un humain|un responsable)|"
+            r"mit einem menschen)\b",
+        )
+    ),
+    CueKind.GRATITUDE: "|".join(
+        (
+            r"\b(?:thank(?:s| you)(?: (?:so|very) much| a lot| again)?)\b(?! (?:for nothing|in advance))",
+            r"\bmuch appreciated\b",
+            r"\b(?:really |truly )?appreciate (?:it|this|that|your (?:help|time|patience|support))\b",
+            r"\byou(?:'re| are) (?:the best|amazing|awesome|a star|a lifesaver|wonderful)\b",
+            r"\b(?:great|excellent|fantastic|amazing|awesome|brilliant) "
+            r"(?:help|service|support|job|work)\b",
+            r"\b(?:problem|issue|it)(?:'s| is)? (?:solved|fixed|resolved|working)(?: now)?\b",
+            r"\bworks? (?:now|perfectly|great)\b",
+            r"\b(?:gracias|merci|danke|obrigad[oa])\b",
+            "(?:\U0001f64f|\u2764\ufe0f?|\U0001f44d|\U0001f60a|\U0001f970|\U0001f389)",
+        )
+    ),
+}
+
+_COMPILED: tuple[tuple[CueKind, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in _PATTERNS.items()
+)
+
+# Shouting: runs of capitalised words, bursts of "!!"/"?!", and angry emoji.
+_CAPS_RUN = re.compile(r"\b[A-Z][A-Z']{1,}(?:[ ,.]+[A-Z][A-Z']{1,})+\b|\b[A-Z]{6,}\b")
+_PUNCT_BURST = re.compile(r"[!?]*![!?]*!+[!?]*|\?!+|!\?+")
+_ANGRY_EMOJI = re.compile("[\U0001f620\U0001f621\U0001f92c\U0001f624\U0001f4a2]+")
+_MIN_CAPS_LETTERS = 6
+
+
+def _shouting(text: str) -> list[Cue]:
+    found: list[Cue] = []
+    for match in _CAPS_RUN.finditer(text):
+        letters = sum(ch.isalpha() for ch in match.group())
+        if letters >= _MIN_CAPS_LETTERS:
+            found.append(Cue(CueKind.SHOUTING, match.start(), match.end(), match.group()))
+    for pattern in (_PUNCT_BURST, _ANGRY_EMOJI):
+        for match in pattern.finditer(text):
+            if pattern is _PUNCT_BURST and len(match.group()) < 2:
+                continue
+            found.append(Cue(CueKind.SHOUTING, match.start(), match.end(), match.group()))
+    return found
+
+
+def detect_cues(text: str) -> tuple[Cue, ...]:
+    """Find every cue in ``text``, ordered by position, overlapping matches of one kind merged.
+
+    Pure and deterministic. The returned quotes are exact substrings of ``text``.
+    """
+    if not text:
+        return ()
+    found: list[Cue] = []
+    for kind, pattern in _COMPILED:
+        for match in pattern.finditer(text):
+            if match.end() > match.start():
+                quote = match.group().rstrip()
+                found.append(Cue(kind, match.start(), match.start() + len(quote), quote))
+    found.extend(_shouting(text))
+    found.sort(key=lambda c: (c.start, c.end, c.kind))
+    return _merge_overlaps(found)
+
+
+def _merge_overlaps(cues: list[Cue]) -> tuple[Cue, ...]:
+    kept: list[Cue] = []
+    last_end: dict[CueKind, int] = {}
+    for cue in cues:
+        if last_end.get(cue.kind, -1) > cue.start:
+            continue
+        kept.append(cue)
+        last_end[cue.kind] = cue.end
+    return tuple(kept)
