@@ -30,10 +30,13 @@ class CueKind(StrEnum):
     THREAT_LEGAL = "threat_legal"
     ASKS_FOR_HUMAN = "asks_for_human"
     GRATITUDE = "gratitude"
+    SARCASM = "sarcasm"
 
 
-#: every kind except gratitude signals frustration
-FRUSTRATION_KINDS: frozenset[CueKind] = frozenset(CueKind) - {CueKind.GRATITUDE}
+#: the kinds that signal frustration on their own. Gratitude does not; sarcasm does, but it
+#: is left out here until every consumer of this set knows how much it weighs (the scorer in
+#: :mod:`empathy_firewall.signals.scorer` already uses it).
+FRUSTRATION_KINDS: frozenset[CueKind] = frozenset(CueKind) - {CueKind.GRATITUDE, CueKind.SARCASM}
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +59,8 @@ _PATTERNS: dict[CueKind, str] = {
             r"\b(?:yet\s+)?again\b",
             r"\bonce more\b",
             r"\bhow many (?:more )?times\b",
-            r"\bstill (?:no|not|nothing|haven'?t|hasn'?t|don'?t|doesn'?t|isn'?t|can'?t)\b[\w ']{0,24}",
+            r"\bstill (?:no|not|nothing|haven'?t|hasn'?t|don'?t|doesn'?t|isn'?t|can'?t)\b"
+            r"[\w ']{0,24}",
             r"\b(?:i(?:'ve| have)?|we(?:'ve| have)?) already "
             r"(?:told|explained|asked|sent|called|written|emailed|contacted|tried|provided|given)\b",
             r"\bkeep (?:asking|calling|writing|emailing|getting|being)\b",
@@ -64,19 +68,23 @@ _PATTERNS: dict[CueKind, str] = {
             r"(?:answer|respond|repl|got back|get back|help|call)\w*\b",
             r"\bmultiple times\b",
             r"\bover and over\b",
-            r"\b(?:otra vez|de nuevo|encore une fois|schon wieder|noch immer|de novo|mais uma vez)\b",
+            r"\b(?:otra vez|de nuevo|encore une fois|schon wieder|noch immer|de novo|"
+            r"mais uma vez)\b",
         )
     ),
     CueKind.WAITING: "|".join(
         (
             r"\b(?:been |still |keep |kept )?(?:waiting|waited)\b(?: (?:for|since) [\w ]{1,20}?"
             r"(?:hours?|days?|weeks?|months?|ages|forever))?",
-            rf"\b(?:for|over|almost|nearly|more than|about) {_NUM} (?:hours?|days?|weeks?|months?)\b",
+            rf"\b(?:for|over|almost|nearly|more than|about) {_NUM} "
+            r"(?:hours?|days?|weeks?|months?)\b",
             r"\bno (?:reply|response|answer|update|word|news|feedback)\b",
             r"\bhaven'?t (?:heard|received|got(?:ten)?) (?:back|anything|a (?:reply|response))\b",
             r"\bstill (?:pending|open|unresolved|not (?:resolved|fixed|delivered|arrived))\b",
             r"\b(?:takes?|taking|took) (?:so|too) long\b",
             r"\bwhere is my\b",
+            r"\b(?:never|still not|not yet|hasn'?t|has not|haven'?t|have not|didn'?t|did not) "
+            r"(?:arrived|received|delivered|come|came|shown up|showed up|got (?:it|anything))\b",
             r"\b(?:esperando|j'attends|attends depuis|warte seit|warten seit|aguardando)\b",
         )
     ),
@@ -85,7 +93,8 @@ _PATTERNS: dict[CueKind, str] = {
             r"\b(?:cancel+(?:ing|ed)?|close|terminate|end) (?:my|our|the|this) "
             r"(?:account|subscription|order|membership|contract|service|plan)\b",
             r"\b(?:switch|switching|move|moving|go|going|leave|leaving) to "
-            r"(?:a |another |your )?(?:competitor|competition|another (?:provider|company|service|vendor))\b",
+            r"(?:a |another |your )?"
+            r"(?:competitor|competition|another (?:provider|company|service|vendor))\b",
             r"\btake (?:my|our) (?:business|money) elsewhere\b",
             r"\bnever (?:buy|order|shop|use)\w* (?:\w+ )?(?:from you |with you |you )?again\b",
             r"\b(?:i(?:'m| am)|we(?:'re| are)) (?:done|finished) with (?:you|this company)\b",
@@ -110,7 +119,8 @@ _PATTERNS: dict[CueKind, str] = {
             r"\b(?:bad|negative|terrible|1[- ]star|one[- ]star|honest) review\b",
             r"\b(?:leave|write|post|posting) (?:a |my )?review\b",
             r"\b(?:trustpilot|yelp|better business bureau|bbb)\b",
-            r"\b(?:on|all over) (?:twitter|x|facebook|instagram|tiktok|reddit|linkedin|social media)\b",
+            r"\b(?:on|all over) "
+            r"(?:twitter|x|facebook|instagram|tiktok|reddit|linkedin|social media)\b",
             r"\bsocial media\b",
             r"\btell (?:everyone|everybody|all my friends|the world)\b",
             r"\bgo(?:ing)? public\b",
@@ -132,18 +142,22 @@ _PATTERNS: dict[CueKind, str] = {
             r"(?:real |actual |live )?(?:human|person|someone|somebody|manager|supervisor|"
             r"agent|representative)\b",
             r"\b(?:real|actual|live) (?:human|person)\b",
-            r"\b(?:not|stop) (?:a |the |this )?(?:bot|robot|automated (?:reply|response|message)s?)\b",
+            r"\b(?:not|stop) (?:a |the |this )?"
+            r"(?:bot|robot|automated (?:reply|response|message)s?)\b",
             r"\bare you a (?:bot|robot|machine)\b",
             r"\b(?:your|a|the) (?:manager|supervisor|superior)\b",
-            r"\b(?:hablar con (?:una persona|un humano|un gerente)|parler à (?:un humain|un responsable)|"
+            r"\b(?:hablar con (?:una persona|un humano|un gerente)|"
+            r"parler à (?:un humain|un responsable)|"
             r"mit einem menschen)\b",
         )
     ),
     CueKind.GRATITUDE: "|".join(
         (
-            r"\b(?:thank(?:s| you)(?: (?:so|very) much| a lot| again)?)\b(?! (?:for nothing|in advance))",
+            r"\b(?:thank(?:s| you)(?: (?:so|very) much| a lot| again)?)\b"
+            r"(?! (?:for nothing|in advance))",
             r"\bmuch appreciated\b",
-            r"\b(?:really |truly )?appreciate (?:it|this|that|your (?:help|time|patience|support))\b",
+            r"\b(?:really |truly )?appreciate "
+            r"(?:it|this|that|your (?:help|time|patience|support))\b",
             r"\byou(?:'re| are) (?:the best|amazing|awesome|a star|a lifesaver|wonderful)\b",
             r"\b(?:great|excellent|fantastic|amazing|awesome|brilliant) "
             r"(?:help|service|support|job|work)\b",
@@ -153,10 +167,87 @@ _PATTERNS: dict[CueKind, str] = {
             "(?:\U0001f64f|\u2764\ufe0f?|\U0001f44d|\U0001f60a|\U0001f970|\U0001f389)",
         )
     ),
+    # Praise words used about a failure: "great, another week without my order",
+    # "thanks for nothing", "love how nobody answers". Markers, not proof: the scorer
+    # weighs them together with the complaint around them.
+    CueKind.SARCASM: "|".join(
+        (
+            r"\b(?:oh|just|yeah)[,.!]* (?:great|wonderful|perfect|nice|"
+            r"fantastic|lovely|awesome|brilliant|terrific)\b",
+            r"\b(?:great|wonderful|perfect|nice|fantastic|lovely|awesome|brilliant|love)[,.!]* "
+            r"(?:yet )?another\b",
+            r"\bthanks? (?:you )?(?:a lot |so much |very much )?for (?:nothing|ruining|wasting|"
+            r"losing|ignoring|the runaround)\b",
+            r"\b(?:love|loving) (?:how|the way|it when|that (?:you|your|i|we|"
+            r"no ?one|nobody|it))\b",
+            r"\byeah,? right\b",
+            r"(?<!thanks )(?<!thank you )(?<!thx )\bso much for\b",
+            r"\bway to go\b",
+            r"\bwhat a (?:joke|surprise|shock)\b",
+            r"(?<!\w)(?:#not|/s)\b",
+            "[\U0001f644\U0001f612\U0001f643]",
+        )
+    ),
+}
+
+
+def _split(joined: str) -> tuple[str, ...]:
+    return tuple(joined.split("|"))
+
+
+# Speed: every alternative of a kind's pattern needs at least one of these strings in the
+# lower-cased text, so a kind whose anchors are all absent cannot match and its regex is
+# skipped. Checking substrings is far cheaper than running a many-branch regex, and most
+# texts carry only one or two kinds. tests/test_cues.py checks that anchors never hide a match.
+_ANCHORS: dict[CueKind, tuple[str, ...]] = {
+    CueKind.REPEAT_CONTACT: _split(
+        "time|email|message|call|request|attempt|again|once more|how many|still|already|keep|"
+        "nobody|no one|noone|multiple|over and over|otra vez|de nuevo|encore|wieder|"
+        "noch immer|de novo|mais uma vez"
+    ),
+    CueKind.WAITING: _split(
+        "wait|hour|day|week|month|ages|forever|reply|response|answer|update|word|news|"
+        "feedback|haven|still|long|where is my|arrived|received|delivered|come|came|shown up|"
+        "showed up|got|esperando|attends|warte|aguardando"
+    ),
+    CueKind.THREAT_CANCEL: _split(
+        "account|subscription|order|membership|contract|service|plan|competit|another|"
+        "elsewhere|again|done with|finished with|unsubscribe|cancelar|baja|silier|kündigen"
+    ),
+    CueKind.THREAT_ESCALATE: _split(
+        "escalat|complaint|chargeback|dispute|report|ceo|head office|upper management|"
+        "queja formal|réclamation|beschwerde"
+    ),
+    CueKind.THREAT_PUBLIC: _split(
+        "review|trustpilot|yelp|better business bureau|bbb|twitter|facebook|instagram|tiktok|"
+        "reddit|linkedin|social media|on x|over x|tell|public|press|journalist|local news"
+    ),
+    CueKind.THREAT_LEGAL: _split(
+        "lawyer|attorney|solicitor|legal|sue|suing|lawsuit|small claims|consumer protection|"
+        "ombudsman|trading standards|abogado|avocat|anwalt|advogado"
+    ),
+    CueKind.ASKS_FOR_HUMAN: _split(
+        "speak|talk|chat|human|person|bot|automated|machine|manager|supervisor|superior|"
+        "hablar|parler|menschen"
+    ),
+    CueKind.GRATITUDE: _split(
+        "thank|appreciat|the best|amazing|awesome|a star|lifesaver|wonderful|great|excellent|"
+        "fantastic|brilliant|solved|fixed|resolved|working|work|gracias|merci|danke|obrigad|"
+        "🙏|❤|👍|😊|🥰|🎉"
+    ),
+    CueKind.SARCASM: _split(
+        "oh|just|yeah|another|nothing|ruining|wasting|losing|ignoring|runaround|lov|"
+        "so much for|way to go|what a|#not|/s|🙄|😒|🙃"
+    ),
 }
 
 _COMPILED: tuple[tuple[CueKind, re.Pattern[str]], ...] = tuple(
     (kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in _PATTERNS.items()
+)
+# The same patterns, case-sensitive, for text already lower-cased: about twice as fast,
+# and usable whenever lower-casing keeps every character at its index.
+_COMPILED_LOWER: tuple[tuple[CueKind, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(pattern)) for kind, pattern in _PATTERNS.items()
 )
 
 # Shouting: runs of capitalised words, bursts of "!!"/"?!", and angry emoji.
@@ -166,16 +257,19 @@ _ANGRY_EMOJI = re.compile("[\U0001f620\U0001f621\U0001f92c\U0001f624\U0001f4a2]+
 _MIN_CAPS_LETTERS = 6
 
 
-def _shouting(text: str) -> list[Cue]:
+def _shouting(text: str, lowered: str) -> list[Cue]:
     found: list[Cue] = []
-    for match in _CAPS_RUN.finditer(text):
-        letters = sum(ch.isalpha() for ch in match.group())
-        if letters >= _MIN_CAPS_LETTERS:
-            found.append(Cue(CueKind.SHOUTING, match.start(), match.end(), match.group()))
-    for pattern in (_PUNCT_BURST, _ANGRY_EMOJI):
-        for match in pattern.finditer(text):
-            if pattern is _PUNCT_BURST and len(match.group()) < 2:
-                continue
+    if text != lowered:  # no capital letter, no capitals run
+        for match in _CAPS_RUN.finditer(text):
+            letters = sum(ch.isalpha() for ch in match.group())
+            if letters >= _MIN_CAPS_LETTERS:
+                found.append(Cue(CueKind.SHOUTING, match.start(), match.end(), match.group()))
+    if "!" in text:  # every burst holds a "!"
+        for match in _PUNCT_BURST.finditer(text):
+            if len(match.group()) >= 2:
+                found.append(Cue(CueKind.SHOUTING, match.start(), match.end(), match.group()))
+    if max(text) >= "\U0001f000":  # the angry emoji all live above U+1F000
+        for match in _ANGRY_EMOJI.finditer(text):
             found.append(Cue(CueKind.SHOUTING, match.start(), match.end(), match.group()))
     return found
 
@@ -187,15 +281,32 @@ def detect_cues(text: str) -> tuple[Cue, ...]:
     """
     if not text:
         return ()
+    return _detect(text, text.lower(), gate=True)
+
+
+def _detect(text: str, lowered: str, *, gate: bool) -> tuple[Cue, ...]:
+    """:func:`detect_cues` given ``text.lower()``; ``gate=False`` runs every regex."""
+    # Lower-casing never shrinks a character, so equal lengths mean the indices line up.
+    # Otherwise (rare: "İ" grows) match the original text case-insensitively, ungated.
+    aligned = len(lowered) == len(text)
+    subject, compiled = (lowered, _COMPILED_LOWER) if aligned else (text, _COMPILED)
+    gate = gate and aligned
     found: list[Cue] = []
-    for kind, pattern in _COMPILED:
-        for match in pattern.finditer(text):
-            if match.end() > match.start():
-                quote = match.group().rstrip()
-                found.append(Cue(kind, match.start(), match.start() + len(quote), quote))
-    found.extend(_shouting(text))
+    for kind, pattern in compiled:
+        if gate and not _any_in(_ANCHORS[kind], lowered):
+            continue
+        for match in pattern.finditer(subject):
+            start, end = match.span()
+            quote = text[start:end].rstrip()
+            if quote:
+                found.append(Cue(kind, start, start + len(quote), quote))
+    found.extend(_shouting(text, lowered))
     found.sort(key=lambda c: (c.start, c.end, c.kind))
     return _merge_overlaps(found)
+
+
+def _any_in(needles: tuple[str, ...], haystack: str) -> bool:
+    return any(needle in haystack for needle in needles)
 
 
 def _merge_overlaps(cues: list[Cue]) -> tuple[Cue, ...]:

@@ -16,7 +16,7 @@ from functools import cache
 from typing import Protocol, runtime_checkable
 
 from empathy_firewall.signals.cues import FRUSTRATION_KINDS, Cue, CueKind, detect_cues
-from empathy_firewall.signals.sentiment import SentimentAnalyzer, TextBlobAnalyzer
+from empathy_firewall.signals.sentiment import SentimentAnalyzer
 
 __all__ = [
     "CommentCache",
@@ -96,8 +96,14 @@ class LexiconTextAnalyzer:
 
 @cache
 def default_text_analyzer() -> TextAnalyzer:
-    """The analyzer the engine uses unless told otherwise (built once per process)."""
-    return LexiconTextAnalyzer(TextBlobAnalyzer())
+    """The analyzer the engine uses unless told otherwise (built once per process).
+
+    The fitted support-domain scorer (:class:`~empathy_firewall.signals.scorer.SupportScorer`);
+    ``LexiconTextAnalyzer(TextBlobAnalyzer())`` remains available as the plain-polarity option.
+    """
+    from empathy_firewall.signals.scorer import SupportScorer  # imports this module
+
+    return SupportScorer()
 
 
 def analyze_text(text: str) -> TextSignals:
