@@ -19,6 +19,7 @@ __all__ = [
     "Action",
     "ActionKind",
     "AddTags",
+    "AgentPrompt",
     "ApplyMacro",
     "DraftReply",
     "Evidence",
@@ -102,6 +103,18 @@ class RoutingSuggestion(_Model):
     prefer_group: str | None = None
 
 
+class AgentPrompt(_Model):
+    """A private message for one agent (a break prompt, a note of recognition).
+
+    Never written onto the ticket: connectors deliver it only through a channel that agent
+    alone sees, and otherwise leave it to the firewall's own per-agent report.
+    """
+
+    kind: Literal["agent_prompt"] = "agent_prompt"
+    agent_id: str = Field(min_length=1)
+    body: str = Field(min_length=1)
+
+
 Action = Annotated[
     AddTags
     | RemoveTags
@@ -110,7 +123,8 @@ Action = Annotated[
     | DraftReply
     | PublicReply
     | SetPriority
-    | RoutingSuggestion,
+    | RoutingSuggestion
+    | AgentPrompt,
     Field(discriminator="kind"),
 ]
 
@@ -123,6 +137,7 @@ ActionKind = Literal[
     "public_reply",
     "set_priority",
     "routing_suggestion",
+    "agent_prompt",
 ]
 
 
@@ -131,6 +146,8 @@ class Evidence(_Model):
 
     path: str
     value: EvidenceValue
+    private: bool = False
+    """Agent-private evidence (strain figures): never written where colleagues can read it."""
 
 
 class Quote(_Model):
@@ -151,6 +168,10 @@ class RuleMatch(_Model):
     description: str = ""
     evidence: tuple[Evidence, ...] = ()
     quotes: tuple[Quote, ...] = ()
+    episode: str | None = None
+    """For rules that act once per episode: which episode (e.g. when the wait began)."""
+    scope: str | None = None
+    """Whose history the rule's cooldown reads: a ticket, agent or customer key."""
 
     @property
     def disable_hint(self) -> str:

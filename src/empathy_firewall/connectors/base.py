@@ -1,0 +1,388 @@
+"""The Connector contract: what every helpdesk integration provides.
+
+A connector has a pure half and an I/O half.
+
+* Pure: :meth:`Connector.parse_page` (vendor page -> normalized :class:`Page`),
+  :meth:`Connector.parse_webhook` (verified request -> :class:`WebhookEvent`),
+  :meth:`Connector.verifier` (the webhook signature check) and :meth:`Connector.render`
+  (plans -> the :class:`HttpRequest` values ``apply`` would send first, so ``--dry-run``
+  can print them). Pure parts never touch the network and never see secrets.
+* I/O: :meth:`Connector.check`, :meth:`Connector.poll`, :meth:`Connector.fetch` and
+  :meth:`Connector.apply`, all built on one seam, a :data:`Send` callable
+  ``send(HttpRequest) -> HttpResponse``. Production uses a requests-based transport
+  wrapped in the shared retry policy (:mod:`empathy_firewall.connectors.http`); tests pass
+  a fake helpdesk's ``send`` instead.
+
+Bookmarks are opaque: a connector encodes its resume point (a cursor, an offset) in a
+:class:`Bookmark`; the state store persists ``bookmark.value`` and the sync job advances it
+only after a page's plans are applied.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict
+
+from empathy_firewall.actions import Plan
+from empathy_firewall.errors import InputError
+from empathy_firewall.models import SourceRef, Ticket
+
+if TYPE_CHECKING:
+    from empathy_firewall.webhooks.request import Verifier, WebhookRequest
+
+__all__ = [
+    "ActionOutcome",
+    "ApplyResult",
+    "Bookmark",
+    "Capabilities",
+    "Connector",
+    "ConnectorConfig",
+    "Headers",
+    "HttpRequest",
+    "HttpResponse",
+    "Page",
+    "RawPage",
+    "Send",
+    "WebhookEvent",
+    "markers_in",
+    "note_marker",
+]
+
+_MARKER = re.compile(r"\[empathy-firewall:([A-Za-z0-9_.-]{1,80})\]")
+
+
+def note_marker(key: str) -> str:
+    """The idempotency marker stamped as the last line of every note the firewall writes."""
+    return f"[empathy-firewall:{key}]"
+
+
+def markers_in(text: str) -> frozenset[str]:
+    """The action keys whose markers appear in ``text``."""
+    return frozenset(_MARKER.findall(text))
+
+
+class Headers(Mapping[str, str]):
+    """An immutable, case-insensitive header mapping that keeps the original spelling."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> None:
+        pairs = items.items() if isinstance(items, Mapping) else items
+        self._items: dict[str, tuple[str, str]] = {}
+        for name, value in pairs:
+            self._items[name.lower()] = (name, value)
+
+    def __getitem__(self, name: str) -> str:
+        return self._items[name.lower()][1]
+
+    def __iter__(self) -> Iterator[str]:
+        return (original for original, _ in self._items.values())
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._items
+
+    def __repr__(self) -> str:
+        return f"Headers({sorted(self)!r})"  # names only: values may hold secrets
+
+    def merged(self, extra: Mapping[str, str]) -> Headers:
+        """A copy with ``extra`` added (replacing same-named headers)."""
+        return Headers([*self.items(), *extra.items()])
+
+
+_IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
+
+
+@dataclass(frozen=True, slots=True)
+class HttpRequest:
+    """A framework-neutral HTTP request.
+
+    ``url`` is absolute. ``json_body`` is serialized by the transport. ``purpose`` is a
+    short label ("update_many", "job_status") used by dry-run output and benchmarks;
+    ``item`` names the ticket the request is about, so a 404/422 can skip just that one.
+    ``idempotent`` says whether sending it twice is harmless; the retry policy only
+    retries non-idempotent requests when the server certainly did not process them.
+    Rendered requests never carry credentials: the client adds them when sending.
+    """
+
+    method: str
+    url: str
+    params: tuple[tuple[str, str], ...] = ()
+    headers: Headers = field(default_factory=Headers)
+    json_body: Any = None
+    purpose: str = ""
+    item: str | None = None
+    idempotent: bool | None = None
+
+    @property
+    def is_idempotent(self) -> bool:
+        """The explicit flag, or the method's usual semantics (GET/DELETE yes, PUT/POST no)."""
+        if self.idempotent is not None:
+            return self.idempotent
+        return self.method.upper() in _IDEMPOTENT_METHODS
+
+    @property
+    def path(self) -> str:
+        """The URL path, for messages and routing (no query string, no host)."""
+        return urlsplit(self.url).path
+
+    def param(self, name: str) -> str | None:
+        """The first value of query parameter ``name``, if present."""
+        for key, value in self.params:
+            if key == name:
+                return value
+        return None
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-ready description for ``--dry-run`` output (no credentials in it)."""
+        return {
+            "method": self.method,
+            "url": self.url,
+            "params": dict(self.params),
+            "json": self.json_body,
+            "purpose": self.purpose,
+            "item": self.item,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class HttpResponse:
+    """A framework-neutral HTTP response: status, case-insensitive headers, raw body."""
+
+    status: int
+    headers: Headers = field(default_factory=Headers)
+    body: bytes = b""
+
+    @property
+    def ok(self) -> bool:
+        """True for 2xx."""
+        return 200 <= self.status < 300
+
+    @property
+    def text(self) -> str:
+        """The body decoded as UTF-8, replacing undecodable bytes."""
+        return self.body.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        """The body as JSON; :class:`InputError` (never a crash) when it is not JSON."""
+        try:
+            return json.loads(self.body) if self.body else None
+        except ValueError:
+            raise InputError(f"response body is not JSON (HTTP {self.status})") from None
+
+    def json_or_none(self) -> Any:
+        """The body as JSON, or None when it is empty or not JSON (plain-text 429s, HTML)."""
+        try:
+            return json.loads(self.body) if self.body else None
+        except ValueError:
+            return None
+
+
+#: the single I/O seam: send one request, get one response (or a library error)
+Send = Callable[[HttpRequest], HttpResponse]
+
+
+@dataclass(frozen=True, slots=True)
+class Bookmark:
+    """An opaque resume point. The state store persists :attr:`value` verbatim."""
+
+    value: str
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any]) -> Bookmark:
+        """Encode a JSON object as a bookmark (keys sorted, so equal data gives equal value)."""
+        return cls(json.dumps(dict(data), sort_keys=True, separators=(",", ":")))
+
+    def data(self) -> dict[str, Any]:
+        """Decode a bookmark made by :meth:`of`; :class:`InputError` if it is not one."""
+        try:
+            decoded = json.loads(self.value)
+        except ValueError:
+            raise InputError("bookmark is not valid JSON") from None
+        if not isinstance(decoded, dict):
+            raise InputError("bookmark is not a JSON object")
+        return decoded
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a connector can do. The engine never plans what the target cannot apply."""
+
+    poll: bool = False
+    webhook: bool = False
+    tags: bool = False
+    macros: bool = False
+    notes: bool = False
+    public_replies: bool = False
+    drafts: bool = False
+    priority: bool = False
+
+    @property
+    def writes(self) -> bool:
+        """True when the connector can write anything back."""
+        return any(
+            (self.tags, self.macros, self.notes, self.public_replies, self.drafts, self.priority)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RawPage:
+    """What the I/O half fetched for one page, handed to the pure :meth:`Connector.parse_page`.
+
+    ``body`` is the vendor's page JSON; ``related`` holds whatever else was fetched for it
+    (comments per ticket, cached agents and groups), keyed as the connector likes.
+    """
+
+    body: Mapping[str, Any]
+    related: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of changed tickets and the bookmark to persist once they are handled.
+
+    ``removed`` lists external ids the helpdesk reported as deleted; ``notes`` carries
+    non-fatal observations (duplicates dropped, a cursor that did not advance) for logs.
+    """
+
+    tickets: tuple[Ticket, ...]
+    bookmark: Bookmark
+    more: bool = False
+    removed: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEvent:
+    """A verified webhook, normalized.
+
+    ``id`` is the dedupe key (the vendor's event or invocation id, or a body hash);
+    ``ticket`` is the vendor's ticket reference; ``snapshot`` is a partial ticket when the
+    payload carried enough to build one (the worker fetches the full ticket otherwise).
+    """
+
+    id: str
+    type: str
+    ticket: SourceRef | None
+    occurred_at: datetime | None = None
+    snapshot: Ticket | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ActionOutcome:
+    """Why one planned action was not applied (its idempotency key and a reason)."""
+
+    key: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    """What happened to one plan: keys applied, keys already present, keys skipped.
+
+    ``applied`` and ``already`` are both safe to record in the ledger (``already`` means
+    the helpdesk held the marker before we wrote: a crash between apply and record).
+    ``skipped`` actions were not applied and may be retried by a later run.
+    """
+
+    ticket: SourceRef
+    applied: tuple[str, ...] = ()
+    already: tuple[str, ...] = ()
+    skipped: tuple[ActionOutcome, ...] = ()
+
+    @property
+    def done(self) -> tuple[str, ...]:
+        """Keys the ledger may record: applied now or found already applied."""
+        return self.applied + self.already
+
+
+class ConnectorConfig(BaseModel):
+    """Base of every connector's pydantic config: frozen, unknown keys rejected."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Connector(ABC):
+    """Base class of every connector; see the module docstring for the two halves.
+
+    Subclasses set :attr:`name`, :attr:`Config` and :attr:`capabilities`, and override the
+    methods their capabilities promise. Unsupported operations raise
+    :class:`NotImplementedError` naming the connector.
+    """
+
+    #: the entry-point name, also ``SourceRef.connector`` on every ticket it produces
+    name: ClassVar[str]
+    #: the pydantic model its configuration validates against
+    Config: ClassVar[type[ConnectorConfig]]
+    #: what it can do
+    capabilities: ClassVar[Capabilities]
+
+    @classmethod
+    def from_config(cls, raw: Mapping[str, Any], **kwargs: Any) -> Connector:
+        """Validate ``raw`` against :attr:`Config` and build the connector."""
+        from empathy_firewall.connectors.registry import validate_config
+
+        return cls(validate_config(cls, raw), **kwargs)  # type: ignore[call-arg]
+
+    # pure half -----------------------------------------------------------------------
+
+    def parse_page(self, raw: RawPage) -> Page:
+        """Normalize one fetched page. Pure."""
+        raise NotImplementedError(f"{self.name}: parse_page is not supported")
+
+    def parse_webhook(self, request: WebhookRequest) -> WebhookEvent:
+        """Normalize a verified :class:`~empathy_firewall.webhooks.WebhookRequest`. Pure."""
+        raise NotImplementedError(f"{self.name}: webhooks are not supported")
+
+    def verifier(self) -> Verifier:
+        """The :class:`~empathy_firewall.webhooks.Verifier` for this connector's webhooks."""
+        raise NotImplementedError(f"{self.name}: webhooks are not supported")
+
+    def applied_keys(self, ticket: Ticket) -> frozenset[str]:
+        """Action keys already visible on ``ticket`` (note markers in its comments). Pure.
+
+        The sync job drops planned actions with these keys, so a crash between apply and
+        the ledger record never writes a second note once the ticket is read again.
+        """
+        found: set[str] = set()
+        for comment in ticket.comments:
+            found |= markers_in(comment.text)
+        return frozenset(found)
+
+    def render(self, plans: Sequence[Plan]) -> tuple[HttpRequest, ...]:
+        """The requests :meth:`apply` would send first for these plans. Pure."""
+        raise NotImplementedError(f"{self.name}: write-back is not supported")
+
+    # I/O half ------------------------------------------------------------------------
+
+    @abstractmethod
+    def check(self) -> None:
+        """Verify configuration and credentials; raise ConfigError/AuthenticationError."""
+
+    def poll(self, bookmark: Bookmark | None) -> Iterator[Page]:
+        """Yield pages of changed tickets since ``bookmark`` (None: the configured start)."""
+        raise NotImplementedError(f"{self.name}: polling is not supported")
+
+    def fetch(self, external_ids: Sequence[str]) -> tuple[Ticket, ...]:
+        """Read these tickets in full (after a webhook). Unknown ids are left out."""
+        raise NotImplementedError(f"{self.name}: fetch is not supported")
+
+    def apply(self, plans: Sequence[Plan], *, verify: bool = False) -> tuple[ApplyResult, ...]:
+        """Write plans back; one result per plan, in order.
+
+        ``verify=True`` re-reads each ticket first and reports actions whose marker is
+        already present as ``already`` instead of writing them again; the sync job sets it
+        for plans it may have applied before a crash.
+        """
+        raise NotImplementedError(f"{self.name}: write-back is not supported")

@@ -1,0 +1,454 @@
+"""The one HTTP policy every connector shares: errors, rate limits and retries.
+
+* :func:`error_for` maps a response onto the library's error hierarchy: 401/403 ->
+  :class:`~empathy_firewall.errors.AuthenticationError` (never retried), 429 ->
+  :class:`~empathy_firewall.errors.RateLimitedError` with the server's advice, 408/5xx ->
+  :class:`~empathy_firewall.errors.RetryableError`, 409 -> :class:`ConflictError`, other
+  4xx (404, 422, ...) -> :class:`~empathy_firewall.errors.SkipError` for that item.
+  Vendors pass a ``describe`` hook that turns their error bodies into a safe message.
+* :class:`PolicySender` wraps a transport (the ``send`` seam) with a tenacity retry loop:
+  bounded attempts and total wait, ``Retry-After`` (seconds or HTTP-date) and rate-limit
+  headers honoured, jittered backoff that never waits *less* than the server asked, a
+  shared gate so one 429 holds back every later request (no retry storm), and optional
+  per-endpoint request budgets (Zendesk's incremental export: 10 per minute).
+* :class:`RequestsTransport` is the production transport.
+
+Time is injected (:class:`Clock`), so tests run retry scripts instantly and can prove no
+request left before a ``Retry-After`` expired.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, Protocol
+
+import requests
+from tenacity import RetryCallState, Retrying, retry_if_exception
+
+from empathy_firewall.connectors.base import Headers, HttpRequest, HttpResponse, Send
+from empathy_firewall.errors import (
+    AuthenticationError,
+    EmpathyFirewallError,
+    RateLimitedError,
+    RetryableError,
+    SkipError,
+)
+
+__all__ = [
+    "Clock",
+    "ConflictError",
+    "Describe",
+    "PolicySender",
+    "RateBudget",
+    "RequestsTransport",
+    "RetryPolicy",
+    "SystemClock",
+    "TransportError",
+    "describe_error_body",
+    "error_for",
+    "headers_of",
+    "parse_retry_after",
+    "rate_limit_pause",
+]
+
+log = logging.getLogger(__name__)
+
+#: turns an error response into a short message safe to log (no secrets, no ticket text)
+Describe = Callable[[HttpResponse], str]
+
+_MAX_MESSAGE = 160
+
+
+class Clock(Protocol):
+    """Monotonic time and sleeping, injectable for tests."""
+
+    def now(self) -> float:
+        """Seconds on a monotonic scale."""
+        ...
+
+    def sleep(self, seconds: float) -> None:
+        """Block for ``seconds``."""
+        ...
+
+    def wall(self) -> datetime:
+        """The current wall-clock time (for HTTP-date Retry-After values)."""
+        ...
+
+
+class SystemClock:
+    """The real clock."""
+
+    def now(self) -> float:
+        """``time.monotonic()``."""
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        """``time.sleep()``."""
+        if seconds > 0:
+            time.sleep(seconds)
+
+    def wall(self) -> datetime:
+        """Now, in UTC."""
+        return datetime.now(UTC)
+
+
+class ConflictError(SkipError):
+    """409: someone else changed the item first (``safe_update``); re-read and re-apply."""
+
+
+class TransportError(RetryableError):
+    """The request failed below HTTP (timeout, connection refused).
+
+    ``request_sent`` is False when the server certainly never saw the request (connect
+    failures), so even a non-idempotent request may be retried; True when it may have
+    been processed (a read timeout), so only idempotent requests are retried.
+    """
+
+    def __init__(self, message: str, *, request_sent: bool) -> None:
+        super().__init__(message)
+        self.request_sent = request_sent
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value: delta-seconds or an HTTP-date.
+
+    Returns None when absent or unparsable; never negative.
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    current = now or datetime.now(UTC)
+    return max(0.0, (when - current).total_seconds())
+
+
+def _number(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value.strip())
+    except ValueError:
+        return None
+
+
+def rate_limit_pause(headers: Mapping[str, str]) -> float | None:
+    """Seconds to hold back because the rate-limit headers say the budget is spent.
+
+    Reads the IETF draft ``ratelimit-remaining``/``ratelimit-reset`` pair and Zendesk-style
+    ``name: total=100; remaining=0; resets=41`` headers. None when there is budget left.
+    """
+    hdrs = headers if isinstance(headers, Headers) else Headers(headers)
+    remaining = _number(hdrs.get("ratelimit-remaining"))
+    if remaining is not None and remaining <= 0:
+        reset = _number(hdrs.get("ratelimit-reset"))
+        if reset is not None:
+            return max(0.0, reset)
+    pause: float | None = None
+    for name, value in hdrs.items():
+        if not name.lower().startswith("zendesk-ratelimit-") or "remaining=" not in value:
+            continue
+        fields = dict(
+            part.strip().split("=", 1) for part in value.split(";") if "=" in part.strip()
+        )
+        left = _number(fields.get("remaining"))
+        resets = _number(fields.get("resets"))
+        if left is not None and left <= 0 and resets is not None:
+            pause = max(pause or 0.0, resets)
+    return pause
+
+
+def describe_error_body(response: HttpResponse) -> str:
+    """A generic, tolerant error description: common JSON shapes, plain text, HTML."""
+    data = response.json_or_none()
+    if isinstance(data, Mapping):
+        parts: list[str] = []
+        for key in ("error", "code", "title", "message", "description", "detail"):
+            value = data.get(key)
+            if isinstance(value, str) and value:
+                parts.append(value)
+            elif isinstance(value, Mapping):
+                parts.extend(str(v) for v in value.values() if isinstance(v, str))
+        errors = data.get("errors")
+        if isinstance(errors, list):
+            for item in errors[:3]:
+                if isinstance(item, Mapping):
+                    parts.extend(str(item[k]) for k in ("code", "title", "message") if item.get(k))
+        if parts:
+            return _clip(": ".join(dict.fromkeys(parts)))
+        return "error body without a message"
+    content_type = response.headers.get("content-type", "")
+    if "html" in content_type.lower() or response.text.lstrip().startswith("<"):
+        return "HTML error page"
+    text = " ".join(response.text.split())
+    return _clip(text) if text else "empty body"
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
+
+
+def error_for(
+    request: HttpRequest,
+    response: HttpResponse,
+    *,
+    describe: Describe = describe_error_body,
+    vendor: str = "helpdesk",
+    now: datetime | None = None,
+) -> EmpathyFirewallError | None:
+    """The library error for a non-2xx response, or None for success."""
+    status = response.status
+    if status < 400:
+        return None
+    where = f"{vendor} {request.method} {request.path}"
+    try:
+        detail = describe(response)
+    except Exception:  # a describe hook must never turn an error into a crash
+        detail = describe_error_body(response)
+    message = f"{where} -> {status}: {detail}"
+    retry_after = parse_retry_after(response.headers.get("retry-after"), now=now)
+    if status in (401, 403):
+        return AuthenticationError(
+            f"{message}. The {vendor} refused the credentials or their permissions; "
+            "check the environment variables named in the connector config."
+        )
+    if status == 429:
+        if retry_after is None:
+            retry_after = rate_limit_pause(response.headers)
+        return RateLimitedError(message, retry_after=retry_after)
+    if status == 408 or status >= 500:
+        return RetryableError(message, retry_after=retry_after)
+    if status == 409:
+        return ConflictError(message, item=request.item)
+    return SkipError(message, item=request.item)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Bounds for retrying one request.
+
+    ``max_attempts`` counts the first try. ``max_total_wait`` caps the seconds spent
+    waiting for one request; if the server asks for longer, the error is raised at once
+    (the run ends and resumes later from its bookmark). Backoff for errors without advice
+    is ``base * 2**n`` capped at ``max_backoff`` with equal jitter; server advice gets up
+    to ``advice_jitter`` seconds added, never subtracted.
+    """
+
+    max_attempts: int = 5
+    max_total_wait: float = 300.0
+    base: float = 1.0
+    max_backoff: float = 60.0
+    advice_jitter: float = 1.0
+
+
+@dataclass(slots=True)
+class RateBudget:
+    """At most ``limit`` requests per ``period`` seconds to paths starting with ``prefix``."""
+
+    prefix: str
+    limit: int
+    period: float = 60.0
+    sent: deque[float] = field(default_factory=deque)
+
+    def wait_needed(self, now: float) -> float:
+        """Seconds until one more request fits the budget."""
+        while self.sent and now - self.sent[0] >= self.period:
+            self.sent.popleft()
+        if len(self.sent) < self.limit:
+            return 0.0
+        return self.sent[0] + self.period - now
+
+    def record(self, now: float) -> None:
+        """Count one request sent at ``now``."""
+        self.sent.append(now)
+
+
+def _retryable(request: HttpRequest) -> Callable[[BaseException], bool]:
+    def decide(exc: BaseException) -> bool:
+        if isinstance(exc, RateLimitedError):
+            return True  # a 429 was refused, never processed
+        if isinstance(exc, TransportError):
+            return request.is_idempotent or not exc.request_sent
+        if isinstance(exc, RetryableError):
+            return request.is_idempotent
+        return False
+
+    return decide
+
+
+class PolicySender:
+    """Wraps a transport with the shared error mapping, rate-limit gate and retry loop.
+
+    Calling it is a :data:`~empathy_firewall.connectors.base.Send`: it returns a 2xx/3xx
+    response or raises a library error. ``stats`` counts requests and waits.
+    """
+
+    def __init__(
+        self,
+        transport: Send,
+        *,
+        policy: RetryPolicy | None = None,
+        clock: Clock | None = None,
+        describe: Describe = describe_error_body,
+        vendor: str = "helpdesk",
+        budgets: tuple[RateBudget, ...] = (),
+        rng: random.Random | None = None,
+    ) -> None:
+        self._transport = transport
+        self.policy = policy or RetryPolicy()
+        self.clock: Clock = clock or SystemClock()
+        self._describe = describe
+        self._vendor = vendor
+        self._budgets = budgets
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+        self._not_before = 0.0
+        self.stats: dict[str, float] = {"requests": 0, "retries": 0, "waited": 0.0}
+
+    def hold_until(self, moment: float) -> None:
+        """Send nothing before ``moment`` (clock seconds); used after a Retry-After."""
+        self._not_before = max(self._not_before, moment)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        """Send with retries; raise the mapped error when retries are exhausted."""
+        waited = 0.0
+
+        def wait(state: RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            advice = exc.retry_after if isinstance(exc, RetryableError) else None
+            if advice is not None:
+                return advice + self._rng.uniform(0.0, self.policy.advice_jitter)
+            exponent = float(2 ** (state.attempt_number - 1))
+            backoff = min(self.policy.max_backoff, self.policy.base * exponent)
+            return backoff / 2 + self._rng.uniform(0.0, backoff / 2)
+
+        def stop(state: RetryCallState) -> bool:
+            if state.attempt_number >= self.policy.max_attempts:
+                return True
+            return waited + state.upcoming_sleep > self.policy.max_total_wait
+
+        def before_sleep(state: RetryCallState) -> None:
+            nonlocal waited
+            waited += state.upcoming_sleep
+            self.stats["retries"] += 1
+            self.stats["waited"] += state.upcoming_sleep
+            # The gate holds back every request (this one and others) until the advice ends.
+            self.hold_until(self.clock.now() + state.upcoming_sleep)
+            exc = state.outcome.exception() if state.outcome else None
+            log.info(
+                "%s %s %s: %s; retrying in %.1fs",
+                self._vendor,
+                request.method,
+                request.path,
+                type(exc).__name__,
+                state.upcoming_sleep,
+            )
+
+        retrying = Retrying(
+            retry=retry_if_exception(_retryable(request)),
+            wait=wait,
+            stop=stop,
+            sleep=self.clock.sleep,
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        return retrying(self._attempt, request)
+
+    def _attempt(self, request: HttpRequest) -> HttpResponse:
+        self._pause_for_gate_and_budgets(request)
+        self.stats["requests"] += 1
+        response = self._transport(request)
+        pause = rate_limit_pause(response.headers)
+        if pause is not None and response.status != 429:
+            self.hold_until(self.clock.now() + pause)
+        error = error_for(
+            request,
+            response,
+            describe=self._describe,
+            vendor=self._vendor,
+            now=self.clock.wall(),
+        )
+        if error is not None:
+            raise error
+        return response
+
+    def _pause_for_gate_and_budgets(self, request: HttpRequest) -> None:
+        path = request.path
+        while True:
+            now = self.clock.now()
+            needed = max(0.0, self._not_before - now)
+            for budget in self._budgets:
+                if path.startswith(budget.prefix):
+                    needed = max(needed, budget.wait_needed(now))
+            if needed <= 0:
+                break
+            self.stats["waited"] += needed
+            self.clock.sleep(needed)
+        now = self.clock.now()
+        for budget in self._budgets:
+            if path.startswith(budget.prefix):
+                budget.record(now)
+
+
+class RequestsTransport:
+    """The production transport: one ``requests.Session``, timeouts always set.
+
+    Connection failures become :class:`TransportError` with ``request_sent=False``; read
+    timeouts with ``request_sent=True``. Messages name the host and path only.
+    """
+
+    def __init__(self, *, timeout: float = 30.0, session: requests.Session | None = None) -> None:
+        self._timeout = timeout
+        self._session = session or requests.Session()
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        """Send one request, no retries."""
+        data: bytes | None = None
+        headers = dict(request.headers)
+        if request.json_body is not None:
+            data = json.dumps(request.json_body).encode()
+            headers.setdefault("Content-Type", "application/json")
+        try:
+            raw = self._session.request(
+                request.method,
+                request.url,
+                params=list(request.params),
+                data=data,
+                headers=headers,
+                timeout=self._timeout,
+                allow_redirects=False,
+            )
+        except requests.ConnectTimeout:
+            raise TransportError(
+                f"{request.method} {request.path}: connect timeout", request_sent=False
+            ) from None
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            # A read timeout or a reset connection: the server may have processed it.
+            raise TransportError(
+                f"{request.method} {request.path}: {type(exc).__name__}", request_sent=True
+            ) from None
+        return HttpResponse(
+            status=raw.status_code, headers=Headers(raw.headers.items()), body=raw.content
+        )
+
+
+def headers_of(mapping: Mapping[str, Any]) -> Headers:
+    """Build :class:`Headers` from any mapping of header names to values."""
+    return Headers({str(k): str(v) for k, v in mapping.items()})

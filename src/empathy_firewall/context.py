@@ -1,0 +1,40 @@
+"""The evaluation context: the time, the settings, the history and the text cache.
+
+Everything :func:`empathy_firewall.evaluate` may depend on besides the ticket itself is
+here, explicitly, so the same ticket and context always give the same plan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+
+from empathy_firewall.settings import FirewallSettings
+from empathy_firewall.signals.history import EMPTY_HISTORY, History
+from empathy_firewall.signals.text import CommentCache, default_text_analyzer
+
+__all__ = ["EvaluationContext", "default_comment_cache"]
+
+
+@cache
+def default_comment_cache() -> CommentCache:
+    """The process-wide cache of per-comment text signals (bounded LRU)."""
+    return CommentCache(default_text_analyzer())
+
+
+@dataclass(frozen=True)
+class EvaluationContext:
+    """Inputs to an evaluation besides the ticket.
+
+    ``now`` must be timezone-aware: waits, cooldowns and loads are measured against it.
+    """
+
+    now: datetime
+    settings: FirewallSettings = field(default_factory=FirewallSettings)
+    history: History = EMPTY_HISTORY
+    texts: CommentCache = field(default_factory=default_comment_cache)
+
+    def __post_init__(self) -> None:
+        if self.now.tzinfo is None or self.now.utcoffset() is None:
+            raise ValueError("EvaluationContext.now must be timezone-aware")

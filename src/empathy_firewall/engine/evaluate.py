@@ -1,0 +1,437 @@
+"""Evaluation: a ticket, its signals and the rules become one deterministic :class:`Plan`.
+
+For each enabled rule, in order (priority high first, then pack, then id): test its
+conditions, check its cooldown / once-per-ticket / episode gates against the history,
+and produce its actions. Then merge, so the helpdesk sees one coherent change:
+
+- tags: one ``add_tags`` (only tags not already there) and one ``remove_tags`` (only
+  tags that are there and not being added);
+- internal notes: one combined note, sections in rule order, ending with why each rule
+  acted and how to switch it off;
+- customer-facing text: at most one, from the highest rule; ``public_reply`` becomes a
+  draft unless the admin allowed public replies (for that rule);
+- priority, routing: the highest rule wins; macros: each once; agent prompts: one per agent.
+
+Every planned action carries the matches that explain it and an idempotency key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from empathy_firewall.actions import (
+    Action,
+    AddTags,
+    AgentPrompt,
+    DraftReply,
+    Evidence,
+    EvidenceValue,
+    InternalNote,
+    Plan,
+    PlannedAction,
+    PublicReply,
+    Quote,
+    RemoveTags,
+    RuleMatch,
+    Suppressed,
+    action_key,
+)
+from empathy_firewall.context import EvaluationContext
+from empathy_firewall.engine.conditions import PathView
+from empathy_firewall.engine.durations import format_duration
+from empathy_firewall.engine.loader import load_rule_packs
+from empathy_firewall.engine.rules import Rule, RuleSet
+from empathy_firewall.engine.template_context import template_context
+from empathy_firewall.engine.templates import TemplateProblem
+from empathy_firewall.models import Ticket
+from empathy_firewall.signals.cues import FRUSTRATION_KINDS, CueKind
+from empathy_firewall.signals.enrich import Signals, agent_key, enrich
+from empathy_firewall.signals.history import Firing, MemoryHistory
+from empathy_firewall.signals.memory import customer_key
+
+__all__ = ["Engine", "default_engine", "evaluate", "record_plan"]
+
+_KIND_ORDER = (
+    "remove_tags",
+    "add_tags",
+    "set_priority",
+    "apply_macro",
+    "internal_note",
+    "public_reply",
+    "draft_reply",
+    "routing_suggestion",
+    "agent_prompt",
+)
+_EMOTION_GROUPS = ("sentiment.", "frustration.", "cues.", "recovery.")
+_MAX_QUOTES = 3
+_NOTE_SEPARATOR = "\n\n---\n\n"
+
+
+@dataclass
+class _Fired:
+    rule: Rule
+    match: RuleMatch
+    anchor: str
+    actions: list[Action] = field(default_factory=list)
+
+
+def _round(value: Any) -> EvidenceValue:
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, list):
+        return tuple(str(v) for v in value)
+    return value  # type: ignore[no-any-return]
+
+
+def _quote_kinds(rule: Rule) -> frozenset[CueKind]:
+    """Which cue kinds a rule's explanation should quote."""
+    paths = rule.condition.paths if rule.condition else ()
+    named = {
+        CueKind(p.split(".", 1)[1])
+        for p in paths
+        if p.split(".", 1)[1] in set(CueKind) and p.startswith("cues.")
+    }
+    operands = _strings_in(rule.raw.get("when"))
+    named |= {CueKind(s) for s in operands if s in set(CueKind)}
+    if named:
+        return frozenset(named)
+    if any(p.startswith(_EMOTION_GROUPS) for p in paths):
+        return FRUSTRATION_KINDS
+    return frozenset()
+
+
+def _strings_in(node: object) -> set[str]:
+    if isinstance(node, str):
+        return {node}
+    if isinstance(node, dict):
+        return set().union(*(_strings_in(v) for v in node.values())) if node else set()
+    if isinstance(node, list):
+        return set().union(*(_strings_in(v) for v in node)) if node else set()
+    return set()
+
+
+def _quotes(signals: Signals, kinds: frozenset[CueKind]) -> tuple[Quote, ...]:
+    if not kinds:
+        return ()
+    found: list[Quote] = []
+    for item in reversed(signals.emotion.evidence):
+        cue = item.cue
+        if cue.kind in kinds:
+            found.append(
+                Quote(
+                    comment_id=item.comment_id,
+                    cue=cue.kind.value,
+                    text=cue.quote,
+                    start=cue.start,
+                    end=cue.end,
+                )
+            )
+            if len(found) == _MAX_QUOTES:
+                break
+    return tuple(found)
+
+
+class Engine:
+    """Evaluates tickets against a :class:`RuleSet`. Stateless: safe to share."""
+
+    def __init__(self, rules: RuleSet | None = None) -> None:
+        self.rules = rules if rules is not None else load_rule_packs()
+
+    def evaluate(self, ticket: Ticket, context: EvaluationContext) -> Plan:
+        """Enrich the ticket and evaluate every rule: the plan for this ticket now."""
+        return self.evaluate_signals(enrich(ticket, context), context)
+
+    def evaluate_signals(self, signals: Signals, context: EvaluationContext) -> Plan:
+        """Evaluate already-computed signals (lets callers reuse them)."""
+        ticket = signals.ticket
+        view = PathView(signals, self.rules.registry.paths)
+        fired: list[_Fired] = []
+        suppressed: list[Suppressed] = []
+        latest_anchor = ticket.comments[-1].id if ticket.comments else ticket.updated_at.isoformat()
+        for rule in self.rules.rules:
+            if not rule.enabled:
+                continue
+            outcome = self._run_rule(rule, signals, view, context, latest_anchor, suppressed)
+            if outcome is not None and outcome.actions:
+                fired.append(outcome)
+        return _merge(ticket, context, fired, suppressed)
+
+    def _run_rule(
+        self,
+        rule: Rule,
+        signals: Signals,
+        view: PathView,
+        context: EvaluationContext,
+        latest_anchor: str,
+        suppressed: list[Suppressed],
+    ) -> _Fired | None:
+        python_actions: list[Action] = []
+        if rule.python is not None:
+            python_actions = list(rule.python.fn(signals) or ())
+            if not python_actions:
+                return None
+        elif rule.condition is None or not rule.condition.test(view):
+            return None
+        episode = None
+        if rule.episode is not None:
+            value = view.get(rule.episode)
+            episode = None if value is None else str(value)
+        scope = _scope_key(rule, signals)
+        gate = _gate(rule, scope, context, episode)
+        if gate is not None:
+            suppressed.append(Suppressed(rule_id=rule.id, pack=rule.pack, reason=gate))
+            return None
+        paths = self.rules.registry.paths
+        evidence = tuple(
+            Evidence(path=p, value=_round(view.get(p)), private=paths[p].private)
+            for p in (rule.condition.paths if rule.condition else ())
+        )
+        match = RuleMatch(
+            rule_id=rule.id,
+            pack=rule.pack,
+            description=rule.description,
+            evidence=evidence,
+            quotes=_quotes(signals, _quote_kinds(rule)),
+            episode=episode,
+            scope=scope,
+        )
+        anchor = (
+            episode if episode is not None else ("once" if rule.once_per_ticket else latest_anchor)
+        )
+        fired = _Fired(rule, match, anchor, python_actions)
+        if rule.python is not None:
+            return fired
+        context_cache: dict[str, Any] = {}
+        for spec in rule.actions:
+            if spec.needs_context and not context_cache:
+                info = {"id": rule.id, "pack": rule.pack, "description": rule.description}
+                context_cache = template_context(signals, self.rules.registry, match.quotes, info)
+            try:
+                action = spec.produce(signals, context_cache)
+            except TemplateProblem as exc:
+                suppressed.append(Suppressed(rule_id=rule.id, pack=rule.pack, reason=str(exc)))
+                return None
+            if action is not None:
+                fired.actions.append(action)
+        return fired
+
+
+def _scope_key(rule: Rule, signals: Signals) -> str:
+    """Whose history a rule's gates read: the ticket's, the assignee's or the customer's."""
+    ticket = signals.ticket
+    if rule.cooldown_per == "agent" and ticket.assignee is not None:
+        return "agent:" + agent_key(ticket, ticket.assignee.id)
+    if rule.cooldown_per == "customer":
+        return "customer:" + customer_key(ticket)
+    return ticket.key
+
+
+def _gate(rule: Rule, scope: str, context: EvaluationContext, episode: str | None) -> str | None:
+    """Why the rule may not act now, or None if it may."""
+    if not (rule.once_per_ticket or rule.cooldown or rule.episode):
+        return None
+    last = context.history.last_firing(scope, rule.id)
+    if last is None:
+        return None
+    if rule.once_per_ticket:
+        return f"acts once per ticket; already acted at {last.at.isoformat()}"
+    if rule.episode is not None and episode is not None and last.episode == episode:
+        return f"already acted for this episode ({rule.episode} = {episode})"
+    if rule.cooldown is not None and context.now - last.at < rule.cooldown:
+        until = last.at + rule.cooldown
+        return f"cooling down ({format_duration(rule.cooldown)}) until {until.isoformat()}"
+    return None
+
+
+def _planned(
+    ticket: Ticket, action: Action, sources: Sequence[_Fired], anchor: str | None = None
+) -> PlannedAction:
+    matches = tuple(dict.fromkeys(f.match for f in sources))
+    rule_ids = tuple(f.rule.id for f in sources)
+    if anchor is None:
+        anchor = "|".join(dict.fromkeys(f.anchor for f in sources))
+    return PlannedAction(
+        action=action, because=matches, key=action_key(ticket.key, action.kind, rule_ids, anchor)
+    )
+
+
+def _why_footer(fired: Sequence[_Fired]) -> str:
+    lines = []
+    for item in fired:
+        shown = [e for e in item.match.evidence if not e.private]
+        facts = "; ".join(f"{e.path} = {_show(e.value)}" for e in shown) or "Python rule"
+        lines.append(
+            f"- {item.rule.id} ({item.rule.pack}): {facts}. To switch off: {item.rule.disable_hint}."
+        )
+    return "Why empathy-firewall added this:\n" + "\n".join(lines)
+
+
+def _show(value: EvidenceValue) -> str:
+    if isinstance(value, tuple):
+        return "[" + ", ".join(value) + "]"
+    if value is None:
+        return "unknown"
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _merge(
+    ticket: Ticket,
+    context: EvaluationContext,
+    fired: Sequence[_Fired],
+    suppressed: list[Suppressed],
+) -> Plan:
+    by_kind: dict[str, list[tuple[Action, _Fired]]] = {}
+    for item in fired:
+        for action in item.actions:
+            by_kind.setdefault(action.kind, []).append((action, item))
+    planned: list[PlannedAction] = []
+    on_ticket = set(ticket.tags)
+
+    adds: dict[str, list[_Fired]] = {}
+    for action, item in by_kind.get("add_tags", []):
+        assert isinstance(action, AddTags)
+        for tag in action.tags:
+            adds.setdefault(tag, []).append(item)
+    new_tags = [t for t in adds if t not in on_ticket]
+    if new_tags:
+        sources = [f for t in new_tags for f in adds[t]]
+        planned.append(
+            _planned(
+                ticket, AddTags(tags=tuple(new_tags)), _unique(sources), "+".join(sorted(new_tags))
+            )
+        )
+    removes: dict[str, list[_Fired]] = {}
+    for action, item in by_kind.get("remove_tags", []):
+        assert isinstance(action, RemoveTags)
+        for tag in action.tags:
+            if tag in on_ticket and tag not in adds:
+                removes.setdefault(tag, []).append(item)
+    if removes:
+        sources = [f for fs in removes.values() for f in fs]
+        planned.append(
+            _planned(
+                ticket, RemoveTags(tags=tuple(removes)), _unique(sources), "-".join(sorted(removes))
+            )
+        )
+
+    priority_requests = [
+        (a, f)
+        for a, f in by_kind.get("set_priority", [])
+        if getattr(a, "priority", None) != ticket.priority
+    ]
+    _first_wins(ticket, priority_requests, planned, suppressed, "the priority")
+    seen_macros: dict[str, list[_Fired]] = {}
+    for action, item in by_kind.get("apply_macro", []):
+        seen_macros.setdefault(action.model_dump_json(), []).append(item)
+    for action, item in by_kind.get("apply_macro", []):
+        sources = seen_macros.pop(action.model_dump_json(), None)
+        if sources:
+            planned.append(_planned(ticket, action, _unique(sources)))
+
+    notes = by_kind.get("internal_note", [])
+    if notes:
+        bodies = [a.body for a, _ in notes if isinstance(a, InternalNote)]
+        sources = _unique([f for _, f in notes])
+        body = _NOTE_SEPARATOR.join(bodies) + "\n\n" + _why_footer(_unique(list(fired)))
+        planned.append(_planned(ticket, InternalNote(body=body), sources))
+
+    replies = _customer_facing(by_kind, context)
+    _first_wins(ticket, replies, planned, suppressed, "the customer-facing text")
+    _first_wins(
+        ticket, by_kind.get("routing_suggestion", []), planned, suppressed, "the routing suggestion"
+    )
+
+    prompts: dict[str, list[tuple[AgentPrompt, _Fired]]] = {}
+    for action, item in by_kind.get("agent_prompt", []):
+        assert isinstance(action, AgentPrompt)
+        prompts.setdefault(action.agent_id, []).append((action, item))
+    for agent_id, items in prompts.items():
+        body = "\n\n".join(a.body for a, _ in items)
+        planned.append(
+            _planned(
+                ticket, AgentPrompt(agent_id=agent_id, body=body), _unique([f for _, f in items])
+            )
+        )
+
+    planned.sort(key=lambda p: _KIND_ORDER.index(p.action.kind))
+    return Plan(
+        ticket=ticket.source,
+        evaluated_at=context.now,
+        actions=tuple(planned),
+        matches=tuple(f.match for f in fired),
+        suppressed=tuple(suppressed),
+    )
+
+
+def _customer_facing(
+    by_kind: dict[str, list[tuple[Action, _Fired]]], context: EvaluationContext
+) -> list[tuple[Action, _Fired]]:
+    replies = context.settings.replies
+    out: list[tuple[Action, _Fired]] = []
+    for action, item in by_kind.get("public_reply", []) + by_kind.get("draft_reply", []):
+        if isinstance(action, PublicReply):
+            allowed = replies.allow_public_replies and (
+                not replies.public_reply_rules or item.rule.id in replies.public_reply_rules
+            )
+            if not allowed:
+                action = DraftReply(body=action.body)
+        out.append((action, item))
+    out.sort(key=lambda pair: (-pair[1].rule.priority, pair[1].rule.pack, pair[1].rule.id))
+    return out
+
+
+def _first_wins(
+    ticket: Ticket,
+    candidates: Sequence[tuple[Action, _Fired]],
+    planned: list[PlannedAction],
+    suppressed: list[Suppressed],
+    what: str,
+) -> None:
+    if not candidates:
+        return
+    action, winner = candidates[0]
+    planned.append(_planned(ticket, action, [winner]))
+    for _, loser in candidates[1:]:
+        if loser is winner:
+            continue
+        suppressed.append(
+            Suppressed(
+                rule_id=loser.rule.id,
+                pack=loser.rule.pack,
+                reason=f"{winner.rule.id} (higher priority) already sets {what}",
+            )
+        )
+
+
+def _unique(items: Iterable[_Fired]) -> list[_Fired]:
+    seen: dict[int, _Fired] = {}
+    for item in items:
+        seen.setdefault(id(item), item)
+    return list(seen.values())
+
+
+@cache
+def default_engine() -> Engine:
+    """An engine with the default rule packs and registered Python rules (loaded once)."""
+    return Engine()
+
+
+def evaluate(ticket: Ticket, context: EvaluationContext, *, rules: RuleSet | None = None) -> Plan:
+    """The plan for ``ticket`` at ``context.now``: pure and deterministic.
+
+    Uses the default rule packs unless ``rules`` is given (see :func:`load_rule_packs`).
+    """
+    engine = default_engine() if rules is None else Engine(rules)
+    return engine.evaluate(ticket, context)
+
+
+def record_plan(history: MemoryHistory, plan: Plan) -> None:
+    """Remember which rules acted, so cooldowns and once-per-ticket hold next time."""
+    for match in plan.matches:
+        history.record_firing(
+            match.scope or plan.ticket.key,
+            Firing(rule_id=match.rule_id, at=plan.evaluated_at, episode=match.episode),
+        )

@@ -1,0 +1,175 @@
+"""Note and reply texts: Jinja2 templates rendered in a sandbox.
+
+Admins write the templates and customers' words flow into them, so:
+
+- templates run in Jinja2's immutable sandbox: no attribute tricks, no code execution,
+  no mutation, ranges capped;
+- the context holds only plain dicts, lists, strings and numbers built for the purpose,
+  never live objects, so there is nothing to reach outside it;
+- customers' words are values, never template source, so they cannot inject markup;
+- every name a template uses is checked against the context at load time, and each
+  template is test-rendered against a sample context, so typos fail at load, not at 3 a.m.;
+- output is capped in length.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateSyntaxError, meta
+from jinja2.exceptions import SecurityError, TemplateError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+__all__ = [
+    "PRIVATE_TEMPLATE_NAMES",
+    "TEMPLATE_NAMES",
+    "CompiledTemplate",
+    "TemplateProblem",
+    "compile_template",
+]
+
+#: top-level names available to templates (see docs/rule-packs.md)
+TEMPLATE_NAMES = frozenset(
+    {
+        "ticket",
+        "customer",
+        "agent",
+        "sentiment",
+        "frustration",
+        "cues",
+        "friction",
+        "handoff",
+        "recovery",
+        "quotes",
+        "recap",
+        "expectation",
+        "rule",
+    }
+)
+#: extra names only private, agent-only texts may use: the agent's own strain figures
+PRIVATE_TEMPLATE_NAMES = frozenset({"strain"})
+MAX_OUTPUT_CHARS = 6000
+
+
+class TemplateProblem(ValueError):
+    """A template that cannot be used; ``line`` is relative to the template's first line."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        self.line = line
+        super().__init__(message)
+
+
+def _minutes(value: object) -> str:
+    """Format minutes as ``2 d 3 h``, ``4 h 20 min`` or ``15 min``."""
+    if not isinstance(value, int | float) or isinstance(value, bool) or math.isnan(value):
+        return "an unknown time"
+    total = max(0, round(value))
+    days, rest = divmod(total, 1440)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {mins} min" if mins else f"{hours} h"
+    return f"{mins} min"
+
+
+def _money(value: object, currency: str = "") -> str:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return "-"
+    text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"{text} {currency}".strip()
+
+
+def _percent(value: object) -> str:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return "-"
+    return f"{round(value * 100)}%"
+
+
+def _signed(value: object) -> str:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return "-"
+    return f"{value:+.2f}"
+
+
+def _when(value: object) -> str:
+    if not isinstance(value, str):
+        return "-"
+    try:
+        return datetime.fromisoformat(value).strftime("%a %d %b %H:%M %Z").strip()
+    except ValueError:
+        return value
+
+
+def _environment() -> ImmutableSandboxedEnvironment:
+    env = ImmutableSandboxedEnvironment(
+        undefined=StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.globals.clear()
+    env.filters.update(
+        {
+            "minutes": _minutes,
+            "money": _money,
+            "percent": _percent,
+            "signed": _signed,
+            "when": _when,
+        }
+    )
+    return env
+
+
+_ENV = _environment()
+
+
+class CompiledTemplate:
+    """A checked template, ready to render against a context of plain values."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._template = _ENV.from_string(source)
+
+    def render(self, context: Mapping[str, Any]) -> str:
+        """Render; raises :class:`TemplateProblem` on any template error."""
+        try:
+            text = self._template.render(dict(context))
+        except (TemplateError, SecurityError, TypeError, ValueError, ArithmeticError) as exc:
+            raise TemplateProblem(f"template failed to render: {exc}") from None
+        text = text.strip()
+        if len(text) > MAX_OUTPUT_CHARS:
+            text = text[: MAX_OUTPUT_CHARS - 1].rstrip() + "…"
+        return text
+
+
+def compile_template(
+    source: object, sample: Mapping[str, Any], *, private: bool = False
+) -> CompiledTemplate:
+    """Compile and check a template; raise :class:`TemplateProblem` saying what is wrong.
+
+    ``sample`` is a representative context: the template is rendered against it once, so
+    a misspelt attribute (``friction.wait_minutes``) is caught now. Only ``private``
+    texts (seen by one agent alone) may use the agent's strain figures.
+    """
+    if not isinstance(source, str) or not source.strip():
+        raise TemplateProblem("expects a non-empty text template")
+    try:
+        parsed = _ENV.parse(source)
+    except TemplateSyntaxError as exc:
+        raise TemplateProblem(f"template syntax: {exc.message}", exc.lineno) from None
+    names = TEMPLATE_NAMES | PRIVATE_TEMPLATE_NAMES if private else TEMPLATE_NAMES
+    used = meta.find_undeclared_variables(parsed)
+    if not private and used & PRIVATE_TEMPLATE_NAMES:
+        raise TemplateProblem("'strain' is private to the agent: use it only in agent_prompt texts")
+    unknown = sorted(used - names)
+    if unknown:
+        allowed = ", ".join(sorted(names))
+        raise TemplateProblem(f"unknown name(s) {', '.join(unknown)}; available: {allowed}")
+    compiled = CompiledTemplate(source)
+    compiled.render(sample)
+    return compiled

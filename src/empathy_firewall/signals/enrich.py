@@ -1,0 +1,125 @@
+"""Enrichment: one ticket plus its context become :class:`Signals`, computed once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from empathy_firewall.context import EvaluationContext
+from empathy_firewall.models import Role, Ticket
+from empathy_firewall.signals.emotion import Emotion, MessageSignals, emotion_of
+from empathy_firewall.signals.friction import Friction, Handoff, friction_of, handoff_of
+from empathy_firewall.signals.memory import CustomerMemory, PastTicket, customer_key, memory_of
+from empathy_firewall.signals.recovery import Recovery, recovery_of
+from empathy_firewall.signals.strain import NOT_TRACKED, AgentStrain, Interaction, strain_of
+
+__all__ = ["Observation", "Signals", "agent_key", "enrich", "observe"]
+
+
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """Everything the firewall understood about one ticket at ``now``."""
+
+    ticket: Ticket
+    now: datetime
+    messages: tuple[MessageSignals, ...]
+    emotion: Emotion
+    friction: Friction
+    handoff: Handoff
+    strain: AgentStrain
+    memory: CustomerMemory
+    recovery: Recovery
+    headroom: tuple[str, ...]
+
+
+def agent_key(ticket: Ticket, agent_id: str) -> str:
+    """Identity of an agent across tickets of one helpdesk account."""
+    return f"{ticket.source.connector}:{ticket.source.account or ''}:{agent_id}"
+
+
+def _customer_messages(ticket: Ticket, context: EvaluationContext) -> tuple[MessageSignals, ...]:
+    texts = context.texts
+    prefix = ticket.key + "#"
+    out = []
+    for comment in ticket.comments:
+        if comment.author_role is Role.CUSTOMER and comment.public and comment.text:
+            found = texts.analyze(prefix + comment.id, comment.text)
+            out.append(MessageSignals(comment.id, found.sentiment, found.frustration, found.cues))
+    return tuple(out)
+
+
+def enrich(ticket: Ticket, context: EvaluationContext) -> Signals:
+    """Compute every signal of ``ticket`` at ``context.now``. Pure apart from the text cache."""
+    settings = context.settings
+    now = context.now
+    messages = _customer_messages(ticket, context)
+    emotion = emotion_of(messages, settings.emotion)
+    friction = friction_of(ticket, now, settings.friction)
+    handoff = handoff_of(ticket, now)
+    assignee = ticket.assignee
+    strain = NOT_TRACKED
+    headroom: tuple[str, ...] = ()
+    if assignee is not None and assignee.opt_in.strain_tracking:
+        key = agent_key(ticket, assignee.id)
+        strain = strain_of(context.history.interactions(key), now, settings.agent_care)
+        if strain.overloaded:
+            headroom = tuple(context.history.agents_with_headroom(now, key))
+    memory = memory_of(
+        ticket,
+        context.history.past_tickets(customer_key(ticket)),
+        now,
+        settings.customer_fields,
+        settings.memory,
+    )
+    recovery = recovery_of(emotion, friction, memory, settings.recovery)
+    return Signals(
+        ticket, now, messages, emotion, friction, handoff, strain, memory, recovery, headroom
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """What a processed ticket adds to history: the customer's ticket, the agent's work."""
+
+    customer_key: str
+    past_ticket: PastTicket | None
+    agent_key: str | None
+    interactions: tuple[Interaction, ...]
+
+
+def observe(signals: Signals, hard_at: float) -> Observation:
+    """Derive what to remember from a processed ticket (pure).
+
+    The assignee's public replies become interactions only if they opted in to strain
+    tracking; each is weighted by the frustration or negativity of the customer message
+    it answered (``hard_at`` decides which count as hard, see the strain module).
+    """
+    ticket = signals.ticket
+    emotion = signals.emotion
+    past = None
+    if emotion.mean is not None:
+        past = PastTicket(
+            ticket.key,
+            ticket.last_activity_at,
+            emotion.mean,
+            emotion.min is not None and emotion.min < -0.2,
+        )
+    assignee = ticket.assignee
+    if assignee is None or not assignee.opt_in.strain_tracking:
+        return Observation(customer_key(ticket), past, None, ())
+    by_id = {m.comment_id: m for m in signals.messages}
+    last_weight = 0.0
+    items = []
+    for comment in ticket.comments:
+        msg = by_id.get(comment.id)
+        if msg is not None:
+            last_weight = max(msg.frustration, -msg.sentiment, 0.0)
+        elif (
+            comment.author_role is Role.AGENT
+            and comment.public
+            and comment.author_id == assignee.id
+        ):
+            weight = last_weight if last_weight >= hard_at else 0.0
+            items.append(Interaction(f"{ticket.key}#{comment.id}", comment.created_at, weight))
+            last_weight = 0.0
+    return Observation(customer_key(ticket), past, agent_key(ticket, assignee.id), tuple(items))

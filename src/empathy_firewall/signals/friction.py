@@ -1,0 +1,141 @@
+"""Internal friction: waits against the SLA, reassignments, group hops, reopens, backlog.
+
+Definitions (all durations in minutes, measured at the evaluation time ``now``):
+
+- *waiting*: the customer wrote and no agent has publicly replied since. ``waiting_minutes``
+  counts from the first customer message of that unanswered run. Solved and closed
+  tickets are never waiting.
+- *SLA target*: the ticket's own reply target when the helpdesk gives one, else the
+  configured target for its priority. ``sla_used_ratio`` = waiting / target.
+- *breach*: the helpdesk's breach time when known, else waiting start + target.
+  ``minutes_to_breach`` is negative once breached.
+- *reassignments*, *group hops*, *reopens*: the larger of the helpdesk's own counters and
+  what the ticket's events show.
+- *handoff*: the latest reassignment; ``pending`` while the new assignee has not yet
+  replied publicly since.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from empathy_firewall.models import EventType, Role, Ticket, TicketEvent, TicketStatus
+from empathy_firewall.settings import FrictionSettings
+
+__all__ = ["Friction", "Handoff", "friction_of", "handoff_of"]
+
+_CLOSED = frozenset({TicketStatus.SOLVED, TicketStatus.CLOSED})
+
+
+@dataclass(frozen=True, slots=True)
+class Friction:
+    """What inside the company is making the customer wait."""
+
+    waiting: bool
+    waiting_since: datetime | None
+    waiting_minutes: float | None
+    sla_target_minutes: float | None
+    sla_used_ratio: float | None
+    minutes_to_breach: float | None
+    breached: bool
+    reassignments: int
+    group_hops: int
+    reopens: int
+    assignee_backlog: int | None
+    assignee_capacity: int | None
+    assignee_load_ratio: float | None
+    assignee_overloaded: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Handoff:
+    """The latest reassignment, if any."""
+
+    event: TicketEvent | None
+    pending: bool
+    minutes_since: float | None
+
+
+def _minutes(later: datetime, earlier: datetime) -> float:
+    return (later - earlier).total_seconds() / 60.0
+
+
+def _waiting_since(ticket: Ticket) -> datetime | None:
+    if ticket.status in _CLOSED:
+        return None
+    since: datetime | None = None
+    for comment in ticket.comments:
+        if not comment.public:
+            continue
+        if comment.author_role is Role.CUSTOMER:
+            if since is None:
+                since = comment.created_at
+        elif comment.author_role is Role.AGENT:
+            since = None
+    return since
+
+
+def friction_of(ticket: Ticket, now: datetime, settings: FrictionSettings) -> Friction:
+    """Compute the friction signals of one ticket at ``now``."""
+    since = _waiting_since(ticket)
+    waiting_minutes = max(0.0, _minutes(now, since)) if since is not None else None
+    target = None
+    if ticket.sla is not None and ticket.sla.reply_target_minutes is not None:
+        target = ticket.sla.reply_target_minutes
+    else:
+        target = settings.reply_target_minutes.get(ticket.priority)
+    breach_at = ticket.sla.breach_at if ticket.sla is not None else None
+    if breach_at is None and since is not None and target is not None:
+        breach_at = since + timedelta(minutes=target)
+    to_breach = _minutes(breach_at, now) if breach_at is not None and since is not None else None
+    ratio = waiting_minutes / target if waiting_minutes is not None and target else None
+
+    reassigned = [e for e in ticket.events if e.type is EventType.REASSIGNED]
+    hops = sum(1 for e in reassigned if e.from_group and e.to_group and e.from_group != e.to_group)
+    reopens = sum(1 for e in ticket.events if e.type is EventType.REOPENED)
+    metrics = ticket.metrics
+    if metrics is not None:
+        reassignments = max(len(reassigned), metrics.reassignments or 0)
+        hops = max(hops, metrics.group_hops or 0)
+        reopens = max(reopens, metrics.reopens or 0)
+    else:
+        reassignments = len(reassigned)
+
+    backlog = capacity = None
+    load_ratio = None
+    if ticket.assignee is not None and ticket.assignee.open_tickets is not None:
+        backlog = ticket.assignee.open_tickets
+        capacity = ticket.assignee.capacity or settings.default_capacity
+        load_ratio = backlog / capacity
+    return Friction(
+        waiting=since is not None,
+        waiting_since=since,
+        waiting_minutes=waiting_minutes,
+        sla_target_minutes=target,
+        sla_used_ratio=ratio,
+        minutes_to_breach=to_breach,
+        breached=to_breach is not None and to_breach <= 0,
+        reassignments=reassignments,
+        group_hops=hops,
+        reopens=reopens,
+        assignee_backlog=backlog,
+        assignee_capacity=capacity,
+        assignee_load_ratio=load_ratio,
+        assignee_overloaded=load_ratio is not None and load_ratio >= settings.overloaded_at,
+    )
+
+
+def handoff_of(ticket: Ticket, now: datetime) -> Handoff:
+    """Find the latest reassignment and whether the new owner has picked it up yet."""
+    latest = None
+    for event in ticket.events:
+        if event.type is EventType.REASSIGNED:
+            latest = event
+    if latest is None:
+        return Handoff(None, False, None)
+    replied_since = any(
+        c.author_role is Role.AGENT and c.public and c.created_at > latest.at
+        for c in ticket.comments
+    )
+    return Handoff(latest, not replied_since, max(0.0, _minutes(now, latest.at)))
