@@ -1,0 +1,433 @@
+"""Write-back: plans -> bulk jobs, job polling, per-ticket outcomes, macros.
+
+Round one sends every ticket's tags, priority and private note as one item of
+``update_many`` (100 items per job, at most ``max_inflight_jobs`` jobs queued at once) and
+polls all pending jobs with one ``job_statuses/show_many`` call per poll. Failed items are
+reported per ticket; those failing for a reason that may pass are retried once in a new job.
+Round two sends public replies the same way. Macros are applied one by one: read the ticket,
+preview the macro for it, then ``PUT`` the previewed changes with ``safe_update`` and
+``updated_stamp``; on 409 read, preview and try again (bounded).
+
+A submission that may have reached Zendesk but gave no answer (a read timeout, a 5xx) is
+never blindly resent: the tickets are re-read and only actions whose marker is absent are
+sent again.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from empathy_firewall.actions import Plan
+from empathy_firewall.connectors.base import (
+    ActionOutcome,
+    ApplyResult,
+    HttpRequest,
+    markers_in,
+    note_marker,
+)
+from empathy_firewall.connectors.http import Clock, ConflictError, TransportError
+from empathy_firewall.errors import RateLimitedError, RetryableError, SkipError
+from empathy_firewall_zendesk.client import ZendeskClient
+from empathy_firewall_zendesk.parse import JobStatus, parse_job_status
+from empathy_firewall_zendesk.poll import list_comments
+from empathy_firewall_zendesk.render import (
+    TicketChange,
+    batch_item,
+    public_item,
+    reply_tag,
+    ticket_change,
+    update_many_requests,
+)
+
+__all__ = ["MACRO_WRITABLE", "TicketUpdateBudget", "apply_plans", "macro_update"]
+
+#: ticket fields a previewed macro may set (read-only fields from the preview are dropped)
+MACRO_WRITABLE = (
+    "status",
+    "priority",
+    "type",
+    "group_id",
+    "assignee_id",
+    "custom_status_id",
+    "custom_fields",
+    "due_at",
+    "subject",
+    "tags",
+)
+_PERMANENT = ("RecordNotFound", "not found", "RecordInvalid", "closed", "PermissionDenied")
+
+
+class TicketUpdateBudget:
+    """Zendesk allows 30 updates per ticket per 10 minutes; stay under it ourselves."""
+
+    def __init__(self, limit: int, window: float, clock: Clock) -> None:
+        self._limit = limit
+        self._window = window
+        self._clock = clock
+        self._sent: dict[str, deque[float]] = {}
+
+    def take(self, ticket_id: str, count: int) -> bool:
+        """Reserve ``count`` updates for a ticket; False (nothing reserved) if over budget."""
+        now = self._clock.now()
+        times = self._sent.setdefault(ticket_id, deque())
+        while times and now - times[0] >= self._window:
+            times.popleft()
+        if len(times) + count > self._limit:
+            return False
+        times.extend([now] * count)
+        return True
+
+
+@dataclass
+class _Outcome:
+    applied: list[str] = field(default_factory=list)
+    already: list[str] = field(default_factory=list)
+    skipped: list[ActionOutcome] = field(default_factory=list)
+
+    def skip(self, keys: Sequence[str], reason: str) -> None:
+        self.skipped.extend(ActionOutcome(k, reason) for k in keys)
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    index: int  # which plan
+    ticket_id: str
+    item: Mapping[str, Any]
+    keys: tuple[str, ...]
+
+
+def macro_update(
+    preview: Mapping[str, Any],
+    current: Mapping[str, Any],
+    *,
+    key: str,
+    macro_id: str,
+    public_comment: bool,
+) -> dict[str, Any]:
+    """The conflict-safe ticket update that applies a previewed macro. Pure.
+
+    Only writable fields that differ from ``current`` are sent; ``tags`` is sent whole, which
+    is safe here because ``safe_update`` + ``updated_stamp`` make Zendesk refuse (409) if the
+    ticket changed since ``current`` was read. The macro's comment is private unless
+    ``public_comment``; a private one ends with the action's marker.
+    """
+    update: dict[str, Any] = {}
+    for name in MACRO_WRITABLE:
+        if name in preview and preview[name] != current.get(name):
+            update[name] = preview[name]
+    comment = preview.get("comment")
+    if isinstance(comment, Mapping):
+        body = comment.get("body") or comment.get("html_body")
+        if isinstance(body, str) and body.strip():
+            public = public_comment and comment.get("public") is not False
+            text = body if public else f"{body}\n\n{note_marker(key)}"
+            update["comment"] = {"body": text, "public": public}
+    update["macro_id"] = int(macro_id) if macro_id.isdigit() else macro_id
+    update["safe_update"] = True
+    stamp = current.get("updated_at")
+    if isinstance(stamp, str):
+        update["updated_stamp"] = stamp
+    return update
+
+
+class _Applier:
+    def __init__(self, client: ZendeskClient, budget: TicketUpdateBudget) -> None:
+        self.client = client
+        self.config = client.config
+        self.budget = budget
+        self.macro_ids: dict[str, str] | None = None
+
+    # -- verification ------------------------------------------------------------------
+
+    def present_markers(self, ticket_id: str) -> frozenset[str]:
+        """Keys whose markers the ticket already holds (note text and reply tags)."""
+        found: set[str] = set()
+        for comment in list_comments(self.client, ticket_id):
+            for name in ("body", "plain_body", "html_body"):
+                text = comment.get(name)
+                if isinstance(text, str):
+                    found |= markers_in(text)
+        body = self.client.request(
+            "GET", f"/api/v2/tickets/{ticket_id}/tags.json", purpose="tags", item=ticket_id
+        )
+        tags = body.get("tags") if isinstance(body, Mapping) else None
+        for tag in tags if isinstance(tags, list) else ():
+            if isinstance(tag, str) and tag.startswith("efr_"):
+                found.add(tag)
+        return frozenset(found)
+
+    def drop_present(self, change: TicketChange, outcome: _Outcome) -> TicketChange:
+        present = self.present_markers(change.ticket_id)
+        keys = [k for k in change.note_keys if k in present]
+        keys += [k for _, k in change.macros if k in present]
+        if change.public_reply is not None and reply_tag(change.public_reply[0]) in present:
+            keys.append(change.public_reply[0])
+        outcome.already.extend(keys)
+        return change.without_keys(keys)
+
+    # -- bulk jobs ---------------------------------------------------------------------
+
+    def run_bulk(self, entries: list[_Entry], outcomes: list[_Outcome], *, retry: bool) -> None:
+        """Send entries in update_many jobs; record per-ticket outcomes."""
+        # One ticket at most once per job: later duplicates wait for a following batch.
+        rounds: list[list[_Entry]] = []
+        for entry in entries:
+            for batch in rounds:
+                if all(e.ticket_id != entry.ticket_id for e in batch):
+                    batch.append(entry)
+                    break
+            else:
+                rounds.append([entry])
+        failed: list[_Entry] = []
+        for batch in rounds:
+            failed.extend(self._run_jobs(batch, outcomes))
+        if failed and retry:
+            self.run_bulk(failed, outcomes, retry=False)
+        elif failed:
+            for entry in failed:
+                outcomes[entry.index].skip(entry.keys, "bulk update failed twice")
+
+    def _run_jobs(self, entries: list[_Entry], outcomes: list[_Outcome]) -> list[_Entry]:
+        size = self.config.bulk_size
+        chunks = [entries[i : i + size] for i in range(0, len(entries), size)]
+        pending: dict[str, list[_Entry]] = {}
+        retry_later: list[_Entry] = []
+        for chunk in chunks:
+            while len(pending) >= self.config.max_inflight_jobs:
+                retry_later.extend(self._poll_jobs(pending, outcomes, until_any=True))
+            request = update_many_requests(
+                self.client.base_url, [e.item for e in chunk], size=size
+            )[0]
+            job_id = self._submit(request, chunk, outcomes)
+            if job_id is not None:
+                pending[job_id] = chunk
+        while pending:
+            retry_later.extend(self._poll_jobs(pending, outcomes, until_any=False))
+        return retry_later
+
+    def _submit(
+        self, request: HttpRequest, chunk: list[_Entry], outcomes: list[_Outcome]
+    ) -> str | None:
+        try:
+            response = self.client.send(request)
+        except RateLimitedError:
+            raise  # beyond the retry bounds: stop the run, resume later from the bookmark
+        except (TransportError, RetryableError) as exc:
+            if request.is_idempotent and not isinstance(exc, TransportError):
+                raise
+            # It may have been processed: re-read, then send only what is missing.
+            again = self._resend_missing(chunk, outcomes)
+            if again is None:
+                return None
+            response = self.client.send(again)
+        except SkipError as exc:
+            for entry in chunk:
+                outcomes[entry.index].skip(entry.keys, str(exc))
+            return None
+        job = parse_job_status(response.json())
+        return job.id
+
+    def _resend_missing(self, chunk: list[_Entry], outcomes: list[_Outcome]) -> HttpRequest | None:
+        """After an unanswered submission: keep only entries whose update is not there."""
+        for entry in list(chunk):
+            if "comment" not in entry.item:
+                continue  # tags and priority are safe to send twice
+            present = self.present_markers(entry.ticket_id)
+            if any(k in present for k in entry.keys) or reply_tag_in(entry, present):
+                outcomes[entry.index].already.extend(entry.keys)
+                chunk.remove(entry)
+        if not chunk:
+            return None
+        return update_many_requests(self.client.base_url, [e.item for e in chunk])[0]
+
+    def _poll_jobs(
+        self, pending: dict[str, list[_Entry]], outcomes: list[_Outcome], *, until_any: bool
+    ) -> list[_Entry]:
+        retry_later: list[_Entry] = []
+        waited = 0.0
+        interval = self.config.job_poll_interval_seconds
+        while pending:
+            self.client.clock.sleep(interval)
+            waited += interval
+            body = self.client.request(
+                "GET",
+                "/api/v2/job_statuses/show_many.json",
+                params={"ids": ",".join(pending)},
+                purpose="job_status",
+            )
+            statuses = body.get("job_statuses") if isinstance(body, Mapping) else None
+            finished_any = False
+            for raw in statuses if isinstance(statuses, list) else ():
+                job = parse_job_status(raw)
+                if job.finished and job.id in pending:
+                    retry_later.extend(self._settle(job, pending.pop(job.id), outcomes))
+                    finished_any = True
+            if until_any and finished_any:
+                break
+            if waited >= self.config.job_timeout_seconds:
+                for chunk in pending.values():
+                    for entry in chunk:
+                        outcomes[entry.index].skip(
+                            entry.keys, "bulk job still running at timeout; verify next run"
+                        )
+                pending.clear()
+            interval = min(interval * 1.5, 10.0)
+        return retry_later
+
+    def _settle(
+        self, job: JobStatus, chunk: list[_Entry], outcomes: list[_Outcome]
+    ) -> list[_Entry]:
+        by_id = {item.id: item for item in job.items if item.id is not None}
+        by_index = {item.index: item for item in job.items if item.index is not None}
+        retry_later: list[_Entry] = []
+        for position, entry in enumerate(chunk):
+            result = by_id.get(entry.ticket_id) or by_index.get(position)
+            if job.status == "failed" and result is None:
+                retry_later.append(entry)
+            elif result is None or result.success:
+                outcomes[entry.index].applied.extend(entry.keys)
+            elif any(word in (result.error or "") for word in _PERMANENT):
+                outcomes[entry.index].skip(entry.keys, f"Zendesk refused: {result.error}")
+            else:
+                retry_later.append(entry)
+        return retry_later
+
+    # -- macros ------------------------------------------------------------------------
+
+    def macro_id(self, ref: str) -> str | None:
+        if ref.isdigit():
+            return ref
+        if self.macro_ids is None:
+            self.macro_ids = {}
+            url: str | None = "/api/v2/macros/active.json"
+            params: dict[str, str] | None = {"page[size]": "100"}
+            for _ in range(20):
+                if url is None:
+                    break
+                body = self.client.request("GET", url, params=params, purpose="macros")
+                params = None
+                for macro in body.get("macros", []) if isinstance(body, Mapping) else []:
+                    if isinstance(macro, Mapping) and isinstance(macro.get("title"), str):
+                        self.macro_ids.setdefault(macro["title"].strip().lower(), str(macro["id"]))
+                nxt = body.get("next_page") if isinstance(body, Mapping) else None
+                links = body.get("links") if isinstance(body, Mapping) else None
+                if isinstance(links, Mapping) and isinstance(body.get("meta"), Mapping):
+                    nxt = links.get("next") if body["meta"].get("has_more") else None
+                url = nxt if isinstance(nxt, str) else None
+        return self.macro_ids.get(ref.strip().lower())
+
+    def apply_macro(self, ticket_id: str, ref: str, key: str) -> str | None:
+        """Apply one macro; None on success, else the reason it was skipped."""
+        mid = self.macro_id(ref)
+        if mid is None:
+            return f"macro {ref!r} not found among active macros"
+        for _ in range(self.config.conflict_attempts):
+            current_body = self.client.request(
+                "GET", f"/api/v2/tickets/{ticket_id}.json", purpose="ticket", item=ticket_id
+            )
+            preview_body = self.client.request(
+                "GET",
+                f"/api/v2/tickets/{ticket_id}/macros/{mid}/apply.json",
+                purpose="macro_preview",
+                item=ticket_id,
+            )
+            current = current_body.get("ticket") if isinstance(current_body, Mapping) else None
+            result = preview_body.get("result") if isinstance(preview_body, Mapping) else None
+            preview = result.get("ticket") if isinstance(result, Mapping) else None
+            if not isinstance(current, Mapping) or not isinstance(preview, Mapping):
+                return "macro preview returned no ticket"
+            update = macro_update(
+                preview,
+                current,
+                key=key,
+                macro_id=mid,
+                public_comment=self.config.macro_comments_public,
+            )
+            try:
+                self.client.request(
+                    "PUT",
+                    f"/api/v2/tickets/{ticket_id}.json",
+                    body={"ticket": update},
+                    purpose="macro_apply",
+                    item=ticket_id,
+                    idempotent=False,
+                )
+            except ConflictError:
+                continue  # changed under us: read again and re-apply
+            return None
+        return f"ticket kept changing; gave up after {self.config.conflict_attempts} tries"
+
+
+def reply_tag_in(entry: _Entry, present: frozenset[str]) -> bool:
+    """True when the entry's public-reply marker tag is already on the ticket."""
+    tags = entry.item.get("additional_tags")
+    comment = entry.item.get("comment")
+    public = isinstance(comment, Mapping) and comment.get("public") is True
+    return public and isinstance(tags, list) and any(t in present for t in tags)
+
+
+def apply_plans(
+    client: ZendeskClient,
+    plans: Sequence[Plan],
+    *,
+    verify: bool,
+    budget: TicketUpdateBudget,
+) -> tuple[ApplyResult, ...]:
+    """Apply plans; one :class:`ApplyResult` per plan, in order (see the module docstring)."""
+    applier = _Applier(client, budget)
+    outcomes = [_Outcome() for _ in plans]
+    changes: list[TicketChange] = []
+    for index, plan in enumerate(plans):
+        change = ticket_change(plan)
+        outcomes[index].skipped.extend(change.unsupported)
+        if verify and (change.note_keys or change.public_reply or change.macros):
+            try:
+                change = applier.drop_present(change, outcomes[index])
+            except SkipError as exc:
+                keys = [p.key for p in plan.actions if p.key not in outcomes[index].already]
+                outcomes[index].skip(keys, str(exc))
+                change = TicketChange(ticket_id=change.ticket_id)
+        item, reply = batch_item(change), public_item(change)
+        updates = (item is not None) + (reply is not None) + len(change.macros)
+        if updates and not budget.take(change.ticket_id, updates):
+            keys = [*change.batch_keys, *(k for _, k in change.macros)]
+            if change.public_reply is not None:
+                keys.append(change.public_reply[0])
+            outcomes[index].skip(keys, "Zendesk per-ticket update limit reached; next run")
+            change = TicketChange(ticket_id=change.ticket_id)
+        changes.append(change)
+
+    first = [
+        _Entry(i, c.ticket_id, item, c.batch_keys)
+        for i, c in enumerate(changes)
+        if (item := batch_item(c)) is not None
+    ]
+    applier.run_bulk(first, outcomes, retry=True)
+    second = [
+        _Entry(i, c.ticket_id, item, (c.public_reply[0],))
+        for i, c in enumerate(changes)
+        if c.public_reply is not None and (item := public_item(c)) is not None
+    ]
+    applier.run_bulk(second, outcomes, retry=True)
+    for index, change in enumerate(changes):
+        for ref, key in change.macros:
+            try:
+                reason = applier.apply_macro(change.ticket_id, ref, key)
+            except SkipError as exc:
+                reason = str(exc)
+            if reason is None:
+                outcomes[index].applied.append(key)
+            else:
+                outcomes[index].skipped.append(ActionOutcome(key, reason))
+    return tuple(
+        ApplyResult(
+            ticket=plan.ticket,
+            applied=tuple(dict.fromkeys(o.applied)),
+            already=tuple(dict.fromkeys(o.already)),
+            skipped=tuple(o.skipped),
+        )
+        for plan, o in zip(plans, outcomes, strict=True)
+    )

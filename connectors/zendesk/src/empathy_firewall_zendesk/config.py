@@ -1,0 +1,143 @@
+"""Zendesk connector configuration and credentials.
+
+The config file names *environment variables*; secrets themselves never appear in it.
+Putting a token, password or signing secret in the file is rejected with a message that
+says which variable to use instead.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from empathy_firewall.connectors.base import ConnectorConfig
+from empathy_firewall.errors import ConfigError
+
+__all__ = ["Credentials", "ZendeskConfig", "resolve_credentials"]
+
+_SECRET_KEYS = {
+    "token": "token_env",
+    "api_token": "token_env",
+    "password": "token_env",
+    "oauth_token": "oauth_token_env",
+    "access_token": "oauth_token_env",
+    "secret": "signing_secret_env",
+    "signing_secret": "signing_secret_env",
+    "webhook_secret": "signing_secret_env",
+}
+
+
+class ZendeskConfig(ConnectorConfig):
+    """Settings for one Zendesk account. Only environment-variable *names* refer to secrets."""
+
+    subdomain: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]*$")
+    base_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(:\d+)?/?$")
+    auth: Literal["api_token", "oauth"] = "api_token"
+    email: str | None = None
+    email_env: str = "ZENDESK_EMAIL"
+    token_env: str = "ZENDESK_API_TOKEN"  # noqa: S105 - a variable name, not a secret
+    oauth_token_env: str = "ZENDESK_OAUTH_TOKEN"  # noqa: S105 - a variable name
+    signing_secret_env: str = "ZENDESK_WEBHOOK_SECRET"  # noqa: S105 - a variable name
+    allow_unsigned_webhooks: bool = False
+    webhook_replay_window_seconds: float = Field(default=300.0, gt=0)
+
+    # polling
+    initial_lookback_minutes: int = Field(default=24 * 60, ge=2)
+    per_page: int = Field(default=1000, ge=1, le=1000)
+    sideloads: tuple[str, ...] = ("users", "groups", "metric_sets")
+    include_slas: bool = False
+    support_type_scope: Literal["all", "agent", "ai_agent"] = "all"
+    exclude_deleted: bool = False
+    fetch_comments: bool = True
+    comments_page_size: int = Field(default=100, ge=1, le=100)
+    export_requests_per_minute: int = Field(default=10, ge=1, le=30)
+
+    # write-back
+    bulk_size: int = Field(default=100, ge=1, le=100)
+    max_inflight_jobs: int = Field(default=25, ge=1, le=30)
+    job_poll_interval_seconds: float = Field(default=1.0, gt=0)
+    job_timeout_seconds: float = Field(default=600.0, gt=0)
+    ticket_updates_per_window: int = Field(default=30, ge=1)
+    ticket_update_window_seconds: float = Field(default=600.0, gt=0)
+    macro_comments_public: bool = False
+    conflict_attempts: int = Field(default=3, ge=1, le=10)
+
+    # transport
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    max_attempts: int = Field(default=5, ge=1, le=10)
+    max_total_wait_seconds: float = Field(default=300.0, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_secrets_in_clear(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            for key, env_key in _SECRET_KEYS.items():
+                if key in data:
+                    raise ValueError(
+                        f"`{key}` must not be written in the config file; put the secret in "
+                        f"an environment variable and name it with `{env_key}`"
+                    )
+        return data
+
+    @model_validator(mode="after")
+    def _has_address(self) -> ZendeskConfig:
+        if self.subdomain is None and self.base_url is None:
+            raise ValueError("set `subdomain` (or `base_url` for sandboxes, proxies and tests)")
+        return self
+
+    @property
+    def url(self) -> str:
+        """The API base URL: ``base_url`` if set, else ``https://{subdomain}.zendesk.com``."""
+        if self.base_url is not None:
+            return self.base_url.rstrip("/")
+        return f"https://{self.subdomain}.zendesk.com"
+
+    @property
+    def account(self) -> str:
+        """The account name stamped on every SourceRef (subdomain, else the host)."""
+        if self.subdomain is not None:
+            return self.subdomain
+        return self.url.split("://", 1)[1]
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """Resolved secrets. ``repr`` never shows them."""
+
+    authorization: str
+    signing_secret: str | None
+
+    def __repr__(self) -> str:
+        signed = "set" if self.signing_secret else "unset"
+        return f"Credentials(authorization=<hidden>, signing_secret=<{signed}>)"
+
+
+def resolve_credentials(config: ZendeskConfig, env: Mapping[str, str] | None = None) -> Credentials:
+    """Read the secrets named by ``config`` from ``env`` (default: ``os.environ``).
+
+    Raises :class:`ConfigError` naming the missing variable (never its value).
+    """
+    source = os.environ if env is None else env
+    secret = source.get(config.signing_secret_env) or None
+    if config.auth == "oauth":
+        token = source.get(config.oauth_token_env)
+        if not token:
+            raise ConfigError(
+                f"Zendesk OAuth: environment variable {config.oauth_token_env} is not set"
+            )
+        return Credentials(f"Bearer {token}", secret)
+    email = config.email or source.get(config.email_env)
+    if not email:
+        raise ConfigError(
+            f"Zendesk API token auth needs the agent email: set `email` or {config.email_env}"
+        )
+    token = source.get(config.token_env)
+    if not token:
+        raise ConfigError(f"Zendesk API token: environment variable {config.token_env} is not set")
+    basic = base64.b64encode(f"{email}/token:{token}".encode()).decode("ascii")
+    return Credentials(f"Basic {basic}", secret)

@@ -1,0 +1,244 @@
+"""The Zendesk connector: the core Connector contract, wired to the modules of this package."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import timedelta
+from typing import Any, ClassVar
+
+from empathy_firewall.actions import Plan
+from empathy_firewall.connectors.base import (
+    ApplyResult,
+    Bookmark,
+    Capabilities,
+    Connector,
+    ConnectorConfig,
+    HttpRequest,
+    Page,
+    RawPage,
+    Send,
+    WebhookEvent,
+)
+from empathy_firewall.connectors.http import Clock, SystemClock
+from empathy_firewall.errors import AuthenticationError, ConfigError, InputError
+from empathy_firewall.models import Ticket
+from empathy_firewall.webhooks.request import WebhookRequest
+from empathy_firewall_zendesk.apply import TicketUpdateBudget, apply_plans
+from empathy_firewall_zendesk.client import ZendeskClient
+from empathy_firewall_zendesk.config import ZendeskConfig, resolve_credentials
+from empathy_firewall_zendesk.parse import (
+    ParseContext,
+    index_by_id,
+    normalize_ticket,
+    parse_export,
+)
+from empathy_firewall_zendesk.poll import list_comments, poll_pages
+from empathy_firewall_zendesk.render import (
+    batch_item,
+    public_item,
+    ticket_change,
+    update_many_requests,
+)
+from empathy_firewall_zendesk.webhook import ZendeskSignatureVerifier, parse_webhook_payload
+
+__all__ = ["ZendeskConnector"]
+
+
+class ZendeskConnector(Connector):
+    """Zendesk Support: incremental export, signed webhooks, bulk write-back.
+
+    ``transport`` replaces the HTTP transport (a fake Zendesk in tests), ``clock`` the
+    clock, ``env`` the environment the secrets are read from. Credentials are read on the
+    first network call, so the pure parts (render, parse) work without them.
+    """
+
+    name: ClassVar[str] = "zendesk"
+    Config: ClassVar[type[ConnectorConfig]] = ZendeskConfig
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        poll=True,
+        webhook=True,
+        tags=True,
+        macros=True,
+        notes=True,
+        public_replies=True,
+        drafts=True,
+        priority=True,
+    )
+
+    def __init__(
+        self,
+        config: ConnectorConfig,
+        *,
+        transport: Send | None = None,
+        clock: Clock | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        if not isinstance(config, ZendeskConfig):
+            raise ConfigError("the zendesk connector needs a ZendeskConfig")
+        self.config = config
+        self._transport = transport
+        self._clock: Clock = clock or SystemClock()
+        self._env = env
+        self._client: ZendeskClient | None = None
+        self._budget = TicketUpdateBudget(
+            config.ticket_updates_per_window, config.ticket_update_window_seconds, self._clock
+        )
+
+    def __repr__(self) -> str:
+        return f"ZendeskConnector({self.config.url!r})"
+
+    @property
+    def client(self) -> ZendeskClient:
+        """The authenticated client (built on first use; ConfigError if secrets are missing)."""
+        if self._client is None:
+            credentials = resolve_credentials(self.config, self._env)
+            self._client = ZendeskClient(
+                self.config, credentials, transport=self._transport, clock=self._clock
+            )
+        return self._client
+
+    # pure half -----------------------------------------------------------------------
+
+    def context(self, related: Mapping[str, Any] | None = None) -> ParseContext:
+        """The parse context for this account, with sideloads from ``related``."""
+        related = related or {}
+        return ParseContext(
+            account=self.config.account,
+            base_url=self.config.url,
+            users=related.get("users") or {},
+            groups=related.get("groups") or {},
+            metric_sets=related.get("metric_sets") or {},
+        )
+
+    def parse_page(self, raw: RawPage) -> Page:
+        """Normalize one export page (``related``: comments, users, groups, seen, cursor)."""
+        related = raw.related
+        export = parse_export(raw.body, seen=related.get("seen") or {})
+        ctx = self.context(
+            {
+                "users": {**(related.get("users") or {}), **export.users},
+                "groups": {**(related.get("groups") or {}), **export.groups},
+                "metric_sets": export.metric_sets,
+            }
+        )
+        comments: Mapping[str, Sequence[object]] = related.get("comments") or {}
+        vanished = set(related.get("vanished") or ())
+        tickets: list[Ticket] = []
+        notes: list[str] = []
+        for record in export.tickets:
+            tid = str(record["id"])
+            if tid in vanished:
+                continue
+            try:
+                tickets.append(normalize_ticket(record, comments=comments.get(tid), ctx=ctx))
+            except InputError as exc:
+                notes.append(f"skipped ticket {tid}: {exc}")
+            except ValueError as exc:
+                notes.append(f"skipped ticket {tid}: invalid data ({type(exc).__name__})")
+        previous = related.get("cursor")
+        if export.duplicates:
+            notes.append(f"dropped {export.duplicates} duplicate ticket copies")
+        cursor = export.after_cursor or previous
+        stalled = cursor is not None and cursor == previous and not export.end_of_stream
+        if stalled:
+            notes.append("export cursor did not advance; stopping this run")
+        if cursor is not None:
+            bookmark = Bookmark.of({"cursor": cursor})
+        else:
+            bookmark = Bookmark.of({"start_time": related.get("start_time")})
+        return Page(
+            tickets=tuple(tickets),
+            bookmark=bookmark,
+            more=not export.end_of_stream and not stalled and export.after_cursor is not None,
+            removed=tuple(sorted({*export.removed, *vanished})),
+            notes=tuple(notes),
+        )
+
+    def parse_webhook(self, request: WebhookRequest) -> WebhookEvent:
+        """Parse an event-subscription or trigger webhook (verify it first)."""
+        return parse_webhook_payload(
+            request.body, headers=request.headers, account=self.config.account
+        )
+
+    def verifier(self) -> ZendeskSignatureVerifier:
+        """HMAC-SHA256 verifier with the configured replay window; fails closed."""
+        import os
+
+        env = os.environ if self._env is None else self._env
+        return ZendeskSignatureVerifier(
+            env.get(self.config.signing_secret_env) or None,
+            window=timedelta(seconds=self.config.webhook_replay_window_seconds),
+            allow_unsigned=self.config.allow_unsigned_webhooks,
+            secret_env=self.config.signing_secret_env,
+        )
+
+    def render(self, plans: Sequence[Plan]) -> tuple[HttpRequest, ...]:
+        """The bulk requests apply sends first, plus one preview GET per macro."""
+        changes = [ticket_change(p) for p in plans]
+        first = [i for c in changes if (i := batch_item(c)) is not None]
+        second = [i for c in changes if (i := public_item(c)) is not None]
+        base = self.config.url
+        requests = [
+            *update_many_requests(base, first, size=self.config.bulk_size),
+            *update_many_requests(base, second, size=self.config.bulk_size),
+        ]
+        for change in changes:
+            for ref, _key in change.macros:
+                requests.append(
+                    HttpRequest(
+                        method="GET",
+                        url=f"{base}/api/v2/tickets/{change.ticket_id}/macros/{ref}/apply.json",
+                        purpose="macro_preview (then PUT of the previewed changes)",
+                        item=change.ticket_id,
+                    )
+                )
+        return tuple(requests)
+
+    # I/O half ------------------------------------------------------------------------
+
+    def check(self) -> None:
+        """Authenticate as the configured user; the incremental export needs an admin."""
+        body = self.client.request("GET", "/api/v2/users/me.json", purpose="check")
+        user = body.get("user") if isinstance(body, Mapping) else None
+        if not isinstance(user, Mapping) or user.get("id") in (None, 0):
+            raise AuthenticationError(
+                "Zendesk answered as an anonymous user: the credentials were not accepted"
+            )
+        if user.get("role") != "admin":
+            raise ConfigError(
+                "the Zendesk user is not an admin; the incremental export (polling) needs one"
+            )
+
+    def poll(self, bookmark: Bookmark | None) -> Iterator[Page]:
+        """Pages of changed tickets since ``bookmark`` (see :mod:`.poll`)."""
+        return poll_pages(self, self.client, bookmark)
+
+    def fetch(self, external_ids: Sequence[str]) -> tuple[Ticket, ...]:
+        """Read tickets in full with ``show_many`` (100 per call) and their comments."""
+        out: list[Ticket] = []
+        ids = [i for i in dict.fromkeys(external_ids) if i.isdigit()]
+        for start in range(0, len(ids), 100):
+            chunk = ids[start : start + 100]
+            body = self.client.request(
+                "GET",
+                "/api/v2/tickets/show_many.json",
+                params={"ids": ",".join(chunk), "include": ",".join(self.config.sideloads)},
+                purpose="show_many",
+            )
+            if not isinstance(body, Mapping):
+                continue
+            users = index_by_id(body.get("users"))
+            groups = index_by_id(body.get("groups"))
+            metrics = index_by_id(body.get("metric_sets"), key="ticket_id")
+            for record in body.get("tickets") or []:
+                if not isinstance(record, Mapping) or record.get("status") == "deleted":
+                    continue
+                tid = str(record.get("id"))
+                comments = list_comments(self.client, tid, users)
+                ctx = self.context({"users": users, "groups": groups, "metric_sets": metrics})
+                out.append(normalize_ticket(record, comments=comments, ctx=ctx))
+        return tuple(out)
+
+    def apply(self, plans: Sequence[Plan], *, verify: bool = False) -> tuple[ApplyResult, ...]:
+        """Write plans back in bulk jobs (see :mod:`.apply`)."""
+        return apply_plans(self.client, plans, verify=verify, budget=self._budget)
