@@ -17,7 +17,7 @@ from empathy_firewall.signals.recovery import SEVERITIES
 
 __all__ = ["register_builtins"]
 
-N, I, B, S, L = (
+N, INT, B, S, L = (
     ValueType.NUMBER,
     ValueType.INTEGER,
     ValueType.BOOLEAN,
@@ -49,7 +49,7 @@ def _register_paths(reg: Registry) -> None:
     p("ticket.age_hours", N, "Time since the ticket was created.", unit="hours")(
         lambda s: (s.now - s.ticket.created_at).total_seconds() / 3600.0
     )
-    p("ticket.comments", I, "Number of comments of any kind.", unit="comments")(
+    p("ticket.comments", INT, "Number of comments of any kind.", unit="comments")(
         lambda s: len(s.ticket.comments)
     )
 
@@ -83,11 +83,11 @@ def _register_paths(reg: Registry) -> None:
     )(lambda s: s.emotion.trend)
     p(
         "sentiment.consecutive_negative",
-        I,
+        INT,
         "Customer messages in a row, counting back from the latest, below the negative bound.",
         unit="messages",
     )(lambda s: s.emotion.consecutive_negative)
-    p("sentiment.customer_messages", I, "Public customer messages.", unit="messages")(
+    p("sentiment.customer_messages", INT, "Public customer messages.", unit="messages")(
         lambda s: s.emotion.customer_messages
     )
     p(
@@ -114,13 +114,13 @@ def _register_paths(reg: Registry) -> None:
         "Kinds of cue found in the latest customer message.",
         choices=tuple(CueKind),
     )(lambda s: s.emotion.latest_kinds)
-    p("cues.count", I, "Cues of all kinds in all customer messages.", unit="cues")(
+    p("cues.count", INT, "Cues of all kinds in all customer messages.", unit="cues")(
         lambda s: sum(s.emotion.cue_counts.values())
     )
     for kind in CueKind:
         p(
             f"cues.{kind.value}",
-            I,
+            INT,
             f"Cues of kind '{kind.value}' in all customer messages.",
             unit="cues",
         )(lambda s, k=kind: s.emotion.cue_counts.get(k, 0))  # type: ignore[misc]
@@ -166,18 +166,18 @@ def _register_paths(reg: Registry) -> None:
     p("friction.breached", B, "The customer is waiting past the SLA target.")(
         lambda s: s.friction.breached
     )
-    p("friction.reassignments", I, "Times the ticket changed hands.", unit="reassignments")(
+    p("friction.reassignments", INT, "Times the ticket changed hands.", unit="reassignments")(
         lambda s: s.friction.reassignments
     )
-    p("friction.group_hops", I, "Reassignments that moved the ticket to another group.")(
+    p("friction.group_hops", INT, "Reassignments that moved the ticket to another group.")(
         lambda s: s.friction.group_hops
     )
-    p("friction.reopens", I, "Times the ticket was reopened after being solved.")(
+    p("friction.reopens", INT, "Times the ticket was reopened after being solved.")(
         lambda s: s.friction.reopens
     )
     p(
         "friction.assignee_backlog",
-        I,
+        INT,
         "Open tickets of the assignee.",
         unit="tickets",
         nullable=True,
@@ -222,13 +222,13 @@ def _register_paths(reg: Registry) -> None:
     p("customer.lifetime_value", N, "Lifetime value.", unit="currency", nullable=True)(
         lambda s: s.memory.lifetime_value
     )
-    p("customer.order_count", I, "Orders placed.", unit="orders", nullable=True)(
+    p("customer.order_count", INT, "Orders placed.", unit="orders", nullable=True)(
         lambda s: s.memory.order_count
     )
-    p("customer.past_tickets", I, "Earlier tickets remembered.", unit="tickets")(
+    p("customer.past_tickets", INT, "Earlier tickets remembered.", unit="tickets")(
         lambda s: s.memory.past_tickets
     )
-    p("customer.past_negative_tickets", I, "Earlier tickets that went negative.", unit="tickets")(
+    p("customer.past_negative_tickets", INT, "Earlier tickets that went negative.", unit="tickets")(
         lambda s: s.memory.past_negative_tickets
     )
     p(
@@ -300,7 +300,7 @@ def _register_paths(reg: Registry) -> None:
     )(lambda s: s.strain.load_ratio)
     p(
         "agent.hard_interactions",
-        I,
+        INT,
         "Hard interactions in the care window.",
         unit="interactions",
         nullable=True,
@@ -342,7 +342,7 @@ def _number(value: object, spec: PathSpec) -> float:
 
 
 def _scalar(value: object, spec: PathSpec) -> Value:
-    if spec.type in (N, I):
+    if spec.type in (N, INT):
         return _number(value, spec)
     if spec.type is B:
         if not isinstance(value, bool):
@@ -386,8 +386,8 @@ def _range(value: object, spec: PathSpec) -> tuple[float, float]:
 
 
 def _register_operators(reg: Registry) -> None:
-    numeric = frozenset({N, I})
-    scalars = frozenset({N, I, B, S})
+    numeric = frozenset({N, INT})
+    scalars = frozenset({N, INT, B, S})
     op = reg.operator
     op("lt", numeric, "Less than.", _number)(lambda a, b: a < b)
     op("lte", numeric, "Less than or equal.", _number)(lambda a, b: a <= b)
@@ -416,7 +416,7 @@ def _register_operators(reg: Registry) -> None:
     )
     # `exists` is special-cased by the condition compiler: it is the one operator that
     # sees null values.
-    op("exists", frozenset({N, I, B, S, L}), "The value is known (true) or not (false).", _bool)(
+    op("exists", frozenset({N, INT, B, S, L}), "The value is known (true) or not (false).", _bool)(
         lambda a, b: b
     )
 

@@ -263,9 +263,8 @@ def _why_footer(fired: Sequence[_Fired]) -> str:
     for item in fired:
         shown = [e for e in item.match.evidence if not e.private]
         facts = "; ".join(f"{e.path} = {_show(e.value)}" for e in shown) or "Python rule"
-        lines.append(
-            f"- {item.rule.id} ({item.rule.pack}): {facts}. To switch off: {item.rule.disable_hint}."
-        )
+        rule = item.rule
+        lines.append(f"- {rule.id} ({rule.pack}): {facts}. To switch off: {rule.disable_hint}.")
     return "Why empathy-firewall added this:\n" + "\n".join(lines)
 
 
@@ -326,8 +325,8 @@ def _merge(
     seen_macros: dict[str, list[_Fired]] = {}
     for action, item in by_kind.get("apply_macro", []):
         seen_macros.setdefault(action.model_dump_json(), []).append(item)
-    for action, item in by_kind.get("apply_macro", []):
-        sources = seen_macros.pop(action.model_dump_json(), None)
+    for action, _item in by_kind.get("apply_macro", []):
+        sources = seen_macros.pop(action.model_dump_json(), [])
         if sources:
             planned.append(_planned(ticket, action, _unique(sources)))
 

@@ -9,10 +9,10 @@ all loaded packs in evaluation order.
 from __future__ import annotations
 
 import re
-from pathlib import PurePath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import PurePath
 from typing import Any
 
 from empathy_firewall.actions import (
@@ -83,10 +83,10 @@ class ActionSpec:
             assignee = signals.ticket.assignee
             return AgentPrompt(agent_id=assignee.id, body=text) if assignee else None
         assert self.kind == "routing_suggestion"
-        avoid = ()
+        avoid: tuple[str, ...] = ()
         if self.options.get("avoid_assignee", True) and signals.ticket.assignee is not None:
             avoid = (signals.ticket.assignee.id,)
-        prefer = ()
+        prefer: tuple[str, ...] = ()
         if self.options.get("prefer_headroom", True):
             prefer = tuple(key.rsplit(":", 1)[-1] for key in signals.headroom)
         return RoutingSuggestion(
@@ -177,7 +177,8 @@ class Rule:
         """How an admin switches this rule off."""
         if self.python is not None:
             return f"unregister Python rule '{self.id}'"
-        return f"set `enabled: false` on rule '{self.id}' of pack '{self.pack}' ({PurePath(self.source).name})"
+        file = PurePath(self.source).name
+        return f"set `enabled: false` on rule '{self.id}' of pack '{self.pack}' ({file})"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,12 @@
 """Service recovery: how badly things went, and a gesture fitted to the customer.
 
 ``severity`` counts what went wrong (reasons): an SLA breach, a reopen, repeated contact,
-a strong negative turn, a threat. None = 0 reasons, minor = 1, moderate = 2, severe = 3+
-or any legal threat. A customer whose earlier tickets went badly (``strained`` history)
-moves up one step. The gesture grows with severity; a goodwill credit is suggested only
-within the tier's cap from the :class:`~empathy_firewall.settings.RecoveryPolicy`.
+a strong negative turn (latest sentiment at least 0.5 below the first, or a recent
+trend of -0.25 per message or steeper ending at -0.5 or below), a threat. None = 0
+reasons, minor = 1, moderate = 2, severe = 3+ or any legal threat. A customer whose
+earlier tickets went badly (``strained`` history) moves up one step. The gesture grows
+with severity; a goodwill credit is suggested only within the tier's cap from the
+:class:`~empathy_firewall.settings.RecoveryPolicy`.
 Everything here is a suggestion for an agent; nothing is ever issued.
 """
 
@@ -22,6 +24,7 @@ __all__ = ["SEVERITIES", "Recovery", "recovery_of"]
 
 SEVERITIES = ("none", "minor", "moderate", "severe")
 _STRONG_NEGATIVE = -0.5
+_SLIDING_TREND = -0.25
 _THREATS = (CueKind.THREAT_CANCEL, CueKind.THREAT_ESCALATE, CueKind.THREAT_PUBLIC)
 
 _GESTURES = {
@@ -60,9 +63,14 @@ def recovery_of(
         reasons.append("reopened")
     if emotion.cue_counts.get(CueKind.REPEAT_CONTACT) or friction.reassignments >= 2:
         reasons.append("repeated_contact")
-    strong_turn = (emotion.delta is not None and emotion.delta <= _STRONG_NEGATIVE) or (
-        emotion.latest is not None and emotion.latest <= _STRONG_NEGATIVE
+    got_worse = emotion.delta is not None and emotion.delta <= _STRONG_NEGATIVE
+    sliding = (
+        emotion.trend is not None
+        and emotion.trend <= _SLIDING_TREND
+        and emotion.latest is not None
+        and emotion.latest <= _STRONG_NEGATIVE
     )
+    strong_turn = got_worse or sliding
     if strong_turn:
         reasons.append("negative_turn")
     legal = bool(emotion.cue_counts.get(CueKind.THREAT_LEGAL))

@@ -1,0 +1,222 @@
+"""The ``empathy-firewall`` command line.
+
+Exit codes: 0 success; 1 unexpected failure; 2 configuration or rule pack error (fix the
+config); 3 bad input data (fix the file); 4 transient vendor failure (retry later);
+5 an item could not be processed.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from empathy_firewall import __version__
+from empathy_firewall.config import AppConfig, load_config
+from empathy_firewall.engine.evaluate import Engine
+from empathy_firewall.engine.loader import load_rule_packs
+from empathy_firewall.engine.registry import default_registry
+from empathy_firewall.engine.rules import RuleSet
+from empathy_firewall.errors import EmpathyFirewallError, RulePackError
+from empathy_firewall.pipeline import Pipeline, simulate_file
+from empathy_firewall.present import RunTally, format_plan
+
+__all__ = ["main"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger("empathy_firewall")
+
+
+def _handle_errors(fn: F) -> F:
+    """Turn library errors into a clear message on stderr and the class's exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except EmpathyFirewallError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _parse_now(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"not an ISO 8601 time: {value!r}") from None
+    if parsed.tzinfo is None:
+        raise click.BadParameter("give a time zone, e.g. 2026-11-20T15:00:00+00:00")
+    return parsed
+
+
+def _config(path: Path | None) -> AppConfig:
+    return load_config(path) if path is not None else AppConfig()
+
+
+def _rules(config: AppConfig, extra: tuple[Path, ...]) -> RuleSet:
+    paths = list(extra) if extra else (list(config.rules) if config.rules is not None else None)
+    return load_rule_packs(paths)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="empathy-firewall")
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="warning",
+    show_default=True,
+    help="Log verbosity (logs never contain ticket text at info or above).",
+)
+def main(log_level: str) -> None:
+    """empathy-firewall: shield customers from internal friction and care for your agents."""
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help="TOML config.")
+@click.option(
+    "--rules",
+    "rule_paths",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Rule pack file or directory (repeatable); default: the config's, else the shipped pack.",
+)
+@click.option("--now", help="Evaluate as of this ISO 8601 time (default: latest activity in FILE).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per ticket, for machines.")
+@click.option("--full", is_flag=True, help="Show whole notes instead of their first lines.")
+@click.option("--quiet-empty", is_flag=True, help="Do not list tickets with nothing to do.")
+@_handle_errors
+def simulate(
+    file: Path,
+    config_path: Path | None,
+    rule_paths: tuple[Path, ...],
+    now: str | None,
+    as_json: bool,
+    full: bool,
+    quiet_empty: bool,
+) -> None:
+    """Run the whole pipeline on a ticket file and print each ticket's plan. Sends nothing.
+
+    FILE holds one normalized ticket per line (docs/ticket-file.md). The whole file is
+    validated before anything is evaluated: a bad line stops the run with its number.
+    """
+    config = _config(config_path)
+    rules = _rules(config, rule_paths)
+    pipeline = Pipeline(Engine(rules), config.settings)
+    count, at, results = simulate_file(file, pipeline, _parse_now(now))
+    log.info(
+        "simulating %d tickets as of %s with %d rules", count, at.isoformat(), len(rules.rules)
+    )
+    tally = RunTally()
+    for item in results:
+        tally.add(item.plan)
+        if as_json:
+            click.echo(
+                json.dumps({"ticket": item.ticket.key, "plan": item.plan.model_dump(mode="json")})
+            )
+        elif item.plan.actions or not quiet_empty:
+            click.echo(format_plan(item.plan, item.signals, full=full))
+            click.echo()
+    if not as_json:
+        click.echo(f"as of {at.isoformat()}:")
+        for line in tally.lines():
+            click.echo(line)
+
+
+@main.group()
+def rules() -> None:
+    """Check, explain and list the rule catalogue."""
+
+
+@rules.command("lint")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@_handle_errors
+def rules_lint(paths: tuple[Path, ...]) -> None:
+    """Validate rule packs (files or directories); list every problem with file and line."""
+    try:
+        loaded = load_rule_packs(list(paths) if paths else None, include_python_rules=False)
+    except RulePackError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        click.echo(
+            f"{len(exc.problems)} problem(s); nothing may run until they are fixed.", err=True
+        )
+        sys.exit(exc.exit_code)
+    click.echo(f"ok: {len(loaded.rules)} rules in {len(loaded.sources)} file(s)")
+
+
+@rules.command("explain")
+@click.argument("rule_id")
+@click.option("--rules", "rule_paths", multiple=True, type=click.Path(path_type=Path))
+@_handle_errors
+def rules_explain(rule_id: str, rule_paths: tuple[Path, ...]) -> None:
+    """Show what a rule does: when it acts, its gates, its actions, how to switch it off."""
+    loaded = load_rule_packs(list(rule_paths) if rule_paths else None)
+    rule = loaded.get(rule_id)
+    if rule is None:
+        known = ", ".join(r.id for r in loaded.rules)
+        raise click.ClickException(f"no rule {rule_id!r}; known: {known}")
+    where = f"{rule.source}:{rule.line}" if rule.line else rule.source
+    click.echo(
+        f"{rule.id} (pack {rule.pack}, priority {rule.priority}"
+        f"{', disabled' if not rule.enabled else ''})"
+    )
+    click.echo(f"  {rule.description}")
+    click.echo(f"  defined at {where}")
+    gates = []
+    if rule.once_per_ticket:
+        gates.append("once per ticket")
+    if rule.episode:
+        gates.append(f"once per distinct {rule.episode}")
+    if rule.cooldown:
+        gates.append(f"cooldown {rule.cooldown} per {rule.cooldown_per}")
+    click.echo(f"  gates: {', '.join(gates) or 'none (acts whenever its conditions hold)'}")
+    if rule.raw.get("when") is not None:
+        click.echo("  when:")
+        for line in json.dumps(rule.raw["when"], indent=2, ensure_ascii=False).splitlines():
+            click.echo(f"    {line}")
+    for spec in rule.actions:
+        click.echo(f"  action: {spec.kind}" + (" (templated text)" if spec.template else ""))
+    if rule.condition is not None:
+        registry = loaded.registry
+        click.echo("  reads:")
+        for path in rule.condition.paths:
+            doc = registry.paths[path]
+            click.echo(f"    {path} ({doc.type}{', ' + doc.unit if doc.unit else ''}): {doc.doc}")
+    click.echo(f"  switch off: {rule.disable_hint}")
+
+
+@rules.command("paths")
+@click.option("--markdown", is_flag=True, help="Print the catalogue as a Markdown table.")
+def rules_paths(markdown: bool) -> None:
+    """List every signal path rules can test, with type, unit and meaning."""
+    from empathy_firewall.engine import builtins  # noqa: F401  (registers the catalogue)
+
+    paths = default_registry.paths
+    if markdown:
+        click.echo("| path | type | unit | meaning |")
+        click.echo("|---|---|---|---|")
+    for name in sorted(paths):
+        spec = paths[name]
+        kind = spec.type.value + (" or null" if spec.nullable else "")
+        doc = spec.doc + (" Private to the agent." if spec.private else "")
+        if spec.choices:
+            doc += f" One of: {', '.join(spec.choices)}."
+        if markdown:
+            click.echo(f"| `{name}` | {kind} | {spec.unit or '-'} | {doc} |")
+        else:
+            click.echo(f"{name:34} {kind:28} {spec.unit or '-':22} {doc}")

@@ -1,0 +1,84 @@
+"""The offline pipeline: tickets in, plans out, history kept in between.
+
+``enrich -> evaluate -> observe -> record`` for each ticket, in order. The same steps run
+inside ``sync`` and the webhook workers, with the state store as history instead of
+:class:`~empathy_firewall.signals.history.MemoryHistory`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from empathy_firewall.actions import Plan
+from empathy_firewall.context import EvaluationContext, default_comment_cache
+from empathy_firewall.engine.evaluate import Engine, record_plan
+from empathy_firewall.models import Ticket
+from empathy_firewall.settings import FirewallSettings
+from empathy_firewall.signals.enrich import Signals, enrich, observe
+from empathy_firewall.signals.history import MemoryHistory
+from empathy_firewall.signals.text import CommentCache
+from empathy_firewall.ticketfile import iter_tickets, scan_ticket_file
+
+__all__ = ["Pipeline", "Processed", "simulate_file"]
+
+
+@dataclass(frozen=True, slots=True)
+class Processed:
+    """One ticket after the pipeline: its signals and its plan."""
+
+    ticket: Ticket
+    signals: Signals
+    plan: Plan
+
+
+class Pipeline:
+    """Evaluates tickets one after another, remembering customers, agents and firings."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: FirewallSettings | None = None,
+        history: MemoryHistory | None = None,
+        texts: CommentCache | None = None,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings or FirewallSettings()
+        self.history = history or MemoryHistory(max_tickets=self.settings.memory.max_tickets)
+        self.texts = texts or default_comment_cache()
+
+    def process(self, ticket: Ticket, now: datetime) -> Processed:
+        """Evaluate one ticket at ``now`` and remember what it teaches."""
+        context = EvaluationContext(
+            now=now, settings=self.settings, history=self.history, texts=self.texts
+        )
+        signals = enrich(ticket, context)
+        plan = self.engine.evaluate_signals(signals, context)
+        seen = observe(signals, self.settings.agent_care.hard_interaction_at)
+        if seen.past_ticket is not None:
+            self.history.record_ticket(seen.customer_key, seen.past_ticket)
+        if seen.agent_key is not None:
+            self.history.record_interactions(seen.agent_key, seen.interactions)
+        record_plan(self.history, plan)
+        return Processed(ticket, signals, plan)
+
+    def run(self, tickets: Iterable[Ticket], now: datetime) -> Iterator[Processed]:
+        """Process tickets in the order given."""
+        for ticket in tickets:
+            yield self.process(ticket, now)
+
+
+def simulate_file(
+    path: Path, pipeline: Pipeline, now: datetime | None = None
+) -> tuple[int, datetime, Iterator[Processed]]:
+    """Validate the whole file first, then stream it through the pipeline.
+
+    Returns the ticket count, the evaluation time (``now``, or the latest activity in the
+    file) and the iterator of results. A bad line raises
+    :class:`~empathy_firewall.errors.InputError` before any ticket is evaluated.
+    """
+    summary = scan_ticket_file(path)
+    at = now or summary.latest_activity or datetime.now(UTC)
+    return summary.tickets, at, pipeline.run(iter_tickets(path), at)
