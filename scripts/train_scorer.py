@@ -24,12 +24,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
+from scipy.optimize import minimize
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
+from empathy_firewall.signals.cues import FRUSTRATION_KINDS, CueKind  # noqa: E402
 from empathy_firewall.signals.scorer import (  # noqa: E402
+    _VOCAB_GROUP,
     DENSE_FEATURES,
     VOCABULARY,
     Features,
@@ -40,10 +42,9 @@ from empathy_firewall.signals.scorer import (  # noqa: E402
 
 MODEL_PATH = REPO / "src" / "empathy_firewall" / "signals" / "scorer_model.json"
 DATA_NAME = Path("data") / "sentiment" / "airline_dev.csv"
-#: inverse regularisation strength of both logistic regressions (fixed before evaluation)
-C = 0.5
 VOCAB_ENTRIES: tuple[str, ...] = tuple(e for group in VOCABULARY.values() for e in group)
 _VOCAB_COLUMN = {entry: i for i, entry in enumerate(VOCAB_ENTRIES)}
+FRUSTRATION_CUES: tuple[str, ...] = tuple(k.value for k in (*FRUSTRATION_KINDS, CueKind.SARCASM))
 
 
 @dataclass(frozen=True)
@@ -84,22 +85,106 @@ def feature_matrix(features: Sequence[Features]) -> np.ndarray:
     return matrix
 
 
-def fit_head(matrix: np.ndarray, target: np.ndarray, weights: np.ndarray) -> Head:
-    """Fit one logistic regression; fold the dense standardisation back into the weights."""
+# Domain knowledge the fit may not contradict: +1 means the weight may not be negative, -1 that
+# it may not be positive, for P(positive) and for P(neutral). A noisy data set (one industry,
+# sarcasm, crowd labels) can otherwise give "escalate" or "angry" a positive weight, which
+# would not carry over to other businesses. Unlisted features are free.
+_POLARITY_SIGNS: dict[str, int] = {
+    "lex_pos": 1,
+    "lex_neg": -1,
+    "lex_mean": 1,
+    "lex_max": 1,
+    "lex_min": 1,
+    "negated_pos": -1,
+    "group_praise": 1,
+    "group_complaint": -1,
+    "group_problem": -1,
+    "cue_gratitude": 1,
+    "polite_problem": -1,
+    "praise_with_trouble": -1,
+    "emoji_pos": 1,
+    "emoji_neg": -1,
+    "frustration_cues": -1,
+    **{f"cue_{kind}": -1 for kind in FRUSTRATION_CUES},
+}
+_NEUTRAL_SIGNS: dict[str, int] = {
+    "lex_pos": -1,
+    "lex_neg": -1,
+    "group_praise": -1,
+    "group_complaint": -1,
+    "cue_gratitude": -1,
+    "praise_with_trouble": -1,
+    "emoji_pos": -1,
+    "emoji_neg": -1,
+    "frustration_cues": -1,
+    **{f"cue_{kind}": -1 for kind in FRUSTRATION_CUES},
+}
+_POLARITY_GROUP_SIGNS = {"praise": 1, "complaint": -1, "problem": -1}
+_NEUTRAL_GROUP_SIGNS = {"praise": -1, "complaint": -1}
+#: L2 penalties (per unit of sample weight) on the dense and on the vocabulary weights
+L2_DENSE = 1e-3
+L2_VOCAB = 3e-3
+BALANCE_POLARITY = float(os.environ.get("EF_BALANCE", "0.5"))
+
+
+def _bounds(
+    dense_signs: dict[str, int], group_signs: dict[str, int]
+) -> list[tuple[float | None, float | None]]:
+    def bound(sign: int) -> tuple[float | None, float | None]:
+        return (0.0, None) if sign > 0 else (None, 0.0) if sign < 0 else (None, None)
+
+    dense = [bound(dense_signs.get(name, 0)) for name in DENSE_FEATURES]
+    vocab = [bound(group_signs.get(_VOCAB_GROUP[entry], 0)) for entry in VOCAB_ENTRIES]
+    return [(None, None), *dense, *vocab]  # the bias comes first and is free
+
+
+def fit_head(
+    matrix: np.ndarray,
+    target: np.ndarray,
+    weights: np.ndarray,
+    bounds: list[tuple[float | None, float | None]],
+) -> Head:
+    """Sign-constrained, L2-regularised logistic regression (L-BFGS-B).
+
+    Dense features are standardised for the fit; the scaling is folded back into the weights,
+    so the runtime multiplies raw feature values.
+    """
     n_dense = len(DENSE_FEATURES)
     mean = matrix[:, :n_dense].mean(axis=0)
     scale = matrix[:, :n_dense].std(axis=0)
     scale[scale == 0] = 1.0
     scaled = matrix.copy()
     scaled[:, :n_dense] = (matrix[:, :n_dense] - mean) / scale
-    model = LogisticRegression(C=C, max_iter=5000)
-    model.fit(scaled, target, sample_weight=weights)
-    coef = model.coef_[0]
-    dense = coef[:n_dense] / scale
-    bias = float(model.intercept_[0] - np.dot(dense, mean))
+    design = np.hstack([np.ones((len(scaled), 1)), scaled])
+    sample = weights / weights.sum()
+    penalty = np.concatenate(
+        [[0.0], np.full(n_dense, L2_DENSE), np.full(len(VOCAB_ENTRIES), L2_VOCAB)]
+    )
+    y = target.astype(float)
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        z = design @ theta
+        # log(1 + e^z) - y z, computed stably
+        nll = np.logaddexp(0.0, z) - y * z
+        prob = 0.5 * (1.0 + np.tanh(0.5 * z))
+        grad = design.T @ (sample * (prob - y)) + penalty * theta
+        return float(sample @ nll + 0.5 * penalty @ (theta * theta)), grad
+
+    start = np.zeros(design.shape[1])
+    fitted = minimize(
+        loss,
+        start,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=bounds,
+        options={"maxiter": 5000, "gtol": 1e-9, "ftol": 1e-12},
+    )
+    theta = fitted.x
+    dense = theta[1 : n_dense + 1] / scale
+    bias = float(theta[0] - np.dot(dense, mean))
     vocab = {
         entry: round(float(w), 6)
-        for entry, w in zip(VOCAB_ENTRIES, coef[n_dense:], strict=True)
+        for entry, w in zip(VOCAB_ENTRIES, theta[n_dense + 1 :], strict=True)
         if abs(w) >= 1e-6
     }
     return Head(round(bias, 6), tuple(round(float(w), 6) for w in dense), vocab)
@@ -114,8 +199,28 @@ def fit_model(features: Sequence[Features], rows: Sequence[Row]) -> ScorerModel:
     labels = np.array([r.label for r in rows])
     weights = np.array([r.confidence for r in rows])
     polar = labels != "neutral"
-    polarity = fit_head(matrix[polar], (labels[polar] == "positive").astype(int), weights[polar])
-    neutral = fit_head(matrix, (labels == "neutral").astype(int), weights)
+    if BALANCE_POLARITY:
+        # equal total weight for both sides: the lean of an ambiguous text is not the data
+        # set's share of complaints, which differs from one business to the next
+        positive = labels == "positive"
+        negative = labels == "negative"
+        polar_weights = weights.copy()
+        ratio = weights[negative].sum() / weights[positive].sum()
+        polar_weights[positive] *= ratio**BALANCE_POLARITY
+    else:
+        polar_weights = weights
+    polarity = fit_head(
+        matrix[polar],
+        (labels[polar] == "positive").astype(int),
+        polar_weights[polar],
+        _bounds(_POLARITY_SIGNS, _POLARITY_GROUP_SIGNS),
+    )
+    neutral = fit_head(
+        matrix,
+        (labels == "neutral").astype(int),
+        weights,
+        _bounds(_NEUTRAL_SIGNS, _NEUTRAL_GROUP_SIGNS),
+    )
     return ScorerModel(polarity, neutral)
 
 
@@ -133,7 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "customer messages (not shipped). Features are general: see scorer.py."
         ),
         "trained_rows": len(rows),
-        "C": C,
+        "l2": {"dense": L2_DENSE, "vocab": L2_VOCAB},
         **model.to_dict(),
     }
     text = json.dumps(payload, indent=1, sort_keys=True) + "\n"

@@ -306,7 +306,10 @@ def _detect(text: str, lowered: str, *, gate: bool) -> tuple[Cue, ...]:
 
 
 def _any_in(needles: tuple[str, ...], haystack: str) -> bool:
-    return any(needle in haystack for needle in needles)
+    for needle in needles:  # noqa: SIM110 - a plain loop is twice as fast as any(genexpr)
+        if needle in haystack:
+            return True
+    return False
 
 
 def _merge_overlaps(cues: list[Cue]) -> tuple[Cue, ...]:

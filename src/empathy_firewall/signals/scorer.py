@@ -81,20 +81,24 @@ _PROBLEM = _entries(
     "broken|missing|lost|lose|losing|late|delayed|delay|delays|cancelled|canceled|cancel|"
     "cancellation|wrong|error|errors|issue|issues|problem|problems|stuck|refund|refunds|"
     "charged|charge|overcharged|fee|fees|damaged|defective|crashed|crash|down|outage|unable|"
-    "can't|cannot|couldn't|won't|doesn't|didn't|still|again|hold|on hold|waiting|wait|hours|"
-    "hour|days|minutes|weeks|never|nobody|no one|no response|no answer|no reply|not working|"
+    "can't|cannot|couldn't|won't|doesn't|didn't|still|again|hold|on hold|waiting|wait|"
+    "hour|never|nobody|no one|no response|no answer|no reply|not working|"
     "doesn't work|never arrived|never received|not received|didn't arrive|didn't receive|"
     "hung up|hang up|disconnected|call back|customer service|compensation|charged twice|"
     "double charged|money|paid|pay|policy|excuse|excuses|explanation|supposed|promised|told|"
     "was told|apparently|impossible|difficult|hard|confusing|confused|trying|tried|twice|"
     "every time|response|respond|answer|anyone|help|need|needed|because|without|only|over|"
-    "long|line|phone|call|calls|called|no|not"
+    "long|line|phone|call|calls|called|no|not|crashing|crashes|freezing|frozen|freezes|"
+    "glitch|glitches|bug|bugs|failing|declined|locked out|blocked|suspended|unresolved|"
+    "expired|incorrect|faulty|unusable|slow|not loading|keeps crashing|overdue|replacement|"
+    "undelivered|not delivered|overcharge|scammed|ripped off|runaround|nowhere|hassle|"
+    "chargeback|escalate|complaints|leaking|leak|missed|mistake|mistakes|unanswered"
 )
 _REQUEST = _entries(
     "please|pls|plz|kindly|could|would|can|how|what|when|where|which|who|question|info|"
     "information|wondering|possible|available|want|looking|is there|do you|can i|how do|"
     "how can|is it|are there|any|check|status|change|update|details|email|link|dm|sent|"
-    "follow|know|let me|hi|hello|hey|tomorrow|today|tonight|new|if|or|will|should|number|"
+    "follow|know|let me|hi|hello|hey|new|would like|if|or|will|should|number|"
     "account|order"
 )
 
@@ -123,6 +127,7 @@ EXCLUDED_DOMAIN_WORDS: frozenset[str] = frozenset(
 _VOCAB_GROUP: dict[str, str] = {
     entry: group for group, entries in VOCABULARY.items() for entry in entries
 }
+_PHRASE_STARTS = frozenset(entry.split()[0] for entry in _VOCAB_GROUP if " " in entry)
 
 _NEGATORS = frozenset(
     _entries(
@@ -208,7 +213,6 @@ DENSE_FEATURES: tuple[str, ...] = (
     "questions",
     "ends_question",
     "opens_question",
-    "caps_ratio",
     "emoji_pos",
     "emoji_neg",
     "has_url",
@@ -260,14 +264,6 @@ def _emoji_counts(text: str) -> tuple[int, int]:
     return positive, negative
 
 
-def _caps_ratio(text: str) -> float:
-    cleaned = _STRIP.sub(" ", text)
-    letters = sum(1 for char in cleaned if char.isalpha())
-    if letters < 8:
-        return 0.0
-    return sum(1 for char in cleaned if char.isupper()) / letters
-
-
 def extract_features(text: str, cues: tuple[Cue, ...] | None = None) -> Features:
     """Compute the scorer's features for ``text`` (``cues`` if already detected).
 
@@ -285,22 +281,28 @@ def extract_features(text: str, cues: tuple[Cue, ...] | None = None) -> Features
     scope = 0
     boost = 1.0
     last = len(tokens) - 1
+    words: list[str] = []
     for i, token in enumerate(tokens):
         if token in _PUNCTUATION:
             scope = 0
             boost = 1.0
             continue
-        negated = scope > 0
-        sign = -1.0 if negated else 1.0
-        for entry in (token, f"{token} {tokens[i + 1]}" if i < last else ""):
-            group = _VOCAB_GROUP.get(entry)
+        words.append(token)
+        sign = -1.0 if scope else 1.0
+        group = _VOCAB_GROUP.get(token)
+        if group is not None:
+            vocab[token] = vocab.get(token, 0.0) + sign
+            group_counts[group] += sign
+        if token in _PHRASE_STARTS and i < last:
+            phrase = f"{token} {tokens[i + 1]}"
+            group = _VOCAB_GROUP.get(phrase)
             if group is not None:
-                vocab[entry] = vocab.get(entry, 0.0) + sign
+                vocab[phrase] = vocab.get(phrase, 0.0) + sign
                 group_counts[group] += sign
         polarity = lexicon.get(token)
         if polarity is not None:
             value = polarity * boost
-            if negated:
+            if scope:
                 value *= _NEGATED
                 if polarity > 0:
                     negated_pos += 1
@@ -326,7 +328,6 @@ def extract_features(text: str, cues: tuple[Cue, ...] | None = None) -> Features
     )
     trouble = group_counts["problem"] + group_counts["complaint"] > 0 or frustration_cues > 0
     praise = group_counts["praise"] > 0 or any(s > 0.3 for s in scores)
-    words = [t for t in tokens if t not in _PUNCTUATION]
     polite = any(t in _POLITE for t in words)
     emoji_pos, emoji_neg = _emoji_counts(text)
     stripped = text.rstrip()
@@ -351,7 +352,6 @@ def extract_features(text: str, cues: tuple[Cue, ...] | None = None) -> Features
         float(min(text.count("?"), 5)),
         1.0 if stripped.endswith("?") else 0.0,
         1.0 if words and words[0] in _QUESTION_OPENERS else 0.0,
-        _caps_ratio(text),
         float(emoji_pos),
         float(emoji_neg),
         1.0 if _URL.search(lowered) else 0.0,
