@@ -1,1 +1,19 @@
 """Test helpers shipped with the library: fake helpdesks and the connector conformance suite."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from empathy_firewall.testing.clock import FakeClock
+from empathy_firewall.testing.fake_zendesk import FakeZendesk, Fault
+
+__all__ = ["ConnectorConformance", "FakeClock", "FakeZendesk", "Fault", "sample_plan"]
+
+
+def __getattr__(name: str) -> Any:
+    # The conformance suite imports pytest; load it only when a test asks for it.
+    if name in ("ConnectorConformance", "sample_plan"):
+        from empathy_firewall.testing import conformance
+
+        return getattr(conformance, name)
+    raise AttributeError(name)

@@ -34,6 +34,7 @@ from empathy_firewall_zendesk.client import ZendeskClient
 from empathy_firewall_zendesk.parse import JobStatus, parse_job_status
 from empathy_firewall_zendesk.poll import list_comments
 from empathy_firewall_zendesk.render import (
+    REPLY_TAG_PREFIX,
     TicketChange,
     batch_item,
     public_item,
@@ -155,7 +156,7 @@ class _Applier:
         )
         tags = body.get("tags") if isinstance(body, Mapping) else None
         for tag in tags if isinstance(tags, list) else ():
-            if isinstance(tag, str) and tag.startswith("efr_"):
+            if isinstance(tag, str) and tag.startswith(REPLY_TAG_PREFIX):
                 found.add(tag)
         return frozenset(found)
 

@@ -34,6 +34,7 @@ from empathy_firewall_zendesk.parse import (
 )
 from empathy_firewall_zendesk.poll import list_comments, poll_pages
 from empathy_firewall_zendesk.render import (
+    REPLY_TAG_PREFIX,
     batch_item,
     public_item,
     ticket_change,
@@ -171,6 +172,13 @@ class ZendeskConnector(Connector):
             allow_unsigned=self.config.allow_unsigned_webhooks,
             secret_env=self.config.signing_secret_env,
         )
+
+    def applied_keys(self, ticket: Ticket) -> frozenset[str]:
+        """Note markers in the comments, plus public replies marked by ``efr_<key>`` tags."""
+        replies = {
+            tag[len(REPLY_TAG_PREFIX) :] for tag in ticket.tags if tag.startswith(REPLY_TAG_PREFIX)
+        }
+        return super().applied_keys(ticket) | replies
 
     def render(self, plans: Sequence[Plan]) -> tuple[HttpRequest, ...]:
         """The bulk requests apply sends first, plus one preview GET per macro."""

@@ -35,6 +35,7 @@ from empathy_firewall.connectors.base import ActionOutcome, HttpRequest, note_ma
 
 __all__ = [
     "DRAFT_HEADING",
+    "REPLY_TAG_PREFIX",
     "ROUTING_HEADING",
     "TicketChange",
     "batch_item",
@@ -50,11 +51,13 @@ DRAFT_HEADING = (
 )
 ROUTING_HEADING = "Routing suggestion (nothing was reassigned)"
 _SEPARATOR = "\n\n---\n\n"
+#: prefix of the tag that marks a public reply as sent (``efr_<key>``)
+REPLY_TAG_PREFIX = "efr_"
 
 
 def reply_tag(key: str) -> str:
     """The marker tag recorded with a public reply (public comments carry no marker text)."""
-    return "efr_" + key.replace("-", "_")
+    return f"{REPLY_TAG_PREFIX}{key}"
 
 
 def _why(planned: PlannedAction) -> str:

@@ -1,0 +1,771 @@
+"""A stateful fake Zendesk for tests, benchmarks and the connector conformance suite.
+
+It holds tickets, comments, tags, users, groups, macros and bulk jobs, speaks the REST
+shapes the connector uses (incremental cursor export, comments, tags, ticket update with
+``safe_update``, ``update_many`` + ``job_statuses``, macro preview), checks credentials,
+enforces rate limits, and injects faults: 429 with ``Retry-After`` (JSON or plain text),
+500, timeouts (before or after processing), partial bulk-job failures and 409 conflicts.
+
+Use it as the transport of the ``send`` seam (``connector = ZendeskConnector(config,
+transport=fake, clock=fake.clock, env=fake.env)``) or behind ``responses`` with
+:meth:`FakeZendesk.install`. It records every request with its (fake) time and counts
+``violations``: requests that arrived before a ``Retry-After`` it had issued expired.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import re
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from empathy_firewall.connectors.base import Headers, HttpRequest, HttpResponse, markers_in
+from empathy_firewall.connectors.http import TransportError
+from empathy_firewall.testing.clock import FakeClock
+
+__all__ = ["FakeZendesk", "Fault", "LoggedRequest"]
+
+_JSON = {"Content-Type": "application/json; charset=utf-8"}
+
+
+@dataclass
+class Fault:
+    """One injected failure, consumed by the first matching request.
+
+    ``kind`` is ``"http"`` (answer ``status`` with ``body``), ``"timeout_before"`` (the
+    request never reached the server) or ``"timeout_after"`` (processed, answer lost).
+    ``path`` (a substring) and ``method`` restrict which requests it matches.
+    """
+
+    kind: str = "http"
+    status: int = 500
+    retry_after: str | None = None
+    body: str = '{"error":"InternalError","description":"Something went wrong"}'
+    content_type: str = "application/json"
+    path: str | None = None
+    method: str | None = None
+
+    def matches(self, method: str, path: str) -> bool:
+        """True if this fault applies to the request."""
+        return (self.path is None or self.path in path) and (
+            self.method is None or self.method == method
+        )
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    """A request the fake received, at fake-clock time ``at``."""
+
+    at: float
+    method: str
+    path: str
+    params: Mapping[str, str]
+    body: Any
+    status: int
+
+
+class _Reply(Exception):
+    def __init__(self, status: int, body: Any, headers: Mapping[str, str] | None = None):
+        super().__init__(status)
+        self.status = status
+        self.body = body
+        self.headers = dict(headers or {})
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class _Job:
+    id: str
+    created: float
+    results: list[dict[str, Any]]
+    total: int
+
+
+@dataclass
+class _State:
+    tickets: dict[int, dict[str, Any]] = field(default_factory=dict)
+    comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    users: dict[int, dict[str, Any]] = field(default_factory=dict)
+    groups: dict[int, dict[str, Any]] = field(default_factory=dict)
+    macros: dict[int, dict[str, Any]] = field(default_factory=dict)
+    metrics: dict[int, dict[str, Any]] = field(default_factory=dict)
+    jobs: dict[str, _Job] = field(default_factory=dict)
+
+
+class FakeZendesk:
+    """An in-memory Zendesk account; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str = "https://fake.zendesk.test",
+        clock: FakeClock | None = None,
+        email: str = "admin@example.com",
+        token: str = "fake-api-token",  # noqa: S107 - a test double's fixed credential
+        signing_secret: str = "fake-signing-secret",  # noqa: S107
+        job_seconds: float = 0.5,
+        requests_per_minute: int | None = None,
+        export_per_minute: int = 10,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.clock = clock or FakeClock()
+        self.email = email
+        self.token = token
+        self.signing_secret = signing_secret
+        self.job_seconds = job_seconds
+        self.requests_per_minute = requests_per_minute
+        self.export_per_minute = export_per_minute
+        self.state = _State()
+        self.faults: deque[Fault] = deque()
+        self.item_failures: dict[int, deque[str]] = {}
+        self.conflicts: dict[int, int] = {}
+        self.export_duplicates = False
+        self.log: list[LoggedRequest] = []
+        self.violations: list[LoggedRequest] = []
+        self._blocked_until = 0.0
+        self._account_window: deque[float] = deque()
+        self._export_window: deque[float] = deque()
+        self._ids = itertools.count(1001)
+        self._comment_ids = itertools.count(50_001)
+        self._job_ids = itertools.count(1)
+        self._admin_id = self.add_user(name="Admin", role="admin", email=email)
+
+    # -- configuration helpers --------------------------------------------------------
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Environment variables a connector needs to talk to this fake."""
+        return {
+            "ZENDESK_EMAIL": self.email,
+            "ZENDESK_API_TOKEN": self.token,
+            "ZENDESK_WEBHOOK_SECRET": self.signing_secret,
+        }
+
+    def connector_config(self, **overrides: Any) -> dict[str, Any]:
+        """A raw Zendesk connector config pointing at this fake."""
+        return {"base_url": self.base_url, **overrides}
+
+    # -- seeding -----------------------------------------------------------------------
+
+    def add_user(self, *, name: str, role: str = "end-user", email: str | None = None) -> int:
+        """Add a user; returns its id."""
+        uid = next(self._ids)
+        self.state.users[uid] = {
+            "id": uid,
+            "name": name,
+            "role": role,
+            "email": email or f"user{uid}@example.com",
+            "locale": "en-US",
+        }
+        return uid
+
+    def add_group(self, name: str) -> int:
+        """Add a group; returns its id."""
+        gid = next(self._ids)
+        self.state.groups[gid] = {"id": gid, "name": name}
+        return gid
+
+    def add_macro(self, title: str, changes: Mapping[str, Any]) -> int:
+        """Add an active macro whose preview sets ``changes`` (``comment``, ``status``, ...).
+
+        ``changes["add_tags"]`` adds tags (as Zendesk's ``current_tags`` action does).
+        """
+        mid = next(self._ids)
+        self.state.macros[mid] = {"id": mid, "title": title, "active": True, "changes": changes}
+        return mid
+
+    def add_ticket(
+        self,
+        *,
+        subject: str = "Help",
+        body: str = "Something is wrong.",
+        requester_id: int | None = None,
+        status: str = "open",
+        priority: str | None = "normal",
+        tags: Sequence[str] = (),
+        assignee_id: int | None = None,
+        group_id: int | None = None,
+        ai_agent: bool = False,
+        age_seconds: float = 3600.0,
+    ) -> int:
+        """Add a ticket with a first public comment from the requester; returns its id."""
+        tid = next(self._ids)
+        requester = requester_id or self.add_user(name=f"Customer {tid}")
+        when = self.clock.wall() - timedelta(seconds=age_seconds)
+        self.state.tickets[tid] = {
+            "id": tid,
+            "url": f"{self.base_url}/api/v2/tickets/{tid}.json",
+            "subject": subject,
+            "description": body,
+            "status": status,
+            "priority": priority,
+            "type": None,
+            "requester_id": requester,
+            "submitter_id": requester,
+            "assignee_id": assignee_id,
+            "group_id": group_id,
+            "organization_id": None,
+            "tags": list(dict.fromkeys(tags)),
+            "custom_fields": [],
+            "via": {"channel": "email"},
+            "created_at": _iso(when),
+            "updated_at": _iso(when),
+            "generated_timestamp": int(when.timestamp()),
+            "_ai_agent": ai_agent,
+        }
+        self.state.comments[tid] = []
+        self.state.metrics[tid] = {
+            "ticket_id": tid,
+            "assignee_stations": 1 if assignee_id else 0,
+            "group_stations": 1 if group_id else 0,
+            "reopens": 0,
+            "replies": 0,
+            "reply_time_in_minutes": {"calendar": None, "business": None},
+        }
+        self._add_comment(tid, body, requester, public=True, at=when)
+        return tid
+
+    def add_comment(self, ticket_id: int, body: str, *, author_id: int, public: bool = True) -> int:
+        """Add a comment as if someone wrote it now; returns the comment id."""
+        cid = self._add_comment(ticket_id, body, author_id, public=public)
+        self._touch(ticket_id)
+        return cid
+
+    def delete_ticket(self, ticket_id: int) -> None:
+        """Soft-delete a ticket: it shows in the export with ``status: deleted``."""
+        self.state.tickets[ticket_id]["status"] = "deleted"
+        self._touch(ticket_id)
+
+    def touch(self, ticket_id: int) -> None:
+        """Record a change made by someone else (bumps updated_at, re-exports the ticket)."""
+        self._touch(ticket_id)
+
+    # -- fault injection ---------------------------------------------------------------
+
+    def fail_next(
+        self,
+        status: int = 500,
+        *,
+        times: int = 1,
+        retry_after: float | str | None = None,
+        body: str | None = None,
+        content_type: str = "application/json",
+        path: str | None = None,
+        method: str | None = None,
+    ) -> None:
+        """Answer the next ``times`` matching requests with ``status``."""
+        default = (
+            '{"error":"APIRateLimitExceeded","description":"Rate limit exceeded"}'
+            if status == 429
+            else '{"error":"InternalError","description":"Something went wrong"}'
+        )
+        for _ in range(times):
+            self.faults.append(
+                Fault(
+                    status=status,
+                    retry_after=None if retry_after is None else str(retry_after),
+                    body=default if body is None else body,
+                    content_type=content_type,
+                    path=path,
+                    method=method,
+                )
+            )
+
+    def timeout_next(
+        self, *, processed: bool = False, path: str | None = None, method: str | None = None
+    ) -> None:
+        """Time out the next matching request, after processing it if ``processed``."""
+        kind = "timeout_after" if processed else "timeout_before"
+        self.faults.append(Fault(kind=kind, path=path, method=method))
+
+    def fail_job_item(
+        self, ticket_id: int, error: str = "TicketUpdateFailed", times: int = 1
+    ) -> None:
+        """Make the ticket's next ``times`` bulk-job items fail with ``error``."""
+        self.item_failures.setdefault(ticket_id, deque()).extend([error] * times)
+
+    def conflict_next(self, ticket_id: int, times: int = 1) -> None:
+        """Simulate someone updating the ticket just before our next ``times`` safe updates."""
+        self.conflicts[ticket_id] = self.conflicts.get(ticket_id, 0) + times
+
+    # -- observations ------------------------------------------------------------------
+
+    def ticket(self, ticket_id: int) -> dict[str, Any]:
+        """The stored ticket JSON."""
+        return self.state.tickets[ticket_id]
+
+    def tags(self, ticket_id: int) -> list[str]:
+        """The ticket's tags."""
+        return list(self.state.tickets[ticket_id]["tags"])
+
+    def comments(self, ticket_id: int) -> list[dict[str, Any]]:
+        """The ticket's comments, oldest first."""
+        return list(self.state.comments[ticket_id])
+
+    def notes(self, ticket_id: int) -> list[str]:
+        """Bodies of the ticket's private comments."""
+        return [c["body"] for c in self.state.comments[ticket_id] if not c["public"]]
+
+    def marker_count(self, ticket_id: int, key: str) -> int:
+        """How many comments on the ticket carry the marker of ``key``."""
+        return sum(1 for c in self.state.comments[ticket_id] if key in markers_in(c["body"]))
+
+    def count(self, path_contains: str = "", method: str | None = None) -> int:
+        """How many requests matched (all requests by default)."""
+        return sum(
+            1
+            for r in self.log
+            if path_contains in r.path and (method is None or r.method == method)
+        )
+
+    def snapshot(self) -> dict[int, Any]:
+        """Everything a test may compare: tickets (tags, priority, status) and comments."""
+        return {
+            tid: {
+                "tags": sorted(t["tags"]),
+                "priority": t["priority"],
+                "status": t["status"],
+                "comments": [(c["body"], c["public"]) for c in self.state.comments[tid]],
+            }
+            for tid, t in self.state.tickets.items()
+        }
+
+    # -- transports --------------------------------------------------------------------
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        """The ``send`` seam: answer one request (raises TransportError for timeouts)."""
+        split = urlsplit(request.url)
+        params = dict(parse_qsl(split.query))
+        params.update(dict(request.params))
+        status, headers, body = self._handle(
+            request.method.upper(), split.path, params, request.headers, request.json_body
+        )
+        if status == -1:
+            raise TransportError(f"{request.method} {split.path}: timeout", request_sent=True)
+        if status == -2:
+            raise TransportError(f"{request.method} {split.path}: timeout", request_sent=False)
+        return HttpResponse(status=status, headers=Headers(headers), body=body)
+
+    def install(self, rsps: Any) -> None:
+        """Serve this fake through a ``responses.RequestsMock`` (callbacks on every method)."""
+        import requests
+
+        pattern = re.compile(re.escape(self.base_url) + r"/.*")
+
+        def callback(prepared: Any) -> Any:
+            split = urlsplit(prepared.url)
+            raw = prepared.body
+            payload = json.loads(raw) if raw else None
+            status, headers, body = self._handle(
+                prepared.method.upper(),
+                split.path,
+                dict(parse_qsl(split.query)),
+                Headers(dict(prepared.headers)),
+                payload,
+            )
+            if status == -1:
+                return requests.ReadTimeout("read timed out")
+            if status == -2:
+                return requests.ConnectTimeout("connect timed out")
+            return (status, headers, body)
+
+        for method in ("GET", "PUT", "POST", "DELETE"):
+            rsps.add_callback(method, pattern, callback=callback)
+
+    # -- request handling --------------------------------------------------------------
+
+    def _handle(
+        self, method: str, path: str, params: dict[str, str], headers: Mapping[str, str], body: Any
+    ) -> tuple[int, dict[str, str], bytes]:
+        now = self.clock.now()
+        hdrs = headers if isinstance(headers, Headers) else Headers(headers)
+        logged_body = body
+        if now < self._blocked_until:
+            self.violations.append(LoggedRequest(now, method, path, params, logged_body, 429))
+        fault = next((f for f in self.faults if f.matches(method, path)), None)
+        processed_then_lost = False
+        if fault is not None:
+            self.faults.remove(fault)
+            if fault.kind == "timeout_before":
+                self.log.append(LoggedRequest(now, method, path, params, logged_body, -2))
+                return -2, {}, b""
+            if fault.kind == "timeout_after":
+                processed_then_lost = True
+            else:
+                reply_headers = {"Content-Type": fault.content_type}
+                if fault.retry_after is not None:
+                    reply_headers["Retry-After"] = fault.retry_after
+                    self._block(fault.retry_after)
+                self.log.append(LoggedRequest(now, method, path, params, logged_body, fault.status))
+                return fault.status, reply_headers, fault.body.encode()
+        try:
+            self._authenticate(hdrs)
+            self._rate_limit(path)
+            status, payload = self._route(method, path, params, body)
+            reply_headers = dict(_JSON)
+        except _Reply as reply:
+            status, payload, reply_headers = reply.status, reply.body, {**_JSON, **reply.headers}
+        self.log.append(LoggedRequest(now, method, path, params, logged_body, status))
+        if processed_then_lost:
+            return -1, {}, b""
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        return status, reply_headers, data
+
+    def _block(self, retry_after: str) -> None:
+        try:
+            seconds = float(retry_after)
+        except ValueError:
+            return
+        self._blocked_until = max(self._blocked_until, self.clock.now() + seconds)
+
+    def _authenticate(self, headers: Headers) -> None:
+        expected = "Basic " + base64.b64encode(f"{self.email}/token:{self.token}".encode()).decode()
+        if headers.get("Authorization") != expected:
+            raise _Reply(401, {"error": "Couldn't authenticate you"})
+
+    def _rate_limit(self, path: str) -> None:
+        now = self.clock.now()
+        windows: list[tuple[deque[float], int | None, str]] = [
+            (self._account_window, self.requests_per_minute, "API")
+        ]
+        if path.startswith("/api/v2/incremental/"):
+            windows.append((self._export_window, self.export_per_minute, "incremental export API"))
+        for window, limit, what in windows:
+            while window and now - window[0] >= 60.0:
+                window.popleft()
+            if limit is not None and len(window) >= limit:
+                wait = int(window[0] + 60.0 - now) + 1
+                self._block(str(wait))
+                raise _Reply(
+                    429,
+                    {
+                        "error": "APIRateLimitExceeded",
+                        "description": f"Number of allowed {what} requests per minute exceeded",
+                    },
+                    {"Retry-After": str(wait)},
+                )
+        for window, _limit, _what in windows:
+            window.append(now)
+
+    def _route(self, method: str, path: str, params: dict[str, str], body: Any) -> tuple[int, Any]:
+        p = path[:-5] if path.endswith(".json") else path
+        parts = p.strip("/").split("/")
+        if parts[:2] != ["api", "v2"]:
+            raise _Reply(404, {"error": "InvalidEndpoint", "description": "Not found"})
+        rest = parts[2:]
+        if rest == ["users", "me"]:
+            return 200, {"user": self.state.users[self._admin_id]}
+        if rest == ["incremental", "tickets", "cursor"] and method == "GET":
+            return 200, self._export(params)
+        if rest == ["tickets", "update_many"] and method == "PUT":
+            return 200, self._update_many(params, body)
+        if rest == ["tickets", "show_many"] and method == "GET":
+            return 200, self._show_many(params)
+        if rest == ["job_statuses", "show_many"] and method == "GET":
+            ids = [i for i in params.get("ids", "").split(",") if i]
+            return 200, {"job_statuses": [self._job_json(i) for i in ids if i in self.state.jobs]}
+        if len(rest) == 2 and rest[0] == "job_statuses" and method == "GET":
+            if rest[1] not in self.state.jobs:
+                raise _Reply(404, {"error": "RecordNotFound", "description": "Not found"})
+            return 200, {"job_status": self._job_json(rest[1])}
+        if rest == ["macros", "active"] and method == "GET":
+            macros = [
+                {"id": m["id"], "title": m["title"], "active": True, "actions": []}
+                for m in self.state.macros.values()
+            ]
+            return 200, {"macros": macros, "meta": {"has_more": False}, "links": {"next": None}}
+        if len(rest) >= 2 and rest[0] == "tickets" and rest[1].isdigit():
+            return self._ticket_route(method, int(rest[1]), rest[2:], params, body)
+        raise _Reply(404, {"error": "InvalidEndpoint", "description": "Not found"})
+
+    def _live(self, tid: int) -> dict[str, Any]:
+        ticket = self.state.tickets.get(tid)
+        if ticket is None or ticket["status"] == "deleted":
+            raise _Reply(404, {"error": "RecordNotFound", "description": "Not found"})
+        return ticket
+
+    def _ticket_route(
+        self, method: str, tid: int, rest: list[str], params: dict[str, str], body: Any
+    ) -> tuple[int, Any]:
+        ticket = self._live(tid)
+        if not rest:
+            if method == "GET":
+                return 200, {"ticket": self._public(ticket)}
+            if method == "PUT":
+                return 200, self._put_ticket(tid, body)
+        if rest == ["comments"] and method == "GET":
+            return 200, self._comments_page(tid, params)
+        if rest == ["tags"]:
+            tags = body.get("tags", []) if isinstance(body, Mapping) else []
+            if method == "PUT":
+                ticket["tags"] = list(dict.fromkeys([*ticket["tags"], *tags]))
+                self._touch(tid)
+            elif method == "POST":
+                ticket["tags"] = list(dict.fromkeys(tags))
+                self._touch(tid)
+            elif method == "DELETE":
+                ticket["tags"] = [t for t in ticket["tags"] if t not in tags]
+                self._touch(tid)
+            return 200, {"tags": ticket["tags"]}
+        if len(rest) == 3 and rest[0] == "macros" and rest[2] == "apply" and method == "GET":
+            macro = self.state.macros.get(int(rest[1])) if rest[1].isdigit() else None
+            if macro is None:
+                raise _Reply(404, {"error": "RecordNotFound", "description": "Not found"})
+            preview = self._public(ticket)
+            changes = dict(macro["changes"])
+            added = changes.pop("add_tags", [])
+            preview.update(changes)
+            preview["tags"] = list(dict.fromkeys([*ticket["tags"], *added]))
+            return 200, {"result": {"ticket": preview}}
+        raise _Reply(404, {"error": "InvalidEndpoint", "description": "Not found"})
+
+    # -- state changes -----------------------------------------------------------------
+
+    def _add_comment(
+        self, tid: int, body: str, author: int, *, public: bool, at: datetime | None = None
+    ) -> int:
+        cid = next(self._comment_ids)
+        self.state.comments[tid].append(
+            {
+                "id": cid,
+                "type": "Comment",
+                "author_id": author,
+                "body": body,
+                "plain_body": body,
+                "public": public,
+                "created_at": _iso(at or self.clock.wall()),
+                "via": {"channel": "api"},
+            }
+        )
+        return cid
+
+    def _touch(self, tid: int) -> None:
+        ticket = self.state.tickets[tid]
+        previous = ticket["generated_timestamp"]
+        moment = max(int(self.clock.wall().timestamp()), previous + 1)
+        ticket["generated_timestamp"] = moment
+        ticket["updated_at"] = _iso(datetime.fromtimestamp(moment, tz=self.clock.wall().tzinfo))
+
+    def _apply_change(self, tid: int, change: Mapping[str, Any]) -> None:
+        ticket = self._live(tid)
+        if ticket["status"] == "closed":
+            raise _Reply(
+                422,
+                {
+                    "error": "RecordInvalid",
+                    "description": "Record validation errors",
+                    "details": {
+                        "status": [{"description": "Status: closed prevents ticket update"}]
+                    },
+                },
+            )
+        for name in ("status", "priority", "type", "group_id", "assignee_id", "subject"):
+            if name in change:
+                ticket[name] = change[name]
+        if "tags" in change:
+            ticket["tags"] = list(dict.fromkeys(change["tags"]))
+        if "additional_tags" in change:
+            ticket["tags"] = list(dict.fromkeys([*ticket["tags"], *change["additional_tags"]]))
+        if "remove_tags" in change:
+            ticket["tags"] = [t for t in ticket["tags"] if t not in change["remove_tags"]]
+        comment = change.get("comment")
+        if isinstance(comment, Mapping) and (comment.get("body") or comment.get("html_body")):
+            self._add_comment(
+                tid,
+                str(comment.get("body") or comment.get("html_body")),
+                self._admin_id,
+                public=comment.get("public") is not False,
+            )
+        self._touch(tid)
+
+    def _put_ticket(self, tid: int, body: Any) -> dict[str, Any]:
+        change = body.get("ticket") if isinstance(body, Mapping) else None
+        if not isinstance(change, Mapping):
+            raise _Reply(400, {"error": "InvalidParameter", "description": "ticket missing"})
+        if self.conflicts.get(tid):
+            self.conflicts[tid] -= 1
+            self._touch(tid)  # someone else got there first
+        stamp = change.get("updated_stamp")
+        current = self.state.tickets[tid]["updated_at"]
+        if change.get("safe_update") and stamp is not None and stamp != current:
+            raise _Reply(
+                409,
+                {
+                    "error": "UpdateConflict",
+                    "description": "Safe Update prevented the update due to outdated "
+                    "ticket data. Please fetch the latest ticket data and try again.",
+                },
+            )
+        self._apply_change(tid, change)
+        return {"ticket": self._public(self.state.tickets[tid]), "audit": {"events": []}}
+
+    def _update_many(self, params: dict[str, str], body: Any) -> dict[str, Any]:
+        items: list[Mapping[str, Any]] = []
+        if isinstance(body, Mapping) and isinstance(body.get("tickets"), list):
+            items = [i for i in body["tickets"] if isinstance(i, Mapping)]
+        elif (
+            "ids" in params
+            and isinstance(body, Mapping)
+            and isinstance(body.get("ticket"), Mapping)
+        ):
+            items = [{"id": int(i), **body["ticket"]} for i in params["ids"].split(",") if i]
+        if len(items) > 100:
+            raise _Reply(
+                400,
+                {
+                    "error": "TooManyValues",
+                    "description": "Parameter  cannot specify more than 100 values",
+                    "max_count": 100,
+                },
+            )
+        results: list[dict[str, Any]] = []
+        for index, item in enumerate(items):
+            tid = int(item.get("id", 0))
+            failures = self.item_failures.get(tid)
+            if failures:
+                results.append({"index": index, "id": tid, "error": failures.popleft()})
+                continue
+            try:
+                self._apply_change(tid, {k: v for k, v in item.items() if k != "id"})
+            except _Reply as reply:
+                error = (
+                    reply.body.get("error", "Failed") if isinstance(reply.body, dict) else "Failed"
+                )
+                details = reply.body.get("description", "") if isinstance(reply.body, dict) else ""
+                if isinstance(reply.body, dict) and isinstance(reply.body.get("details"), dict):
+                    details = reply.body["details"]["status"][0]["description"]
+                results.append({"index": index, "id": tid, "error": error, "details": details})
+                continue
+            results.append({"id": tid, "action": "update", "success": True, "status": "Updated"})
+        job_id = f"V3-fake{next(self._job_ids):08d}"
+        self.state.jobs[job_id] = _Job(job_id, self.clock.now(), results, len(items))
+        return {"job_status": self._job_json(job_id, fresh=True)}
+
+    def _job_json(self, job_id: str, *, fresh: bool = False) -> dict[str, Any]:
+        job = self.state.jobs[job_id]
+        done = not fresh and self.clock.now() - job.created >= self.job_seconds
+        return {
+            "id": job.id,
+            "url": f"{self.base_url}/api/v2/job_statuses/{job.id}.json",
+            "total": job.total,
+            "progress": job.total if done else None,
+            "status": "completed" if done else "queued",
+            "message": "Completed" if done else None,
+            "results": job.results if done else None,
+        }
+
+    # -- reads -------------------------------------------------------------------------
+
+    @staticmethod
+    def _public(ticket: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in ticket.items() if not k.startswith("_")}
+
+    def _comments_page(self, tid: int, params: dict[str, str]) -> dict[str, Any]:
+        size = min(int(params.get("page[size]", "100")), 100)
+        start = int(params.get("page[after]", "0") or 0)
+        comments = self.state.comments[tid]
+        chunk = comments[start : start + size]
+        more = start + size < len(comments)
+        users = {c["author_id"] for c in chunk}
+        return {
+            "comments": chunk,
+            "users": [self.state.users[u] for u in users if u in self.state.users],
+            "meta": {
+                "has_more": more,
+                "after_cursor": str(start + size) if more else None,
+                "before_cursor": None,
+            },
+            "links": {"next": None, "prev": None},
+        }
+
+    def _sideloads(self, tickets: list[dict[str, Any]], include: str) -> dict[str, Any]:
+        wanted = set(include.split(",")) if include else set()
+        out: dict[str, Any] = {}
+        if "users" in wanted:
+            ids = {
+                t.get(k) for t in tickets for k in ("requester_id", "assignee_id", "submitter_id")
+            }
+            out["users"] = [self.state.users[i] for i in ids if i in self.state.users]
+        if "groups" in wanted:
+            gids = {t.get("group_id") for t in tickets}
+            out["groups"] = [self.state.groups[i] for i in gids if i in self.state.groups]
+        if "metric_sets" in wanted:
+            out["metric_sets"] = [
+                self.state.metrics[t["id"]] for t in tickets if t["id"] in self.state.metrics
+            ]
+        return out
+
+    def _show_many(self, params: dict[str, str]) -> dict[str, Any]:
+        ids = [int(i) for i in params.get("ids", "").split(",") if i.isdigit()]
+        tickets = [
+            self._public(self.state.tickets[i])
+            for i in ids
+            if i in self.state.tickets and self.state.tickets[i]["status"] != "deleted"
+        ]
+        return {"tickets": tickets, **self._sideloads(tickets, params.get("include", ""))}
+
+    @staticmethod
+    def _cursor(position: tuple[int, int]) -> str:
+        return base64.b64encode(f"{position[0]}.0||{position[1]}|".encode()).decode()
+
+    @staticmethod
+    def _position(cursor: str) -> tuple[int, int]:
+        try:
+            stamp, _, tid = base64.b64decode(cursor).decode().partition("||")
+            return int(float(stamp)), int(tid.rstrip("|"))
+        except (ValueError, UnicodeDecodeError):
+            raise _Reply(400, {"error": "InvalidCursor", "description": "bad cursor"}) from None
+
+    def _export(self, params: dict[str, str]) -> dict[str, Any]:
+        if "cursor" in params:
+            position = self._position(params["cursor"])
+        elif "start_time" in params:
+            start = int(params["start_time"])
+            if start > self.clock.wall().timestamp() - 60:
+                raise _Reply(
+                    400,
+                    {"error": "InvalidValue", "description": "start_time is too recent"},
+                )
+            position = (start - 1, 2**62)
+        else:
+            raise _Reply(400, {"error": "InvalidParameter", "description": "start_time missing"})
+        per_page = min(int(params.get("per_page", "1000")), 1000)
+        scope = params.get("support_type_scope", "agent")
+        horizon = int(self.clock.wall().timestamp()) - 60  # the last minute is left out
+        eligible = sorted(
+            (
+                t
+                for t in self.state.tickets.values()
+                if (t["generated_timestamp"], t["id"]) > position
+                and t["generated_timestamp"] <= horizon
+                and (scope == "all" or (scope == "ai_agent") == t["_ai_agent"])
+                and not (params.get("exclude_deleted") == "true" and t["status"] == "deleted")
+            ),
+            key=lambda t: (t["generated_timestamp"], t["id"]),
+        )
+        page = eligible[:per_page]
+        end = len(eligible) <= per_page
+        if page:
+            position = (page[-1]["generated_timestamp"], page[-1]["id"])
+        tickets = [self._public(t) for t in page]
+        if self.export_duplicates and tickets:
+            tickets.append(dict(tickets[0]))
+        cursor = self._cursor(position)
+        return {
+            "tickets": tickets,
+            "after_cursor": cursor,
+            "after_url": f"{self.base_url}/api/v2/incremental/tickets/cursor.json?cursor={cursor}",
+            "before_cursor": None,
+            "before_url": None,
+            "end_of_stream": end,
+            **self._sideloads(page, params.get("include", "")),
+        }
