@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from empathy_firewall_zendesk import ZendeskConnector
-from plans import plan
 from zendesk_fixtures import connect
+from zendesk_plans import plan
 
 from empathy_firewall.actions import (
     AddTags,
@@ -241,3 +241,14 @@ def test_fetch_reads_tickets_after_a_webhook(
     (ticket,) = connector.fetch([str(tid), "123456789"])
     assert ticket.subject == "from webhook"
     assert ticket.comments
+
+
+def test_the_fake_notices_a_request_sent_before_retry_after_expired(fake: FakeZendesk) -> None:
+    from empathy_firewall.connectors import HttpRequest
+
+    fake.fail_next(429, retry_after=30)
+    request = HttpRequest("GET", f"{fake.base_url}/api/v2/users/me.json")
+    assert fake(request).status == 429
+    fake.clock.advance(10)
+    fake(request)  # too early: a client that ignores Retry-After
+    assert len(fake.violations) == 1

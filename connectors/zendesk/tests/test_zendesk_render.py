@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from empathy_firewall_zendesk import ZendeskConnector
 from empathy_firewall_zendesk.render import DRAFT_HEADING, ROUTING_HEADING, reply_tag
-from plans import plan
+from zendesk_plans import plan
 
 from empathy_firewall.actions import (
     AddTags,

@@ -8,8 +8,8 @@ import pytest
 import requests
 import responses
 from empathy_firewall_zendesk import ZendeskConnector
-from plans import plan
 from zendesk_fixtures import load
+from zendesk_plans import plan
 
 from empathy_firewall.actions import AddTags, InternalNote
 from empathy_firewall.errors import AuthenticationError
