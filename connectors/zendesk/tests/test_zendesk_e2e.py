@@ -252,3 +252,27 @@ def test_the_fake_notices_a_request_sent_before_retry_after_expired(fake: FakeZe
     fake.clock.advance(10)
     fake(request)  # too early: a client that ignores Retry-After
     assert len(fake.violations) == 1
+
+
+def test_a_500_on_a_bulk_write_is_checked_then_resent_once(
+    fake: FakeZendesk, connector: ZendeskConnector
+) -> None:
+    tid = fake.add_ticket()
+    p = plan(tid, InternalNote(body="note"))
+    fake.fail_next(500, path="update_many")
+    (result,) = connector.apply([p])
+    assert result.applied == (p.actions[0].key,)
+    assert fake.marker_count(tid, p.actions[0].key) == 1
+    assert fake.count("/comments") == 1  # the re-read that found nothing there yet
+
+
+def test_two_plans_for_one_ticket_go_in_separate_jobs(
+    fake: FakeZendesk, connector: ZendeskConnector
+) -> None:
+    tid = fake.add_ticket()
+    first = plan(tid, InternalNote(body="one"), anchor="a")
+    second = plan(tid, InternalNote(body="two"), anchor="b")
+    results = connector.apply([first, second])
+    assert all(r.applied for r in results)
+    assert len(fake.notes(tid)) == 2
+    assert fake.count("update_many") == 2

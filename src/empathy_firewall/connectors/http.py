@@ -439,8 +439,8 @@ class RequestsTransport:
             raise TransportError(
                 f"{request.method} {request.path}: connect timeout", request_sent=False
             ) from None
-        except (requests.Timeout, requests.ConnectionError) as exc:
-            # A read timeout or a reset connection: the server may have processed it.
+        except requests.RequestException as exc:
+            # A read timeout, a reset connection, a broken body: it may have been processed.
             raise TransportError(
                 f"{request.method} {request.path}: {type(exc).__name__}", request_sent=True
             ) from None

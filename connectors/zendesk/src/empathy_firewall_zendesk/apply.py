@@ -212,24 +212,28 @@ class _Applier:
     def _submit(
         self, request: HttpRequest, chunk: list[_Entry], outcomes: list[_Outcome]
     ) -> str | None:
-        try:
-            response = self.client.send(request)
-        except RateLimitedError:
-            raise  # beyond the retry bounds: stop the run, resume later from the bookmark
-        except (TransportError, RetryableError) as exc:
-            if request.is_idempotent and not isinstance(exc, TransportError):
-                raise
-            # It may have been processed: re-read, then send only what is missing.
-            again = self._resend_missing(chunk, outcomes)
-            if again is None:
+        """Submit one bulk job; its id, or None when nothing (more) needs sending."""
+        for attempt in range(2):
+            try:
+                response = self.client.send(request)
+            except RateLimitedError:
+                raise  # beyond the retry bounds: stop the run, resume later from the bookmark
+            except RetryableError as exc:
+                uncertain = isinstance(exc, TransportError) or not request.is_idempotent
+                if not uncertain or attempt == 1:
+                    raise
+                # It may have been processed: re-read, then send only what is missing.
+                again = self._resend_missing(chunk, outcomes)
+                if again is None:
+                    return None
+                request = again
+                continue
+            except SkipError as exc:
+                for entry in chunk:
+                    outcomes[entry.index].skip(entry.keys, str(exc))
                 return None
-            response = self.client.send(again)
-        except SkipError as exc:
-            for entry in chunk:
-                outcomes[entry.index].skip(entry.keys, str(exc))
-            return None
-        job = parse_job_status(response.json())
-        return job.id
+            return parse_job_status(response.json()).id
+        return None  # pragma: no cover - the loop always returns or raises
 
     def _resend_missing(self, chunk: list[_Entry], outcomes: list[_Outcome]) -> HttpRequest | None:
         """After an unanswered submission: keep only entries whose update is not there."""

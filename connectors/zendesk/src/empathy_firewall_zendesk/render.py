@@ -16,7 +16,7 @@ Batch items are chunked into ``PUT /api/v2/tickets/update_many`` requests of at 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from empathy_firewall.actions import (
@@ -100,7 +100,6 @@ class TicketChange:
     public_reply: tuple[str, str] | None = None
     macros: tuple[tuple[str, str], ...] = ()
     unsupported: tuple[ActionOutcome, ...] = ()
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def batch_keys(self) -> tuple[str, ...]:

@@ -20,7 +20,7 @@ import binascii
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -149,8 +149,8 @@ def _ref(ticket_id: str | None, account: str | None) -> SourceRef | None:
 
 def _parse_event(data: Mapping[str, Any], *, account: str | None, fallback_id: str) -> WebhookEvent:
     kind = str(data["type"])[len(_EVENT_PREFIX) :]
-    detail = data.get("detail") if isinstance(data.get("detail"), Mapping) else {}
-    assert isinstance(detail, Mapping)
+    raw_detail = data.get("detail")
+    detail: Mapping[str, Any] = raw_detail if isinstance(raw_detail, Mapping) else {}
     ticket_id: str | None = None
     snapshot = None
     if kind.startswith("ticket."):
@@ -225,7 +225,3 @@ def parse_webhook_payload(
     if isinstance(kind, str) and kind.startswith(_EVENT_PREFIX):
         return _parse_event(data, account=account, fallback_id=fallback)
     return _parse_trigger(data, account=account, fallback_id=fallback)
-
-
-#: a verifier factory signature, for typing the connector
-VerifierFactory = Callable[[], ZendeskSignatureVerifier]
