@@ -80,6 +80,9 @@ class AgentCareSettings(_Settings):
     """A pause at least this long counts as a break."""
     long_stretch_minutes: float = Field(default=150.0, gt=0)
     """An unbroken stretch this long suggests a break."""
+    headroom_below: float = Field(default=0.5, gt=0, le=1)
+    """An opted-in agent has headroom while their load is below this share of
+    ``overloaded_load``; only they are suggested for hard tickets."""
 
 
 class CustomerFieldMapping(_Settings):

@@ -49,6 +49,12 @@ def _register_paths(reg: Registry) -> None:
     p("ticket.age_hours", N, "Time since the ticket was created.", unit="hours")(
         lambda s: (s.now - s.ticket.created_at).total_seconds() / 3600.0
     )
+    p(
+        "ticket.latest_customer_comment",
+        S,
+        "Id of the latest public customer message; identifies a customer turn.",
+        nullable=True,
+    )(lambda s: s.messages[-1].comment_id if s.messages else None)
     p("ticket.comments", INT, "Number of comments of any kind.", unit="comments")(
         lambda s: len(s.ticket.comments)
     )

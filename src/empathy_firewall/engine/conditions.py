@@ -44,12 +44,11 @@ class PathView:
 
     def get(self, path: str) -> Value:
         """The value of a registered path."""
-        try:
-            return self._cache[path]
-        except KeyError:
-            value = self._paths[path].get(self.signals)
-            self._cache[path] = value
-            return value
+        cache = self._cache
+        if path in cache:
+            return cache[path]
+        value = cache[path] = self._paths[path].get(self.signals)
+        return value
 
 
 Test = Callable[[PathView], bool]
@@ -103,8 +102,22 @@ def _compile(node: object, reg: Registry, loc: Loc, paths: list[str], depth: int
             _compile(item, reg, (*here, i), paths, depth + 1) for i, item in enumerate(value)
         )
         if key == "all":
-            return lambda view: all(part(view) for part in parts)
-        return lambda view: any(part(view) for part in parts)
+
+            def all_of(view: PathView) -> bool:
+                for part in parts:  # noqa: SIM110 - no generator per call on the hot path
+                    if not part(view):
+                        return False
+                return True
+
+            return all_of
+
+        def any_of(view: PathView) -> bool:
+            for part in parts:  # noqa: SIM110 - no generator per call on the hot path
+                if part(view):
+                    return True
+            return False
+
+        return any_of
     if key == "not":
         inner = _compile(value, reg, here, paths, depth + 1)
         return lambda view: not inner(view)

@@ -44,7 +44,7 @@ from empathy_firewall.engine.conditions import PathView
 from empathy_firewall.engine.durations import format_duration
 from empathy_firewall.engine.loader import load_rule_packs
 from empathy_firewall.engine.rules import Rule, RuleSet
-from empathy_firewall.engine.template_context import template_context
+from empathy_firewall.engine.template_context import TemplateContext, path_groups
 from empathy_firewall.engine.templates import TemplateProblem
 from empathy_firewall.models import Ticket
 from empathy_firewall.signals.cues import FRUSTRATION_KINDS, CueKind
@@ -84,6 +84,21 @@ def _round(value: Any) -> EvidenceValue:
     if isinstance(value, list):
         return tuple(str(v) for v in value)
     return value  # type: ignore[no-any-return]
+
+
+_EVIDENCE_CACHE: dict[tuple[str, EvidenceValue, bool], Evidence] = {}
+_EVIDENCE_CACHE_MAX = 8192
+
+
+def _evidence(path: str, value: EvidenceValue, private: bool) -> Evidence:
+    """Evidence records are immutable and their values repeat a lot: share them."""
+    key = (path, value, private)
+    found = _EVIDENCE_CACHE.get(key)
+    if found is None:
+        if len(_EVIDENCE_CACHE) >= _EVIDENCE_CACHE_MAX:
+            _EVIDENCE_CACHE.clear()
+        found = _EVIDENCE_CACHE[key] = Evidence(path=path, value=value, private=private)
+    return found
 
 
 def _quote_kinds(rule: Rule) -> frozenset[CueKind]:
@@ -139,6 +154,24 @@ class Engine:
 
     def __init__(self, rules: RuleSet | None = None) -> None:
         self.rules = rules if rules is not None else load_rule_packs()
+        registry = self.rules.registry
+        self._groups = path_groups(registry)
+        self._active = tuple(r for r in self.rules.rules if r.enabled)
+        # Per rule, computed once: which cues to quote, which template names to build,
+        # and which evidence paths are agent-private.
+        self._quote_kinds = {r.id: _quote_kinds(r) for r in self._active}
+        self._names = {
+            r.id: frozenset().union(
+                *(spec.template.names for spec in r.actions if spec.template is not None)
+            )
+            for r in self._active
+        }
+        self._evidence_paths = {
+            r.id: tuple(
+                (p, registry.paths[p].private) for p in (r.condition.paths if r.condition else ())
+            )
+            for r in self._active
+        }
 
     def evaluate(self, ticket: Ticket, context: EvaluationContext) -> Plan:
         """Enrich the ticket and evaluate every rule: the plan for this ticket now."""
@@ -148,13 +181,12 @@ class Engine:
         """Evaluate already-computed signals (lets callers reuse them)."""
         ticket = signals.ticket
         view = PathView(signals, self.rules.registry.paths)
+        texts = TemplateContext(signals, self._groups)
         fired: list[_Fired] = []
         suppressed: list[Suppressed] = []
         latest_anchor = ticket.comments[-1].id if ticket.comments else ticket.updated_at.isoformat()
-        for rule in self.rules.rules:
-            if not rule.enabled:
-                continue
-            outcome = self._run_rule(rule, signals, view, context, latest_anchor, suppressed)
+        for rule in self._active:
+            outcome = self._run_rule(rule, signals, view, texts, context, latest_anchor, suppressed)
             if outcome is not None and outcome.actions:
                 fired.append(outcome)
         return _merge(ticket, context, fired, suppressed)
@@ -164,6 +196,7 @@ class Engine:
         rule: Rule,
         signals: Signals,
         view: PathView,
+        texts: TemplateContext,
         context: EvaluationContext,
         latest_anchor: str,
         suppressed: list[Suppressed],
@@ -184,17 +217,17 @@ class Engine:
         if gate is not None:
             suppressed.append(Suppressed(rule_id=rule.id, pack=rule.pack, reason=gate))
             return None
-        paths = self.rules.registry.paths
+        # Internal records built from checked values: constructed without re-validation.
         evidence = tuple(
-            Evidence(path=p, value=_round(view.get(p)), private=paths[p].private)
-            for p in (rule.condition.paths if rule.condition else ())
+            _evidence(p, _round(view.get(p)), private)
+            for p, private in self._evidence_paths[rule.id]
         )
         match = RuleMatch(
             rule_id=rule.id,
             pack=rule.pack,
             description=rule.description,
             evidence=evidence,
-            quotes=_quotes(signals, _quote_kinds(rule)),
+            quotes=_quotes(signals, self._quote_kinds[rule.id]),
             episode=episode,
             scope=scope,
         )
@@ -208,7 +241,7 @@ class Engine:
         for spec in rule.actions:
             if spec.needs_context and not context_cache:
                 info = {"id": rule.id, "pack": rule.pack, "description": rule.description}
-                context_cache = template_context(signals, self.rules.registry, match.quotes, info)
+                context_cache = texts.build(self._names[rule.id], match.quotes, info)
             try:
                 action = spec.produce(signals, context_cache)
             except TemplateProblem as exc:

@@ -12,7 +12,6 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import PurePath
 from typing import Any
 
 from empathy_firewall.actions import (
@@ -177,7 +176,7 @@ class Rule:
         """How an admin switches this rule off."""
         if self.python is not None:
             return f"unregister Python rule '{self.id}'"
-        file = PurePath(self.source).name
+        file = self.source.replace("\\", "/").rsplit("/", 1)[-1]
         return f"set `enabled: false` on rule '{self.id}' of pack '{self.pack}' ({file})"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -11,6 +11,7 @@ from empathy_firewall.actions import Quote
 from empathy_firewall.context import EvaluationContext
 from empathy_firewall.engine.narrative import recap
 from empathy_firewall.engine.registry import Registry
+from empathy_firewall.engine.templates import PRIVATE_TEMPLATE_NAMES, TEMPLATE_NAMES
 from empathy_firewall.models import (
     Agent,
     AgentOptIns,
@@ -25,7 +26,13 @@ from empathy_firewall.models import (
 from empathy_firewall.signals.enrich import Signals, enrich
 from empathy_firewall.signals.text import CommentCache, LexiconTextAnalyzer, TextSignals
 
-__all__ = ["sample_context", "template_context"]
+__all__ = [
+    "GroupGetters",
+    "TemplateContext",
+    "path_groups",
+    "sample_context",
+    "template_context",
+]
 
 _PATH_GROUPS = ("sentiment", "frustration", "cues", "friction", "handoff", "recovery")
 
@@ -50,55 +57,115 @@ def _expectation(signals: Signals) -> str:
     return f"within {hours} hour{'s' if hours != 1 else ''}"
 
 
+GroupGetters = dict[str, tuple[tuple[str, Callable[[Signals], Any]], ...]]
+
+
+def path_groups(registry: Registry) -> GroupGetters:
+    """The registry's two-level paths grouped by their first part, for template contexts."""
+    groups: dict[str, list[tuple[str, Callable[[Signals], Any]]]] = {}
+    for path, spec in registry.paths.items():
+        group, _, name = path.partition(".")
+        if group in (*_PATH_GROUPS, "ticket", "customer") and "." not in name:
+            groups.setdefault(group, []).append((name, spec.get))
+    return {group: tuple(items) for group, items in groups.items()}
+
+
+class TemplateContext:
+    """Builds, once per ticket and only on demand, the plain values templates may read.
+
+    Each top-level name (``friction``, ``recap``...) is computed the first time a template
+    that uses it is rendered, then shared by every rule acting on the same ticket.
+    """
+
+    def __init__(self, signals: Signals, groups: GroupGetters) -> None:
+        self.signals = signals
+        self._groups = groups
+        self._values: dict[str, Any] = {}
+
+    def _group(self, group: str) -> dict[str, Any]:
+        signals = self.signals
+        out: dict[str, Any] = {}
+        for name, get in self._groups.get(group, ()):
+            value = get(signals)
+            out[name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+    def _compute(self, name: str) -> Any:
+        signals = self.signals
+        ticket = signals.ticket
+        if name == "ticket":
+            return {
+                **self._group("ticket"),
+                "id": ticket.source.external_id,
+                "subject": ticket.subject,
+                "url": ticket.source.url,
+            }
+        if name == "customer":
+            customer = ticket.requester
+            return {
+                **self._group("customer"),
+                "name": customer.name or "",
+                "first_name": _first_name(customer.name),
+                "organization": customer.organization or "",
+                "language": customer.language or "",
+            }
+        if name == "agent":
+            assignee = ticket.assignee
+            return {
+                "name": (assignee.name or "") if assignee else "",
+                "first_name": _first_name(assignee.name) if assignee else "",
+            }
+        if name == "strain":
+            strain = signals.strain
+            return {
+                "load": strain.load,
+                "load_ratio": strain.load_ratio,
+                "hard_interactions": strain.hard_interactions,
+                "unbroken_minutes": strain.unbroken_minutes,
+                "needs_break": strain.needs_break,
+            }
+        if name == "recovery":
+            return {
+                **self._group("recovery"),
+                "gesture": signals.recovery.gesture,
+                "currency": signals.recovery.currency,
+            }
+        if name == "recap":
+            summary = recap(ticket)
+            return {
+                "explained": list(summary.explained),
+                "tried": list(summary.tried),
+                "provided": list(summary.provided),
+            }
+        if name == "expectation":
+            return _expectation(signals)
+        return self._group(name)
+
+    def build(
+        self, names: Iterable[str], quotes: tuple[Quote, ...], rule: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """The context for one rule's templates: the names they use, plus quotes and rule."""
+        ctx: dict[str, Any] = {}
+        for name in names:
+            if name == "quotes":
+                ctx[name] = [
+                    {"cue": q.cue, "text": q.text, "comment_id": q.comment_id} for q in quotes
+                ]
+            elif name == "rule":
+                ctx[name] = dict(rule)
+            else:
+                if name not in self._values:
+                    self._values[name] = self._compute(name)
+                ctx[name] = self._values[name]
+        return ctx
+
+
 def template_context(
     signals: Signals, registry: Registry, quotes: tuple[Quote, ...], rule: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """Build the context for one rule's templates on one ticket: plain values only."""
-    ticket = signals.ticket
-    ctx: dict[str, Any] = {group: {} for group in _PATH_GROUPS}
-    ctx["ticket"] = {}
-    ctx["customer"] = {}
-    for path, spec in registry.paths.items():
-        group, _, name = path.partition(".")
-        if group in ctx and "." not in name:
-            value = spec.get(signals)
-            ctx[group][name] = list(value) if isinstance(value, tuple) else value
-    ctx["ticket"].update(
-        id=ticket.source.external_id,
-        subject=ticket.subject,
-        url=ticket.source.url,
-    )
-    customer = ticket.requester
-    ctx["customer"].update(
-        name=customer.name or "",
-        first_name=_first_name(customer.name),
-        organization=customer.organization or "",
-        language=customer.language or "",
-    )
-    assignee = ticket.assignee
-    ctx["agent"] = {
-        "name": (assignee.name or "") if assignee else "",
-        "first_name": _first_name(assignee.name) if assignee else "",
-    }
-    strain = signals.strain
-    ctx["strain"] = {
-        "load": strain.load,
-        "load_ratio": strain.load_ratio,
-        "hard_interactions": strain.hard_interactions,
-        "unbroken_minutes": strain.unbroken_minutes,
-        "needs_break": strain.needs_break,
-    }
-    ctx["recovery"].update(gesture=signals.recovery.gesture, currency=signals.recovery.currency)
-    ctx["quotes"] = [{"cue": q.cue, "text": q.text, "comment_id": q.comment_id} for q in quotes]
-    summary = recap(ticket)
-    ctx["recap"] = {
-        "explained": list(summary.explained),
-        "tried": list(summary.tried),
-        "provided": list(summary.provided),
-    }
-    ctx["expectation"] = _expectation(signals)
-    ctx["rule"] = dict(rule)
-    return ctx
+    """The full context for one rule on one ticket (every name; plain values only)."""
+    builder = TemplateContext(signals, path_groups(registry))
+    return builder.build(TEMPLATE_NAMES | PRIVATE_TEMPLATE_NAMES, quotes, rule)
 
 
 class _SampleAnalyzer:

@@ -131,8 +131,10 @@ _ENV = _environment()
 class CompiledTemplate:
     """A checked template, ready to render against a context of plain values."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, names: frozenset[str] = TEMPLATE_NAMES) -> None:
         self.source = source
+        #: the top-level context names the template reads
+        self.names = names
         self._template = _ENV.from_string(source)
 
     def render(self, context: Mapping[str, Any]) -> str:
@@ -170,6 +172,6 @@ def compile_template(
     if unknown:
         allowed = ", ".join(sorted(names))
         raise TemplateProblem(f"unknown name(s) {', '.join(unknown)}; available: {allowed}")
-    compiled = CompiledTemplate(source)
+    compiled = CompiledTemplate(source, frozenset(used))
     compiled.render(sample)
     return compiled

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from empathy_firewall.context import EvaluationContext
 from empathy_firewall.models import Role, Ticket
@@ -61,9 +61,12 @@ def enrich(ticket: Ticket, context: EvaluationContext) -> Signals:
     headroom: tuple[str, ...] = ()
     if assignee is not None and assignee.opt_in.strain_tracking:
         key = agent_key(ticket, assignee.id)
-        strain = strain_of(context.history.interactions(key), now, settings.agent_care)
+        care = settings.agent_care
+        since = now - timedelta(hours=care.window_hours)
+        strain = strain_of(context.history.interactions(key, since), now, care)
         if strain.overloaded:
-            headroom = tuple(context.history.agents_with_headroom(now, key))
+            below = care.headroom_below * care.overloaded_load
+            headroom = tuple(context.history.agents_with_headroom(since, now, below, key))
     memory = memory_of(
         ticket,
         context.history.past_tickets(customer_key(ticket)),

@@ -7,7 +7,7 @@ the state store implements the same protocol on SQLite or PostgreSQL.
 
 from __future__ import annotations
 
-from collections import deque
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,16 +35,19 @@ class History(Protocol):
         """Earlier tickets of a customer (any order; may include the current one)."""
         ...
 
-    def interactions(self, agent_key: str) -> Sequence[Interaction]:
-        """Recent interactions of an opted-in agent (any order)."""
+    def interactions(self, agent_key: str, since: datetime) -> Sequence[Interaction]:
+        """Interactions of an opted-in agent at or after ``since``, oldest first."""
         ...
 
     def last_firing(self, ticket_key: str, rule_id: str) -> Firing | None:
         """When ``rule_id`` last acted on the ticket, if ever."""
         ...
 
-    def agents_with_headroom(self, now: datetime, exclude: str | None) -> Sequence[str]:
-        """Opted-in agents (keys) whose recent load leaves room for a hard ticket."""
+    def agents_with_headroom(
+        self, since: datetime, until: datetime, below: float, exclude: str | None
+    ) -> Sequence[str]:
+        """Opted-in agents (keys) whose load (sum of interaction weights in the window)
+        is below ``below``, sorted, without ``exclude``."""
         ...
 
 
@@ -52,13 +55,15 @@ class _EmptyHistory:
     def past_tickets(self, customer_key: str) -> Sequence[PastTicket]:
         return ()
 
-    def interactions(self, agent_key: str) -> Sequence[Interaction]:
+    def interactions(self, agent_key: str, since: datetime) -> Sequence[Interaction]:
         return ()
 
     def last_firing(self, ticket_key: str, rule_id: str) -> Firing | None:
         return None
 
-    def agents_with_headroom(self, now: datetime, exclude: str | None) -> Sequence[str]:
+    def agents_with_headroom(
+        self, since: datetime, until: datetime, below: float, exclude: str | None
+    ) -> Sequence[str]:
         return ()
 
 
@@ -70,40 +75,49 @@ class MemoryHistory:
     """An in-process :class:`History` with bounded memory.
 
     Per customer it keeps the latest ``max_tickets`` tickets; per agent the interactions
-    of the last ``keep_hours``; per (ticket, rule) the last firing.
+    of the last ``keep_hours``, in time order; per (scope, rule) the last firing.
     """
 
-    def __init__(
-        self, *, max_tickets: int = 20, keep_hours: float = 24.0, headroom_below: float = 2.0
-    ) -> None:
+    def __init__(self, *, max_tickets: int = 20, keep_hours: float = 24.0) -> None:
         self._max_tickets = max_tickets
         self._keep = timedelta(hours=keep_hours)
-        self._headroom_below = headroom_below
         self._customers: dict[str, dict[str, PastTicket]] = {}
-        self._agents: dict[str, deque[Interaction]] = {}
+        self._agents: dict[str, list[Interaction]] = {}
         self._seen_comments: dict[str, set[str]] = {}
         self._firings: dict[tuple[str, str], Firing] = {}
+        self._version = 0
+        self._loads: tuple[tuple[datetime, datetime, int], dict[str, float]] | None = None
 
     # -- reading -----------------------------------------------------------------
     def past_tickets(self, customer_key: str) -> Sequence[PastTicket]:
         return tuple(self._customers.get(customer_key, {}).values())
 
-    def interactions(self, agent_key: str) -> Sequence[Interaction]:
-        return tuple(self._agents.get(agent_key, ()))
+    def _window(
+        self, agent_key: str, since: datetime, until: datetime | None = None
+    ) -> list[Interaction]:
+        items = self._agents.get(agent_key, [])
+        lo = bisect_left(items, since, key=_at)
+        hi = len(items) if until is None else bisect_right(items, until, key=_at)
+        return items[lo:hi]
+
+    def interactions(self, agent_key: str, since: datetime) -> Sequence[Interaction]:
+        return self._window(agent_key, since)
 
     def last_firing(self, ticket_key: str, rule_id: str) -> Firing | None:
         return self._firings.get((ticket_key, rule_id))
 
-    def agents_with_headroom(self, now: datetime, exclude: str | None) -> Sequence[str]:
-        window = now - timedelta(hours=4)
-        free = []
-        for agent, items in sorted(self._agents.items()):
-            if agent == exclude:
-                continue
-            load = sum(i.weight for i in items if i.at >= window)
-            if load < self._headroom_below:
-                free.append(agent)
-        return tuple(free)
+    def agents_with_headroom(
+        self, since: datetime, until: datetime, below: float, exclude: str | None
+    ) -> Sequence[str]:
+        stamp = (since, until, self._version)
+        if self._loads is None or self._loads[0] != stamp:
+            loads = {
+                agent: sum(i.weight for i in self._window(agent, since, until))
+                for agent in self._agents
+            }
+            self._loads = (stamp, loads)
+        loads = self._loads[1]
+        return tuple(a for a in sorted(loads) if a != exclude and loads[a] < below)
 
     # -- recording ---------------------------------------------------------------
     def record_ticket(self, customer_key: str, past: PastTicket) -> None:
@@ -116,18 +130,25 @@ class MemoryHistory:
 
     def record_interactions(self, agent_key: str, items: Iterable[Interaction]) -> None:
         """Add an agent's interactions, ignoring ones already recorded."""
-        queue = self._agents.setdefault(agent_key, deque())
+        timeline = self._agents.setdefault(agent_key, [])
         seen = self._seen_comments.setdefault(agent_key, set())
-        for item in sorted(items, key=lambda i: i.at):
+        for item in items:
             if item.comment_key in seen:
                 continue
             seen.add(item.comment_key)
-            queue.append(item)
-        if queue:
-            horizon = max(i.at for i in queue) - self._keep
-            while queue and queue[0].at < horizon:
-                seen.discard(queue.popleft().comment_key)
+            insort(timeline, item, key=_at)
+            self._version += 1
+        if timeline:
+            horizon = timeline[-1].at - self._keep
+            cut = bisect_left(timeline, horizon, key=_at)
+            for old in timeline[:cut]:
+                seen.discard(old.comment_key)
+            del timeline[:cut]
 
     def record_firing(self, ticket_key: str, firing: Firing) -> None:
-        """Remember that a rule acted on a ticket."""
+        """Remember that a rule acted on a ticket (or agent, or customer: the scope)."""
         self._firings[(ticket_key, firing.rule_id)] = firing
+
+
+def _at(item: Interaction) -> datetime:
+    return item.at

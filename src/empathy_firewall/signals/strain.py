@@ -52,26 +52,33 @@ NOT_TRACKED = AgentStrain(False, None, None, None, None, False, False)
 def strain_of(
     interactions: Sequence[Interaction], now: datetime, settings: AgentCareSettings
 ) -> AgentStrain:
-    """Compute an opted-in agent's strain from their recent interactions (any order)."""
+    """Compute an opted-in agent's strain from their interactions, oldest first."""
     window_start = now - timedelta(hours=settings.window_hours)
-    recent = sorted((i for i in interactions if window_start <= i.at <= now), key=lambda i: i.at)
-    hard = [i for i in recent if i.weight >= settings.hard_interaction_at]
-    load = round(sum(i.weight for i in hard), 6)
     gap = timedelta(minutes=settings.break_gap_minutes)
+    hard_at = settings.hard_interaction_at
+    load = 0.0
+    hard = 0
+    stretch_start: datetime | None = None
+    previous: datetime | None = None
+    for item in interactions:
+        at = item.at
+        if at < window_start or at > now:
+            continue
+        if item.weight >= hard_at:
+            load += item.weight
+            hard += 1
+        if previous is None or at - previous >= gap:
+            stretch_start = at
+        previous = at
     unbroken = 0.0
-    if recent and now - recent[-1].at < gap:
-        start = recent[-1].at
-        for earlier in reversed(recent[:-1]):
-            if start - earlier.at >= gap:
-                break
-            start = earlier.at
-        unbroken = (now - start).total_seconds() / 60.0
+    if previous is not None and stretch_start is not None and now - previous < gap:
+        unbroken = (now - stretch_start).total_seconds() / 60.0
     ratio = load / settings.overloaded_load
     return AgentStrain(
         tracked=True,
-        load=load,
+        load=round(load, 6),
         load_ratio=round(ratio, 6),
-        hard_interactions=len(hard),
+        hard_interactions=hard,
         unbroken_minutes=round(unbroken, 3),
         overloaded=ratio >= 1.0,
         needs_break=unbroken >= settings.long_stretch_minutes or ratio >= 1.0,
