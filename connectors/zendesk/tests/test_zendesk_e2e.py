@@ -276,3 +276,15 @@ def test_two_plans_for_one_ticket_go_in_separate_jobs(
     assert all(r.applied for r in results)
     assert len(fake.notes(tid)) == 2
     assert fake.count("update_many") == 2
+
+
+def test_the_last_minute_is_picked_up_by_the_next_run(
+    fake: FakeZendesk, connector: ZendeskConnector
+) -> None:
+    old = fake.add_ticket(age_seconds=600)
+    fresh = fake.add_ticket(age_seconds=30)  # inside the minute the export leaves out
+    (page,) = poll_all(connector)
+    assert [t.source.external_id for t in page.tickets] == [str(old)]
+    fake.clock.advance(60)
+    (later,) = poll_all(connector, page.bookmark)
+    assert [t.source.external_id for t in later.tickets] == [str(fresh)]

@@ -240,7 +240,12 @@ class _Applier:
         for entry in list(chunk):
             if "comment" not in entry.item:
                 continue  # tags and priority are safe to send twice
-            present = self.present_markers(entry.ticket_id)
+            try:
+                present = self.present_markers(entry.ticket_id)
+            except SkipError as exc:  # the ticket went away meanwhile
+                outcomes[entry.index].skip(entry.keys, str(exc))
+                chunk.remove(entry)
+                continue
             if any(k in present for k in entry.keys) or reply_tag_in(entry, present):
                 outcomes[entry.index].already.extend(entry.keys)
                 chunk.remove(entry)
