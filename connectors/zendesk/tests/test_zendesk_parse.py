@@ -19,7 +19,7 @@ from empathy_firewall_zendesk.parse import (
     parse_time,
 )
 from empathy_firewall_zendesk.webhook import parse_webhook_payload
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from zendesk_fixtures import load, raw
 
@@ -235,6 +235,7 @@ _ticketish = st.fixed_dictionaries(
 )
 
 
+@settings(deadline=None)
 @given(st.lists(_ticketish, max_size=5), _json)
 def test_export_parsing_never_crashes_on_odd_shapes(
     tickets: list[dict[str, Any]], cursor: Any
@@ -247,6 +248,7 @@ def test_export_parsing_never_crashes_on_odd_shapes(
     assert not page.more
 
 
+@settings(deadline=None)
 @given(_json)
 def test_webhook_parsing_accepts_or_rejects_cleanly(data: Any) -> None:
     try:
@@ -257,6 +259,7 @@ def test_webhook_parsing_accepts_or_rejects_cleanly(data: Any) -> None:
     assert event.ticket is not None
 
 
+@settings(deadline=None)
 @given(st.binary())
 def test_webhook_parsing_rejects_non_json_cleanly(body: bytes) -> None:
     with contextlib.suppress(InputError):
