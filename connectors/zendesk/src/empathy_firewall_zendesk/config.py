@@ -47,6 +47,7 @@ class ZendeskConfig(ConnectorConfig):
     webhook_replay_window_seconds: float = Field(default=300.0, gt=0)
 
     # polling
+    polling: bool = True
     initial_lookback_minutes: int = Field(default=24 * 60, ge=2)
     per_page: int = Field(default=1000, ge=1, le=1000)
     sideloads: tuple[str, ...] = ("users", "groups", "metric_sets")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, ClassVar
@@ -163,8 +164,6 @@ class ZendeskConnector(Connector):
 
     def verifier(self) -> ZendeskSignatureVerifier:
         """HMAC-SHA256 verifier with the configured replay window; fails closed."""
-        import os
-
         env = os.environ if self._env is None else self._env
         return ZendeskSignatureVerifier(
             env.get(self.config.signing_secret_env) or None,
@@ -205,16 +204,17 @@ class ZendeskConnector(Connector):
     # I/O half ------------------------------------------------------------------------
 
     def check(self) -> None:
-        """Authenticate as the configured user; the incremental export needs an admin."""
+        """Authenticate as the configured user; polling (the export) needs an admin."""
         body = self.client.request("GET", "/api/v2/users/me.json", purpose="check")
         user = body.get("user") if isinstance(body, Mapping) else None
         if not isinstance(user, Mapping) or user.get("id") in (None, 0):
             raise AuthenticationError(
                 "Zendesk answered as an anonymous user: the credentials were not accepted"
             )
-        if user.get("role") != "admin":
+        if self.config.polling and user.get("role") != "admin":
             raise ConfigError(
-                "the Zendesk user is not an admin; the incremental export (polling) needs one"
+                "the Zendesk user is not an admin; the incremental export (polling) needs one "
+                "(set `polling: false` for a webhook-only deployment)"
             )
 
     def poll(self, bookmark: Bookmark | None) -> Iterator[Page]:
