@@ -90,6 +90,9 @@ def feature_matrix(features: Sequence[Features]) -> np.ndarray:
 # sarcasm, crowd labels) can otherwise give "escalate" or "angry" a positive weight, which
 # would not carry over to other businesses. Unlisted features are free.
 _POLARITY_SIGNS: dict[str, int] = {
+    "lex_after_contrast": 1,
+    "praise_minus_trouble_after_contrast": 1,
+    "thanks_then_complaint": -1,
     "lex_pos": 1,
     "lex_neg": -1,
     "lex_mean": 1,

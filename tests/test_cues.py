@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from empathy_firewall.signals.cues import FRUSTRATION_KINDS, CueKind, _detect, detect_cues
+from empathy_firewall.signals.cues import (
+    _PATTERNS,
+    FRUSTRATION_KINDS,
+    CueKind,
+    _detect,
+    detect_cues,
+)
 
 
 def kinds(text: str) -> set[CueKind]:
@@ -32,6 +40,8 @@ def kinds(text: str) -> set[CueKind]:
         ("thanks for nothing", CueKind.SARCASM),
         ("oh great, it crashed again", CueKind.SARCASM),
         ("love how nobody ever answers", CueKind.SARCASM),
+        ("thanks for the terrible service", CueKind.SARCASM),
+        ("thank you for making me miss my meeting", CueKind.SARCASM),
     ],
 )
 def test_finds_the_cue(text: str, kind: CueKind) -> None:
@@ -113,6 +123,19 @@ _PHRASES = st.sampled_from(
         ".",
         "order",
         "oh great",
+        "thanks for the terrible",
+        "thank you for making me wait",
+        "love how",
+        "what a joke",
+        "yeah right",
+        "#not",
+        "already told",
+        "keep asking",
+        "where is my",
+        "speak to a manager",
+        "escalate",
+        "chargeback",
+        "take my business elsewhere",
     ]
 )
 
@@ -121,6 +144,16 @@ _PHRASES = st.sampled_from(
 @given(st.lists(st.one_of(_PHRASES, st.text(max_size=8)), max_size=12).map("".join))
 def test_anchor_gate_never_hides_a_match(text: str) -> None:
     assert detect_cues(text) == (_detect(text, text.lower(), gate=False) if text else ())
+
+
+@pytest.mark.parametrize("kind", list(_PATTERNS))
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_every_pattern_branch_passes_the_anchor_gate(kind: CueKind, data: st.DataObject) -> None:
+    match = data.draw(st.from_regex(re.compile(_PATTERNS[kind]), fullmatch=True))
+    text = data.draw(st.sampled_from(["", "Hello ", "ok. "])) + match + " now"
+    assert kind in {cue.kind for cue in _detect(text, text.lower(), gate=False)}
+    assert detect_cues(text) == _detect(text, text.lower(), gate=False)
 
 
 @settings(max_examples=300, deadline=None)

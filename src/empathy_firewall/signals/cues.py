@@ -177,7 +177,9 @@ _PATTERNS: dict[CueKind, str] = {
             r"\b(?:great|wonderful|perfect|nice|fantastic|lovely|awesome|brilliant|love)[,.!]* "
             r"(?:yet )?another\b",
             r"\bthanks? (?:you )?(?:a lot |so much |very much )?for (?:nothing|ruining|wasting|"
-            r"losing|ignoring|the runaround)\b",
+            r"losing|ignoring|the runaround|making me (?:miss|wait|late|lose|pay|waste)|"
+            r"(?:the|your|all the|such) (?:terrible|awful|horrible|useless|unhelpful|rude|lousy|"
+            r"poor|worst|non[- ]?helpful|robotic|pathetic))\b",
             r"\b(?:love|loving) (?:how|the way|it when|that (?:you|your|i|we|"
             r"no ?one|nobody|it))\b",
             r"\byeah,? right\b",
@@ -236,8 +238,8 @@ _ANCHORS: dict[CueKind, tuple[str, ...]] = {
         "🙏|❤|👍|😊|🥰|🎉"
     ),
     CueKind.SARCASM: _split(
-        "oh|just|yeah|another|nothing|ruining|wasting|losing|ignoring|runaround|lov|"
-        "so much for|way to go|what a|#not|/s|🙄|😒|🙃"
+        "oh|just|yeah|another|thank|nothing|ruining|wasting|losing|ignoring|runaround|"
+        "making me|lov|so much for|way to go|what a|#not|/s|🙄|😒|🙃"
     ),
 }
 

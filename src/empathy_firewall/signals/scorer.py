@@ -169,7 +169,14 @@ _QUESTION_OPENERS = frozenset(
     )
 )
 _PUNCTUATION = frozenset(".,;:!?")
+_SENTENCE_END = frozenset(".;:!?")
 _NEGATION_SCOPE = 3
+#: what follows these words usually carries the writer's verdict ("slow, but they fixed it")
+_CONTRAST = frozenset(("but", "however", "although", "though", "yet", "still", "anyway"))
+_THANKS = frozenset(("thanks", "thank", "thx", "ty"))
+_THANKS_WINDOW = 8
+_SARCASM_LEXICON = -0.3
+_TAIL_SIGN = {"praise": 1.0, "complaint": -1.0, "problem": -1.0, "request": 0.0}
 _INTENSITY = 1.5
 _NEGATED = -0.5
 
@@ -217,6 +224,9 @@ DENSE_FEATURES: tuple[str, ...] = (
     "emoji_neg",
     "has_url",
     "log_tokens",
+    "lex_after_contrast",
+    "praise_minus_trouble_after_contrast",
+    "thanks_then_complaint",
 )
 _DENSE_INDEX: dict[str, int] = {name: i for i, name in enumerate(DENSE_FEATURES)}
 
@@ -277,6 +287,11 @@ def extract_features(text: str, cues: tuple[Cue, ...] | None = None) -> Features
     vocab: dict[str, float] = {}
     group_counts = dict.fromkeys(VOCABULARY, 0.0)
     scores: list[float] = []
+    tail_lex = 0.0  # lexicon polarity after the last contrast word
+    tail_balance = 0.0  # praise minus complaint and problem words after it
+    contrast = False
+    thanks_window = 0  # tokens left in which a complaint makes the thanks sarcastic
+    sarcastic_thanks = 0
     negated_pos = negated_neg = negators = intensifiers = 0
     scope = 0
     boost = 1.0
@@ -286,19 +301,25 @@ def extract_features(text: str, cues: tuple[Cue, ...] | None = None) -> Features
         if token in _PUNCTUATION:
             scope = 0
             boost = 1.0
+            if token in _SENTENCE_END:
+                thanks_window = 0
             continue
         words.append(token)
         sign = -1.0 if scope else 1.0
-        group = _VOCAB_GROUP.get(token)
-        if group is not None:
-            vocab[token] = vocab.get(token, 0.0) + sign
-            group_counts[group] += sign
-        if token in _PHRASE_STARTS and i < last:
-            phrase = f"{token} {tokens[i + 1]}"
-            group = _VOCAB_GROUP.get(phrase)
+        entries = (
+            (token, f"{token} {tokens[i + 1]}")
+            if token in _PHRASE_STARTS and i < last
+            else (token,)
+        )
+        for entry in entries:
+            group = _VOCAB_GROUP.get(entry)
             if group is not None:
-                vocab[phrase] = vocab.get(phrase, 0.0) + sign
+                vocab[entry] = vocab.get(entry, 0.0) + sign
                 group_counts[group] += sign
+                tail_balance += _TAIL_SIGN[group] * sign
+                if thanks_window and group == "complaint" and sign > 0:
+                    sarcastic_thanks += 1
+                    thanks_window = 0
         polarity = lexicon.get(token)
         if polarity is not None:
             value = polarity * boost
@@ -309,6 +330,17 @@ def extract_features(text: str, cues: tuple[Cue, ...] | None = None) -> Features
                 else:
                     negated_neg += 1
             scores.append(value)
+            tail_lex += value
+            if thanks_window and value < _SARCASM_LEXICON:
+                sarcastic_thanks += 1
+                thanks_window = 0
+        if token in _THANKS:
+            thanks_window = _THANKS_WINDOW
+        elif thanks_window:
+            thanks_window -= 1
+        if token in _CONTRAST:
+            contrast = True
+            tail_lex = tail_balance = 0.0
         boost = 1.0
         if token in _NEGATORS:
             negators += 1
@@ -356,6 +388,9 @@ def extract_features(text: str, cues: tuple[Cue, ...] | None = None) -> Features
         float(emoji_neg),
         1.0 if _URL.search(lowered) else 0.0,
         math.log1p(len(words)),
+        tail_lex if contrast else 0.0,
+        tail_balance if contrast else 0.0,
+        float(min(sarcastic_thanks, 2)),
     )
     return Features(dense, vocab)
 
