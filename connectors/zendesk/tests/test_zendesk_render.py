@@ -8,6 +8,7 @@ from zendesk_plans import plan
 
 from empathy_firewall.actions import (
     AddTags,
+    AgentPrompt,
     ApplyMacro,
     DraftReply,
     InternalNote,
@@ -102,3 +103,15 @@ def test_macros_render_as_a_preview_request() -> None:
 def test_render_output_has_no_credentials() -> None:
     for request in CONNECTOR.render([plan(1, InternalNote(body="n"))]):
         assert not request.headers
+
+
+def test_agent_prompts_are_never_written_to_the_ticket() -> None:
+    p = plan(
+        9,
+        AddTags(tags=("ef_at_risk",)),
+        AgentPrompt(agent_id="5", body="You handled many hard conversations; take ten minutes."),
+    )
+    rendered = CONNECTOR.render([p])
+    assert all("ten minutes" not in str(r.json_body) for r in rendered)
+    (item,) = items([p])
+    assert item == {"id": 9, "additional_tags": ["ef_at_risk"]}

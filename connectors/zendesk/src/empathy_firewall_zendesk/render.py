@@ -21,6 +21,7 @@ from typing import Any
 
 from empathy_firewall.actions import (
     AddTags,
+    AgentPrompt,
     ApplyMacro,
     DraftReply,
     InternalNote,
@@ -83,6 +84,9 @@ def _section(planned: PlannedAction) -> str | None:
         text = "\n".join(lines)
     else:
         return None
+    if isinstance(action, InternalNote):
+        # the engine already ends every merged note with why each rule acted
+        return f"{text}\n{note_marker(planned.key)}"
     return f"{text}\n\n{_why(planned)}\n{note_marker(planned.key)}"
 
 
@@ -162,6 +166,14 @@ def ticket_change(plan: Plan) -> TicketChange:
                 public = (planned.key, action.body)
         elif isinstance(action, ApplyMacro):
             macros.append((action.macro, planned.key))
+        elif isinstance(action, AgentPrompt):
+            unsupported.append(
+                ActionOutcome(
+                    planned.key,
+                    "agent prompts are private: Zendesk has no channel only that agent sees, "
+                    "so it is not written to the ticket",
+                )
+            )
         else:  # pragma: no cover - the Action union is exhaustive above
             unsupported.append(ActionOutcome(planned.key, f"unsupported action {action.kind}"))
     return TicketChange(
