@@ -73,11 +73,18 @@ def default_pack_paths() -> list[Path]:
     return []
 
 
+#: directories with this name hold golden test cases, not packs
+GOLDEN_DIR = "golden"
+
+
 def _expand(paths: Iterable[Path]) -> list[Path]:
+    """Files as given; directories searched recursively for *.yaml / *.yml packs,
+    skipping ``golden/`` directories (they hold test cases)."""
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(path.rglob("*.yaml")) + sorted(path.rglob("*.yml")))
+            found = sorted(path.rglob("*.yaml")) + sorted(path.rglob("*.yml"))
+            files.extend(f for f in found if GOLDEN_DIR not in f.relative_to(path).parts[:-1])
         else:
             files.append(path)
     return files
