@@ -73,10 +73,11 @@ def strain_of(
     unbroken = 0.0
     if previous is not None and stretch_start is not None and now - previous < gap:
         unbroken = (now - stretch_start).total_seconds() / 60.0
+    load = round(load, 6)  # before comparing: 0.6+0.7+0.8+0.9+1.0 sums to 3.9999999999999996
     ratio = load / settings.overloaded_load
     return AgentStrain(
         tracked=True,
-        load=round(load, 6),
+        load=load,
         load_ratio=round(ratio, 6),
         hard_interactions=hard,
         unbroken_minutes=round(unbroken, 3),
