@@ -336,14 +336,14 @@ def _merge(base: object, over: object) -> object:
 
 
 def _line(located: Located, case_loc: Loc, rest: Loc) -> int | None:
-    """The line of ``rest`` inside the case, else inside ``defaults``, else the nearest."""
-    exact = located.lines.get((*case_loc, *rest))
-    if exact is not None:
-        return exact
-    in_defaults = located.lines.get(("defaults", *rest))
-    if in_defaults is not None:
-        return in_defaults
-    return located.line_of((*case_loc, *rest))
+    """The line of ``rest`` in the case or in ``defaults``, whichever locates it deeper
+    (the case wins a tie), else the case's own line."""
+    for cut in range(len(rest), 0, -1):
+        for base in (case_loc, ("defaults",)):
+            found = located.lines.get((*base, *rest[:cut]))
+            if found is not None:
+                return found
+    return located.line_of(case_loc)
 
 
 def _strings(value: object) -> tuple[str, ...] | None:
@@ -723,12 +723,14 @@ def pack_paths_for(golden: Path) -> list[Path]:
     """The pack files a golden file or directory belongs to, by the usual layout.
 
     ``rules/<pack>/golden/x.yaml`` and ``rules/<pack>/golden/`` belong to the ``*.yaml``
-    files of ``rules/<pack>/``.
+    files of ``rules/<pack>/``. Anything not inside a ``golden`` directory has no pack
+    by layout (the result is empty): pass the rule paths explicitly.
     """
     directory = golden if golden.is_dir() else golden.parent
-    if directory.name == "golden":
-        directory = directory.parent
-    return sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
+    if directory.name != "golden":
+        return []
+    pack_dir = directory.parent
+    return sorted([*pack_dir.glob("*.yaml"), *pack_dir.glob("*.yml")])
 
 
 def run_golden_paths(
