@@ -156,8 +156,11 @@ class Quote(_Model):
     comment_id: str
     cue: str
     text: str
+    """The exact words that matched, ``comment.text[start:end]``."""
     start: int = Field(ge=0)
     end: int = Field(ge=0)
+    context: str = ""
+    """The sentence around them, trimmed, for quoting in notes."""
 
 
 class RuleMatch(_Model):

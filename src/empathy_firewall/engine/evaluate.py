@@ -43,6 +43,7 @@ from empathy_firewall.context import EvaluationContext
 from empathy_firewall.engine.conditions import PathView
 from empathy_firewall.engine.durations import format_duration
 from empathy_firewall.engine.loader import load_rule_packs
+from empathy_firewall.engine.narrative import sentence_around
 from empathy_firewall.engine.rules import Rule, RuleSet
 from empathy_firewall.engine.template_context import TemplateContext, path_groups
 from empathy_firewall.engine.templates import TemplateProblem
@@ -129,23 +130,34 @@ def _strings_in(node: object) -> set[str]:
 
 
 def _quotes(signals: Signals, kinds: frozenset[CueKind]) -> tuple[Quote, ...]:
+    """The latest cues of the given kinds, newest first, one per sentence."""
     if not kinds:
         return ()
+    texts: dict[str, str] | None = None
     found: list[Quote] = []
+    sentences: set[str] = set()
     for item in reversed(signals.emotion.evidence):
         cue = item.cue
-        if cue.kind in kinds:
-            found.append(
-                Quote(
-                    comment_id=item.comment_id,
-                    cue=cue.kind.value,
-                    text=cue.quote,
-                    start=cue.start,
-                    end=cue.end,
-                )
+        if cue.kind not in kinds:
+            continue
+        if texts is None:
+            texts = {c.id: c.text for c in signals.ticket.comments}
+        context = sentence_around(texts.get(item.comment_id, cue.quote), cue.start, cue.end)
+        if context in sentences:
+            continue
+        sentences.add(context)
+        found.append(
+            Quote(
+                comment_id=item.comment_id,
+                cue=cue.kind.value,
+                text=cue.quote,
+                start=cue.start,
+                end=cue.end,
+                context=context,
             )
-            if len(found) == _MAX_QUOTES:
-                break
+        )
+        if len(found) == _MAX_QUOTES:
+            break
     return tuple(found)
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from empathy_firewall.models import Role, Ticket
 
-__all__ = ["Recap", "recap"]
+__all__ = ["Recap", "recap", "sentence_around"]
 
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 _TRIED = re.compile(
@@ -32,6 +32,13 @@ _PROVIDED = (
 )
 _MAX_ITEMS = 3
 _MAX_CHARS = 180
+_MIN_WORDS = 4
+_FILLER = re.compile(
+    r"^(?:hi|hello|hey|dear|good (?:morning|afternoon|evening)|hola|bonjour|bonsoir|hallo|"
+    r"guten tag|olá|ola|oi|thanks?|thank you|sure|ok(?:ay)?|yes|no|please|again|"
+    r"here you go|sure, here you go|as requested)\b[\w ,!.]*$",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +55,30 @@ def _trim(sentence: str) -> str:
     return cleaned if len(cleaned) <= _MAX_CHARS else cleaned[: _MAX_CHARS - 1].rstrip() + "…"
 
 
+def _repeats(sentence: str, kept: list[str]) -> bool:
+    """True when the sentence says again what a kept one says (one contains the other)."""
+    low = sentence.lower().rstrip(".!?… ")
+    return any(low in k.lower() or k.lower().rstrip(".!?… ") in low for k in kept)
+
+
+def _informative(sentence: str) -> bool:
+    """A sentence worth repeating: not a greeting or a filler, and a few words long."""
+    if len(sentence.split()) < _MIN_WORDS:
+        return False
+    return not (len(sentence.split()) <= 6 and _FILLER.match(sentence))
+
+
+def sentence_around(text: str, start: int, end: int) -> str:
+    """The sentence of ``text`` that contains ``text[start:end]``, trimmed for quoting."""
+    for match in _SENTENCE.finditer(text):
+        if match.start() <= start < match.end() or match.start() < end <= match.end():
+            return _trim(match.group().strip())
+    return _trim(text[start:end])
+
+
 def recap(ticket: Ticket) -> Recap:
-    """Summarize the customer's public messages: first sentences, things tried, data given."""
+    """Summarize the customer's public messages: the first informative sentence of each
+    (greetings and fillers skipped), things tried, data given."""
     explained: list[str] = []
     tried: list[str] = []
     provided: list[str] = []
@@ -57,14 +86,15 @@ def recap(ticket: Ticket) -> Recap:
         if comment.author_role is not Role.CUSTOMER or not comment.public or not comment.text:
             continue
         sentences = [s.strip() for s in _SENTENCE.findall(comment.text) if s.strip()]
-        if sentences and len(explained) < _MAX_ITEMS:
-            first = _trim(sentences[0])
-            if first not in explained:
+        informative = [s for s in sentences if _informative(s)]
+        if informative and len(explained) < _MAX_ITEMS:
+            first = _trim(informative[0])
+            if not _repeats(first, explained):
                 explained.append(first)
         for sentence in sentences:
             if _TRIED.search(sentence) and len(tried) < _MAX_ITEMS:
                 trimmed = _trim(sentence)
-                if trimmed not in tried:
+                if not _repeats(trimmed, tried):
                     tried.append(trimmed)
         for label, pattern in _PROVIDED:
             if label not in provided and pattern.search(comment.text):

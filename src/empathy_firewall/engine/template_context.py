@@ -149,7 +149,13 @@ class TemplateContext:
         for name in names:
             if name == "quotes":
                 ctx[name] = [
-                    {"cue": q.cue, "text": q.text, "comment_id": q.comment_id} for q in quotes
+                    {
+                        "cue": q.cue,
+                        "text": q.context or q.text,
+                        "match": q.text,
+                        "comment_id": q.comment_id,
+                    }
+                    for q in quotes
                 ]
             elif name == "rule":
                 ctx[name] = dict(rule)
@@ -222,6 +228,15 @@ def _sample_signals() -> Signals:
 def sample_context(registry: Registry) -> dict[str, Any]:
     """A representative template context, for test-rendering templates at load time."""
     signals = _sample_signals()
-    quotes = (Quote(comment_id="2", cue="repeat_contact", text="third time", start=0, end=10),)
+    quotes = (
+        Quote(
+            comment_id="2",
+            cue="repeat_contact",
+            text="third time",
+            start=24,
+            end=34,
+            context="This is the third time I write!!!",
+        ),
+    )
     rule = {"id": "sample", "pack": "sample", "description": "sample rule"}
     return template_context(signals, registry, quotes, rule)

@@ -76,6 +76,23 @@ def _minutes(value: object) -> str:
     return f"{mins} min"
 
 
+def _duration(value: object) -> str:
+    """Minutes in plain words for customers: ``40 minutes``, ``about 3 hours``, ``2 days``."""
+    if not isinstance(value, int | float) or isinstance(value, bool) or math.isnan(value):
+        return "some time"
+    minutes = max(0, round(value))
+    if minutes < 60:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    hours = minutes / 60
+    if hours < 23.5:
+        rounded = round(hours)
+        return f"about {rounded} hour{'s' if rounded != 1 else ''}"
+    days = hours / 24
+    if days < 1.5:
+        return "more than a day"
+    return f"{round(days)} days"
+
+
 def _money(value: object, currency: str = "") -> str:
     if not isinstance(value, int | float) or isinstance(value, bool):
         return "-"
@@ -116,6 +133,7 @@ def _environment() -> ImmutableSandboxedEnvironment:
     env.filters.update(
         {
             "minutes": _minutes,
+            "duration": _duration,
             "money": _money,
             "percent": _percent,
             "signed": _signed,
@@ -172,6 +190,9 @@ def compile_template(
     if unknown:
         allowed = ", ".join(sorted(names))
         raise TemplateProblem(f"unknown name(s) {', '.join(unknown)}; available: {allowed}")
-    compiled = CompiledTemplate(source, frozenset(used))
+    try:
+        compiled = CompiledTemplate(source, frozenset(used))
+    except TemplateSyntaxError as exc:  # unknown filters and tests surface when compiling
+        raise TemplateProblem(f"template: {exc.message}", exc.lineno) from None
     compiled.render(sample)
     return compiled
