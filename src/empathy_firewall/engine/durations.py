@@ -18,17 +18,19 @@ def parse_duration(value: object) -> timedelta:
     if isinstance(value, bool):
         raise ValueError("expects a duration such as 30m, 4h or 2d, got a boolean")
     if isinstance(value, int | float):
+        if value != value:  # NaN
+            raise ValueError(f"expects a duration such as 30m, 4h or 2d, got {value!r}")
         if value < 0:
             raise ValueError("a duration cannot be negative")
-        result = timedelta(minutes=value)
+        seconds: float = value * 60
     elif isinstance(value, str) and _WHOLE.fullmatch(value.lower()):
         seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in _PART.findall(value.lower()))
-        result = timedelta(seconds=seconds)
     else:
         raise ValueError(f"expects a duration such as 30m, 4h, 2d or 1h30m, got {value!r}")
-    if result > _MAX:
+    # compare before building a timedelta: .inf or 10**20 minutes would overflow it
+    if seconds > _MAX.total_seconds():
         raise ValueError("a duration cannot exceed 10 years")
-    return result
+    return timedelta(seconds=seconds)
 
 
 def format_duration(delta: timedelta) -> str:
