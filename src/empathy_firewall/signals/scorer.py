@@ -183,8 +183,10 @@ _NEGATED = -0.5
 _STRIP = re.compile(r"https?://\S+|www\.\S+|@\w+|&\w+;")
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)*|[.,;:!?]")
 _URL = re.compile(r"https?://|www\.")
-_EMOTICON_POS = re.compile(r"(?:^|\s)(?:[:;=8]-?[)\]dp*]|\(-?[:;=]|<3|\^_?\^)(?=\s|$|[!.,])")
-_EMOTICON_NEG = re.compile(r"(?:^|\s)(?:[:;=]'?-?[(\[/\\|]|\)-?:|>:\(|d-?:)(?=\s|$|[!.,])", re.I)
+_EMOTICON = re.compile(
+    r"(?:^|\s)(?:(?P<pos>[:;=]-?[)\]dDpP*]|\(-?[:;=]|<3|\^_?\^)"
+    r"|(?P<neg>[:;=]'?-?[(\[/\\|]|\)-?:|>:\(|[dD]-?:))(?=\s|$|[!.,])"
+)
 _EMOJI_POS = frozenset(
     "\U0001f600\U0001f603\U0001f604\U0001f601\U0001f60a\U0001f60d\U0001f970\U0001f618"
     "\U0001f44d\U0001f44f\U0001f64c\U0001f389\u2764\U0001f495\U0001f499\U0001f49c\U0001f49a"
@@ -263,8 +265,13 @@ def _tokens(lowered: str) -> list[str]:
 
 
 def _emoji_counts(text: str) -> tuple[int, int]:
-    positive = len(_EMOTICON_POS.findall(text))
-    negative = len(_EMOTICON_NEG.findall(text))
+    positive = negative = 0
+    if ":" in text or ";" in text or "=" in text or "<3" in text or "^" in text:
+        for match in _EMOTICON.finditer(text):
+            if match.lastgroup == "pos":
+                positive += 1
+            else:
+                negative += 1
     if text and max(text) >= "\u2600":
         for char in text:
             if char in _EMOJI_POS:
