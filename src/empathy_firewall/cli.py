@@ -20,12 +20,15 @@ import click
 
 from empathy_firewall import __version__
 from empathy_firewall.config import AppConfig, load_config
+from empathy_firewall.engine.durations import format_duration
 from empathy_firewall.engine.evaluate import Engine
+from empathy_firewall.engine.golden import format_results, run_golden_paths
 from empathy_firewall.engine.loader import load_rule_packs
 from empathy_firewall.engine.registry import default_registry
 from empathy_firewall.engine.rules import RuleSet
 from empathy_firewall.errors import EmpathyFirewallError, RulePackError
 from empathy_firewall.pipeline import Pipeline, simulate_file
+from empathy_firewall.plugins import load_plugins
 from empathy_firewall.present import RunTally, format_plan
 
 __all__ = ["main"]
@@ -60,13 +63,25 @@ def _parse_now(value: str | None) -> datetime | None:
     return parsed
 
 
-def _config(path: Path | None) -> AppConfig:
-    return load_config(path) if path is not None else AppConfig()
+def _config(path: Path | None, plugins: tuple[str, ...] = ()) -> AppConfig:
+    """Read the config (if any) and load plugins before any rule pack is validated."""
+    config = load_config(path) if path is not None else AppConfig()
+    load_plugins((*config.plugins, *plugins))
+    return config
 
 
 def _rules(config: AppConfig, extra: tuple[Path, ...]) -> RuleSet:
     paths = list(extra) if extra else (list(config.rules) if config.rules is not None else None)
-    return load_rule_packs(paths)
+    return load_rule_packs(paths, disabled=config.disabled_rules)
+
+
+_plugin_option = click.option(
+    "--plugin",
+    "plugins",
+    multiple=True,
+    metavar="MODULE",
+    help="Import a module that registers Python rules or conditions (repeatable).",
+)
 
 
 @click.group()
@@ -99,6 +114,7 @@ def main(log_level: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per ticket, for machines.")
 @click.option("--full", is_flag=True, help="Show whole notes instead of their first lines.")
 @click.option("--quiet-empty", is_flag=True, help="Do not list tickets with nothing to do.")
+@_plugin_option
 @_handle_errors
 def simulate(
     file: Path,
@@ -108,13 +124,14 @@ def simulate(
     as_json: bool,
     full: bool,
     quiet_empty: bool,
+    plugins: tuple[str, ...],
 ) -> None:
     """Run the whole pipeline on a ticket file and print each ticket's plan. Sends nothing.
 
     FILE holds one normalized ticket per line (docs/ticket-file.md). The whole file is
     validated before anything is evaluated: a bad line stops the run with its number.
     """
-    config = _config(config_path)
+    config = _config(config_path, plugins)
     rules = _rules(config, rule_paths)
     pipeline = Pipeline(Engine(rules), config.settings)
     count, at, results = simulate_file(file, pipeline, _parse_now(now))
@@ -144,9 +161,11 @@ def rules() -> None:
 
 @rules.command("lint")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@_plugin_option
 @_handle_errors
-def rules_lint(paths: tuple[Path, ...]) -> None:
+def rules_lint(paths: tuple[Path, ...], plugins: tuple[str, ...]) -> None:
     """Validate rule packs (files or directories); list every problem with file and line."""
+    load_plugins(plugins)
     try:
         loaded = load_rule_packs(list(paths) if paths else None, include_python_rules=False)
     except RulePackError as exc:
@@ -162,14 +181,16 @@ def rules_lint(paths: tuple[Path, ...]) -> None:
 @rules.command("explain")
 @click.argument("rule_id")
 @click.option("--rules", "rule_paths", multiple=True, type=click.Path(path_type=Path))
+@_plugin_option
 @_handle_errors
-def rules_explain(rule_id: str, rule_paths: tuple[Path, ...]) -> None:
+def rules_explain(rule_id: str, rule_paths: tuple[Path, ...], plugins: tuple[str, ...]) -> None:
     """Show what a rule does: when it acts, its gates, its actions, how to switch it off."""
+    load_plugins(plugins)
     loaded = load_rule_packs(list(rule_paths) if rule_paths else None)
     rule = loaded.get(rule_id)
     if rule is None:
         known = ", ".join(r.id for r in loaded.rules)
-        raise click.ClickException(f"no rule {rule_id!r}; known: {known}")
+        raise click.UsageError(f"no rule {rule_id!r}; known: {known}")
     where = f"{rule.source}:{rule.line}" if rule.line else rule.source
     click.echo(
         f"{rule.id} (pack {rule.pack}, priority {rule.priority}"
@@ -183,7 +204,7 @@ def rules_explain(rule_id: str, rule_paths: tuple[Path, ...]) -> None:
     if rule.episode:
         gates.append(f"once per distinct {rule.episode}")
     if rule.cooldown:
-        gates.append(f"cooldown {rule.cooldown} per {rule.cooldown_per}")
+        gates.append(f"cooldown {format_duration(rule.cooldown)} per {rule.cooldown_per}")
     click.echo(f"  gates: {', '.join(gates) or 'none (acts whenever its conditions hold)'}")
     if rule.raw.get("when") is not None:
         click.echo("  when:")
@@ -198,6 +219,29 @@ def rules_explain(rule_id: str, rule_paths: tuple[Path, ...]) -> None:
             doc = registry.paths[path]
             click.echo(f"    {path} ({doc.type}{', ' + doc.unit if doc.unit else ''}): {doc.doc}")
     click.echo(f"  switch off: {rule.disable_hint}")
+
+
+@rules.command("test")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--rules",
+    "rule_paths",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Rule packs to test against (default: the pack each golden directory sits in).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="List passing cases too.")
+@_plugin_option
+@_handle_errors
+def rules_test(
+    paths: tuple[Path, ...], rule_paths: tuple[Path, ...], verbose: bool, plugins: tuple[str, ...]
+) -> None:
+    """Run golden cases (a ticket in, the expected plan out) against rule packs."""
+    load_plugins(plugins)
+    results = run_golden_paths(list(paths), list(rule_paths) if rule_paths else None)
+    click.echo(format_results(results, verbose=verbose))
+    if not results or any(not r.ok for r in results):
+        sys.exit(1)
 
 
 @rules.command("paths")
@@ -220,3 +264,5 @@ def rules_paths(markdown: bool) -> None:
             click.echo(f"| `{name}` | {kind} | {spec.unit or '-'} | {doc} |")
         else:
             click.echo(f"{name:34} {kind:28} {spec.unit or '-':22} {doc}")
+from empathy_firewall.sync.commands import check, sync  # noqa: E402
+main.add_command(sync), main.add_command(check)

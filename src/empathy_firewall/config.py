@@ -3,6 +3,8 @@
 ::
 
     rules = ["rules/default", "my-rules.yaml"]   # optional; default: the shipped packs
+    disabled_rules = ["positive-moment"]         # switch off single rules by id
+    plugins = ["acme_firewall_rules"]            # modules that register Python rules/conditions
 
     [settings.friction]
     default_capacity = 30
@@ -29,7 +31,7 @@ from empathy_firewall.settings import FirewallSettings
 
 __all__ = ["AppConfig", "load_config"]
 
-_TOP_KEYS = frozenset({"rules", "settings"})
+_TOP_KEYS = frozenset({"rules", "disabled_rules", "plugins", "settings"})
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class AppConfig:
     """What a configuration file says; ``rules`` is None for the shipped packs."""
 
     rules: tuple[Path, ...] | None = None
+    disabled_rules: tuple[str, ...] = ()
+    plugins: tuple[str, ...] = ()
     settings: FirewallSettings = field(default_factory=FirewallSettings)
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -61,6 +65,8 @@ def load_config(path: Path, *, allow_extra: frozenset[str] = frozenset()) -> App
         if not isinstance(raw, list) or not all(isinstance(r, str) for r in raw):
             raise ConfigError(f"{path}: 'rules' expects a list of paths (strings)")
         rules = tuple((path.parent / r).resolve() for r in raw)
+    disabled = _strings(data, "disabled_rules", path, "rule ids")
+    plugins = _strings(data, "plugins", path, "importable module names")
     try:
         settings = FirewallSettings.model_validate(data.get("settings", {}))
     except ValidationError as exc:
@@ -70,4 +76,13 @@ def load_config(path: Path, *, allow_extra: frozenset[str] = frozenset()) -> App
         )
         raise ConfigError(f"{path}: {problems}") from None
     extra = {k: v for k, v in data.items() if k in allow_extra}
-    return AppConfig(rules=rules, settings=settings, extra=extra)
+    return AppConfig(
+        rules=rules, disabled_rules=disabled, plugins=plugins, settings=settings, extra=extra
+    )
+
+
+def _strings(data: dict[str, Any], key: str, path: Path, what: str) -> tuple[str, ...]:
+    raw = data.get(key, [])
+    if not isinstance(raw, list) or not all(isinstance(item, str) and item for item in raw):
+        raise ConfigError(f"{path}: '{key}' expects a list of {what} (strings)")
+    return tuple(raw)

@@ -46,7 +46,10 @@ class Pipeline:
     ) -> None:
         self.engine = engine
         self.settings = settings or FirewallSettings()
-        self.history = history or MemoryHistory(max_tickets=self.settings.memory.max_tickets)
+        self.history = history or MemoryHistory(
+            max_tickets=self.settings.memory.max_tickets,
+            keep_hours=max(24.0, self.settings.agent_care.window_hours),
+        )
         self.texts = texts or default_comment_cache()
 
     def process(self, ticket: Ticket, now: datetime) -> Processed:

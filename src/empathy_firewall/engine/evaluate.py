@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 from empathy_firewall.actions import (
@@ -44,6 +43,7 @@ from empathy_firewall.engine.conditions import PathView
 from empathy_firewall.engine.durations import format_duration
 from empathy_firewall.engine.loader import load_rule_packs
 from empathy_firewall.engine.narrative import sentence_around
+from empathy_firewall.engine.registry import default_registry
 from empathy_firewall.engine.rules import Rule, RuleSet
 from empathy_firewall.engine.template_context import TemplateContext, path_groups
 from empathy_firewall.engine.templates import TemplateProblem
@@ -457,10 +457,18 @@ def _unique(items: Iterable[_Fired]) -> list[_Fired]:
     return list(seen.values())
 
 
-@cache
+_DEFAULT: list[tuple[int, Engine]] = []
+
+
 def default_engine() -> Engine:
-    """An engine with the default rule packs and registered Python rules (loaded once)."""
-    return Engine()
+    """An engine with the default rule packs and the registered Python rules.
+
+    Loaded once, and again whenever something new is registered in the default registry.
+    """
+    version = default_registry.version
+    if not _DEFAULT or _DEFAULT[0][0] != version:
+        _DEFAULT[:] = [(version, Engine())]
+    return _DEFAULT[0][1]
 
 
 def evaluate(ticket: Ticket, context: EvaluationContext, *, rules: RuleSet | None = None) -> Plan:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -95,11 +96,14 @@ def load_rule_packs(
     *,
     registry: Registry | None = None,
     include_python_rules: bool = True,
+    disabled: Sequence[str] = (),
 ) -> RuleSet:
     """Load and validate rule packs (files or directories); the default packs if none given.
 
     Every problem in every file is collected first; if there is any, nothing is returned
-    and :class:`RulePackError` lists them all.
+    and :class:`RulePackError` lists them all. Rules named in ``disabled`` are loaded but
+    switched off (so one shipped rule can be turned off without copying its pack); naming
+    a rule that does not exist is a problem too.
     """
     reg = registry or default_registry
     files = _expand(paths) if paths is not None else default_pack_paths()
@@ -125,6 +129,14 @@ def load_rule_packs(
     if include_python_rules:
         rules.extend(_python_rules(reg))
     problems.extend(_duplicate_ids(rules))
+    known = {rule.id for rule in rules}
+    for rule_id in disabled:
+        if rule_id not in known:
+            problems.append(
+                Problem("configuration", None, "disabled_rules", f"no rule {rule_id!r} to disable")
+            )
+    off = frozenset(disabled)
+    rules = [replace(rule, enabled=False) if rule.id in off else rule for rule in rules]
     if problems:
         raise RulePackError(problems)
     return RuleSet(RuleSet.ordered(rules), reg, tuple(str(f) for f in files))

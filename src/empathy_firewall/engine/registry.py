@@ -50,6 +50,8 @@ class Registry:
         self.operators: dict[str, OperatorSpec] = {}
         self.conditions: dict[str, ConditionSpec] = {}
         self.rules: dict[str, PythonRule] = {}
+        #: incremented on every registration, so cached engines know to reload
+        self.version = 0
 
     def copy(self) -> Registry:
         """A new registry holding everything this one holds."""
@@ -58,6 +60,7 @@ class Registry:
         other.operators = dict(self.operators)
         other.conditions = dict(self.conditions)
         other.rules = dict(self.rules)
+        other.version = self.version
         return other
 
     @staticmethod
@@ -80,6 +83,7 @@ class Registry:
 
         def register(getter: Callable[[Signals], Value]) -> Callable[[Signals], Value]:
             self._unique(self.paths, path, "path")
+            self.version += 1
             self.paths[path] = PathSpec(path, type, doc, getter, unit, nullable, private, choices)
             return getter
 
@@ -96,6 +100,7 @@ class Registry:
 
         def register(test: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
             self._unique(self.operators, name, "operator")
+            self.version += 1
             self.operators[name] = OperatorSpec(name, types, doc, parse, test)
             return test
 
@@ -116,6 +121,7 @@ class Registry:
                 hint = hints.get(param, object)
                 params[param] = hint if isinstance(hint, type) else object
             doc = inspect.getdoc(fn) or ""
+            self.version += 1
             self.conditions[name] = ConditionSpec(name, doc, fn, params)
             return fn
 
@@ -135,6 +141,7 @@ class Registry:
         def register(fn: RuleFn) -> RuleFn:
             self._unique(self.rules, rule_id, "rule")
             doc = (inspect.getdoc(fn) or rule_id).splitlines()[0]
+            self.version += 1
             self.rules[rule_id] = PythonRule(
                 rule_id, pack, doc, fn, priority, cooldown, once_per_ticket
             )

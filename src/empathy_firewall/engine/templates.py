@@ -14,12 +14,13 @@ Admins write the templates and customers' words flow into them, so:
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, meta
+from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, meta
 from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -121,6 +122,19 @@ def _when(value: object) -> str:
         return value
 
 
+def _strict(fn: Callable[..., str]) -> Callable[..., str]:
+    """Make a filter fail on an undefined value, as ``{{ typo }}`` does, instead of
+    quietly formatting it (``{{ friction.wait_minutes | minutes }}`` must not lint clean)."""
+
+    @functools.wraps(fn)
+    def checked(value: object, *args: object) -> str:
+        if isinstance(value, Undefined):
+            value._fail_with_undefined_error()
+        return fn(value, *args)
+
+    return checked
+
+
 def _environment() -> ImmutableSandboxedEnvironment:
     env = ImmutableSandboxedEnvironment(
         undefined=StrictUndefined,
@@ -132,12 +146,12 @@ def _environment() -> ImmutableSandboxedEnvironment:
     env.globals.clear()
     env.filters.update(
         {
-            "minutes": _minutes,
-            "duration": _duration,
-            "money": _money,
-            "percent": _percent,
-            "signed": _signed,
-            "when": _when,
+            "minutes": _strict(_minutes),
+            "duration": _strict(_duration),
+            "money": _strict(_money),
+            "percent": _strict(_percent),
+            "signed": _strict(_signed),
+            "when": _strict(_when),
         }
     )
     return env
