@@ -264,5 +264,9 @@ def rules_paths(markdown: bool) -> None:
             click.echo(f"| `{name}` | {kind} | {spec.unit or '-'} | {doc} |")
         else:
             click.echo(f"{name:34} {kind:28} {spec.unit or '-':22} {doc}")
+
+
 from empathy_firewall.sync.commands import check, sync  # noqa: E402
-main.add_command(sync), main.add_command(check)
+
+main.add_command(sync)
+main.add_command(check)

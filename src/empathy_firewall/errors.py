@@ -22,6 +22,7 @@ __all__ = [
     "ConfigError",
     "EmpathyFirewallError",
     "InputError",
+    "LockHeldError",
     "Problem",
     "RateLimitedError",
     "RetryableError",
@@ -111,3 +112,9 @@ class SkipError(EmpathyFirewallError):
     def __init__(self, message: str, *, item: str | None = None) -> None:
         self.item = item
         super().__init__(message)
+
+
+class LockHeldError(EmpathyFirewallError):
+    """Another run holds the lock (an overlapping cron run): exit at once, change nothing."""
+
+    exit_code = 6

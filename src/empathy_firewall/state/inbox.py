@@ -1,0 +1,129 @@
+"""The webhook inbox: verified events wait here until a worker claims and finishes them.
+
+``put`` is idempotent on ``(connector, account, dedupe_key)``: a redelivered webhook is
+stored once. ``claim`` hands pending items (and items whose claim expired) to one worker:
+on PostgreSQL the candidates are read with ``FOR UPDATE SKIP LOCKED``, so concurrent
+workers never wait on each other; on every backend the claim itself is a guarded UPDATE
+per item, so an item is never claimed twice. Used by the webhook worker (issue 6).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, or_, select
+
+from empathy_firewall.state import schema as t
+from empathy_firewall.state.store import StateStore, upsert
+
+__all__ = ["InboxItem", "claim", "complete", "fail", "put", "status_counts"]
+
+
+@dataclass(frozen=True, slots=True)
+class InboxItem:
+    """One claimed webhook event."""
+
+    id: int
+    connector: str
+    account: str
+    dedupe_key: str
+    payload: str
+    attempts: int
+
+
+def put(store: StateStore, connector: str, account: str, dedupe_key: str, payload: str) -> bool:
+    """Store an event; False when the dedupe key was already there (a redelivery)."""
+    with store.engine.begin() as conn:
+        stmt = upsert(conn, t.inbox, ("connector", "account", "dedupe_key"), None)
+        stored = conn.execute(
+            stmt.returning(t.inbox.c.id),
+            {
+                "connector": connector,
+                "account": account,
+                "dedupe_key": dedupe_key,
+                "payload": payload,
+                "received_at": datetime.now(UTC),
+                "status": "pending",
+                "attempts": 0,
+            },
+        ).first()
+    return stored is not None
+
+
+def claim(
+    store: StateStore,
+    worker: str,
+    *,
+    limit: int = 10,
+    lease: timedelta = timedelta(minutes=5),
+    max_attempts: int = 5,
+) -> list[InboxItem]:
+    """Claim up to ``limit`` items for ``worker``, oldest first."""
+    ib = t.inbox
+    now = datetime.now(UTC)
+    claimable = or_(
+        ib.c.status == "pending", (ib.c.status == "claimed") & (ib.c.claimed_until < now)
+    )
+    out: list[InboxItem] = []
+    with store.engine.begin() as conn:
+        rows = conn.execute(
+            select(
+                ib.c.id, ib.c.connector, ib.c.account, ib.c.dedupe_key, ib.c.payload, ib.c.attempts
+            )
+            .where(claimable, ib.c.attempts < max_attempts)
+            .order_by(ib.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for row in rows:
+            done = conn.execute(
+                ib.update()
+                .where(ib.c.id == row[0], claimable)
+                .values(
+                    status="claimed",
+                    claimed_by=worker,
+                    claimed_until=now + lease,
+                    attempts=ib.c.attempts + 1,
+                )
+            ).rowcount
+            if done:
+                out.append(InboxItem(row[0], row[1], row[2], row[3], row[4], row[5] + 1))
+    return out
+
+
+def complete(store: StateStore, item_id: int, worker: str) -> bool:
+    """Mark a claimed item done; False if the claim was lost (expired and re-claimed)."""
+    ib = t.inbox
+    with store.engine.begin() as conn:
+        done = conn.execute(
+            ib.update()
+            .where(ib.c.id == item_id, ib.c.claimed_by == worker, ib.c.status == "claimed")
+            .values(status="done", done_at=datetime.now(UTC), claimed_until=None)
+        ).rowcount
+    return bool(done)
+
+
+def fail(store: StateStore, item_id: int, worker: str, error: str, *, final: bool = False) -> bool:
+    """Release a claimed item for a retry (or park it as ``failed``), keeping the error."""
+    ib = t.inbox
+    with store.engine.begin() as conn:
+        done = conn.execute(
+            ib.update()
+            .where(ib.c.id == item_id, ib.c.claimed_by == worker, ib.c.status == "claimed")
+            .values(
+                status="failed" if final else "pending",
+                claimed_by=None,
+                claimed_until=None,
+                last_error=error[:2000],
+            )
+        ).rowcount
+    return bool(done)
+
+
+def status_counts(store: StateStore) -> dict[str, int]:
+    """How many inbox items are in each status."""
+    ib = t.inbox
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(ib.c.status, func.count()).group_by(ib.c.status)).all()
+    return {status: int(n) for status, n in rows}

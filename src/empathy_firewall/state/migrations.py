@@ -1,0 +1,102 @@
+"""Schema migrations: a small versioned table, applied in order, each in its own transaction.
+
+Why not Alembic: the schema is small and ships inside a library; the runner must work the
+same on SQLite and PostgreSQL, from any process, with no migration environment or ini file
+to install. Each :class:`Migration` runs in one transaction together with the row that
+records it, so a crash mid-migration leaves the previous version intact (PostgreSQL DDL is
+transactional; SQLite's is too). Concurrent starters serialize on a lock (an advisory
+transaction lock on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), and re-check the version.
+
+Adding a migration: append ``Migration(version=N + 1, ...)`` with explicit DDL; never edit
+an applied one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Engine, inspect, select, text
+
+from empathy_firewall.errors import ConfigError
+from empathy_firewall.state import schema
+
+__all__ = ["MIGRATIONS", "Migration", "current_version", "migrate"]
+
+_LOCK_ID = 0x6566_5F6D_6967  # "ef_mig": the advisory lock key on PostgreSQL
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One schema step: its version, what it does, and the function that does it."""
+
+    version: int
+    description: str
+    apply: Callable[[Connection], None]
+
+
+def _v1(conn: Connection) -> None:
+    tables = [t for t in schema.metadata.sorted_tables if t is not schema.schema_versions]
+    schema.metadata.create_all(conn, tables=tables)
+
+
+#: every migration, oldest first
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "bookmarks, ledger, firings, customer memory, agent load, signals, inbox, locks, runs",
+        _v1,
+    ),
+)
+
+
+def current_version(conn: Connection) -> int:
+    """The highest applied version (0 for an empty database)."""
+    translate = conn.get_execution_options().get("schema_translate_map") or {}
+    if not inspect(conn).has_table(schema.schema_versions.name, schema=translate.get(None)):
+        return 0
+    found = conn.execute(select(schema.schema_versions.c.version)).scalars().all()
+    return max(found, default=0)
+
+
+def _locked(engine: Engine) -> Connection:
+    """A connection whose transaction excludes other migrators until it ends."""
+    conn = engine.connect().execution_options(ef_immediate=True)  # SQLite: BEGIN IMMEDIATE
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_ID})
+    return conn
+
+
+def migrate(engine: Engine) -> int:
+    """Bring the schema to the newest version; return it.
+
+    A database newer than this code raises :class:`ConfigError` (upgrade empathy-firewall).
+    """
+    latest = MIGRATIONS[-1].version
+    with _locked(engine) as conn:
+        schema.metadata.create_all(conn, tables=[schema.schema_versions])
+        version = current_version(conn)
+        conn.commit()
+    if version > latest:
+        raise ConfigError(
+            f"the state store has schema version {version}, newer than this empathy-firewall "
+            f"knows ({latest}); upgrade empathy-firewall"
+        )
+    for step in MIGRATIONS:
+        if step.version <= version:
+            continue
+        with _locked(engine) as conn:
+            if current_version(conn) >= step.version:  # another process got there first
+                conn.rollback()
+                continue
+            step.apply(conn)
+            conn.execute(
+                schema.schema_versions.insert().values(
+                    version=step.version,
+                    description=step.description,
+                    applied_at=datetime.now(UTC),
+                )
+            )
+            conn.commit()
+    return latest

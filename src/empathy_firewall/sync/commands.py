@@ -1,0 +1,248 @@
+"""The ``sync`` and ``check`` commands (registered on the main CLI group).
+
+``empathy-firewall sync --config FILE`` runs one resumable, idempotent sync;
+``empathy-firewall check --config FILE`` verifies configuration, credentials, permissions,
+rule packs and the state store without changing anything. Exit codes: see
+:mod:`empathy_firewall.sync.summary` and docs/sync.md.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import FrameType
+
+import click
+
+from empathy_firewall.connectors.base import Connector
+from empathy_firewall.connectors.registry import create
+from empathy_firewall.engine.evaluate import Engine
+from empathy_firewall.engine.loader import load_rule_packs
+from empathy_firewall.engine.rules import RuleSet
+from empathy_firewall.errors import ConfigError, EmpathyFirewallError
+from empathy_firewall.plugins import load_plugins
+from empathy_firewall.state.lock import lock_info
+from empathy_firewall.state.migrations import MIGRATIONS
+from empathy_firewall.state.store import StateStore
+from empathy_firewall.sync.job import PageReport, SyncJob, SyncOptions, account_of
+from empathy_firewall.sync.settings import SyncConfig, load_sync_config, resolve_state_url
+
+__all__ = ["check", "sync"]
+
+_CONFIG = click.option(
+    "--config",
+    "config_path",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The TOML configuration file ([connector], [state], [sync], rules, [settings]).",
+)
+
+
+def _fail(exc: EmpathyFirewallError) -> None:
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(exc.exit_code)
+
+
+def _time(value: str | None, option: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"not an ISO 8601 time: {value!r}", param_hint=option) from None
+    if parsed.tzinfo is None:
+        raise click.BadParameter(
+            "give a time zone, e.g. 2026-11-20T15:00:00+00:00", param_hint=option
+        )
+    return parsed
+
+
+def _open_store(config: SyncConfig, *, migrate: bool = True) -> StateStore:
+    return StateStore(
+        resolve_state_url(config),
+        schema=config.state.schema_,
+        max_tickets=config.state.max_tickets_per_customer,
+        keep_hours=config.state.keep_hours,
+        migrate_schema=migrate,
+    )
+
+
+def _connector(config: SyncConfig) -> Connector:
+    return create(config.connector_name, config.connector)
+
+
+def _rules(config: SyncConfig) -> RuleSet:
+    load_plugins(config.app.plugins)
+    paths = list(config.app.rules) if config.app.rules is not None else None
+    return load_rule_packs(paths, disabled=config.app.disabled_rules)
+
+
+class _Progress:
+    """A one-line progress display on a terminal; nothing otherwise (log lines instead)."""
+
+    def __init__(self, enabled: bool, dry_run: bool, show_plans: bool) -> None:
+        self.enabled = enabled
+        self.show_plans = show_plans
+        self.label = "dry run" if dry_run else "sync"
+        self.tickets = 0
+        self.started = time.monotonic()
+
+    def __call__(self, report: PageReport) -> None:
+        if self.show_plans:
+            for plan in report.plans:
+                click.echo(json.dumps({"plan": plan.model_dump(mode="json")}, sort_keys=True))
+        if self.enabled:
+            self.tickets += report.tickets
+            rate = self.tickets / max(time.monotonic() - self.started, 1e-6)
+            applied = sum(report.summary.actions_applied.values())
+            line = (
+                f"\r{self.label}: page {report.number}, {self.tickets} tickets "
+                f"({rate:.0f}/s), {applied} actions applied"
+            )
+            click.echo(line, nl=False, err=True)
+
+    def close(self) -> None:
+        if self.enabled and self.tickets:
+            click.echo(err=True)
+            self.tickets = 0
+
+
+@click.command()
+@_CONFIG
+@click.option(
+    "--dry-run", is_flag=True, help="Print the plans (JSON lines); send and store nothing."
+)
+@click.option("--since", help="Backfill: read tickets changed since this ISO 8601 time.")
+@click.option(
+    "--max-tickets",
+    type=click.IntRange(min=1),
+    help="Stop after the page that reaches this many tickets (a page is the unit of progress).",
+)
+@click.option("--now", help="Evaluate as of this ISO 8601 time (replays and tests).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+@click.option("--no-progress", is_flag=True, help="No progress bar, even on a terminal.")
+def sync(
+    config_path: Path,
+    dry_run: bool,
+    since: str | None,
+    max_tickets: int | None,
+    now: str | None,
+    as_json: bool,
+    no_progress: bool,
+) -> None:
+    """Poll the helpdesk from the bookmark, evaluate, apply, record: one resumable run.
+
+    Safe to run from cron every few minutes: an overlapping run exits at once (code 6),
+    a killed run is picked up by the next one, and nothing is ever applied twice.
+
+    \b
+    Exit codes: 0 finished (skipped tickets are listed); 1 unexpected failure;
+    2 configuration, credentials or rules; 3 bad input data; 4 helpdesk unavailable or
+    rate-limited (resumes next run); 6 another run holds the lock.
+    """
+    stop = {"asked": False}
+
+    def _asked(_signum: int, _frame: FrameType | None) -> None:
+        stop["asked"] = True
+
+    try:
+        config = load_sync_config(config_path)
+        options = SyncOptions(
+            dry_run=dry_run,
+            since=_time(since, "--since"),
+            max_tickets=max_tickets or config.sync.max_tickets or None,
+            now=_time(now, "--now"),
+            lock_ttl=timedelta(minutes=config.sync.lock_ttl_minutes),
+        )
+        engine = Engine(_rules(config))
+        connector = _connector(config)
+        store = _open_store(config)
+    except EmpathyFirewallError as exc:
+        _fail(exc)
+        return
+    previous = signal.signal(signal.SIGTERM, _asked)
+    progress = _Progress(sys.stderr.isatty() and not no_progress, dry_run, show_plans=dry_run)
+    try:
+        job = SyncJob(
+            store,
+            connector,
+            engine,
+            config.app.settings,
+            options,
+            on_page=progress,
+            should_stop=lambda: stop["asked"],
+        )
+        summary = job.run()
+    except EmpathyFirewallError as exc:
+        progress.close()
+        _fail(exc)
+        return
+    finally:
+        progress.close()
+        signal.signal(signal.SIGTERM, previous)
+        store.close()
+    if as_json:
+        click.echo(json.dumps(summary.as_dict(), sort_keys=True))
+    elif sys.stdout.isatty():
+        for line in summary.lines():
+            click.echo(line)
+    else:
+        click.echo(summary.logfmt())
+        for item in summary.skipped:
+            key = f" action={item.action_key}" if item.action_key else ""
+            click.echo(f"sync skipped ticket={item.ticket}{key} reason={json.dumps(item.reason)}")
+
+
+@click.command()
+@_CONFIG
+def check(config_path: Path) -> None:
+    """Verify config, rule packs, credentials, permissions and the state store. Changes nothing.
+
+    Exit code 0 when everything is ready for ``sync``; otherwise the first problem's code
+    (2 for configuration, credentials or rules) with a message naming what to fix.
+    """
+    try:
+        config = load_sync_config(config_path)
+        click.echo(f"config: ok ({config_path})")
+        rules = _rules(config)
+        click.echo(f"rule packs: ok ({len(rules.rules)} rules)")
+        connector = _connector(config)
+        click.echo(f"connector: {connector.name} config ok (account {account_of(connector)})")
+        connector.check()
+        click.echo("credentials and permissions: ok")
+        try:
+            store = _open_store(config, migrate=False)
+        except EmpathyFirewallError:
+            raise
+        except Exception as exc:
+            raise ConfigError(
+                f"state store: cannot connect ({type(exc).__name__}); check state.url"
+            ) from None
+        try:
+            latest = MIGRATIONS[-1].version
+            if store.version < latest:
+                click.echo(
+                    f"state store: reachable ({store.backend}); schema version "
+                    f"{store.version}, the first sync migrates it to {latest}"
+                )
+            else:
+                click.echo(f"state store: ok ({store.backend}, schema version {store.version})")
+                mark = store.bookmark(connector.name, account_of(connector))
+                if mark is None:
+                    click.echo("bookmark: none yet (the first sync starts from the beginning)")
+                else:
+                    state = " (last run stopped mid-page)" if mark.pending else ""
+                    click.echo(f"bookmark: saved {mark.updated_at:%Y-%m-%d %H:%M} UTC{state}")
+                holder = lock_info(store, f"sync:{connector.name}:{account_of(connector)}")
+                if holder is not None:
+                    click.echo(f"lock: held by pid {holder.pid} on {holder.host}")
+        finally:
+            store.close()
+    except EmpathyFirewallError as exc:
+        _fail(exc)
+        return
+    click.echo("ready: sync can run")

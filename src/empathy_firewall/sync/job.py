@@ -1,0 +1,316 @@
+"""The sync job: poll from the bookmark, enrich, evaluate, apply, record, advance.
+
+For each page the connector yields:
+
+1. read the page's history in a few queries (:class:`~empathy_firewall.state.PageHistory`)
+   and the ledger keys of its tickets;
+2. evaluate each ticket as the helpdesk showed it *before* the firewall wrote to it
+   (comments carrying our note markers are left out, so re-reading our own note never
+   changes the plan's keys), record what it teaches;
+3. drop planned actions whose keys are in the ledger or already visible on the ticket
+   (:meth:`~empathy_firewall.connectors.Connector.applied_keys`);
+4. mark the bookmark ``pending`` (durably), apply, and then in ONE transaction record the
+   ledger, the history, the signal summaries and the page's bookmark (``pending`` off).
+
+A crash anywhere leaves either the old bookmark (the page is read again: its done actions
+are found in the ledger or on the helpdesk) or the new one (everything recorded). The
+first page after a pending bookmark is applied with ``verify=True``.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from empathy_firewall.actions import Plan
+from empathy_firewall.connectors.base import ApplyResult, Bookmark, Connector, markers_in
+from empathy_firewall.context import EvaluationContext, default_comment_cache
+from empathy_firewall.engine.evaluate import Engine
+from empathy_firewall.models import Ticket
+from empathy_firewall.settings import FirewallSettings
+from empathy_firewall.signals.enrich import Signals, enrich, observe
+from empathy_firewall.signals.history import Firing
+from empathy_firewall.signals.text import CommentCache
+from empathy_firewall.state.buffer import PageHistory
+from empathy_firewall.state.lock import Lease, acquire_lock
+from empathy_firewall.state.store import LedgerEntry, StateStore
+from empathy_firewall.sync.summary import SkippedTicket, SyncSummary
+
+__all__ = [
+    "PageReport",
+    "SyncJob",
+    "SyncOptions",
+    "account_of",
+    "evaluation_view",
+    "signal_summary",
+    "since_bookmark",
+]
+
+log = logging.getLogger("empathy_firewall.sync")
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    """How one run behaves. ``now`` fixes the evaluation time (replays, tests)."""
+
+    dry_run: bool = False
+    since: datetime | None = None
+    max_tickets: int | None = None
+    now: datetime | None = None
+    lock_ttl: timedelta = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class PageReport:
+    """What one page did, handed to the progress callback (and dry-run printer)."""
+
+    number: int
+    tickets: int
+    plans: tuple[Plan, ...]
+    applied: int
+    summary: SyncSummary = field(repr=False)
+
+
+def account_of(connector: Connector) -> str:
+    """The helpdesk account a connector talks to (the bookmark and lock are per account)."""
+    config: Any = getattr(connector, "config", None)
+    account = getattr(config, "account", None)
+    if isinstance(account, str) and account:
+        return account
+    path = getattr(config, "path", None)
+    return str(path) if path is not None else "default"
+
+
+def since_bookmark(connector: Connector, since: datetime) -> Bookmark:
+    """A bookmark that makes ``poll`` start at ``since`` (a backfill)."""
+    if connector.name == "file":
+        return Bookmark.of({"offset": 0})
+    return Bookmark.of({"start_time": int(since.timestamp())})
+
+
+def evaluation_view(ticket: Ticket) -> Ticket:
+    """The ticket without the notes the firewall wrote (those carrying its markers)."""
+    own = [c for c in ticket.comments if "[empathy-firewall:" in c.text and markers_in(c.text)]
+    if not own:
+        return ticket
+    keep = tuple(c for c in ticket.comments if c not in own)
+    return ticket.model_copy(update={"comments": keep})
+
+
+def signal_summary(signals: Signals) -> dict[str, Any]:
+    """The compact, text-free signal record kept per evaluation."""
+    emotion, friction, strain = signals.emotion, signals.friction, signals.strain
+    return {
+        "sentiment_mean": emotion.mean,
+        "sentiment_min": emotion.min,
+        "sentiment_latest": emotion.latest,
+        "frustration": emotion.frustration,
+        "frustration_level": emotion.frustration_level,
+        "cues": list(emotion.cue_kinds),
+        "waiting_minutes": friction.waiting_minutes,
+        "sla_used_ratio": friction.sla_used_ratio,
+        "breached": friction.breached,
+        "reassignments": friction.reassignments,
+        "group_hops": friction.group_hops,
+        "reopens": friction.reopens,
+        "agent_load_ratio": strain.load_ratio,
+    }
+
+
+def _http_stats(connector: Connector) -> dict[str, float]:
+    """Request counts from a connector built on the shared HTTP policy, when it has one."""
+    try:
+        client = getattr(connector, "_client", None) or None
+        stats = getattr(getattr(client, "sender", None), "stats", None)
+    except Exception:  # pragma: no cover - a third-party connector's property failed
+        return {}
+    return dict(stats) if isinstance(stats, dict) else {}
+
+
+class SyncJob:
+    """One ``sync`` run (see the module docstring). :meth:`run` returns its summary."""
+
+    def __init__(
+        self,
+        store: StateStore,
+        connector: Connector,
+        engine: Engine,
+        settings: FirewallSettings | None = None,
+        options: SyncOptions | None = None,
+        *,
+        on_page: Callable[[PageReport], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        texts: CommentCache | None = None,
+    ) -> None:
+        self.store = store
+        self.connector = connector
+        self.engine = engine
+        self.settings = settings or FirewallSettings()
+        self.options = options or SyncOptions()
+        self.on_page = on_page
+        self.should_stop = should_stop or (lambda: False)
+        self.texts = texts or default_comment_cache()
+        self.account = account_of(connector)
+        self.lock_name = f"sync:{connector.name}:{self.account}"
+
+    def run(self) -> SyncSummary:
+        """Take the lock, process pages until the helpdesk has no more, report."""
+        options = self.options
+        now = options.now or datetime.now(UTC)
+        summary = SyncSummary(
+            run_id=uuid.uuid4().hex[:16], started_at=datetime.now(UTC), dry_run=options.dry_run
+        )
+        lease: Lease | None = None
+        if not options.dry_run:
+            lease = acquire_lock(self.store, self.lock_name, ttl=options.lock_ttl)
+            self.store.start_run(summary.run_id, self.lock_name)
+        try:
+            self._pages(now, summary, lease)
+            summary.status = "finished"
+        except BaseException as exc:
+            summary.status = "failed"
+            summary.notes.append(f"stopped by {type(exc).__name__}")
+            raise
+        finally:
+            self._finish(summary, lease)
+        return summary
+
+    def _finish(self, summary: SyncSummary, lease: Lease | None) -> None:
+        stats = _http_stats(self.connector)
+        summary.api_calls = int(stats.get("requests", 0))
+        summary.retries = int(stats.get("retries", 0))
+        summary.rate_limit_wait_seconds = float(stats.get("waited", 0.0))
+        summary.finished_at = datetime.now(UTC)
+        if lease is not None:
+            try:
+                self.store.finish_run(summary.run_id, summary.status, summary.as_dict())
+            finally:
+                lease.release()
+        log.info("%s", summary.logfmt())
+
+    def _pages(self, now: datetime, summary: SyncSummary, lease: Lease | None) -> None:
+        options = self.options
+        name, account = self.connector.name, self.account
+        stored = self.store.bookmark(name, account)
+        verify = bool(stored and stored.pending)
+        summary.resumed_after_crash = verify
+        if options.since is not None:
+            bookmark: Bookmark | None = since_bookmark(self.connector, options.since)
+        elif stored is not None and stored.value:
+            bookmark = Bookmark(stored.value)
+        else:
+            bookmark = None
+        for page in self.connector.poll(bookmark):
+            summary.pages += 1
+            tickets = [
+                t
+                for t in page.tickets
+                if options.since is None or t.last_activity_at >= options.since
+            ]
+            summary.removed_tickets += len(page.removed)
+            summary.notes.extend(page.notes)
+            history = PageHistory(self.store, tickets, now)
+            plans, signals = self._evaluate(tickets, history, now, summary)
+            applied = 0
+            if not options.dry_run:
+                applied = self._apply_and_record(
+                    page.bookmark, plans, signals, history, verify, summary
+                )
+                verify = False
+                if lease is not None:
+                    lease.renew()
+            summary.tickets_seen += len(tickets)
+            log.info(
+                "sync page=%d tickets=%d plans=%d applied=%d",
+                summary.pages,
+                len(tickets),
+                len(plans),
+                applied,
+            )
+            if self.on_page is not None:
+                self.on_page(
+                    PageReport(summary.pages, len(tickets), tuple(plans), applied, summary)
+                )
+            if options.max_tickets and summary.tickets_seen >= options.max_tickets:
+                summary.stopped_because = f"--max-tickets {options.max_tickets} reached"
+                return
+            if self.should_stop():
+                summary.stopped_because = "asked to stop (signal)"
+                return
+
+    def _evaluate(
+        self, tickets: Sequence[Ticket], history: PageHistory, now: datetime, summary: SyncSummary
+    ) -> tuple[list[Plan], list[tuple[str, datetime, dict[str, Any]]]]:
+        context = EvaluationContext(
+            now=now, settings=self.settings, history=history, texts=self.texts
+        )
+        hard_at = self.settings.agent_care.hard_interaction_at
+        done = self.store.applied_keys(t.key for t in tickets)
+        plans: list[Plan] = []
+        signal_rows: list[tuple[str, datetime, dict[str, Any]]] = []
+        for ticket in tickets:
+            history.begin_ticket(ticket.key)
+            signals = enrich(evaluation_view(ticket), context)
+            plan = self.engine.evaluate_signals(signals, context)
+            seen = observe(signals, hard_at)
+            if seen.past_ticket is not None:
+                history.record_ticket(seen.customer_key, seen.past_ticket)
+            if seen.agent_key is not None:
+                history.record_interactions(seen.agent_key, seen.interactions)
+            for match in plan.matches:
+                history.record_firing(
+                    match.scope or plan.ticket.key,
+                    Firing(rule_id=match.rule_id, at=plan.evaluated_at, episode=match.episode),
+                )
+            signal_rows.append((ticket.key, now, signal_summary(signals)))
+            known = done.get(ticket.key, set()) | self.connector.applied_keys(ticket)
+            fresh = tuple(a for a in plan.actions if a.key not in known)
+            summary.actions_deduplicated += len(plan.actions) - len(fresh)
+            if fresh:
+                summary.tickets_with_actions += 1
+                summary.actions_planned.update(a.action.kind for a in fresh)
+                plans.append(plan.model_copy(update={"actions": fresh}))
+        return plans, signal_rows
+
+    def _apply_and_record(
+        self,
+        bookmark: Bookmark,
+        plans: Sequence[Plan],
+        signal_rows: Iterable[tuple[str, datetime, dict[str, Any]]],
+        history: PageHistory,
+        verify: bool,
+        summary: SyncSummary,
+    ) -> int:
+        name, account = self.connector.name, self.account
+        results: tuple[ApplyResult, ...] = ()
+        if plans:
+            self.store.mark_pending(name, account)
+            results = self.connector.apply(plans, verify=verify)
+        kinds = {a.key: a.action.kind for p in plans for a in p.actions}
+        entries: list[LedgerEntry] = []
+        incomplete: set[str] = set()
+        applied = 0
+        for result in results:
+            ticket_key = result.ticket.key
+            for key in result.applied:
+                entries.append(LedgerEntry(ticket_key, key, kinds.get(key, "?"), "applied"))
+                summary.actions_applied[kinds.get(key, "?")] += 1
+                applied += 1
+            for key in result.already:
+                entries.append(LedgerEntry(ticket_key, key, kinds.get(key, "?"), "already"))
+                summary.actions_already_done += 1
+            for outcome in result.skipped:
+                incomplete.add(ticket_key)
+                summary.skipped.append(
+                    SkippedTicket(result.ticket.external_id, outcome.reason, outcome.key)
+                )
+        with self.store.engine.begin() as conn:
+            self.store.record_ledger(entries, run_id=summary.run_id, conn=conn)
+            history.flush(conn, drop_firings_of=incomplete)
+            self.store.record_signals(signal_rows, run_id=summary.run_id, conn=conn)
+            self.store.save_bookmark(name, account, bookmark.value, pending=False, conn=conn)
+        return applied
