@@ -261,24 +261,53 @@ class RetryPolicy:
 
 @dataclass(slots=True)
 class RateBudget:
-    """At most ``limit`` requests per ``period`` seconds to paths starting with ``prefix``."""
+    """At most ``limit`` credits per ``period`` seconds to paths starting with ``prefix``.
+
+    A request usually costs one credit; vendors that charge more for some calls (Freshdesk's
+    ``include=``) pass ``cost``. ``exact`` restricts the budget to the path ``prefix`` itself
+    and ``methods`` to some HTTP methods (Freshdesk's "Tickets List" sub-limit is
+    ``GET /api/v2/tickets`` only). ``limit`` may be changed while running (a vendor's
+    rate-limit headers reveal the account's real budget).
+    """
 
     prefix: str
     limit: int
     period: float = 60.0
     sent: deque[float] = field(default_factory=deque)
+    exact: bool = False
+    methods: frozenset[str] | None = None
 
-    def wait_needed(self, now: float) -> float:
-        """Seconds until one more request fits the budget."""
+    def applies(self, request: HttpRequest) -> bool:
+        """True when ``request`` counts against this budget."""
+        path = request.path
+        if self.exact and path.rstrip("/") != self.prefix.rstrip("/"):
+            return False
+        if not self.exact and not path.startswith(self.prefix):
+            return False
+        return self.methods is None or request.method.upper() in self.methods
+
+    def _expire(self, now: float) -> None:
         while self.sent and now - self.sent[0] >= self.period:
             self.sent.popleft()
-        if len(self.sent) < self.limit:
-            return 0.0
-        return self.sent[0] + self.period - now
 
-    def record(self, now: float) -> None:
-        """Count one request sent at ``now``."""
-        self.sent.append(now)
+    def wait_needed(self, now: float, cost: int = 1) -> float:
+        """Seconds until ``cost`` more credits fit the budget."""
+        self._expire(now)
+        cost = max(1, min(cost, self.limit))
+        if len(self.sent) + cost <= self.limit:
+            return 0.0
+        # the oldest entries must age out until ``cost`` credits are free
+        index = len(self.sent) + cost - self.limit - 1
+        return self.sent[index] + self.period - now
+
+    def record(self, now: float, cost: int = 1) -> None:
+        """Count ``cost`` credits spent at ``now``."""
+        self.sent.extend([now] * max(0, cost))
+
+    def remaining(self, now: float) -> int:
+        """Credits still free in the current window."""
+        self._expire(now)
+        return max(0, self.limit - len(self.sent))
 
 
 def _retryable(request: HttpRequest) -> Callable[[BaseException], bool]:
@@ -299,6 +328,7 @@ class PolicySender:
 
     Calling it is a :data:`~empathy_firewall.connectors.base.Send`: it returns a 2xx/3xx
     response or raises a library error. ``stats`` counts requests and waits.
+    ``cost_of`` prices a request in budget credits (default: one credit per request).
     """
 
     def __init__(
@@ -311,6 +341,7 @@ class PolicySender:
         vendor: str = "helpdesk",
         budgets: tuple[RateBudget, ...] = (),
         rng: random.Random | None = None,
+        cost_of: Callable[[HttpRequest], int] | None = None,
     ) -> None:
         self._transport = transport
         self.policy = policy or RetryPolicy()
@@ -318,6 +349,7 @@ class PolicySender:
         self._describe = describe
         self._vendor = vendor
         self._budgets = budgets
+        self._cost_of = cost_of
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self._not_before = 0.0
         self.stats: dict[str, float] = {"requests": 0, "retries": 0, "waited": 0.0}
@@ -390,21 +422,21 @@ class PolicySender:
         return response
 
     def _pause_for_gate_and_budgets(self, request: HttpRequest) -> None:
-        path = request.path
+        cost = self._cost_of(request) if self._cost_of is not None else 1
         while True:
             now = self.clock.now()
             needed = max(0.0, self._not_before - now)
             for budget in self._budgets:
-                if path.startswith(budget.prefix):
-                    needed = max(needed, budget.wait_needed(now))
+                if budget.applies(request):
+                    needed = max(needed, budget.wait_needed(now, cost))
             if needed <= 0:
                 break
             self.stats["waited"] += needed
             self.clock.sleep(needed)
         now = self.clock.now()
         for budget in self._budgets:
-            if path.startswith(budget.prefix):
-                budget.record(now)
+            if budget.applies(request):
+                budget.record(now, cost)
 
 
 class RequestsTransport:

@@ -5,9 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from empathy_firewall.testing.clock import FakeClock
+from empathy_firewall.testing.fake_freshdesk import FakeFreshdesk
 from empathy_firewall.testing.fake_zendesk import FakeZendesk, Fault
 
-__all__ = ["ConnectorConformance", "FakeClock", "FakeZendesk", "Fault", "sample_plan"]
+__all__ = [
+    "ConnectorConformance",
+    "FakeClock",
+    "FakeFreshdesk",
+    "FakeZendesk",
+    "Fault",
+    "sample_plan",
+]
 
 
 def __getattr__(name: str) -> Any:

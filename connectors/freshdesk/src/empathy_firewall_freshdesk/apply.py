@@ -1,0 +1,428 @@
+"""Write-back: plans -> Freshdesk requests, one ticket at a time, plus priority bulk jobs.
+
+Per ticket, in this order:
+
+1. **Read** the ticket when tags must be merged (``GET /api/v2/tickets/{id}``, with
+   ``include=conversations`` when ``verify`` asks for the marker pre-check: one call for
+   both; more than nine conversations are listed in full).
+2. **Fields**: merge our tags into the tags just read and ``PUT`` the full list (with the
+   priority) only if something changed; then **re-check** by reading the ticket again: if
+   another integration overwrote the list meanwhile (its stale read, replaced), merge again
+   from what is there now and write again, a bounded number of times. Tags someone else
+   added are never dropped: every write starts from a fresh read.
+3. **Note**: all note sections (notes, draft replies, routing suggestions, canned
+   responses) in ONE private note, each with its marker. A note whose answer was lost
+   (read timeout, 5xx) is never blindly resent: conversations are re-read first.
+4. **Public reply** (opt-in plans only): sent after its marker tag ``efr_<key>`` was merged,
+   so a crash or a lost answer can never send it twice.
+
+Priority-only changes on several tickets go in one ``bulk_update`` job per priority, polled
+on ``/api/v2/jobs/{id}``. 429s beyond the retry bounds stop the run (it resumes from the
+bookmark); a 404/400/405 skips that ticket with the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from empathy_firewall.actions import Plan
+from empathy_firewall.connectors.base import ActionOutcome, ApplyResult, markers_in
+from empathy_firewall.connectors.http import TransportError
+from empathy_firewall.errors import RateLimitedError, RetryableError, SkipError
+from empathy_firewall_freshdesk.client import FreshdeskClient
+from empathy_firewall_freshdesk.poll import list_conversations
+from empathy_firewall_freshdesk.render import (
+    REPLY_TAG_PREFIX,
+    TicketChange,
+    bulk_groups,
+    bulk_priority_request,
+    canned_section,
+    merge_tags,
+    note_html,
+    reply_html,
+    reply_tag,
+    ticket_change,
+)
+
+__all__ = ["apply_plans", "fill_placeholders", "present_keys"]
+
+_EMBEDDED_CONVERSATIONS = 10  # include=conversations returns at most ten
+_RUNNING = ("PROGRESS", "QUEUED", "PENDING", "RUNNING")
+_FAILED = ("FAIL", "ERROR")
+_PLACEHOLDER = re.compile(r"\{\{\s*ticket\.(id|subject|url)\s*\}\}")
+
+
+def present_keys(
+    conversations: Sequence[Mapping[str, Any]], tags: Sequence[object]
+) -> frozenset[str]:
+    """Keys already on a ticket: note markers in conversations, ``efr_`` reply tags. Pure."""
+    found: set[str] = set()
+    for conversation in conversations:
+        for name in ("body_text", "body"):
+            text = conversation.get(name)
+            if isinstance(text, str):
+                found |= markers_in(text)
+    for tag in tags:
+        if isinstance(tag, str) and tag.startswith(REPLY_TAG_PREFIX):
+            found.add(tag[len(REPLY_TAG_PREFIX) :])
+    return frozenset(found)
+
+
+def fill_placeholders(content: str, ticket_id: str, subject: str | None, url: str) -> str:
+    """Fill the ticket placeholders we know (id, subject, url) in a canned response. Pure.
+
+    Others (``{{ticket.agent.name}}``...) stay for Freshdesk to fill when an agent inserts
+    the response from the editor.
+    """
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name == "id":
+            return ticket_id
+        if name == "url":
+            return url
+        return subject if subject is not None else match.group(0)
+
+    return _PLACEHOLDER.sub(value, content)
+
+
+@dataclass
+class _Outcome:
+    applied: list[str] = field(default_factory=list)
+    already: list[str] = field(default_factory=list)
+    skipped: list[ActionOutcome] = field(default_factory=list)
+
+    def skip(self, keys: Sequence[str], reason: str) -> None:
+        settled = {*self.applied, *self.already, *(o.key for o in self.skipped)}
+        self.skipped.extend(ActionOutcome(k, reason) for k in keys if k not in settled)
+
+
+class _Applier:
+    def __init__(self, client: FreshdeskClient) -> None:
+        self.client = client
+        self.config = client.config
+        self._canned_by_id: dict[str, Mapping[str, Any]] = {}
+        self._canned_by_title: dict[str, Mapping[str, Any]] | None = None
+
+    # -- reads -------------------------------------------------------------------------
+
+    def read_ticket(
+        self, tid: str, *, conversations: bool
+    ) -> tuple[Mapping[str, Any], list[Mapping[str, Any]] | None]:
+        params = {"include": "conversations"} if conversations else None
+        data = self.client.request(
+            "GET", f"/api/v2/tickets/{tid}", params=params, purpose="read_ticket", item=tid
+        )
+        if not isinstance(data, Mapping):
+            raise SkipError(f"Freshdesk ticket {tid}: unreadable response", item=tid)
+        if not conversations:
+            return data, None
+        embedded = data.get("conversations")
+        listed = (
+            [c for c in embedded if isinstance(c, Mapping)] if isinstance(embedded, list) else []
+        )
+        if len(listed) >= _EMBEDDED_CONVERSATIONS:
+            listed = list_conversations(self.client, tid)
+        return data, listed
+
+    # -- fields ------------------------------------------------------------------------
+
+    def write_fields(
+        self, change: TicketChange, ticket: Mapping[str, Any] | None, extra_tags: Sequence[str]
+    ) -> str | None:
+        """Merge tags and set the priority; None on success, else why it gave up."""
+        tid = change.ticket_id
+        adds = (*change.add_tags, *extra_tags)
+        if ticket is None:  # priority only: nothing to merge, no read needed
+            self._put(tid, {"priority": change.priority})
+            return None
+        current = ticket
+        for _ in range(self.config.tag_attempts):
+            tags = [t for t in current.get("tags") or [] if isinstance(t, str)]
+            merged = merge_tags(tags, adds, change.remove_tags)
+            update: dict[str, Any] = {}
+            if list(merged) != tags:
+                update["tags"] = list(merged)
+            if change.priority is not None and current.get("priority") != change.priority:
+                update["priority"] = change.priority
+            if not update:
+                return None
+            self._put(tid, update)
+            if "tags" not in update or not self.config.recheck_tags:
+                return None
+            current, _ = self.read_ticket(tid, conversations=False)  # the re-check
+            now = {t for t in current.get("tags") or [] if isinstance(t, str)}
+            if set(adds) <= now and not now & set(change.remove_tags):
+                return None
+        return (
+            f"the tags of ticket {tid} kept being overwritten by another integration; "
+            f"gave up after {self.config.tag_attempts} merges"
+        )
+
+    def _put(self, tid: str, update: Mapping[str, Any]) -> None:
+        self.client.request(
+            "PUT",
+            f"/api/v2/tickets/{tid}",
+            body=dict(update),
+            purpose="update_ticket",
+            item=tid,
+            idempotent=True,
+        )
+
+    # -- canned responses --------------------------------------------------------------
+
+    def canned(self, ref: str) -> Mapping[str, Any] | None:
+        """A canned response by id or (case-insensitive) title; None when not found."""
+        ref = ref.strip()
+        if ref.isdigit():
+            if ref not in self._canned_by_id:
+                try:
+                    data = self.client.request(
+                        "GET", f"/api/v2/canned_responses/{ref}", purpose="canned_response"
+                    )
+                except SkipError:
+                    return None
+                if not isinstance(data, Mapping):
+                    return None
+                self._canned_by_id[ref] = data
+            return self._canned_by_id[ref]
+        if self._canned_by_title is None:
+            self._canned_by_title = {}
+            folders = self.client.request(
+                "GET", "/api/v2/canned_response_folders", purpose="canned_folders"
+            )
+            for folder in folders if isinstance(folders, list) else []:
+                if not isinstance(folder, Mapping) or folder.get("id") is None:
+                    continue
+                responses = self.client.request(
+                    "GET",
+                    f"/api/v2/canned_response_folders/{folder['id']}/responses",
+                    purpose="canned_responses",
+                )
+                for response in responses if isinstance(responses, list) else []:
+                    title = response.get("title") if isinstance(response, Mapping) else None
+                    if isinstance(title, str):
+                        self._canned_by_title.setdefault(title.strip().lower(), response)
+        return self._canned_by_title.get(ref.lower())
+
+    def canned_sections(
+        self,
+        change: TicketChange,
+        ticket: Mapping[str, Any] | None,
+        outcome: _Outcome,
+    ) -> list[tuple[str, str]]:
+        sections: list[tuple[str, str]] = []
+        subject = ticket.get("subject") if ticket is not None else None
+        url = f"{self.client.base_url}/a/tickets/{change.ticket_id}"
+        for ref, planned in change.canned:
+            record = self.canned(ref)
+            if record is None:
+                outcome.skip([planned.key], f"canned response {ref!r} not found")
+                continue
+            content = record.get("content_html") or record.get("content") or ""
+            title = record.get("title") if isinstance(record.get("title"), str) else ref
+            filled = fill_placeholders(
+                str(content),
+                change.ticket_id,
+                subject if isinstance(subject, str) else None,
+                url,
+            )
+            sections.append(
+                (
+                    planned.key,
+                    canned_section(
+                        str(title),
+                        filled,
+                        planned,
+                        as_draft=self.config.canned_responses_as == "draft",
+                    ),
+                )
+            )
+        return sections
+
+    # -- conversations -----------------------------------------------------------------
+
+    def post_note(self, tid: str, sections: Sequence[tuple[str, str]], outcome: _Outcome) -> None:
+        keys = [k for k, _ in sections]
+        body = {"body": note_html([s for _, s in sections]), "private": True}
+        for attempt in range(2):
+            try:
+                self.client.request(
+                    "POST",
+                    f"/api/v2/tickets/{tid}/notes",
+                    body=body,
+                    purpose="private_note",
+                    item=tid,
+                    idempotent=False,
+                )
+            except RateLimitedError:
+                raise
+            except RetryableError:
+                # It may have been written: look before writing again.
+                present = present_keys(list_conversations(self.client, tid), ())
+                if all(k in present for k in keys):
+                    outcome.applied.extend(keys)
+                    return
+                if attempt == 1:
+                    raise
+                continue
+            outcome.applied.extend(keys)
+            return
+
+    def post_reply(self, tid: str, key: str, text: str, outcome: _Outcome) -> None:
+        try:
+            self.client.request(
+                "POST",
+                f"/api/v2/tickets/{tid}/reply",
+                body={"body": reply_html(text)},
+                purpose="public_reply",
+                item=tid,
+                idempotent=False,
+            )
+        except (TransportError, RetryableError) as exc:
+            if isinstance(exc, RateLimitedError):
+                raise
+            # The marker tag is on the ticket, so it will never be sent twice; it may not
+            # have been sent at all: say so instead of guessing.
+            outcome.skip(
+                [key],
+                "the public reply's answer was lost; it may not have been sent (its marker "
+                f"tag {reply_tag(key)} prevents a second send: check the ticket)",
+            )
+            return
+        except SkipError as exc:
+            self._unmark_reply(tid, key)
+            outcome.skip([key], f"public reply refused: {exc}")
+            return
+        outcome.applied.append(key)
+
+    def _unmark_reply(self, tid: str, key: str) -> None:
+        """Remove the marker tag of a reply Freshdesk refused, so a later run may retry."""
+        try:
+            ticket, _ = self.read_ticket(tid, conversations=False)
+            self.write_fields(
+                TicketChange(ticket_id=tid, remove_tags=(reply_tag(key),)), ticket, ()
+            )
+        except SkipError:
+            pass
+
+    # -- bulk --------------------------------------------------------------------------
+
+    def bulk_priority(self, ids: Sequence[str], priority: int) -> str | None:
+        """One bulk job; None when it completed, else why not."""
+        request = bulk_priority_request(self.client.base_url, ids, priority)
+        try:
+            data = self.client.send(request).json_or_none()
+        except SkipError as exc:
+            return f"bulk_update refused: {exc}"
+        job_id = data.get("job_id") if isinstance(data, Mapping) else None
+        if not isinstance(job_id, str) or not job_id:
+            return "bulk_update answered without a job id"
+        waited = 0.0
+        interval = self.config.job_poll_interval_seconds
+        while waited < self.config.job_timeout_seconds:
+            self.client.clock.sleep(interval)
+            waited += interval
+            job = self.client.request("GET", f"/api/v2/jobs/{job_id}", purpose="job_status")
+            status = str(job.get("status", "")).upper() if isinstance(job, Mapping) else ""
+            if any(word in status for word in _FAILED):
+                return f"bulk_update job {job_id} {status.lower()}"
+            if status and not any(word in status for word in _RUNNING):
+                return None
+            interval = min(interval * 1.5, 10.0)
+        return f"bulk_update job {job_id} still running at timeout; verify next run"
+
+
+def _apply_one(
+    applier: _Applier,
+    change: TicketChange,
+    outcome: _Outcome,
+    *,
+    verify: bool,
+    bulked: bool,
+) -> None:
+    tid = change.ticket_id
+    ticket: Mapping[str, Any] | None = None
+    if change.needs_tags or (verify and change.marker_keys):
+        if change.needs_tags:
+            ticket, conversations = applier.read_ticket(tid, conversations=verify)
+            tags = ticket.get("tags") or []
+        else:
+            conversations, tags = list_conversations(applier.client, tid), []
+        present = present_keys(conversations or [], tags if isinstance(tags, list) else [])
+        found = [k for k in change.marker_keys if k in present]
+        outcome.already.extend(found)
+        change = change.without_keys(found)
+    extra: list[str] = []
+    if change.public_reply is not None:
+        extra.append(reply_tag(change.public_reply[0]))
+    writes_fields = change.needs_tags or (change.priority is not None and not bulked)
+    if writes_fields:
+        reason = applier.write_fields(change, ticket, extra)
+        if reason is not None:
+            outcome.skip(change.field_keys, reason)
+            if change.public_reply is not None:
+                outcome.skip([change.public_reply[0]], "its marker tag could not be written")
+                change = change.without_keys([change.public_reply[0]])
+        else:
+            outcome.applied.extend(change.field_keys)
+    sections = list(zip(change.note_keys, change.note_sections, strict=True))
+    sections += applier.canned_sections(change, ticket, outcome)
+    if sections:
+        applier.post_note(tid, sections, outcome)
+    if change.public_reply is not None:
+        key, text = change.public_reply
+        applier.post_reply(tid, key, text, outcome)
+
+
+def apply_plans(
+    client: FreshdeskClient, plans: Sequence[Plan], *, verify: bool
+) -> tuple[ApplyResult, ...]:
+    """Apply plans; one :class:`ApplyResult` per plan, in order (see the module docstring)."""
+    applier = _Applier(client)
+    outcomes = [_Outcome() for _ in plans]
+    changes = [ticket_change(plan) for plan in plans]
+    groups = (
+        bulk_groups(changes, min_tickets=client.config.bulk_min_tickets)
+        if client.config.bulk_priority
+        else {}
+    )
+    bulked = {tid for ids in groups.values() for tid in ids}
+    for plan, change, outcome in zip(plans, changes, outcomes, strict=True):
+        outcome.skipped.extend(change.unsupported)
+        try:
+            _apply_one(applier, change, outcome, verify=verify, bulked=change.ticket_id in bulked)
+        except SkipError as exc:
+            outcome.skip([p.key for p in plan.actions], str(exc))
+    for priority, ids in groups.items():
+        members = [
+            (index, change)
+            for index, change in enumerate(changes)
+            if change.ticket_id in ids and change.priority_key is not None
+        ]
+        alive = [
+            c.ticket_id
+            for i, c in members
+            if not any(o.key == c.priority_key for o in outcomes[i].skipped)
+        ]
+        reason = applier.bulk_priority(list(dict.fromkeys(alive)), priority) if alive else None
+        for index, change in members:
+            key = change.priority_key
+            assert key is not None
+            if reason is None:
+                if not any(o.key == key for o in outcomes[index].skipped):
+                    outcomes[index].applied.append(key)
+            else:
+                outcomes[index].skip([key], reason)
+    return tuple(
+        ApplyResult(
+            ticket=plan.ticket,
+            applied=tuple(dict.fromkeys(o.applied)),
+            already=tuple(k for k in dict.fromkeys(o.already) if k not in o.applied),
+            skipped=tuple(o.skipped),
+        )
+        for plan, o in zip(plans, outcomes, strict=True)
+    )

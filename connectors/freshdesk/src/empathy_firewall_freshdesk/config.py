@@ -1,0 +1,153 @@
+"""Freshdesk connector configuration and credentials.
+
+The config file names *environment variables*; secrets never appear in it. Putting an API
+key, password or webhook secret in the file is rejected with a message naming the
+variable to use instead.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from empathy_firewall.connectors.base import ConnectorConfig
+from empathy_firewall.errors import ConfigError
+from empathy_firewall.models import TicketStatus
+
+__all__ = ["Credentials", "FreshdeskConfig", "resolve_credentials", "webhook_secret"]
+
+_SECRET_KEYS = {
+    "api_key": "api_key_env",
+    "apikey": "api_key_env",
+    "key": "api_key_env",
+    "token": "api_key_env",
+    "password": "api_key_env",
+    "secret": "webhook_secret_env",
+    "webhook_secret": "webhook_secret_env",
+    "shared_secret": "webhook_secret_env",
+}
+
+
+class FreshdeskConfig(ConnectorConfig):
+    """Settings for one Freshdesk account. Only environment-variable *names* refer to secrets."""
+
+    domain: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]*(\.freshdesk\.com)?$")
+    base_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(:\d+)?/?$")
+    api_key_env: str = "FRESHDESK_API_KEY"
+
+    # webhooks (automation rules; unsigned, so a shared secret authenticates them)
+    webhook_secret_env: str = "FRESHDESK_WEBHOOK_SECRET"  # noqa: S105 - a variable name
+    webhook_auth: Literal["header", "basic"] = "header"
+    webhook_secret_header: str = Field(
+        default="X-Empathy-Firewall-Token", pattern=r"^[A-Za-z0-9-]{1,64}$"
+    )
+    allow_unauthenticated_webhooks: bool = False
+
+    # polling
+    polling: bool = True
+    initial_lookback_minutes: int = Field(default=24 * 60, ge=1)
+    overlap_seconds: int = Field(default=1, ge=1, le=3600)
+    per_page: int = Field(default=100, ge=1, le=100)
+    max_pages: int = Field(default=300, ge=1, le=300)
+    includes: tuple[Literal["stats", "requester", "description"], ...] = (
+        "stats",
+        "requester",
+        "description",
+    )
+    fetch_conversations: bool = True
+    custom_statuses: dict[int, TicketStatus] = Field(default_factory=dict)
+
+    # rate limits: None means "learn it from X-RateLimit-Total"
+    requests_per_minute: int | None = Field(default=None, ge=1)
+    list_requests_per_minute: int | None = Field(default=None, ge=1)
+    reserve_per_minute: int = Field(default=0, ge=0)
+
+    # write-back
+    tag_attempts: int = Field(default=3, ge=1, le=10)
+    recheck_tags: bool = True
+    bulk_priority: bool = True
+    bulk_min_tickets: int = Field(default=3, ge=2)
+    job_poll_interval_seconds: float = Field(default=1.0, gt=0)
+    job_timeout_seconds: float = Field(default=120.0, gt=0)
+    canned_responses_as: Literal["note", "draft"] = "note"
+
+    # transport
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    max_attempts: int = Field(default=5, ge=1, le=10)
+    max_total_wait_seconds: float = Field(default=300.0, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_secrets_in_clear(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            for key, env_key in _SECRET_KEYS.items():
+                if key in data:
+                    raise ValueError(
+                        f"`{key}` must not be written in the config file; put the secret in "
+                        f"an environment variable and name it with `{env_key}`"
+                    )
+        return data
+
+    @model_validator(mode="after")
+    def _has_address(self) -> FreshdeskConfig:
+        if self.domain is None and self.base_url is None:
+            raise ValueError("set `domain` (or `base_url` for sandboxes, proxies and tests)")
+        return self
+
+    @property
+    def url(self) -> str:
+        """The API base URL: ``base_url`` if set, else ``https://{domain}.freshdesk.com``."""
+        if self.base_url is not None:
+            return self.base_url.rstrip("/")
+        assert self.domain is not None  # guaranteed by _has_address
+        host = (
+            self.domain
+            if self.domain.endswith(".freshdesk.com")
+            else f"{self.domain}.freshdesk.com"
+        )
+        return f"https://{host}"
+
+    @property
+    def account(self) -> str:
+        """The account name stamped on every SourceRef (the domain, else the host)."""
+        if self.domain is not None:
+            return self.domain.removesuffix(".freshdesk.com")
+        return self.url.split("://", 1)[1]
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """The resolved ``Authorization`` header. ``repr`` never shows it."""
+
+    authorization: str
+
+    def __repr__(self) -> str:
+        return "Credentials(authorization=<hidden>)"
+
+
+def resolve_credentials(
+    config: FreshdeskConfig, env: Mapping[str, str] | None = None
+) -> Credentials:
+    """Basic auth with the API key as user name and ``X`` as password (Freshdesk's scheme).
+
+    Raises :class:`ConfigError` naming the missing variable (never its value).
+    """
+    source = os.environ if env is None else env
+    key = (source.get(config.api_key_env) or "").strip()
+    if not key:
+        raise ConfigError(
+            f"Freshdesk API key: environment variable {config.api_key_env} is not set"
+        )
+    basic = base64.b64encode(f"{key}:X".encode()).decode("ascii")
+    return Credentials(f"Basic {basic}")
+
+
+def webhook_secret(config: FreshdeskConfig, env: Mapping[str, str] | None = None) -> str | None:
+    """The shared webhook secret from the environment, or None when unset."""
+    source = os.environ if env is None else env
+    return source.get(config.webhook_secret_env) or None

@@ -1,0 +1,246 @@
+"""The Freshdesk connector: the core Connector contract, wired to the modules of this package."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+from empathy_firewall.actions import Plan
+from empathy_firewall.connectors.base import (
+    ApplyResult,
+    Bookmark,
+    Capabilities,
+    Connector,
+    ConnectorConfig,
+    HttpRequest,
+    Page,
+    RawPage,
+    Send,
+    WebhookEvent,
+)
+from empathy_firewall.connectors.http import Clock, SystemClock
+from empathy_firewall.errors import AuthenticationError, ConfigError, InputError, SkipError
+from empathy_firewall.models import Ticket
+from empathy_firewall.webhooks.request import WebhookRequest
+from empathy_firewall_freshdesk.apply import apply_plans
+from empathy_firewall_freshdesk.client import FreshdeskClient
+from empathy_firewall_freshdesk.config import FreshdeskConfig, resolve_credentials, webhook_secret
+from empathy_firewall_freshdesk.parse import (
+    ParseContext,
+    index_by_id,
+    normalize_ticket,
+    parse_ticket_list,
+)
+from empathy_firewall_freshdesk.poll import Watermark, list_conversations, poll_pages
+from empathy_firewall_freshdesk.render import (
+    REPLY_TAG_PREFIX,
+    bulk_groups,
+    bulk_priority_request,
+    ticket_change,
+    ticket_requests,
+)
+from empathy_firewall_freshdesk.webhook import SharedSecretVerifier, parse_webhook_payload
+
+__all__ = ["FreshdeskConnector"]
+
+
+class FreshdeskConnector(Connector):
+    """Freshdesk (API v2): ``updated_since`` polling, shared-secret webhooks, merged tags.
+
+    ``transport`` replaces the HTTP transport (a fake Freshdesk in tests), ``clock`` the
+    clock, ``env`` the environment the secrets are read from. Credentials are read on the
+    first network call, so the pure parts (render, parse) work without them.
+    """
+
+    name: ClassVar[str] = "freshdesk"
+    Config: ClassVar[type[ConnectorConfig]] = FreshdeskConfig
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        poll=True,
+        webhook=True,
+        tags=True,
+        macros=True,
+        notes=True,
+        public_replies=True,
+        drafts=True,
+        priority=True,
+    )
+
+    def __init__(
+        self,
+        config: ConnectorConfig,
+        *,
+        transport: Send | None = None,
+        clock: Clock | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        if not isinstance(config, FreshdeskConfig):
+            raise ConfigError("the freshdesk connector needs a FreshdeskConfig")
+        self.config = config
+        self._transport = transport
+        self._clock: Clock = clock or SystemClock()
+        self._env = env
+        self._client: FreshdeskClient | None = None
+
+    def __repr__(self) -> str:
+        return f"FreshdeskConnector({self.config.url!r})"
+
+    @property
+    def client(self) -> FreshdeskClient:
+        """The authenticated client (built on first use; ConfigError if the key is missing).
+
+        One client per connector, so its rate budgets span every poll, fetch and apply.
+        """
+        if self._client is None:
+            credentials = resolve_credentials(self.config, self._env)
+            self._client = FreshdeskClient(
+                self.config, credentials, transport=self._transport, clock=self._clock
+            )
+        return self._client
+
+    # pure half -----------------------------------------------------------------------
+
+    def context(self, related: Mapping[str, Any] | None = None) -> ParseContext:
+        """The parse context for this account, with cached agents and groups."""
+        related = related or {}
+        return ParseContext(
+            account=self.config.account,
+            base_url=self.config.url,
+            agents=related.get("agents") or {},
+            groups=related.get("groups") or {},
+            custom_statuses=self.config.custom_statuses,
+        )
+
+    def parse_page(self, raw: RawPage) -> Page:
+        """Normalize one list page.
+
+        ``raw.body["tickets"]`` is the list; ``related`` carries ``conversations`` (by
+        ticket id), ``agents``, ``groups``, the ``watermark`` before this page, ``vanished``
+        ids, ``more`` and ``notes``.
+        """
+        related = raw.related
+        mark = related.get("watermark")
+        watermark = (
+            mark
+            if isinstance(mark, Watermark)
+            else Watermark(
+                datetime(1970, 1, 1, tzinfo=UTC),
+                {},
+                timedelta(seconds=self.config.overlap_seconds),
+            )
+        )
+        listing = parse_ticket_list(raw.body.get("tickets"), seen=watermark.seen)
+        ctx = self.context(related)
+        conversations: Mapping[str, Sequence[object]] = related.get("conversations") or {}
+        vanished = set(related.get("vanished") or ())
+        tickets: list[Ticket] = []
+        notes: list[str] = list(related.get("notes") or ())
+        for record in listing.tickets:
+            tid = str(record.get("id"))
+            if tid in vanished:
+                continue
+            try:
+                tickets.append(
+                    normalize_ticket(record, conversations=conversations.get(tid) or (), ctx=ctx)
+                )
+            except InputError as exc:
+                notes.append(f"skipped ticket {tid}: {exc}")
+            except ValueError as exc:
+                notes.append(f"skipped ticket {tid}: invalid data ({type(exc).__name__})")
+        if listing.duplicates:
+            notes.append(f"dropped {listing.duplicates} duplicate ticket copies")
+        after = watermark.advanced(list(listing.tickets))
+        return Page(
+            tickets=tuple(tickets),
+            bookmark=after.bookmark(),
+            more=bool(related.get("more")),
+            removed=tuple(sorted(vanished)),
+            notes=tuple(notes),
+        )
+
+    def parse_webhook(self, request: WebhookRequest) -> WebhookEvent:
+        """Parse an automation rule's webhook (verify it first): a hint naming the ticket."""
+        return parse_webhook_payload(request.body, account=self.config.account)
+
+    def verifier(self) -> SharedSecretVerifier:
+        """Shared-secret verifier (custom header or basic auth); fails closed."""
+        return SharedSecretVerifier(
+            webhook_secret(self.config, self._env),
+            mode=self.config.webhook_auth,
+            header=self.config.webhook_secret_header,
+            allow_unauthenticated=self.config.allow_unauthenticated_webhooks,
+            secret_env=self.config.webhook_secret_env,
+        )
+
+    def applied_keys(self, ticket: Ticket) -> frozenset[str]:
+        """Note markers in the conversations, plus public replies marked by ``efr_`` tags."""
+        replies = {
+            tag[len(REPLY_TAG_PREFIX) :] for tag in ticket.tags if tag.startswith(REPLY_TAG_PREFIX)
+        }
+        return super().applied_keys(ticket) | replies
+
+    def render(self, plans: Sequence[Plan]) -> tuple[HttpRequest, ...]:
+        """The requests apply sends, per ticket, then one bulk job per shared priority."""
+        changes = [ticket_change(p) for p in plans]
+        groups = (
+            bulk_groups(changes, min_tickets=self.config.bulk_min_tickets)
+            if self.config.bulk_priority
+            else {}
+        )
+        bulked = {tid for ids in groups.values() for tid in ids}
+        requests: list[HttpRequest] = []
+        for change in changes:
+            if change.ticket_id in bulked:
+                change = replace(change, priority=None)
+            requests.extend(ticket_requests(self.config.url, change))
+        for priority, ids in groups.items():
+            requests.append(bulk_priority_request(self.config.url, ids, priority))
+        return tuple(requests)
+
+    # I/O half ------------------------------------------------------------------------
+
+    def check(self) -> None:
+        """Authenticate: ``GET /api/v2/agents/me`` must answer with an agent."""
+        body = self.client.request("GET", "/api/v2/agents/me", purpose="check")
+        if not isinstance(body, Mapping) or body.get("id") in (None, 0):
+            raise AuthenticationError(
+                "Freshdesk did not answer with an agent: the API key was not accepted"
+            )
+
+    def poll(self, bookmark: Bookmark | None) -> Iterator[Page]:
+        """Pages of changed tickets since ``bookmark`` (see :mod:`.poll`)."""
+        if not self.config.polling:
+            raise ConfigError("polling is switched off for this Freshdesk connector")
+        return poll_pages(self, self.client, bookmark)
+
+    def fetch(self, external_ids: Sequence[str]) -> tuple[Ticket, ...]:
+        """Re-read tickets in full (after a webhook hint): ticket with stats and requester,
+        then all its conversations. Unknown or deleted ids are left out."""
+        out: list[Ticket] = []
+        ids = [i for i in dict.fromkeys(external_ids) if i.isdigit()]
+        if not ids:
+            return ()
+        agents = index_by_id(self.client.list_all("/api/v2/agents", purpose="agents"))
+        groups = index_by_id(self.client.list_all("/api/v2/groups", purpose="groups"))
+        ctx = self.context({"agents": agents, "groups": groups})
+        for tid in ids:
+            try:
+                record = self.client.request(
+                    "GET",
+                    f"/api/v2/tickets/{tid}",
+                    params={"include": "stats,requester"},
+                    purpose="read_ticket",
+                    item=tid,
+                )
+                if not isinstance(record, Mapping):
+                    continue
+                conversations = list_conversations(self.client, tid)
+            except SkipError:
+                continue  # deleted, spam or never existed
+            out.append(normalize_ticket(record, conversations=conversations, ctx=ctx))
+        return tuple(out)
+
+    def apply(self, plans: Sequence[Plan], *, verify: bool = False) -> tuple[ApplyResult, ...]:
+        """Write plans back (see :mod:`.apply`)."""
+        return apply_plans(self.client, plans, verify=verify)

@@ -1,0 +1,188 @@
+"""Polling: ``GET /api/v2/tickets`` by ``updated_since``, plus conversations per changed ticket.
+
+Freshdesk's list is page-numbered, stops at 300 pages and, without ``updated_since``,
+only shows tickets created in the last 30 days. Page numbers over a list ordered by
+``updated_at`` also shift whenever a listed ticket changes (our own write-back between
+pages does exactly that), which silently skips tickets. So the loop restarts the query
+from the newest ``updated_at`` it has seen after every page (keyset pagination) and only
+turns the page when a whole page shares the same time; the 300-page cap is then reached
+only if more than 30,000 tickets changed within one overlap window, and the run stops
+there with a note instead of failing.
+
+* Every query has ``updated_since`` (never the 30-day default window), is ordered by
+  ``updated_at`` ascending, 100 per page, with the includes worth their cost (``stats``
+  for SLA and friction timestamps, ``requester`` for names, ``description`` for the
+  customer's first message: a few credits per 100 tickets).
+* Restarts overlap the last ``overlap_seconds``; copies already handed out (same id, same
+  ``updated_at``) are dropped, within a run and across runs (the bookmark keeps them).
+* Agents and groups are read once per run, lazily (only when a page has tickets).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from empathy_firewall.connectors.base import Bookmark, Page, RawPage
+from empathy_firewall.errors import SkipError
+from empathy_firewall_freshdesk.client import LIST_PATH, FreshdeskClient
+from empathy_firewall_freshdesk.parse import (
+    index_by_id,
+    next_link,
+    parse_ticket_list,
+    parse_time,
+)
+
+if TYPE_CHECKING:
+    from empathy_firewall_freshdesk.connector import FreshdeskConnector
+
+__all__ = ["Watermark", "iso", "list_conversations", "poll_pages"]
+
+
+def iso(moment: datetime) -> str:
+    """Freshdesk's timestamp format (UTC, seconds)."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Watermark:
+    """The resume point: the newest ``updated_at`` handed out and the copies near it.
+
+    ``seen`` maps ticket ids to their ``updated_at`` for tickets within ``overlap`` of the
+    watermark: exactly the ones a restart from ``since - overlap`` lists again. Pure.
+    """
+
+    def __init__(self, since: datetime, seen: Mapping[str, str], overlap: timedelta) -> None:
+        self.since = since
+        self.seen = dict(seen)
+        self.overlap = overlap
+
+    @classmethod
+    def from_bookmark(
+        cls, bookmark: Bookmark | None, *, default: datetime, overlap: timedelta
+    ) -> Watermark:
+        """Decode a bookmark made by :meth:`bookmark` (None: start at ``default``)."""
+        data: dict[str, Any] = bookmark.data() if bookmark is not None else {}
+        since = parse_time(data.get("since")) or default
+        raw_seen = data.get("seen")
+        seen = (
+            {str(k): v for k, v in raw_seen.items() if isinstance(v, str)}
+            if isinstance(raw_seen, Mapping)
+            else {}
+        )
+        return cls(since, seen, overlap)
+
+    @property
+    def query_since(self) -> datetime:
+        """The ``updated_since`` to ask for: the watermark minus the overlap."""
+        return self.since - self.overlap
+
+    def advanced(self, tickets: list[Mapping[str, Any]]) -> Watermark:
+        """The watermark after handing out ``tickets``."""
+        since = self.since
+        seen = dict(self.seen)
+        for ticket in tickets:
+            updated = parse_time(ticket.get("updated_at"))
+            if updated is None:
+                continue
+            seen[str(ticket.get("id"))] = iso(updated)
+            since = max(since, updated)
+        floor = since - self.overlap
+        kept = {k: v for k, v in seen.items() if (parse_time(v) or since) >= floor}
+        return Watermark(since, kept, self.overlap)
+
+    def bookmark(self) -> Bookmark:
+        """The bookmark to persist."""
+        return Bookmark.of({"since": iso(self.since), "seen": dict(sorted(self.seen.items()))})
+
+
+def list_conversations(client: FreshdeskClient, ticket_id: str) -> list[Mapping[str, Any]]:
+    """All conversations of a ticket (100 per page, following ``Link``), oldest first."""
+    return client.list_all(
+        f"/api/v2/tickets/{ticket_id}/conversations", purpose="conversations", item=ticket_id
+    )
+
+
+class _People:
+    """Agents and groups, read once per run on first use."""
+
+    def __init__(self, client: FreshdeskClient) -> None:
+        self._client = client
+        self.agents: dict[str, Mapping[str, Any]] | None = None
+        self.groups: dict[str, Mapping[str, Any]] | None = None
+
+    def load(self) -> None:
+        if self.agents is None:
+            self.agents = index_by_id(self._client.list_all("/api/v2/agents", purpose="agents"))
+        if self.groups is None:
+            self.groups = index_by_id(self._client.list_all("/api/v2/groups", purpose="groups"))
+
+
+def poll_pages(
+    connector: FreshdeskConnector, client: FreshdeskClient, bookmark: Bookmark | None
+) -> Iterator[Page]:
+    """Yield normalized pages from ``bookmark`` until the list reaches the present."""
+    config = client.config
+    overlap = timedelta(seconds=config.overlap_seconds)
+    start = client.clock.wall() - timedelta(minutes=config.initial_lookback_minutes)
+    mark = Watermark.from_bookmark(bookmark, default=start, overlap=overlap)
+    people = _People(client)
+    page_number = 1
+    query_since = mark.query_since
+    while True:
+        params = {
+            "updated_since": iso(query_since),
+            "order_by": "updated_at",
+            "order_type": "asc",
+            "per_page": str(config.per_page),
+            "page": str(page_number),
+        }
+        if config.includes:
+            params["include"] = ",".join(config.includes)
+        body, headers = client.call("GET", LIST_PATH, params=params, purpose="list_tickets")
+        has_next = next_link(headers) is not None
+        listing = parse_ticket_list(body, seen=mark.seen)
+        conversations: dict[str, list[Mapping[str, Any]]] = {}
+        vanished: list[str] = []
+        if listing.tickets:
+            people.load()
+        if config.fetch_conversations:
+            for ticket in listing.tickets:
+                tid = str(ticket["id"])
+                try:
+                    conversations[tid] = list_conversations(client, tid)
+                except SkipError:
+                    vanished.append(tid)  # deleted between the list and this read
+        full = has_next or listing.count >= config.per_page
+        after = mark.advanced(list(listing.tickets))
+        notes: list[str] = []
+        more = full
+        if full:
+            if after.query_since > query_since:
+                query_since, page_number = after.query_since, 1  # keyset restart
+            elif page_number >= config.max_pages:
+                more = False
+                notes.append(
+                    f"more than {config.max_pages} pages of tickets changed within "
+                    f"{config.overlap_seconds}s of {iso(after.since)}; the rest is read next run"
+                )
+            else:
+                page_number += 1  # a whole page within the overlap: turn the page
+        page = connector.parse_page(
+            RawPage(
+                body={"tickets": body},
+                related={
+                    "conversations": conversations,
+                    "agents": people.agents or {},
+                    "groups": people.groups or {},
+                    "watermark": mark,
+                    "vanished": vanished,
+                    "more": more,
+                    "notes": notes,
+                },
+            )
+        )
+        mark = after
+        yield page
+        if not more:
+            return

@@ -1,0 +1,904 @@
+"""A stateful fake Freshdesk (API v2) for tests, benchmarks and the conformance suite.
+
+It holds tickets (with ``stats`` timestamps and SLA fields), conversations, contacts,
+agents, groups, canned responses and bulk-update jobs, and speaks the REST shapes the
+Freshdesk connector uses:
+
+* ``GET /api/v2/tickets`` with ``updated_since``, ``order_by``/``order_type``, ``per_page``
+  (at most 100), ``page`` (capped at ``page_cap``, 300 by default, with Freshdesk's
+  ``invalid_value`` error beyond it), ``include=stats,requester,description`` and a
+  ``Link: <...>; rel="next"`` header; without ``updated_since`` only tickets created in the
+  last 30 days are listed, and spam or deleted tickets never are;
+* ``GET|PUT /api/v2/tickets/{id}`` (``tags`` on update **replace** the list, as the API
+  does), ``include=conversations`` (up to ten), ``/conversations``, ``/notes``, ``/reply``;
+* ``POST /api/v2/tickets/bulk_update`` + ``GET /api/v2/jobs/{id}``;
+* ``/agents``, ``/agents/me``, ``/groups``, ``/canned_response_folders[/{id}/responses]``,
+  ``/canned_responses/{id}``.
+
+Rate limits are credits per rolling minute, account-wide, with the "Tickets List"
+sub-limit on ``GET /api/v2/tickets``; includes cost extra credits (2 per include on the
+list, 1 on a single ticket). Every response carries ``X-Ratelimit-Total``,
+``X-Ratelimit-Remaining`` and ``X-Ratelimit-Used-Currentrequest``; going over answers 429
+with ``Retry-After``. Faults (429, 500, timeouts before or after processing) and
+concurrent edits by "another agent" can be injected. ``violations`` records requests that
+arrived before a ``Retry-After`` expired; ``over_budget`` counts 429s caused by the budget.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import re
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from empathy_firewall.connectors.base import Headers, HttpRequest, HttpResponse, markers_in
+from empathy_firewall.connectors.http import TransportError
+from empathy_firewall.testing.clock import FakeClock
+from empathy_firewall.testing.fake_zendesk import Fault, LoggedRequest
+from empathy_firewall.webhooks.request import WebhookRequest
+
+__all__ = ["DEFAULT_SECRET_HEADER", "FakeFreshdesk"]
+
+_JSON = {"Content-Type": "application/json; charset=utf-8"}
+#: the custom header the documented automation rule sends the shared secret in
+DEFAULT_SECRET_HEADER = "X-Empathy-Firewall-Token"  # noqa: S105 - a header name
+_NOT_FOUND = b" "  # Freshdesk's 404 may have an empty or whitespace body
+_LIST_PATH = "/api/v2/tickets"
+
+
+class _Reply(Exception):
+    def __init__(self, status: int, body: Any, headers: Mapping[str, str] | None = None):
+        super().__init__(status)
+        self.status = status
+        self.body = body
+        self.headers = dict(headers or {})
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse(value: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+@dataclass
+class _Job:
+    id: str
+    created: float
+    ids: list[int]
+
+
+@dataclass
+class _State:
+    tickets: dict[int, dict[str, Any]] = field(default_factory=dict)
+    conversations: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    contacts: dict[int, dict[str, Any]] = field(default_factory=dict)
+    agents: dict[int, dict[str, Any]] = field(default_factory=dict)
+    groups: dict[int, dict[str, Any]] = field(default_factory=dict)
+    folders: dict[int, dict[str, Any]] = field(default_factory=dict)
+    canned: dict[int, dict[str, Any]] = field(default_factory=dict)
+    jobs: dict[str, _Job] = field(default_factory=dict)
+
+
+class FakeFreshdesk:
+    """An in-memory Freshdesk account; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str = "https://fake.freshdesk.test",
+        clock: FakeClock | None = None,
+        api_key: str = "fake-freshdesk-key",
+        webhook_secret: str = "fake-webhook-secret",  # noqa: S107 - a test double's value
+        secret_header: str = DEFAULT_SECRET_HEADER,
+        requests_per_minute: int = 400,
+        list_per_minute: int | None = 100,
+        page_cap: int = 300,
+        job_seconds: float = 1.0,
+        list_include_cost: int = 2,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.clock = clock or FakeClock()
+        self.api_key = api_key
+        self.webhook_secret = webhook_secret
+        self.secret_header = secret_header
+        self.requests_per_minute = requests_per_minute
+        self.list_per_minute = list_per_minute
+        self.page_cap = page_cap
+        self.job_seconds = job_seconds
+        self.list_include_cost = list_include_cost
+        self.state = _State()
+        self.faults: deque[Fault] = deque()
+        self.log: list[LoggedRequest] = []
+        self.violations: list[LoggedRequest] = []
+        self.over_budget = 0
+        self.credits_spent = 0
+        self._after_write: dict[int, deque[Sequence[str]]] = {}
+        self._blocked_until = 0.0
+        self._account: deque[tuple[float, int]] = deque()
+        self._lists: deque[float] = deque()
+        self._ids = itertools.count(1001)
+        self._conversation_ids = itertools.count(70_001)
+        self._job_ids = itertools.count(1)
+        self.admin_id = self.add_agent(name="Admin", email="admin@example.com")
+
+    # -- configuration helpers --------------------------------------------------------
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Environment variables a connector needs to talk to this fake."""
+        return {"FRESHDESK_API_KEY": self.api_key, "FRESHDESK_WEBHOOK_SECRET": self.webhook_secret}
+
+    def connector_config(self, **overrides: Any) -> dict[str, Any]:
+        """A raw Freshdesk connector config pointing at this fake."""
+        return {"base_url": self.base_url, **overrides}
+
+    def webhook(
+        self, body: bytes | Mapping[str, Any], *, secret: str | None = None
+    ) -> WebhookRequest:
+        """A webhook as the documented automation rule sends it (secret in the header)."""
+        raw = body if isinstance(body, bytes) else json.dumps(dict(body)).encode()
+        headers = Headers(
+            {
+                "Content-Type": "application/json",
+                self.secret_header: self.webhook_secret if secret is None else secret,
+            }
+        )
+        return WebhookRequest("POST", "/webhooks/freshdesk", headers, raw, self.clock.wall())
+
+    # -- seeding -----------------------------------------------------------------------
+
+    def add_contact(self, *, name: str, email: str | None = None) -> int:
+        """Add a customer contact; returns its id."""
+        cid = next(self._ids)
+        self.state.contacts[cid] = {
+            "id": cid,
+            "name": name,
+            "email": email or f"contact{cid}@example.com",
+            "mobile": None,
+            "phone": None,
+        }
+        return cid
+
+    def add_agent(self, *, name: str, email: str | None = None) -> int:
+        """Add an agent; returns its id."""
+        aid = next(self._ids)
+        self.state.agents[aid] = {
+            "id": aid,
+            "available": True,
+            "occasional": False,
+            "ticket_scope": 1,
+            "created_at": _iso(self.clock.wall()),
+            "updated_at": _iso(self.clock.wall()),
+            "contact": {"active": True, "email": email or f"agent{aid}@example.com", "name": name},
+        }
+        return aid
+
+    def add_group(self, name: str) -> int:
+        """Add a group; returns its id."""
+        gid = next(self._ids)
+        self.state.groups[gid] = {"id": gid, "name": name, "description": None}
+        return gid
+
+    def add_canned_response(self, title: str, content_html: str, *, folder: str = "General") -> int:
+        """Add a canned response (in a folder named ``folder``); returns its id."""
+        folder_id = next(
+            (f["id"] for f in self.state.folders.values() if f["name"] == folder), None
+        )
+        if folder_id is None:
+            folder_id = next(self._ids)
+            self.state.folders[folder_id] = {"id": folder_id, "name": folder}
+        rid = next(self._ids)
+        text = re.sub(r"<[^>]+>", "", content_html)
+        self.state.canned[rid] = {
+            "id": rid,
+            "title": title,
+            "folder_id": folder_id,
+            "content": text,
+            "content_html": content_html,
+            "attachments": [],
+            "created_at": _iso(self.clock.wall()),
+            "updated_at": _iso(self.clock.wall()),
+        }
+        return rid
+
+    def add_ticket(
+        self,
+        *,
+        subject: str = "Help",
+        body: str = "Something is wrong.",
+        requester_id: int | None = None,
+        status: int = 2,
+        priority: int = 1,
+        source: int = 1,
+        tags: Sequence[str] = (),
+        responder_id: int | None = None,
+        group_id: int | None = None,
+        age_seconds: float = 0.0,
+        fr_due_minutes: float = 60.0,
+        due_minutes: float = 24 * 60.0,
+        spam: bool = False,
+    ) -> int:
+        """Add a ticket whose first message (the description) is ``body``; returns its id."""
+        tid = next(self._ids)
+        requester = requester_id or self.add_contact(name=f"Customer {tid}")
+        when = self.clock.wall() - timedelta(seconds=age_seconds)
+        self.state.tickets[tid] = {
+            "id": tid,
+            "subject": subject,
+            "description": f"<div>{body}</div>",
+            "description_text": body,
+            "status": status,
+            "priority": priority,
+            "source": source,
+            "type": None,
+            "requester_id": requester,
+            "responder_id": responder_id,
+            "group_id": group_id,
+            "company_id": None,
+            "product_id": None,
+            "email_config_id": None,
+            "tags": list(dict.fromkeys(tags)),
+            "custom_fields": {},
+            "cc_emails": [],
+            "fwd_emails": [],
+            "reply_cc_emails": [],
+            "to_emails": None,
+            "spam": spam,
+            "is_escalated": False,
+            "fr_escalated": False,
+            "due_by": _iso(when + timedelta(minutes=due_minutes)),
+            "fr_due_by": _iso(when + timedelta(minutes=fr_due_minutes)),
+            "created_at": _iso(when),
+            "updated_at": _iso(when),
+            "attachments": [],
+            "_deleted": False,
+            "_stats": {
+                "agent_responded_at": None,
+                "requester_responded_at": None,
+                "first_responded_at": None,
+                "status_updated_at": _iso(when),
+                "reopened_at": None,
+                "resolved_at": None,
+                "closed_at": None,
+                "pending_since": None,
+            },
+        }
+        self.state.conversations[tid] = []
+        return tid
+
+    def add_conversation(
+        self,
+        ticket_id: int,
+        body: str,
+        *,
+        user_id: int,
+        incoming: bool = False,
+        private: bool = False,
+        source: int | None = None,
+    ) -> int:
+        """Add a reply or note as if written now; returns the conversation id."""
+        conv = self._add_conversation(
+            ticket_id,
+            body,
+            user_id=user_id,
+            incoming=incoming,
+            private=private,
+            source=(2 if private else 0) if source is None else source,
+        )
+        stats = self.state.tickets[ticket_id]["_stats"]
+        now = _iso(self.clock.wall())
+        if not private and user_id in self.state.agents:
+            stats["agent_responded_at"] = now
+            stats["first_responded_at"] = stats["first_responded_at"] or now
+        elif not private:
+            stats["requester_responded_at"] = now
+        self._touch(ticket_id)
+        return int(conv["id"])
+
+    def delete_ticket(self, ticket_id: int) -> None:
+        """Delete a ticket (it disappears from lists; reads answer 404)."""
+        self.state.tickets[ticket_id]["_deleted"] = True
+        self._touch(ticket_id)
+
+    def touch(self, ticket_id: int) -> None:
+        """Record a change made by someone else (bumps ``updated_at``)."""
+        self._touch(ticket_id)
+
+    def add_tag_externally(self, ticket_id: int, tag: str) -> None:
+        """Another agent adds a tag through the UI (merged, as the UI does)."""
+        ticket = self.state.tickets[ticket_id]
+        ticket["tags"] = list(dict.fromkeys([*ticket["tags"], tag]))
+        self._touch(ticket_id)
+
+    def clobber_after_next_write(self, ticket_id: int, tags: Sequence[str]) -> None:
+        """Right after our next ``PUT`` of this ticket, another integration writes ``tags``
+        as the whole list (its stale read plus its own tag): our tags vanish."""
+        self._after_write.setdefault(ticket_id, deque()).append(tuple(tags))
+
+    # -- fault injection ---------------------------------------------------------------
+
+    def fail_next(
+        self,
+        status: int = 500,
+        *,
+        times: int = 1,
+        retry_after: float | str | None = None,
+        body: str | None = None,
+        path: str | None = None,
+        method: str | None = None,
+    ) -> None:
+        """Answer the next ``times`` matching requests with ``status``."""
+        default = (
+            '{"message":"Call limit reached for this minute"}'
+            if status == 429
+            else '{"code":"internal_error","message":"We are facing some issues"}'
+        )
+        for _ in range(times):
+            self.faults.append(
+                Fault(
+                    status=status,
+                    retry_after=None if retry_after is None else str(retry_after),
+                    body=default if body is None else body,
+                    path=path,
+                    method=method,
+                )
+            )
+
+    def timeout_next(
+        self, *, processed: bool = False, path: str | None = None, method: str | None = None
+    ) -> None:
+        """Time out the next matching request, after processing it if ``processed``."""
+        kind = "timeout_after" if processed else "timeout_before"
+        self.faults.append(Fault(kind=kind, path=path, method=method))
+
+    # -- observations ------------------------------------------------------------------
+
+    def ticket(self, ticket_id: int) -> dict[str, Any]:
+        """The stored ticket JSON (with private ``_`` keys)."""
+        return self.state.tickets[ticket_id]
+
+    def tags(self, ticket_id: int) -> list[str]:
+        """The ticket's tags."""
+        return list(self.state.tickets[ticket_id]["tags"])
+
+    def conversations(self, ticket_id: int) -> list[dict[str, Any]]:
+        """The ticket's conversations, oldest first."""
+        return list(self.state.conversations[ticket_id])
+
+    def notes(self, ticket_id: int) -> list[str]:
+        """Bodies of the ticket's private notes."""
+        return [c["body"] for c in self.state.conversations[ticket_id] if c["private"]]
+
+    def replies(self, ticket_id: int) -> list[str]:
+        """Bodies of the ticket's public replies sent through the API."""
+        return [
+            c["body"]
+            for c in self.state.conversations[ticket_id]
+            if not c["private"] and c["source"] == 0 and not c["incoming"]
+        ]
+
+    def marker_count(self, ticket_id: int, key: str) -> int:
+        """How many conversations on the ticket carry the marker of ``key``."""
+        return sum(
+            1 for c in self.state.conversations[ticket_id] if key in markers_in(c["body_text"])
+        )
+
+    def count(self, path_contains: str = "", method: str | None = None) -> int:
+        """How many requests matched (all requests by default)."""
+        return sum(
+            1
+            for r in self.log
+            if path_contains in r.path and (method is None or r.method == method)
+        )
+
+    def snapshot(self) -> dict[int, Any]:
+        """Everything a test may compare: tags, priority, status and conversations."""
+        return {
+            tid: {
+                "tags": sorted(t["tags"]),
+                "priority": t["priority"],
+                "status": t["status"],
+                "conversations": [
+                    (c["body_text"], c["private"]) for c in self.state.conversations[tid]
+                ],
+            }
+            for tid, t in self.state.tickets.items()
+        }
+
+    # -- transports --------------------------------------------------------------------
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        """The ``send`` seam: answer one request (raises TransportError for timeouts)."""
+        split = urlsplit(request.url)
+        params = dict(parse_qsl(split.query))
+        params.update(dict(request.params))
+        status, headers, body = self._handle(
+            request.method.upper(), split.path, params, request.headers, request.json_body
+        )
+        if status == -1:
+            raise TransportError(f"{request.method} {split.path}: timeout", request_sent=True)
+        if status == -2:
+            raise TransportError(f"{request.method} {split.path}: timeout", request_sent=False)
+        return HttpResponse(status=status, headers=Headers(headers), body=body)
+
+    def install(self, rsps: Any) -> None:
+        """Serve this fake through a ``responses.RequestsMock`` (callbacks on every method)."""
+        import requests
+
+        pattern = re.compile(re.escape(self.base_url) + r"/.*")
+
+        def callback(prepared: Any) -> Any:
+            split = urlsplit(prepared.url)
+            raw = prepared.body
+            payload = json.loads(raw) if raw else None
+            status, headers, body = self._handle(
+                prepared.method.upper(),
+                split.path,
+                dict(parse_qsl(split.query)),
+                Headers(dict(prepared.headers)),
+                payload,
+            )
+            if status == -1:
+                return requests.ReadTimeout("read timed out")
+            if status == -2:
+                return requests.ConnectTimeout("connect timed out")
+            return (status, headers, body)
+
+        for method in ("GET", "PUT", "POST", "DELETE"):
+            rsps.add_callback(method, pattern, callback=callback)
+
+    # -- request handling --------------------------------------------------------------
+
+    def _handle(
+        self, method: str, path: str, params: dict[str, str], headers: Mapping[str, str], body: Any
+    ) -> tuple[int, dict[str, str], bytes]:
+        now = self.clock.now()
+        hdrs = headers if isinstance(headers, Headers) else Headers(headers)
+        if now < self._blocked_until:
+            self.violations.append(LoggedRequest(now, method, path, params, body, 429))
+        fault = next((f for f in self.faults if f.matches(method, path)), None)
+        processed_then_lost = False
+        if fault is not None:
+            self.faults.remove(fault)
+            if fault.kind == "timeout_before":
+                self.log.append(LoggedRequest(now, method, path, params, body, -2))
+                return -2, {}, b""
+            if fault.kind == "timeout_after":
+                processed_then_lost = True
+            else:
+                fault_headers = {"Content-Type": fault.content_type}
+                if fault.retry_after is not None:
+                    fault_headers["Retry-After"] = fault.retry_after
+                    self._block(float(fault.retry_after))
+                self.log.append(LoggedRequest(now, method, path, params, body, fault.status))
+                return fault.status, fault_headers, fault.body.encode()
+        reply_headers: dict[str, str] = dict(_JSON)
+        try:
+            self._authenticate(hdrs)
+            cost = self._charge(method, path, params)
+            reply_headers.update(self._rate_headers(cost))
+            status, payload, extra = self._route(method, path, params, body)
+            reply_headers.update(extra)
+        except _Reply as reply:
+            status, payload = reply.status, reply.body
+            reply_headers.update(reply.headers)
+        self.log.append(LoggedRequest(now, method, path, params, body, status))
+        if processed_then_lost:
+            return -1, {}, b""
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        return status, reply_headers, data
+
+    def _block(self, seconds: float) -> None:
+        self._blocked_until = max(self._blocked_until, self.clock.now() + seconds)
+
+    def _authenticate(self, headers: Headers) -> None:
+        expected = "Basic " + base64.b64encode(f"{self.api_key}:X".encode()).decode()
+        if headers.get("Authorization") != expected:
+            raise _Reply(
+                401,
+                {
+                    "code": "invalid_credentials",
+                    "message": "You have to be logged in to perform this action.",
+                },
+            )
+
+    def _cost(self, method: str, path: str, params: dict[str, str]) -> int:
+        includes = [i for i in params.get("include", "").split(",") if i]
+        if method == "GET" and path.rstrip("/") == _LIST_PATH:
+            return 1 + self.list_include_cost * len(includes)
+        return 1 + len(includes)
+
+    def _used(self, now: float) -> int:
+        while self._account and now - self._account[0][0] >= 60.0:
+            self._account.popleft()
+        while self._lists and now - self._lists[0] >= 60.0:
+            self._lists.popleft()
+        return sum(c for _, c in self._account)
+
+    def _charge(self, method: str, path: str, params: dict[str, str]) -> int:
+        now = self.clock.now()
+        cost = self._cost(method, path, params)
+        used = self._used(now)
+        is_list = method == "GET" and path.rstrip("/") == _LIST_PATH
+        wait: float | None = None
+        if used + cost > self.requests_per_minute:
+            freed, index = 0, 0
+            while used - freed + cost > self.requests_per_minute and index < len(self._account):
+                freed += self._account[index][1]
+                index += 1
+            wait = self._account[index - 1][0] + 60.0 - now if index else 60.0
+        if (
+            is_list
+            and self.list_per_minute is not None
+            and len(self._lists) >= self.list_per_minute
+        ):
+            list_wait = self._lists[0] + 60.0 - now
+            wait = max(wait or 0.0, list_wait)
+        if wait is not None:
+            seconds = int(wait) + 1
+            self.over_budget += 1
+            self._block(seconds)
+            raise _Reply(
+                429,
+                {"message": "Call limit reached for this minute"},
+                {"Retry-After": str(seconds), **self._rate_headers(0)},
+            )
+        self._account.append((now, cost))
+        if is_list:
+            self._lists.append(now)
+        self.credits_spent += cost
+        return cost
+
+    def _rate_headers(self, cost: int) -> dict[str, str]:
+        used = self._used(self.clock.now())
+        return {
+            "X-Ratelimit-Total": str(self.requests_per_minute),
+            "X-Ratelimit-Remaining": str(max(0, self.requests_per_minute - used)),
+            "X-Ratelimit-Used-Currentrequest": str(cost),
+            "X-Freshdesk-Api-Version": "latest=v2; requested=v2",
+        }
+
+    def _route(
+        self, method: str, path: str, params: dict[str, str], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        parts = path.strip("/").split("/")
+        if parts[:2] != ["api", "v2"]:
+            raise _Reply(404, _NOT_FOUND)
+        rest = parts[2:]
+        if rest == ["agents", "me"] and method == "GET":
+            return 200, self.state.agents[self.admin_id], {}
+        if rest == ["agents"] and method == "GET":
+            return self._paged(list(self.state.agents.values()), path, params)
+        if rest == ["groups"] and method == "GET":
+            return self._paged(list(self.state.groups.values()), path, params)
+        if rest == ["tickets"] and method == "GET":
+            return self._list_tickets(path, params)
+        if rest == ["tickets", "bulk_update"] and method == "POST":
+            return 202, self._bulk_update(body), {}
+        if len(rest) == 2 and rest[0] == "jobs" and method == "GET":
+            job = self.state.jobs.get(rest[1])
+            if job is None:
+                raise _Reply(404, _NOT_FOUND)
+            done = self.clock.now() - job.created >= self.job_seconds
+            return 200, {"id": job.id, "status": "COMPLETED" if done else "IN PROGRESS"}, {}
+        if rest == ["canned_response_folders"] and method == "GET":
+            folders = [
+                {
+                    **f,
+                    "responses_count": sum(
+                        1 for c in self.state.canned.values() if c["folder_id"] == f["id"]
+                    ),
+                }
+                for f in self.state.folders.values()
+            ]
+            return 200, folders, {}
+        if (
+            len(rest) == 3
+            and rest[0] == "canned_response_folders"
+            and rest[2] == "responses"
+            and method == "GET"
+        ):
+            fid = int(rest[1]) if rest[1].isdigit() else -1
+            if fid not in self.state.folders:
+                raise _Reply(404, _NOT_FOUND)
+            found = [c for c in self.state.canned.values() if c["folder_id"] == fid]
+            return 200, found, {}
+        if len(rest) == 2 and rest[0] == "canned_responses" and method == "GET":
+            canned = self.state.canned.get(int(rest[1])) if rest[1].isdigit() else None
+            if canned is None:
+                raise _Reply(404, _NOT_FOUND)
+            return 200, canned, {}
+        if len(rest) >= 2 and rest[0] == "tickets" and rest[1].isdigit():
+            return self._ticket_route(method, int(rest[1]), rest[2:], path, params, body)
+        raise _Reply(404, _NOT_FOUND)
+
+    def _paged(
+        self, items: list[dict[str, Any]], path: str, params: dict[str, str]
+    ) -> tuple[int, Any, dict[str, str]]:
+        per_page = self._per_page(params, default=30)
+        page = self._page(params)
+        chunk = items[(page - 1) * per_page : page * per_page]
+        headers: dict[str, str] = {}
+        if page * per_page < len(items):
+            nxt = {**params, "page": str(page + 1), "per_page": str(per_page)}
+            headers["Link"] = f'<{self.base_url}{path}?{urlencode(nxt)}>; rel="next"'
+        return 200, chunk, headers
+
+    @staticmethod
+    def _per_page(params: dict[str, str], *, default: int) -> int:
+        raw = params.get("per_page", str(default))
+        if not raw.isdigit() or not 1 <= int(raw) <= 100:
+            raise _Reply(
+                400,
+                {
+                    "description": "Validation failed",
+                    "errors": [
+                        {
+                            "field": "per_page",
+                            "message": "It should be a Positive Integer less than or equal to 100",
+                            "code": "invalid_value",
+                        }
+                    ],
+                },
+            )
+        return int(raw)
+
+    @staticmethod
+    def _page(params: dict[str, str]) -> int:
+        raw = params.get("page", "1")
+        return int(raw) if raw.isdigit() and int(raw) >= 1 else 1
+
+    def _live(self, tid: int) -> dict[str, Any]:
+        ticket = self.state.tickets.get(tid)
+        if ticket is None or ticket["_deleted"]:
+            raise _Reply(404, _NOT_FOUND)
+        return ticket
+
+    def _public(self, ticket: Mapping[str, Any], includes: set[str]) -> dict[str, Any]:
+        out = {k: v for k, v in ticket.items() if not k.startswith("_")}
+        out["tags"] = list(ticket["tags"])
+        if "stats" in includes:
+            out["stats"] = dict(ticket["_stats"])
+        if "requester" in includes:
+            out["requester"] = self.state.contacts.get(ticket["requester_id"])
+        return out
+
+    def _list_tickets(self, path: str, params: dict[str, str]) -> tuple[int, Any, dict[str, str]]:
+        per_page = self._per_page(params, default=30)
+        page = self._page(params)
+        if page > self.page_cap:
+            raise _Reply(
+                400,
+                {
+                    "description": "Validation failed",
+                    "errors": [
+                        {
+                            "field": "page",
+                            "message": f"You cannot access tickets beyond the "
+                            f"{self.page_cap}th page. Please provide a smaller page number.",
+                            "code": "invalid_value",
+                        }
+                    ],
+                },
+            )
+        includes = {i for i in params.get("include", "").split(",") if i}
+        tickets = [t for t in self.state.tickets.values() if not t["spam"] and not t["_deleted"]]
+        since_text = params.get("updated_since")
+        if since_text:
+            since = _parse(since_text)
+            if since is None:
+                raise _Reply(
+                    400,
+                    {
+                        "description": "Validation failed",
+                        "errors": [
+                            {
+                                "field": "updated_since",
+                                "message": "It should be in the 'valid date time' format",
+                                "code": "invalid_value",
+                            }
+                        ],
+                    },
+                )
+            tickets = [t for t in tickets if _parse(t["updated_at"]) >= since]  # type: ignore[operator]
+        else:
+            window = self.clock.wall() - timedelta(days=30)
+            tickets = [t for t in tickets if _parse(t["created_at"]) >= window]  # type: ignore[operator]
+        order = params.get("order_by", "created_at")
+        key = order if order in ("created_at", "updated_at", "due_by", "status") else "created_at"
+        tickets.sort(key=lambda t: (t[key], t["id"]), reverse=params.get("order_type") != "asc")
+        chunk = tickets[(page - 1) * per_page : page * per_page]
+        out = []
+        for ticket in chunk:
+            public = self._public(ticket, includes)
+            if "description" not in includes:
+                public.pop("description", None)
+                public.pop("description_text", None)
+            out.append(public)
+        headers: dict[str, str] = {}
+        if page * per_page < len(tickets):
+            nxt = {**params, "page": str(page + 1)}
+            headers["Link"] = f'<{self.base_url}{path}?{urlencode(nxt)}>; rel="next"'
+        return 200, out, headers
+
+    def _ticket_route(
+        self,
+        method: str,
+        tid: int,
+        rest: list[str],
+        path: str,
+        params: dict[str, str],
+        body: Any,
+    ) -> tuple[int, Any, dict[str, str]]:
+        ticket = self.state.tickets.get(tid)
+        if ticket is not None and ticket["_deleted"] and method != "GET":
+            raise _Reply(
+                405,
+                {"code": "method_not_allowed", "message": "Ticket is deleted or marked as spam"},
+            )
+        ticket = self._live(tid)
+        includes = {i for i in params.get("include", "").split(",") if i}
+        if not rest and method == "GET":
+            out = self._public(ticket, includes)
+            if "conversations" in includes:
+                out["conversations"] = self.state.conversations[tid][:10]
+            return 200, out, {}
+        if not rest and method == "PUT":
+            return 200, self._update(tid, body), {}
+        if rest == ["conversations"] and method == "GET":
+            return self._paged(self.state.conversations[tid], path, params)
+        if rest in (["notes"], ["reply"]) and method == "POST":
+            text = body.get("body") if isinstance(body, Mapping) else None
+            if not isinstance(text, str) or not text.strip():
+                raise _Reply(
+                    400,
+                    {
+                        "description": "Validation failed",
+                        "errors": [
+                            {
+                                "field": "body",
+                                "message": "Mandatory attribute missing",
+                                "code": "missing_field",
+                            }
+                        ],
+                    },
+                )
+            note = rest == ["notes"]
+            private = body.get("private", True) is not False if note else False
+            conv = self._add_conversation(
+                tid,
+                text,
+                user_id=self.admin_id,
+                incoming=False,
+                private=private,
+                source=2 if note else 0,
+            )
+            if not note:
+                stats = ticket["_stats"]
+                stats["agent_responded_at"] = conv["created_at"]
+                stats["first_responded_at"] = stats["first_responded_at"] or conv["created_at"]
+            self._touch(tid)
+            return 201, conv, {"Location": f"{self.base_url}/api/v2/conversations/{conv['id']}"}
+        raise _Reply(404, _NOT_FOUND)
+
+    # -- state changes -----------------------------------------------------------------
+
+    def _add_conversation(
+        self, tid: int, body: str, *, user_id: int, incoming: bool, private: bool, source: int
+    ) -> dict[str, Any]:
+        now = _iso(self.clock.wall())
+        text = re.sub(r"<br\s*/?>", "\n", body)
+        text = re.sub(r"<[^>]+>", "", text)
+        conv = {
+            "id": next(self._conversation_ids),
+            "body": body,
+            "body_text": text,
+            "incoming": incoming,
+            "private": private,
+            "source": source,
+            "user_id": user_id,
+            "support_email": None,
+            "ticket_id": tid,
+            "to_emails": [],
+            "from_email": None,
+            "cc_emails": [],
+            "bcc_emails": [],
+            "attachments": [],
+            "created_at": now,
+            "updated_at": now,
+            "last_edited_at": None,
+            "last_edited_user_id": None,
+        }
+        self.state.conversations[tid].append(conv)
+        return conv
+
+    def _touch(self, tid: int) -> None:
+        self.state.tickets[tid]["updated_at"] = _iso(self.clock.wall())
+
+    def _validate(self, change: Mapping[str, Any]) -> None:
+        problems = []
+        if "priority" in change and change["priority"] not in (1, 2, 3, 4):
+            problems.append(("priority", "It should be one of these values: '1,2,3,4'"))
+        if "status" in change and change["status"] not in (2, 3, 4, 5, 6, 7):
+            problems.append(("status", "It should be one of these values: '2,3,4,5,6,7'"))
+        tags = change.get("tags")
+        if "tags" in change and (
+            not isinstance(tags, list) or not all(isinstance(t, str) for t in tags)
+        ):
+            problems.append(("tags", "It should be an Array of String"))
+        if problems:
+            raise _Reply(
+                400,
+                {
+                    "description": "Validation failed",
+                    "errors": [
+                        {"field": f, "message": m, "code": "invalid_value"} for f, m in problems
+                    ],
+                },
+            )
+
+    def _apply(self, tid: int, change: Mapping[str, Any]) -> None:
+        ticket = self.state.tickets[tid]
+        for name in ("status", "priority", "type", "group_id", "responder_id", "subject"):
+            if name in change:
+                ticket[name] = change[name]
+        if "tags" in change:
+            ticket["tags"] = list(dict.fromkeys(change["tags"]))  # the list is replaced
+        self._touch(tid)
+
+    def _update(self, tid: int, body: Any) -> dict[str, Any]:
+        if not isinstance(body, Mapping) or not body:
+            raise _Reply(
+                400,
+                {
+                    "description": "Validation failed",
+                    "errors": [
+                        {"field": "", "message": "Request body is empty", "code": "invalid_json"}
+                    ],
+                },
+            )
+        self._validate(body)
+        self._apply(tid, body)
+        result = self._public(self.state.tickets[tid], set())
+        clobbers = self._after_write.get(tid)
+        if clobbers:
+            self._apply(tid, {"tags": list(clobbers.popleft())})
+        return result
+
+    def _bulk_update(self, body: Any) -> dict[str, Any]:
+        action = body.get("bulk_action") if isinstance(body, Mapping) else None
+        ids = action.get("ids") if isinstance(action, Mapping) else None
+        properties = action.get("properties") if isinstance(action, Mapping) else None
+        if not isinstance(ids, list) or not isinstance(properties, Mapping) or not properties:
+            raise _Reply(
+                400,
+                {
+                    "description": "Validation failed",
+                    "errors": [
+                        {"field": "bulk_action", "message": "Mandatory", "code": "missing_field"}
+                    ],
+                },
+            )
+        self._validate(properties)
+        done: list[int] = []
+        for raw in ids:
+            tid = raw if isinstance(raw, int) else -1
+            ticket = self.state.tickets.get(tid)
+            if ticket is None or ticket["_deleted"]:
+                continue  # the job skips tickets it cannot update
+            self._apply(tid, properties)
+            done.append(tid)
+        job_id = f"fakejob{next(self._job_ids):08d}"
+        self.state.jobs[job_id] = _Job(job_id, self.clock.now(), done)
+        return {"job_id": job_id, "href": f"{self.base_url}/api/v2/jobs/{job_id}"}
