@@ -194,10 +194,11 @@ def compile_template(
         raise TemplateProblem("expects a non-empty text template")
     try:
         parsed = _ENV.parse(source)
+        # compiles the template, so unknown filters and tests surface here
+        used = meta.find_undeclared_variables(parsed)
     except TemplateSyntaxError as exc:
         raise TemplateProblem(f"template syntax: {exc.message}", exc.lineno) from None
     names = TEMPLATE_NAMES | PRIVATE_TEMPLATE_NAMES if private else TEMPLATE_NAMES
-    used = meta.find_undeclared_variables(parsed)
     if not private and used & PRIVATE_TEMPLATE_NAMES:
         raise TemplateProblem("'strain' is private to the agent: use it only in agent_prompt texts")
     unknown = sorted(used - names)
