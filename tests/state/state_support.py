@@ -1,0 +1,42 @@
+"""PostgreSQL helpers for the state and sync tests: reachability and throwaway schemas."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import create_engine, text
+
+__all__ = ["pg_schema", "pg_url", "require_postgres"]
+
+
+def pg_url() -> str:
+    """The test server's URL (``EF_TEST_PG_URL`` overrides the local default)."""
+    return os.environ.get("EF_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def require_postgres() -> None:
+    """Skip the calling test, with the reason, when the server is not reachable."""
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=1.0):
+            pass
+    except OSError as exc:
+        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432 ({exc.strerror})")
+
+
+@contextmanager
+def pg_schema() -> Iterator[str]:
+    """A fresh schema name for one test; the schema is dropped afterwards."""
+    require_postgres()
+    name = f"ef_test_{uuid.uuid4().hex[:12]}"
+    try:
+        yield name
+    finally:
+        engine = create_engine(pg_url())
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+        engine.dispose()
