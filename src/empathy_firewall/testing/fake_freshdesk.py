@@ -34,6 +34,7 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.utils import format_datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -567,6 +568,7 @@ class FakeFreshdesk:
             "X-Ratelimit-Remaining": str(max(0, self.requests_per_minute - used)),
             "X-Ratelimit-Used-Currentrequest": str(cost),
             "X-Freshdesk-Api-Version": "latest=v2; requested=v2",
+            "Date": format_datetime(self.clock.wall(), usegmt=True),
         }
 
     def _route(

@@ -52,6 +52,7 @@ class FreshdeskConfig(ConnectorConfig):
     polling: bool = True
     initial_lookback_minutes: int = Field(default=24 * 60, ge=1)
     overlap_seconds: int = Field(default=1, ge=1, le=3600)
+    settle_seconds: int = Field(default=5, ge=1, le=3600)
     per_page: int = Field(default=100, ge=1, le=100)
     max_pages: int = Field(default=300, ge=1, le=300)
     includes: tuple[Literal["stats", "requester", "description"], ...] = (

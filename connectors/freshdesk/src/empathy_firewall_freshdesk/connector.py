@@ -130,7 +130,10 @@ class FreshdeskConnector(Connector):
                 timedelta(seconds=self.config.overlap_seconds),
             )
         )
-        listing = parse_ticket_list(raw.body.get("tickets"), seen=watermark.seen)
+        seen = related.get("seen")
+        listing = parse_ticket_list(
+            raw.body.get("tickets"), seen=seen if isinstance(seen, Mapping) else watermark.seen
+        )
         ctx = self.context(related)
         conversations: Mapping[str, Sequence[object]] = related.get("conversations") or {}
         vanished = set(related.get("vanished") or ())
@@ -150,7 +153,13 @@ class FreshdeskConnector(Connector):
                 notes.append(f"skipped ticket {tid}: invalid data ({type(exc).__name__})")
         if listing.duplicates:
             notes.append(f"dropped {listing.duplicates} duplicate ticket copies")
-        after = watermark.advanced(list(listing.tickets))
+        horizon = related.get("horizon")
+        after = watermark.advanced(
+            list(listing.tickets), horizon if isinstance(horizon, datetime) else None
+        )
+        override = related.get("next_watermark")
+        if isinstance(override, Watermark):
+            after = override
         return Page(
             tickets=tuple(tickets),
             bookmark=after.bookmark(),

@@ -21,7 +21,8 @@ there with a note instead of failing.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from empathy_firewall.connectors.base import Bookmark, Page, RawPage
@@ -37,7 +38,7 @@ from empathy_firewall_freshdesk.parse import (
 if TYPE_CHECKING:
     from empathy_firewall_freshdesk.connector import FreshdeskConnector
 
-__all__ = ["Watermark", "iso", "list_conversations", "poll_pages"]
+__all__ = ["Watermark", "iso", "list_conversations", "poll_pages", "server_now"]
 
 
 def iso(moment: datetime) -> str:
@@ -77,13 +78,21 @@ class Watermark:
         """The ``updated_since`` to ask for: the watermark minus the overlap."""
         return self.since - self.overlap
 
-    def advanced(self, tickets: list[Mapping[str, Any]]) -> Watermark:
-        """The watermark after handing out ``tickets``."""
+    def advanced(
+        self, tickets: list[Mapping[str, Any]], horizon: datetime | None = None
+    ) -> Watermark:
+        """The watermark after handing out ``tickets``.
+
+        Tickets changed after ``horizon`` (the server's "now" minus a settling margin) are
+        not remembered: Freshdesk's ``updated_at`` has one-second precision, so a change in
+        the same second as our read would otherwise look like the copy we already have.
+        They are listed (and handed out) again by the next run instead.
+        """
         since = self.since
         seen = dict(self.seen)
         for ticket in tickets:
             updated = parse_time(ticket.get("updated_at"))
-            if updated is None:
+            if updated is None or (horizon is not None and updated > horizon):
                 continue
             seen[str(ticket.get("id"))] = iso(updated)
             since = max(since, updated)
@@ -94,6 +103,18 @@ class Watermark:
     def bookmark(self) -> Bookmark:
         """The bookmark to persist."""
         return Bookmark.of({"since": iso(self.since), "seen": dict(sorted(self.seen.items()))})
+
+
+def server_now(headers: Mapping[str, str], fallback: datetime) -> datetime:
+    """The server's clock from the HTTP ``Date`` header (our own clock when absent)."""
+    value = headers.get("date") or headers.get("Date")
+    if value:
+        try:
+            moment = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return fallback
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return fallback
 
 
 def list_conversations(client: FreshdeskClient, ticket_id: str) -> list[Mapping[str, Any]]:
@@ -127,6 +148,7 @@ def poll_pages(
     start = client.clock.wall() - timedelta(minutes=config.initial_lookback_minutes)
     mark = Watermark.from_bookmark(bookmark, default=start, overlap=overlap)
     people = _People(client)
+    handed: dict[str, str] = {}  # every copy handed out this run, settled or not
     page_number = 1
     query_since = mark.query_since
     while True:
@@ -141,7 +163,11 @@ def poll_pages(
             params["include"] = ",".join(config.includes)
         body, headers = client.call("GET", LIST_PATH, params=params, purpose="list_tickets")
         has_next = next_link(headers) is not None
-        listing = parse_ticket_list(body, seen=mark.seen)
+        horizon = server_now(headers, client.clock.wall()) - timedelta(
+            seconds=config.settle_seconds
+        )
+        seen = {**mark.seen, **handed}
+        listing = parse_ticket_list(body, seen=seen)
         conversations: dict[str, list[Mapping[str, Any]]] = {}
         vanished: list[str] = []
         if listing.tickets:
@@ -154,18 +180,24 @@ def poll_pages(
                 except SkipError:
                     vanished.append(tid)  # deleted between the list and this read
         full = has_next or listing.count >= config.per_page
-        after = mark.advanced(list(listing.tickets))
+        after = mark.advanced(list(listing.tickets), horizon)
         notes: list[str] = []
         more = full
         if full:
             if after.query_since > query_since:
                 query_since, page_number = after.query_since, 1  # keyset restart
             elif page_number >= config.max_pages:
+                # Freshdesk lists no further: step past this window rather than re-reading
+                # the same pages on every run. Only a bulk change of more than 30,000
+                # tickets within one overlap window can get here.
                 more = False
                 notes.append(
                     f"more than {config.max_pages} pages of tickets changed within "
-                    f"{config.overlap_seconds}s of {iso(after.since)}; the rest is read next run"
+                    f"{config.overlap_seconds}s of {iso(after.since)}; Freshdesk lists no "
+                    "further, so the rest of that window was skipped (re-sync it with an "
+                    "earlier start if it matters)"
                 )
+                after = Watermark(after.since + overlap + timedelta(seconds=1), {}, overlap)
             else:
                 page_number += 1  # a whole page within the overlap: turn the page
         page = connector.parse_page(
@@ -176,13 +208,18 @@ def poll_pages(
                     "agents": people.agents or {},
                     "groups": people.groups or {},
                     "watermark": mark,
+                    "seen": seen,
+                    "horizon": horizon,
                     "vanished": vanished,
                     "more": more,
+                    "next_watermark": after,
                     "notes": notes,
                 },
             )
         )
         mark = after
+        for ticket in listing.tickets:
+            handed[str(ticket["id"])] = str(ticket.get("updated_at"))
         yield page
         if not more:
             return
