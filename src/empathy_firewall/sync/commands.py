@@ -17,6 +17,7 @@ from pathlib import Path
 from types import FrameType
 
 import click
+from sqlalchemy.engine import make_url
 
 from empathy_firewall.connectors.base import Connector
 from empathy_firewall.connectors.registry import create
@@ -214,6 +215,12 @@ def check(config_path: Path) -> None:
         click.echo(f"connector: {connector.name} config ok (account {account_of(connector)})")
         connector.check()
         click.echo("credentials and permissions: ok")
+        url = resolve_state_url(config)
+        target = make_url(url)
+        if target.get_backend_name() == "sqlite" and not Path(target.database or "").exists():
+            click.echo(f"state store: {target.database} does not exist yet; sync creates it")
+            click.echo("ready: sync can run")
+            return
         try:
             store = _open_store(config, migrate=False)
         except EmpathyFirewallError:
