@@ -379,7 +379,12 @@ def _merge(
     if notes:
         bodies = [a.body for a, _ in notes if isinstance(a, InternalNote)]
         sources = _unique([f for _, f in notes])
-        body = _NOTE_SEPARATOR.join(bodies) + "\n\n" + _why_footer(_unique(list(fired)))
+        # Rules that only spoke privately to an agent (break prompts, recognition) stay out
+        # of a note colleagues read: naming them would reveal the agent's strain or opt-ins.
+        shared = [
+            f for f in _unique(list(fired)) if any(a.kind != "agent_prompt" for a in f.actions)
+        ]
+        body = _NOTE_SEPARATOR.join(bodies) + "\n\n" + _why_footer(shared)
         planned.append(_planned(ticket, InternalNote(body=body), sources))
 
     replies = _customer_facing(by_kind, context)
