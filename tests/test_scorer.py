@@ -121,6 +121,11 @@ def test_vocabulary_holds_no_industry_words() -> None:
     assert {"flight", "baggage", "gate", "seat"} <= EXCLUDED_DOMAIN_WORDS
 
 
+def test_vocabulary_entries_are_words_or_two_word_phrases() -> None:
+    # the matcher looks at single tokens and adjacent pairs only
+    assert all(1 <= len(e.split()) <= 2 for group in VOCABULARY.values() for e in group)
+
+
 def test_shipped_weights_are_loaded_as_package_data() -> None:
     raw = resources.files("empathy_firewall.signals").joinpath("scorer_model.json").read_text()
     data = json.loads(raw)

@@ -62,7 +62,7 @@ _PRAISE = _entries(
     "impressed|helpful|friendly|kind|quick|quickly|fast|smooth|easy|seamless|recommend|kudos|"
     "shoutout|props|lifesaver|hero|superb|outstanding|exceptional|delighted|enjoy|enjoyed|"
     "cool|yay|beautiful|lovely|sweet|fun|well done|good job|great job|top notch|"
-    "above and beyond|so helpful|thank you|much appreciated|made my|you rock|keep it|"
+    "and beyond|so helpful|thank you|much appreciated|made my|you rock|keep it|"
     "the best|great service|excellent service|on time|sorted|resolved|fixed|solved|worked|"
     "works great|helped|fine|ok|okay|cheers|yes|finally"
 )
