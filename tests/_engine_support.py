@@ -78,7 +78,7 @@ def ticket(
     comments: Sequence[Comment] = (),
     *,
     external_id: str = "1",
-    requester: str = "c1",
+    requester: str | Customer = "c1",
     now: datetime = NOW,
     **fields: Any,
 ) -> Ticket:
@@ -87,7 +87,11 @@ def ticket(
         "source": SourceRef(connector="test", external_id=external_id),
         "created_at": now - timedelta(days=1),
         "updated_at": now - timedelta(minutes=5),
-        "requester": Customer(id=requester, name="Dana Whitfield"),
+        "requester": (
+            requester
+            if isinstance(requester, Customer)
+            else Customer(id=requester, name="Dana Whitfield")
+        ),
         "comments": tuple(comments),
     }
     data.update(fields)
