@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -20,7 +21,7 @@ from empathy_firewall.actions import (
     RemoveTags,
     SetPriority,
 )
-from empathy_firewall.connectors import Bookmark, Page
+from empathy_firewall.connectors import Bookmark, HttpRequest, HttpResponse, Page
 from empathy_firewall.errors import AuthenticationError, RateLimitedError
 from empathy_firewall.models import EventType, Priority, Role
 from empathy_firewall.testing import FakeFreshdesk
@@ -426,3 +427,35 @@ def test_retried_webhooks_share_a_dedupe_key(
     fake.clock.advance(timedelta(minutes=5).total_seconds())
     again = connector.parse_webhook(fake.webhook(body))
     assert first.id == again.id
+
+
+def test_tag_writes_are_rechecked_in_one_list_call(fake: FakeFreshdesk) -> None:
+    tids = [fake.add_ticket(tags=("vip",)) for _ in range(5)]
+    fake.clobber_after_next_write(tids[2], ["vip", "crm"])
+    connector = connect(fake)
+    fake.clock.advance(30)
+    results = connector.apply([plan(t, AddTags(tags=("ef_x",))) for t in tids])
+    assert all(r.applied for r in results)
+    lists = [r for r in fake.log if r.path == "/api/v2/tickets" and r.method == "GET"]
+    assert len(lists) == 1
+    assert set(fake.tags(tids[2])) == {"vip", "crm", "ef_x"}
+    assert all("ef_x" in fake.tags(t) for t in tids)
+
+
+def test_the_recheck_reads_tickets_the_list_leaves_out(fake: FakeFreshdesk) -> None:
+    tid = fake.add_ticket(tags=("vip",))
+
+    def without_tags_in_lists(request: HttpRequest) -> HttpResponse:
+        response = fake(request)
+        if request.path == "/api/v2/tickets" and response.ok:
+            records = [{k: v for k, v in r.items() if k != "tags"} for r in response.json()]
+            return HttpResponse(response.status, response.headers, json.dumps(records).encode())
+        return response
+
+    connector = FreshdeskConnector.from_config(
+        fake.connector_config(), transport=without_tags_in_lists, clock=fake.clock, env=fake.env
+    )
+    fake.clobber_after_next_write(tid, ["vip", "crm"])
+    (result,) = connector.apply([plan(tid, AddTags(tags=("ef_x",)))])
+    assert result.applied
+    assert set(fake.tags(tid)) == {"vip", "crm", "ef_x"}

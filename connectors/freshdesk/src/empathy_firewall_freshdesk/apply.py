@@ -6,15 +6,20 @@ Per ticket, in this order:
    ``include=conversations`` when ``verify`` asks for the marker pre-check: one call for
    both; more than nine conversations are listed in full).
 2. **Fields**: merge our tags into the tags just read and ``PUT`` the full list (with the
-   priority) only if something changed; then **re-check** by reading the ticket again: if
-   another integration overwrote the list meanwhile (its stale read, replaced), merge again
-   from what is there now and write again, a bounded number of times. Tags someone else
-   added are never dropped: every write starts from a fresh read.
+   priority) only if something changed. Tags someone else added are never dropped: every
+   write starts from a fresh read, never from the polled snapshot.
 3. **Note**: all note sections (notes, draft replies, routing suggestions, canned
    responses) in ONE private note, each with its marker. A note whose answer was lost
    (read timeout, 5xx) is never blindly resent: conversations are re-read first.
 4. **Public reply** (opt-in plans only): sent after its marker tag ``efr_<key>`` was merged,
    so a crash or a lost answer can never send it twice.
+
+Then the **re-check**: once every ticket is written, the tickets changed since the first
+write are listed (``GET /api/v2/tickets?updated_since=...``, 100 per call) and every tag
+write is confirmed against the list. If another integration overwrote a list meanwhile
+(its stale read, replaced), we merge again into what is there now and write again, a
+bounded number of times, re-checking that ticket alone. Tickets the list does not show
+(or shows without tags) are read one by one. The tag keys count as applied only then.
 
 Priority-only changes on several tickets go in one ``bulk_update`` job per priority, polled
 on ``/api/v2/jobs/{id}``. 429s beyond the retry bounds stop the run (it resumes from the
@@ -26,14 +31,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from empathy_firewall.actions import Plan
 from empathy_firewall.connectors.base import ActionOutcome, ApplyResult, markers_in
 from empathy_firewall.connectors.http import TransportError
 from empathy_firewall.errors import RateLimitedError, RetryableError, SkipError
-from empathy_firewall_freshdesk.client import FreshdeskClient
-from empathy_firewall_freshdesk.poll import list_conversations
+from empathy_firewall_freshdesk.client import LIST_PATH, FreshdeskClient
+from empathy_firewall_freshdesk.parse import next_link
+from empathy_firewall_freshdesk.poll import iso, list_conversations, server_now
 from empathy_firewall_freshdesk.render import (
     REPLY_TAG_PREFIX,
     TicketChange,
@@ -100,10 +107,25 @@ class _Outcome:
         self.skipped.extend(ActionOutcome(k, reason) for k in keys if k not in settled)
 
 
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A tag write waiting for the batch re-check."""
+
+    index: int
+    change: TicketChange
+    extra: tuple[str, ...]
+
+
+def _holds(ticket: Mapping[str, Any], adds: Sequence[str], removes: Sequence[str]) -> bool:
+    tags = {t for t in ticket.get("tags") or [] if isinstance(t, str)}
+    return set(adds) <= tags and not tags & set(removes)
+
+
 class _Applier:
     def __init__(self, client: FreshdeskClient) -> None:
         self.client = client
         self.config = client.config
+        self.first_write: datetime | None = None
         self._canned_by_id: dict[str, Mapping[str, Any]] = {}
         self._canned_by_title: dict[str, Mapping[str, Any]] | None = None
 
@@ -131,16 +153,28 @@ class _Applier:
     # -- fields ------------------------------------------------------------------------
 
     def write_fields(
-        self, change: TicketChange, ticket: Mapping[str, Any] | None, extra_tags: Sequence[str]
+        self,
+        change: TicketChange,
+        ticket: Mapping[str, Any] | None,
+        extra_tags: Sequence[str],
+        *,
+        pending: list[_Pending] | None = None,
+        index: int = -1,
+        attempts: int | None = None,
     ) -> str | None:
-        """Merge tags and set the priority; None on success, else why it gave up."""
+        """Merge tags and set the priority; None on success, else why it gave up.
+
+        With ``pending``, a tag write is not re-checked here: it is queued for the batch
+        re-check after all tickets were written (one list call per 100 tickets instead of
+        one read per ticket).
+        """
         tid = change.ticket_id
         adds = (*change.add_tags, *extra_tags)
         if ticket is None:  # priority only: nothing to merge, no read needed
             self._put(tid, {"priority": change.priority})
             return None
         current = ticket
-        for _ in range(self.config.tag_attempts):
+        for _ in range(attempts or self.config.tag_attempts):
             tags = [t for t in current.get("tags") or [] if isinstance(t, str)]
             merged = merge_tags(tags, adds, change.remove_tags)
             update: dict[str, Any] = {}
@@ -153,9 +187,11 @@ class _Applier:
             self._put(tid, update)
             if "tags" not in update or not self.config.recheck_tags:
                 return None
+            if pending is not None:
+                pending.append(_Pending(index, change, tuple(extra_tags)))
+                return None
             current, _ = self.read_ticket(tid, conversations=False)  # the re-check
-            now = {t for t in current.get("tags") or [] if isinstance(t, str)}
-            if set(adds) <= now and not now & set(change.remove_tags):
+            if _holds(current, adds, change.remove_tags):
                 return None
         return (
             f"the tags of ticket {tid} kept being overwritten by another integration; "
@@ -163,7 +199,7 @@ class _Applier:
         )
 
     def _put(self, tid: str, update: Mapping[str, Any]) -> None:
-        self.client.request(
+        _, headers = self.client.call(
             "PUT",
             f"/api/v2/tickets/{tid}",
             body=dict(update),
@@ -171,6 +207,46 @@ class _Applier:
             item=tid,
             idempotent=True,
         )
+        if self.first_write is None:
+            self.first_write = server_now(headers, self.client.clock.wall())
+
+    def recheck(self, pending: Sequence[_Pending]) -> dict[str, Mapping[str, Any]]:
+        """Tickets written since the first write, by id, read back from the ticket list.
+
+        The list is ordered by ``updated_at``; our own writes are done, so pages do not
+        shift under us (another agent's change may: tickets not found here are read one
+        by one by the caller).
+        """
+        wanted = {p.change.ticket_id for p in pending}
+        found: dict[str, Mapping[str, Any]] = {}
+        if not wanted or self.first_write is None:
+            return found
+        since = self.first_write - timedelta(seconds=self.config.settle_seconds)
+        for page in range(1, self.config.max_pages + 1):
+            params = {
+                "updated_since": iso(since),
+                "order_by": "updated_at",
+                "order_type": "asc",
+                "per_page": "100",
+                "page": str(page),
+            }
+            try:
+                body, headers = self.client.call(
+                    "GET", LIST_PATH, params=params, purpose="recheck_tags"
+                )
+            except RateLimitedError:
+                raise
+            except (RetryableError, SkipError):
+                break  # the caller reads the rest one by one
+            records = body if isinstance(body, list) else []
+            for record in records:
+                if isinstance(record, Mapping) and isinstance(record.get("tags"), list):
+                    tid = str(record.get("id"))
+                    if tid in wanted:
+                        found[tid] = record
+            if len(found) == len(wanted) or (next_link(headers) is None and len(records) < 100):
+                break
+        return found
 
     # -- canned responses --------------------------------------------------------------
 
@@ -343,6 +419,8 @@ def _apply_one(
     *,
     verify: bool,
     bulked: bool,
+    pending: list[_Pending],
+    index: int,
 ) -> None:
     tid = change.ticket_id
     ticket: Mapping[str, Any] | None = None
@@ -361,8 +439,11 @@ def _apply_one(
         extra.append(reply_tag(change.public_reply[0]))
     writes_fields = change.needs_tags or (change.priority is not None and not bulked)
     if writes_fields:
-        reason = applier.write_fields(change, ticket, extra)
-        if reason is not None:
+        queued = len(pending)
+        reason = applier.write_fields(change, ticket, extra, pending=pending, index=index)
+        if len(pending) > queued:
+            pass  # applied once the batch re-check confirms the tags
+        elif reason is not None:
             outcome.skip(change.field_keys, reason)
             if change.public_reply is not None:
                 outcome.skip([change.public_reply[0]], "its marker tag could not be written")
@@ -378,6 +459,31 @@ def _apply_one(
         applier.post_reply(tid, key, text, outcome)
 
 
+def _settle_pending(
+    applier: _Applier, pending: Sequence[_Pending], outcomes: Sequence[_Outcome]
+) -> None:
+    """The batch re-check: confirm every queued tag write, merge again where it was lost."""
+    found = applier.recheck(pending)
+    attempts = max(1, applier.config.tag_attempts - 1)
+    for item in pending:
+        change, outcome = item.change, outcomes[item.index]
+        adds = (*change.add_tags, *item.extra)
+        try:
+            current = found.get(change.ticket_id)
+            if current is None:
+                current, _ = applier.read_ticket(change.ticket_id, conversations=False)
+            if _holds(current, adds, change.remove_tags):
+                reason = None
+            else:  # overwritten meanwhile: merge into what is there now
+                reason = applier.write_fields(change, current, item.extra, attempts=attempts)
+        except SkipError as exc:
+            reason = str(exc)
+        if reason is None:
+            outcome.applied.extend(change.field_keys)
+        else:
+            outcome.skip(change.field_keys, reason)
+
+
 def apply_plans(
     client: FreshdeskClient, plans: Sequence[Plan], *, verify: bool
 ) -> tuple[ApplyResult, ...]:
@@ -391,12 +497,22 @@ def apply_plans(
         else {}
     )
     bulked = {tid for ids in groups.values() for tid in ids}
-    for plan, change, outcome in zip(plans, changes, outcomes, strict=True):
+    pending: list[_Pending] = []
+    for index, (plan, change, outcome) in enumerate(zip(plans, changes, outcomes, strict=True)):
         outcome.skipped.extend(change.unsupported)
         try:
-            _apply_one(applier, change, outcome, verify=verify, bulked=change.ticket_id in bulked)
+            _apply_one(
+                applier,
+                change,
+                outcome,
+                verify=verify,
+                bulked=change.ticket_id in bulked,
+                pending=pending,
+                index=index,
+            )
         except SkipError as exc:
             outcome.skip([p.key for p in plan.actions], str(exc))
+    _settle_pending(applier, pending, outcomes)
     for priority, ids in groups.items():
         members = [
             (index, change)
