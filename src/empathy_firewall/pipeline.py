@@ -50,7 +50,8 @@ class Pipeline:
             max_tickets=self.settings.memory.max_tickets,
             keep_hours=max(24.0, self.settings.agent_care.window_hours),
         )
-        self.texts = texts or default_comment_cache()
+        # not `texts or ...`: an empty CommentCache has len() 0 and would be dropped
+        self.texts = texts if texts is not None else default_comment_cache()
 
     def process(self, ticket: Ticket, now: datetime) -> Processed:
         """Evaluate one ticket at ``now`` and remember what it teaches."""
