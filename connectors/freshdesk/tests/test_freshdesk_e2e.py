@@ -459,3 +459,14 @@ def test_the_recheck_reads_tickets_the_list_leaves_out(fake: FakeFreshdesk) -> N
     (result,) = connector.apply([plan(tid, AddTags(tags=("ef_x",)))])
     assert result.applied
     assert set(fake.tags(tid)) == {"vip", "crm", "ef_x"}
+
+
+def test_canned_responses_without_admin_rights_skip_only_that_action(
+    fake: FakeFreshdesk, connector: FreshdeskConnector
+) -> None:
+    tid = fake.add_ticket()
+    fake.fail_next(403, body='{"code":"access_denied","message":"no"}', path="/canned_response")
+    p = plan(tid, ApplyMacro(macro="Thanks"), InternalNote(body="note"))
+    (result,) = connector.apply([p])
+    assert result.applied == (p.actions[1].key,)
+    assert "admin" in result.skipped[0].reason

@@ -37,7 +37,12 @@ from typing import Any
 from empathy_firewall.actions import Plan
 from empathy_firewall.connectors.base import ActionOutcome, ApplyResult, markers_in
 from empathy_firewall.connectors.http import TransportError
-from empathy_firewall.errors import RateLimitedError, RetryableError, SkipError
+from empathy_firewall.errors import (
+    AuthenticationError,
+    RateLimitedError,
+    RetryableError,
+    SkipError,
+)
 from empathy_firewall_freshdesk.client import LIST_PATH, FreshdeskClient
 from empathy_firewall_freshdesk.parse import next_link
 from empathy_firewall_freshdesk.poll import iso, list_conversations, server_now
@@ -294,7 +299,14 @@ class _Applier:
         subject = ticket.get("subject") if ticket is not None else None
         url = f"{self.client.base_url}/a/tickets/{change.ticket_id}"
         for ref, planned in change.canned:
-            record = self.canned(ref)
+            try:
+                record = self.canned(ref)
+            except AuthenticationError:
+                outcome.skip(
+                    [planned.key],
+                    "canned responses are readable with an admin's API key only",
+                )
+                continue
             if record is None:
                 outcome.skip([planned.key], f"canned response {ref!r} not found")
                 continue
