@@ -470,3 +470,46 @@ def test_canned_responses_without_admin_rights_skip_only_that_action(
     (result,) = connector.apply([p])
     assert result.applied == (p.actions[1].key,)
     assert "admin" in result.skipped[0].reason
+
+
+def test_freshdesk_sla_fields_drive_the_core_friction_signals(
+    fake: FakeFreshdesk, connector: FreshdeskConnector
+) -> None:
+    from empathy_firewall.settings import FrictionSettings
+    from empathy_firewall.signals.friction import friction_of
+
+    tid = fake.add_ticket(age_seconds=3 * 3600, fr_due_minutes=60, priority=3)
+    fake.ticket(tid)["_stats"]["reopened_at"] = fake.ticket(tid)["created_at"]
+    (page,) = poll_all(connector)
+    (ticket,) = page.tickets
+    friction = friction_of(ticket, fake.clock.wall(), FrictionSettings())
+    assert friction.waiting
+    assert friction.breached  # fr_due_by passed without a first response
+    assert friction.sla_target_minutes == 60
+    assert friction.reopens == 1
+
+
+def test_canned_subject_placeholder_is_escaped(
+    fake: FakeFreshdesk, connector: FreshdeskConnector
+) -> None:
+    tid = fake.add_ticket(subject="<img src=x onerror=alert(1)>")
+    fake.add_canned_response("Ack", "<p>About: {{ticket.subject}}</p>")
+    connector.apply([plan(tid, ApplyMacro(macro="Ack"), AddTags(tags=("ef_x",)))])
+    (note,) = fake.notes(tid)
+    assert "<img" not in note
+    assert "&lt;img" in note
+    other = fake.add_ticket(subject="<b>x</b>")
+    connector.apply([plan(other, ApplyMacro(macro="Ack"))])  # no read: left for Freshdesk
+    assert "{{ticket.subject}}" in fake.notes(other)[0]
+
+
+def test_webhook_fetches_reuse_agents_and_groups(
+    fake: FakeFreshdesk, connector: FreshdeskConnector
+) -> None:
+    a, b = fake.add_ticket(), fake.add_ticket()
+    connector.fetch([str(a)])
+    connector.fetch([str(b)])
+    assert fake.count("/api/v2/agents") == 1
+    fake.clock.advance(601)
+    connector.fetch([str(a)])
+    assert fake.count("/api/v2/agents") == 2

@@ -28,6 +28,7 @@ bookmark); a 404/400/405 skips that ticket with the reason.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -96,7 +97,8 @@ def fill_placeholders(content: str, ticket_id: str, subject: str | None, url: st
             return ticket_id
         if name == "url":
             return url
-        return subject if subject is not None else match.group(0)
+        # the subject is the customer's words: escaped, since the content is HTML
+        return html.escape(subject) if subject is not None else match.group(0)
 
     return _PLACEHOLDER.sub(value, content)
 
@@ -523,7 +525,9 @@ def apply_plans(
                 index=index,
             )
         except SkipError as exc:
-            outcome.skip([p.key for p in plan.actions], str(exc))
+            # tag writes already made wait for the re-check, which decides about them
+            queued = {k for item in pending if item.index == index for k in item.change.field_keys}
+            outcome.skip([p.key for p in plan.actions if p.key not in queued], str(exc))
     _settle_pending(applier, pending, outcomes)
     for priority, ids in groups.items():
         members = [

@@ -62,6 +62,7 @@ class FreshdeskConfig(ConnectorConfig):
     )
     fetch_conversations: bool = True
     custom_statuses: dict[int, TicketStatus] = Field(default_factory=dict)
+    people_cache_seconds: float = Field(default=600.0, ge=0)
 
     # rate limits: None means "learn it from X-RateLimit-Total"
     requests_per_minute: int | None = Field(default=None, ge=1)

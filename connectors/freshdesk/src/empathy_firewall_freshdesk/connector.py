@@ -82,6 +82,9 @@ class FreshdeskConnector(Connector):
         self._clock: Clock = clock or SystemClock()
         self._env = env
         self._client: FreshdeskClient | None = None
+        self._people_cache: (
+            tuple[float, dict[str, Mapping[str, Any]], dict[str, Mapping[str, Any]]] | None
+        ) = None
 
     def __repr__(self) -> str:
         return f"FreshdeskConnector({self.config.url!r})"
@@ -230,8 +233,7 @@ class FreshdeskConnector(Connector):
         ids = [i for i in dict.fromkeys(external_ids) if i.isdigit()]
         if not ids:
             return ()
-        agents = index_by_id(self.client.list_all("/api/v2/agents", purpose="agents"))
-        groups = index_by_id(self.client.list_all("/api/v2/groups", purpose="groups"))
+        agents, groups = self._people()
         ctx = self.context({"agents": agents, "groups": groups})
         for tid in ids:
             try:
@@ -249,6 +251,18 @@ class FreshdeskConnector(Connector):
                 continue  # deleted, spam or never existed
             out.append(normalize_ticket(record, conversations=conversations, ctx=ctx))
         return tuple(out)
+
+    def _people(self) -> tuple[dict[str, Mapping[str, Any]], dict[str, Mapping[str, Any]]]:
+        """Agents and groups for :meth:`fetch`, kept for ``people_cache_seconds`` so a
+        stream of webhooks does not read them again for every ticket."""
+        now = self.client.clock.now()
+        cached = self._people_cache
+        if cached is not None and now - cached[0] < self.config.people_cache_seconds:
+            return cached[1], cached[2]
+        agents = index_by_id(self.client.list_all("/api/v2/agents", purpose="agents"))
+        groups = index_by_id(self.client.list_all("/api/v2/groups", purpose="groups"))
+        self._people_cache = (now, agents, groups)
+        return agents, groups
 
     def apply(self, plans: Sequence[Plan], *, verify: bool = False) -> tuple[ApplyResult, ...]:
         """Write plans back (see :mod:`.apply`)."""
