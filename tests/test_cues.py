@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from empathy_firewall.signals import cues
 from empathy_firewall.signals.cues import (
     _PATTERNS,
     FRUSTRATION_KINDS,
@@ -15,6 +16,7 @@ from empathy_firewall.signals.cues import (
     _detect,
     detect_cues,
 )
+from empathy_firewall.signals.text import frustration_from
 
 
 def kinds(text: str) -> set[CueKind]:
@@ -88,9 +90,16 @@ def test_spans_survive_text_whose_lowercase_is_longer() -> None:
     assert {CueKind.WAITING, CueKind.SARCASM} <= kinds(text)
 
 
-def test_sarcasm_is_kept_out_of_the_legacy_frustration_set() -> None:
-    assert CueKind.SARCASM not in FRUSTRATION_KINDS
+def test_every_kind_but_gratitude_signals_frustration() -> None:
+    assert CueKind.SARCASM in FRUSTRATION_KINDS
     assert CueKind.GRATITUDE not in FRUSTRATION_KINDS
+    assert frozenset(CueKind) - {CueKind.GRATITUDE} == FRUSTRATION_KINDS
+
+
+def test_sarcasm_raises_frustration_in_the_lexicon_analyzer() -> None:
+    plain = frustration_from(-0.3, ())
+    sarcastic = frustration_from(-0.3, (cues.Cue(CueKind.SARCASM, 0, 5, "great"),))
+    assert sarcastic > plain
 
 
 _PHRASES = st.sampled_from(

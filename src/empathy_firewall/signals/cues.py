@@ -33,10 +33,8 @@ class CueKind(StrEnum):
     SARCASM = "sarcasm"
 
 
-#: the kinds that signal frustration on their own. Gratitude does not; sarcasm does, but it
-#: is left out here until every consumer of this set knows how much it weighs (the scorer in
-#: :mod:`empathy_firewall.signals.scorer` already uses it).
-FRUSTRATION_KINDS: frozenset[CueKind] = frozenset(CueKind) - {CueKind.GRATITUDE, CueKind.SARCASM}
+#: the kinds that signal frustration on their own: every kind but gratitude
+FRUSTRATION_KINDS: frozenset[CueKind] = frozenset(CueKind) - {CueKind.GRATITUDE}
 
 
 @dataclass(frozen=True, slots=True)

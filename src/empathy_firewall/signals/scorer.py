@@ -22,12 +22,14 @@ frustration cues (noisy-OR). Pure Python: no numpy, no network, no model downloa
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from empathy_firewall.signals.cues import Cue, CueKind, _detect
@@ -244,6 +246,18 @@ class Features:
     vocab: dict[str, float]
 
 
+def _textblob_file(*parts: str) -> Path:
+    """A data file shipped inside the textblob package, found without importing it.
+
+    Importing textblob imports NLTK, which costs about 120 MB of memory per process; we only
+    need one of its data files.
+    """
+    spec = importlib.util.find_spec("textblob")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("textblob is not installed")
+    return Path(next(iter(spec.submodule_search_locations))).joinpath(*parts)
+
+
 @cache
 def _polarity_lexicon() -> dict[str, float]:
     """Word -> mean polarity over its senses, from TextBlob's shipped ``en-sentiment.xml``.
@@ -251,7 +265,7 @@ def _polarity_lexicon() -> dict[str, float]:
     Read once per process as plain text (no TextBlob call per message, no XML entity
     expansion). Words with polarity 0 are dropped.
     """
-    raw = resources.files("textblob").joinpath("en", "en-sentiment.xml").read_text("utf-8")
+    raw = _textblob_file("en", "en-sentiment.xml").read_text("utf-8")
     senses: dict[str, list[float]] = {}
     for match in re.finditer(r'<word form="([^"]+)"[^>]*?polarity="(-?[0-9.]+)"', raw):
         senses.setdefault(match.group(1).lower(), []).append(float(match.group(2)))

@@ -60,6 +60,7 @@ _CUE_WEIGHTS: dict[CueKind, float] = {
     CueKind.THREAT_PUBLIC: 0.45,
     CueKind.THREAT_LEGAL: 0.55,
     CueKind.ASKS_FOR_HUMAN: 0.3,
+    CueKind.SARCASM: 0.3,
 }
 _NEGATIVITY_WEIGHT = 0.6
 _GRATITUDE_DAMPING = 0.6
