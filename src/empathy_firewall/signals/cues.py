@@ -68,7 +68,13 @@ _PATTERNS: dict[CueKind, str] = {
     CueKind.REPEAT_CONTACT: _any_of(
         (
             rf"\b{_ORDINAL}\s+(?:time|email|message|call|request|attempt)\b",
-            r"\b(?:yet\s+)?again\b",
+            # bare "again" is too common ("thanks again", "here it is again"): only
+            # repetition of a failure or of the customer's own effort counts
+            r"\b(?:yet|once more|over and over|time and time|again and) again\b",
+            r"\b(?:happen\w*|broke\w*|fail\w*|crash\w*|stopped|down|charged|billed|wrong|"
+            r"missing|late|cancel+ed|same (?:problem|issue|thing|error)|ask\w*|writ\w*|"
+            r"contact\w*|call\w*|email\w*|explain\w*|chas\w*|complain\w*)(?: \w+){0,2} again\b",
+            r"\bnot again\b",
             r"\bonce more\b",
             r"\bhow many (?:more )?times\b",
             r"\bstill (?:no|not|nothing|haven'?t|hasn'?t|don'?t|doesn'?t|isn'?t|can'?t)\b"
