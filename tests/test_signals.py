@@ -511,3 +511,16 @@ def test_recovery_policy_settings_apply() -> None:
     assert (found.credit, found.currency) == (2.0, "GBP")
     assert found.gesture is not None
     assert "concrete thing done for them now" in found.gesture
+
+
+def test_strain_reads_the_history_it_is_given() -> None:
+    """Two histories with the same agent and comment keys but different weights (two
+    tenants, two test cases, a replay) must not share a computed strain."""
+    agent = Agent(id="a1", opt_in=AgentOptIns(strain_tracking=True))
+    loads = []
+    for weight in (1.0, 0.5, 1.0):
+        history = MemoryHistory()
+        history.record_interactions("test::a1", _replies(*[(m, weight) for m in (80, 60, 40, 20)]))
+        signals = enrich(ticket([comment("1", 10)], assignee=agent), stub_context(history=history))
+        loads.append(signals.strain.load)
+    assert loads == [4.0, 2.0, 4.0]
