@@ -229,3 +229,30 @@ def test_bad_urls_name_the_key() -> None:
         StateStore("not a url")
     with pytest.raises(ConfigError, match=r"state\.schema"):
         StateStore("sqlite:///x.db", schema="nope")
+
+
+def test_page_history_reads_once_and_writes_at_flush(store: StateStore) -> None:
+    from empathy_firewall.state import PageHistory
+
+    small = StateStore(store.url, engine=store.engine, max_tickets=3)
+    small.record_ticket("cust", PastTicket("t0", NOW - timedelta(days=9), -0.5, True))
+    page = PageHistory(small, [], NOW)
+    assert page.past_tickets("cust") == ()  # only what the page's tickets can ask about
+    page = PageHistory(small, [], NOW)
+    page._customers["cust"] = {p.ticket_key: p for p in small.past_tickets("cust")}
+    for n in range(1, 5):
+        page.begin_ticket(f"t{n}")
+        page.record_ticket("cust", PastTicket(f"t{n}", NOW - timedelta(days=5 - n), 0.1, False))
+        page.record_firing(f"t{n}", Firing("r", NOW, None))
+    page.record_interactions("agent:a", [Interaction("t1#1", NOW - timedelta(hours=1), 0.9)])
+    assert [p.ticket_key for p in page.past_tickets("cust")] == ["t2", "t3", "t4"]
+    assert small.past_tickets("cust")[0].ticket_key == "t0"  # nothing written yet
+    assert page.agents_with_headroom(NOW - timedelta(hours=4), NOW, 0.5, None) == ()
+    with small.engine.begin() as conn:
+        page.flush(conn, drop_firings_of={"t2"})
+    assert [p.ticket_key for p in small.past_tickets("cust")] == ["t2", "t3", "t4"]
+    assert small.last_firing("t1", "r") is not None
+    assert small.last_firing("t2", "r") is None  # its actions were not all applied
+    assert [i.comment_key for i in small.interactions("agent:a", NOW - timedelta(hours=2))] == [
+        "t1#1"
+    ]

@@ -36,6 +36,10 @@ def _at(item: Interaction) -> datetime:
     return item.at
 
 
+def _when(past: PastTicket) -> tuple[datetime, str]:
+    return past.at, past.ticket_key
+
+
 class PageHistory:
     """The history one page of tickets reads and writes (see the module docstring)."""
 
@@ -64,6 +68,7 @@ class PageHistory:
         self._seen = {a: {i.comment_key for i in items} for a, items in timeline.items()}
         self._loads: dict[tuple[datetime, datetime], dict[str, float]] = {}
         self._new_past: dict[tuple[str, str], PastTicket] = {}
+        self._forgotten: list[tuple[str, str]] = []
         self._new_interactions: list[tuple[str, Interaction]] = []
         self._new_firings: dict[tuple[str, str], tuple[str | None, Firing]] = {}
         self._current: str | None = None
@@ -113,6 +118,12 @@ class PageHistory:
         tickets.pop(past.ticket_key, None)
         tickets[past.ticket_key] = past
         self._new_past[(customer_key, past.ticket_key)] = past
+        extra = len(tickets) - self._store.max_tickets
+        if extra > 0:  # forget the oldest, here and (at flush) in the store
+            for old in sorted(tickets.values(), key=_when)[:extra]:
+                del tickets[old.ticket_key]
+                self._new_past.pop((customer_key, old.ticket_key), None)
+                self._forgotten.append((customer_key, old.ticket_key))
 
     def record_interactions(self, agent_key: str, items: Iterable[Interaction]) -> None:
         """Add an agent's interactions, ignoring ones already known."""
@@ -143,7 +154,7 @@ class PageHistory:
         dropped = set(drop_firings_of)
         store = self._store
         store.write_past_tickets(conn, [(c, p) for (c, _), p in self._new_past.items()])
-        store.prune_customers(conn, {c for c, _ in self._new_past})
+        store.forget_past_tickets(conn, self._forgotten)
         store.write_interactions(conn, self._new_interactions)
         store.prune_interactions(conn, self._now)
         store.write_firings(

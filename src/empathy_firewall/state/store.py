@@ -403,6 +403,18 @@ class StateStore:
                 doomed,
             )
 
+    def forget_past_tickets(self, conn: Connection, pairs: Iterable[tuple[str, str]]) -> None:
+        """Delete remembered tickets given as ``(customer_key, ticket_key)``."""
+        c = t.customer_tickets
+        doomed = [{"c": ckey, "k": tkey} for ckey, tkey in pairs]
+        if doomed:
+            conn.execute(
+                delete(c).where(
+                    c.c.customer_key == bindparam("c"), c.c.ticket_key == bindparam("k")
+                ),
+                doomed,
+            )
+
     def write_interactions(
         self, conn: Connection, items: Iterable[tuple[str, Interaction]]
     ) -> None:

@@ -15,22 +15,22 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
-from sqlalchemy.engine import make_url
 
-from empathy_firewall.connectors.base import Connector
 from empathy_firewall.connectors.registry import create
 from empathy_firewall.engine.evaluate import Engine
 from empathy_firewall.engine.loader import load_rule_packs
-from empathy_firewall.engine.rules import RuleSet
 from empathy_firewall.errors import ConfigError, EmpathyFirewallError
 from empathy_firewall.plugins import load_plugins
-from empathy_firewall.state.lock import lock_info
-from empathy_firewall.state.migrations import MIGRATIONS
-from empathy_firewall.state.store import StateStore
-from empathy_firewall.sync.job import PageReport, SyncJob, SyncOptions, account_of
-from empathy_firewall.sync.settings import SyncConfig, load_sync_config, resolve_state_url
+
+if TYPE_CHECKING:  # the database layer loads only when a sync command runs
+    from empathy_firewall.connectors.base import Connector
+    from empathy_firewall.engine.rules import RuleSet
+    from empathy_firewall.state.store import StateStore
+    from empathy_firewall.sync.job import PageReport
+    from empathy_firewall.sync.settings import SyncConfig
 
 __all__ = ["check", "sync"]
 
@@ -63,6 +63,9 @@ def _time(value: str | None, option: str) -> datetime | None:
 
 
 def _open_store(config: SyncConfig, *, migrate: bool = True) -> StateStore:
+    from empathy_firewall.state.store import StateStore
+    from empathy_firewall.sync.settings import resolve_state_url
+
     return StateStore(
         resolve_state_url(config),
         schema=config.state.schema_,
@@ -145,6 +148,9 @@ def sync(
     2 configuration, credentials or rules; 3 bad input data; 4 helpdesk unavailable or
     rate-limited (resumes next run); 6 another run holds the lock.
     """
+    from empathy_firewall.sync.job import SyncJob, SyncOptions
+    from empathy_firewall.sync.settings import load_sync_config
+
     stop = {"asked": False}
 
     def _asked(_signum: int, _frame: FrameType | None) -> None:
@@ -206,6 +212,13 @@ def check(config_path: Path) -> None:
     Exit code 0 when everything is ready for ``sync``; otherwise the first problem's code
     (2 for configuration, credentials or rules) with a message naming what to fix.
     """
+    from sqlalchemy.engine import make_url
+
+    from empathy_firewall.state.lock import lock_info
+    from empathy_firewall.state.migrations import MIGRATIONS
+    from empathy_firewall.sync.job import account_of
+    from empathy_firewall.sync.settings import load_sync_config, resolve_state_url
+
     try:
         config = load_sync_config(config_path)
         click.echo(f"config: ok ({config_path})")

@@ -28,19 +28,20 @@ from typing import Any
 
 from empathy_firewall.actions import Plan
 from empathy_firewall.connectors.base import ApplyResult, Bookmark, Connector, markers_in
-from empathy_firewall.context import EvaluationContext, default_comment_cache
+from empathy_firewall.context import EvaluationContext
 from empathy_firewall.engine.evaluate import Engine
 from empathy_firewall.models import Ticket
 from empathy_firewall.settings import FirewallSettings
 from empathy_firewall.signals.enrich import Signals, enrich, observe
 from empathy_firewall.signals.history import Firing
-from empathy_firewall.signals.text import CommentCache
+from empathy_firewall.signals.text import CommentCache, default_text_analyzer
 from empathy_firewall.state.buffer import PageHistory
 from empathy_firewall.state.lock import Lease, acquire_lock
 from empathy_firewall.state.store import LedgerEntry, StateStore
 from empathy_firewall.sync.summary import SkippedTicket, SyncSummary
 
 __all__ = [
+    "RUN_CACHE",
     "PageReport",
     "SyncJob",
     "SyncOptions",
@@ -51,6 +52,9 @@ __all__ = [
 ]
 
 log = logging.getLogger("empathy_firewall.sync")
+
+#: comments whose text signals a run keeps (a page or two of tickets)
+RUN_CACHE = 5_000
 
 
 @dataclass(frozen=True)
@@ -153,7 +157,9 @@ class SyncJob:
         self.options = options or SyncOptions()
         self.on_page = on_page
         self.should_stop = should_stop or (lambda: False)
-        self.texts = texts or default_comment_cache()
+        # A run-sized cache: comments repeat within a run (re-exported tickets), rarely
+        # across runs, and a bounded cache keeps memory flat in the number of tickets.
+        self.texts = texts or CommentCache(default_text_analyzer(), max_entries=RUN_CACHE)
         self.account = account_of(connector)
         self.lock_name = f"sync:{connector.name}:{self.account}"
 
