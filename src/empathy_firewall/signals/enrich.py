@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from empathy_firewall.context import EvaluationContext
 from empathy_firewall.models import Role, Ticket
+from empathy_firewall.settings import AgentCareSettings
 from empathy_firewall.signals.emotion import Emotion, MessageSignals, emotion_of
 from empathy_firewall.signals.friction import Friction, Handoff, friction_of, handoff_of
 from empathy_firewall.signals.memory import CustomerMemory, PastTicket, customer_key, memory_of
@@ -48,6 +50,31 @@ def _customer_messages(ticket: Ticket, context: EvaluationContext) -> tuple[Mess
     return tuple(out)
 
 
+_STRAIN_MEMO: dict[tuple[str, datetime, AgentCareSettings], tuple[object, AgentStrain]] = {}
+_STRAIN_MEMO_MAX = 4096
+
+
+def _strain(
+    key: str, items: Sequence[Interaction], now: datetime, care: AgentCareSettings
+) -> AgentStrain:
+    """Strain of one agent, memoized while the history hands back the very same window.
+
+    Every ticket of a busy agent asks the same question. A history that caches its windows
+    (:class:`~empathy_firewall.signals.history.MemoryHistory` does, until it records
+    something new) returns the same object, and only then is the earlier answer reused:
+    the memo holds that object, so its identity cannot be taken by another.
+    """
+    memo_key = (key, now, care)
+    found = _STRAIN_MEMO.get(memo_key)
+    if found is not None and found[0] is items:
+        return found[1]
+    if len(_STRAIN_MEMO) >= _STRAIN_MEMO_MAX:
+        _STRAIN_MEMO.clear()
+    strain = strain_of(items, now, care)
+    _STRAIN_MEMO[memo_key] = (items, strain)
+    return strain
+
+
 def enrich(ticket: Ticket, context: EvaluationContext) -> Signals:
     """Compute every signal of ``ticket`` at ``context.now``. Pure apart from the text cache."""
     settings = context.settings
@@ -63,7 +90,7 @@ def enrich(ticket: Ticket, context: EvaluationContext) -> Signals:
         key = agent_key(ticket, assignee.id)
         care = settings.agent_care
         since = now - timedelta(hours=care.window_hours)
-        strain = strain_of(context.history.interactions(key, since), now, care)
+        strain = _strain(key, context.history.interactions(key, since), now, care)
         if strain.overloaded:
             below = care.headroom_below * care.overloaded_load
             headroom = tuple(context.history.agents_with_headroom(since, now, below, key))

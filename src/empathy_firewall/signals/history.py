@@ -71,6 +71,9 @@ class _EmptyHistory:
 EMPTY_HISTORY: History = _EmptyHistory()
 
 
+_MAX_CACHED_WINDOWS = 1024
+
+
 class MemoryHistory:
     """An in-process :class:`History` with bounded memory.
 
@@ -86,6 +89,7 @@ class MemoryHistory:
         self._seen_comments: dict[str, set[str]] = {}
         self._firings: dict[tuple[str, str], Firing] = {}
         self._version = 0
+        self._windows: dict[tuple[str, datetime], tuple[int, tuple[Interaction, ...]]] = {}
         self._loads: tuple[tuple[datetime, datetime, int], dict[str, float]] | None = None
 
     # -- reading -----------------------------------------------------------------
@@ -101,7 +105,16 @@ class MemoryHistory:
         return items[lo:hi]
 
     def interactions(self, agent_key: str, since: datetime) -> Sequence[Interaction]:
-        return self._window(agent_key, since)
+        """The window, as the same tuple object until something new is recorded."""
+        cache_key = (agent_key, since)
+        cached = self._windows.get(cache_key)
+        if cached is not None and cached[0] == self._version:
+            return cached[1]
+        if len(self._windows) > _MAX_CACHED_WINDOWS:
+            self._windows.clear()
+        window = tuple(self._window(agent_key, since))
+        self._windows[cache_key] = (self._version, window)
+        return window
 
     def last_firing(self, ticket_key: str, rule_id: str) -> Firing | None:
         return self._firings.get((ticket_key, rule_id))
