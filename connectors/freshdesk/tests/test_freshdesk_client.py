@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from empathy_firewall_freshdesk.client import FreshdeskClient, list_limit_for, request_cost
-from empathy_firewall_freshdesk.config import FreshdeskConfig, resolve_credentials
 
 from empathy_firewall.connectors import Headers, HttpRequest, HttpResponse
 from empathy_firewall.connectors.http import RateBudget
 from empathy_firewall.testing import FakeClock
+from empathy_firewall_freshdesk.client import FreshdeskClient, list_limit_for, request_cost
+from empathy_firewall_freshdesk.config import FreshdeskConfig, resolve_credentials
 
 BASE = "https://acme.freshdesk.com"
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import base64
 
 import pytest
-from empathy_firewall_freshdesk import FreshdeskConnector
-from empathy_firewall_freshdesk.config import FreshdeskConfig, resolve_credentials
 
 from empathy_firewall.connectors import create
 from empathy_firewall.errors import ConfigError
+from empathy_firewall_freshdesk import FreshdeskConnector
+from empathy_firewall_freshdesk.config import FreshdeskConfig, resolve_credentials
 
 
 def test_domain_gives_the_freshdesk_url_and_account() -> None:

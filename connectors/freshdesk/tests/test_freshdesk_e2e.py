@@ -6,8 +6,6 @@ import json
 from datetime import timedelta
 
 import pytest
-from empathy_firewall_freshdesk import FreshdeskConnector
-from empathy_firewall_freshdesk.render import reply_tag
 from freshdesk_fixtures import connect
 from freshdesk_plans import plan
 
@@ -25,6 +23,8 @@ from empathy_firewall.connectors import Bookmark, HttpRequest, HttpResponse, Pag
 from empathy_firewall.errors import AuthenticationError, RateLimitedError
 from empathy_firewall.models import EventType, Priority, Role
 from empathy_firewall.testing import FakeFreshdesk
+from empathy_firewall_freshdesk import FreshdeskConnector
+from empathy_firewall_freshdesk.render import reply_tag
 
 
 def poll_all(connector: FreshdeskConnector, bookmark: Bookmark | None = None) -> list[Page]:

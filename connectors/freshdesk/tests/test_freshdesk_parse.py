@@ -6,6 +6,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from freshdesk_fixtures import load, shared
+from hypothesis import given
+from hypothesis import strategies as st
+
+from empathy_firewall.connectors import Headers, HttpResponse
+from empathy_firewall.errors import InputError
+from empathy_firewall.models import Channel, EventType, Priority, Role, TicketStatus
 from empathy_firewall_freshdesk.parse import (
     ParseContext,
     channel_of,
@@ -19,13 +26,6 @@ from empathy_firewall_freshdesk.parse import (
     priority_of,
     status_of,
 )
-from freshdesk_fixtures import load, shared
-from hypothesis import given
-from hypothesis import strategies as st
-
-from empathy_firewall.connectors import Headers, HttpResponse
-from empathy_firewall.errors import InputError
-from empathy_firewall.models import Channel, EventType, Priority, Role, TicketStatus
 
 
 def ctx(**kwargs: Any) -> ParseContext:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from empathy_firewall_freshdesk import FreshdeskConnector
 from freshdesk_fixtures import connect
 from freshdesk_plans import plan
 from hypothesis import given, settings
@@ -11,6 +10,7 @@ from hypothesis import strategies as st
 from empathy_firewall.actions import InternalNote
 from empathy_firewall.connectors import Bookmark
 from empathy_firewall.testing import FakeFreshdesk
+from empathy_firewall_freshdesk import FreshdeskConnector
 
 step = st.tuples(
     st.sampled_from(["create", "touch", "tick", "sync"]),

@@ -2,13 +2,6 @@
 
 from __future__ import annotations
 
-from empathy_firewall_freshdesk import FreshdeskConnector
-from empathy_firewall_freshdesk.render import (
-    DRAFT_HEADING,
-    bulk_groups,
-    merge_tags,
-    ticket_change,
-)
 from freshdesk_plans import plan
 from hypothesis import given
 from hypothesis import strategies as st
@@ -23,6 +16,13 @@ from empathy_firewall.actions import (
 )
 from empathy_firewall.connectors import markers_in
 from empathy_firewall.models import Priority
+from empathy_firewall_freshdesk import FreshdeskConnector
+from empathy_firewall_freshdesk.render import (
+    DRAFT_HEADING,
+    bulk_groups,
+    merge_tags,
+    ticket_change,
+)
 
 
 def connector() -> FreshdeskConnector:

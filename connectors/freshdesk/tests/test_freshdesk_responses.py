@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 import responses
-from empathy_firewall_freshdesk import FreshdeskConnector
 from freshdesk_fixtures import load
 from freshdesk_plans import plan
 from responses import matchers
@@ -17,6 +16,7 @@ from responses import matchers
 from empathy_firewall.actions import AddTags, InternalNote
 from empathy_firewall.errors import AuthenticationError
 from empathy_firewall.testing import FakeClock, FakeFreshdesk
+from empathy_firewall_freshdesk import FreshdeskConnector
 
 BASE = "https://acme.freshdesk.com"
 RATE = {

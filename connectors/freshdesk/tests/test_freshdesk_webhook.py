@@ -6,8 +6,6 @@ import base64
 import json
 
 import pytest
-from empathy_firewall_freshdesk import WEBHOOK_BODY_TEMPLATE, SharedSecretVerifier
-from empathy_firewall_freshdesk.webhook import parse_webhook_payload
 from freshdesk_fixtures import connect
 from hypothesis import given
 from hypothesis import strategies as st
@@ -16,6 +14,8 @@ from empathy_firewall.connectors import Headers
 from empathy_firewall.errors import ConfigError, InputError
 from empathy_firewall.testing import FakeFreshdesk
 from empathy_firewall.webhooks import SignatureError, WebhookRequest
+from empathy_firewall_freshdesk import WEBHOOK_BODY_TEMPLATE, SharedSecretVerifier
+from empathy_firewall_freshdesk.webhook import parse_webhook_payload
 
 SECRET = "s3cret-Value_42"
 HEADER = "X-Empathy-Firewall-Token"

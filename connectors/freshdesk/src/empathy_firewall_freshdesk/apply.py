@@ -455,14 +455,13 @@ def _apply_one(
     if writes_fields:
         queued = len(pending)
         reason = applier.write_fields(change, ticket, extra, pending=pending, index=index)
-        if len(pending) > queued:
-            pass  # applied once the batch re-check confirms the tags
-        elif reason is not None:
+        rechecked_later = len(pending) > queued  # the batch re-check settles these keys
+        if reason is not None:
             outcome.skip(change.field_keys, reason)
             if change.public_reply is not None:
                 outcome.skip([change.public_reply[0]], "its marker tag could not be written")
                 change = change.without_keys([change.public_reply[0]])
-        else:
+        elif not rechecked_later:
             outcome.applied.extend(change.field_keys)
     sections = list(zip(change.note_keys, change.note_sections, strict=True))
     sections += applier.canned_sections(change, ticket, outcome)
