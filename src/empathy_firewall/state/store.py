@@ -28,7 +28,7 @@ from empathy_firewall.state.migrations import current_version, migrate
 
 __all__ = ["BookmarkState", "LedgerEntry", "StateStore", "chunks", "upsert"]
 
-_CHUNK = 500
+_CHUNK = 1000
 
 
 def chunks(items: Sequence[str], size: int = _CHUNK) -> Iterator[Sequence[str]]:
