@@ -42,6 +42,7 @@ def test_poll_then_apply_leaves_tags_priority_and_the_note_once(
     fake: FakeFreshdesk, connector: FreshdeskConnector
 ) -> None:
     tid = fake.add_ticket(subject="Refund, third time", body="THIRD time I ask!!!", tags=("vip",))
+    fake.clock.advance(1)  # the cron job runs a moment later
     (page,) = poll_all(connector)
     (ticket,) = page.tickets
     assert ticket.comments[0].text == "THIRD time I ask!!!"
@@ -264,6 +265,7 @@ def test_poll_reads_conversations_agents_and_groups_once_per_run(fake: FakeFresh
     customer = fake.ticket(tids[0])["requester_id"]
     fake.add_conversation(tids[0], "Any news??", user_id=customer, incoming=True)
     fake.add_conversation(tids[0], "Looking into it", user_id=agent)
+    fake.clock.advance(1)
     connector = connect(fake)
     pages = poll_all(connector)
     tickets = {t.source.external_id: t for p in pages for t in p.tickets}
@@ -296,6 +298,7 @@ def test_old_tickets_updated_recently_are_found_beyond_the_30_day_window(
     tid = fake.add_ticket(age_seconds=90 * 86400)
     fake.clock.advance(60)
     fake.touch(tid)
+    fake.clock.advance(1)
     connector = connect(fake, initial_lookback_minutes=5)
     assert ids(poll_all(connector)) == [str(tid)]
     assert all("updated_since" in r.params for r in fake.log if r.path == "/api/v2/tickets")
@@ -335,6 +338,7 @@ def test_the_fake_enforces_freshdesk_page_cap(fake: FakeFreshdesk) -> None:
     fake.page_cap = 2
     for _ in range(35):
         fake.add_ticket()
+    fake.clock.advance(1)
     connector = connect(fake, per_page=10, max_pages=3)
     with pytest.raises(Exception, match="beyond the 2th page"):
         poll_all(connector)
@@ -342,6 +346,7 @@ def test_the_fake_enforces_freshdesk_page_cap(fake: FakeFreshdesk) -> None:
 
 def test_a_ticket_deleted_mid_poll_is_reported_removed(fake: FakeFreshdesk) -> None:
     a, b = fake.add_ticket(), fake.add_ticket()
+    fake.clock.advance(1)
     fake.fail_next(404, body=" ", path=f"/tickets/{b}/conversations")
     (page,) = poll_all(connect(fake))
     assert ids([page]) == [str(a)]
@@ -513,3 +518,19 @@ def test_webhook_fetches_reuse_agents_and_groups(
     fake.clock.advance(601)
     connector.fetch([str(a)])
     assert fake.count("/api/v2/agents") == 2
+
+
+def test_a_run_reads_what_changed_before_it_started_and_ends(fake: FakeFreshdesk) -> None:
+    tids = [fake.add_ticket() for _ in range(6)]
+    fake.clock.advance(2)
+    connector = connect(fake, per_page=2, settle_seconds=1)
+    seen: list[str] = []
+    for page in connector.poll(None):
+        seen.extend(t.source.external_id for t in page.tickets)
+        fake.clock.advance(1)
+        fake.touch(tids[0])  # someone keeps changing a ticket while we read
+        assert len(seen) < 50
+    assert sorted(seen) == sorted(str(t) for t in tids)  # each once, the run ended
+    fake.clock.advance(10)
+    again = poll_all(connector, page.bookmark)
+    assert ids(again) == [str(tids[0])]  # the later change is the next run's

@@ -15,6 +15,10 @@ there with a note instead of failing.
   customer's first message: a few credits per 100 tickets).
 * Restarts overlap the last ``overlap_seconds``; copies already handed out (same id, same
   ``updated_at``) are dropped, within a run and across runs (the bookmark keeps them).
+* A run reads what changed before it started (the server's ``Date`` at its first list
+  call); later changes, our own write-back included, are left to the next run.
+* Changes within ``settle_seconds`` of that moment are handed out but not remembered in
+  the bookmark (``updated_at`` has one-second precision): the next run reads them again.
 * Agents and groups are read once per run, lazily (only when a page has tickets).
 """
 
@@ -38,7 +42,14 @@ from empathy_firewall_freshdesk.parse import (
 if TYPE_CHECKING:
     from empathy_firewall_freshdesk.connector import FreshdeskConnector
 
-__all__ = ["Watermark", "iso", "list_conversations", "poll_pages", "server_now"]
+__all__ = [
+    "Watermark",
+    "iso",
+    "list_conversations",
+    "poll_pages",
+    "server_now",
+    "until_cutoff",
+]
 
 
 def iso(moment: datetime) -> str:
@@ -64,7 +75,11 @@ class Watermark:
     ) -> Watermark:
         """Decode a bookmark made by :meth:`bookmark` (None: start at ``default``)."""
         data: dict[str, Any] = bookmark.data() if bookmark is not None else {}
-        since = parse_time(data.get("since")) or default
+        since = parse_time(data.get("since"))
+        start = data.get("start_time")  # the sync job's generic backfill bookmark
+        if since is None and isinstance(start, int | float) and not isinstance(start, bool):
+            since = datetime.fromtimestamp(start, tz=UTC)
+        since = since or default
         raw_seen = data.get("seen")
         seen = (
             {str(k): v for k, v in raw_seen.items() if isinstance(v, str)}
@@ -117,6 +132,27 @@ def server_now(headers: Mapping[str, str], fallback: datetime) -> datetime:
     return fallback
 
 
+def until_cutoff(body: object, cutoff: datetime) -> tuple[list[Any], bool]:
+    """The list records changed before ``cutoff``, and whether any came at or after it.
+
+    A run reads the tickets that changed before it started; later changes (our own
+    write-back among them) are the next run's, so a run always ends and never reads a
+    ticket twice because it wrote to it (the cutoff's own second included: a write in the
+    run's first second would otherwise come back). Pure.
+    """
+    if not isinstance(body, list):
+        return [], False
+    kept: list[Any] = []
+    later = False
+    for record in body:
+        updated = parse_time(record.get("updated_at")) if isinstance(record, Mapping) else None
+        if updated is not None and updated >= cutoff:
+            later = True
+        else:
+            kept.append(record)
+    return kept, later
+
+
 def list_conversations(client: FreshdeskClient, ticket_id: str) -> list[Mapping[str, Any]]:
     """All conversations of a ticket (100 per page, following ``Link``), oldest first."""
     return client.list_all(
@@ -151,6 +187,7 @@ def poll_pages(
     handed: dict[str, str] = {}  # every copy handed out this run, settled or not
     page_number = 1
     query_since = mark.query_since
+    cutoff: datetime | None = None  # the server's clock at the first list call
     while True:
         params = {
             "updated_since": iso(query_since),
@@ -161,11 +198,12 @@ def poll_pages(
         }
         if config.includes:
             params["include"] = ",".join(config.includes)
-        body, headers = client.call("GET", LIST_PATH, params=params, purpose="list_tickets")
-        has_next = next_link(headers) is not None
-        horizon = server_now(headers, client.clock.wall()) - timedelta(
-            seconds=config.settle_seconds
-        )
+        raw, headers = client.call("GET", LIST_PATH, params=params, purpose="list_tickets")
+        if cutoff is None:
+            cutoff = server_now(headers, client.clock.wall())
+        horizon = cutoff - timedelta(seconds=config.settle_seconds)
+        body, reached_present = until_cutoff(raw, cutoff)
+        has_next = next_link(headers) is not None and not reached_present
         seen = {**mark.seen, **handed}
         listing = parse_ticket_list(body, seen=seen)
         conversations: dict[str, list[Mapping[str, Any]]] = {}
@@ -179,13 +217,16 @@ def poll_pages(
                     conversations[tid] = list_conversations(client, tid)
                 except SkipError:
                     vanished.append(tid)  # deleted between the list and this read
-        full = has_next or listing.count >= config.per_page
+        full = not reached_present and (has_next or listing.count >= config.per_page)
         after = mark.advanced(list(listing.tickets), horizon)
         notes: list[str] = []
         more = full
+        # Restart from the newest change on this page (settled or not: ``handed`` drops the
+        # copies within the run); the bookmark's watermark only moves with settled ones.
+        restart = listing.newest - overlap if listing.newest is not None else query_since
         if full:
-            if after.query_since > query_since:
-                query_since, page_number = after.query_since, 1  # keyset restart
+            if restart > query_since:
+                query_since, page_number = restart, 1  # keyset restart
             elif page_number >= config.max_pages:
                 # Freshdesk lists no further: step past this window rather than re-reading
                 # the same pages on every run. Only a bulk change of more than 30,000
