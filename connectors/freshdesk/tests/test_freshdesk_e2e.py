@@ -534,3 +534,12 @@ def test_a_run_reads_what_changed_before_it_started_and_ends(fake: FakeFreshdesk
     fake.clock.advance(10)
     again = poll_all(connector, page.bookmark)
     assert ids(again) == [str(tids[0])]  # the later change is the next run's
+
+
+def test_the_sync_jobs_backfill_bookmark_starts_there(fake: FakeFreshdesk) -> None:
+    old = fake.add_ticket(age_seconds=3 * 86400)
+    fake.clock.advance(1)
+    since = fake.clock.wall() - timedelta(days=4)
+    backfill = Bookmark.of({"start_time": int(since.timestamp())})
+    assert ids(poll_all(connect(fake), backfill)) == [str(old)]
+    assert ids(poll_all(connect(fake), None)) == []  # the default lookback is 24 h

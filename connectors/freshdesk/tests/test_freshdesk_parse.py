@@ -303,3 +303,30 @@ def test_list_parser_never_crashes_and_never_repeats_an_id(
 def test_describe_never_crashes(text: str) -> None:
     for status in (400, 403, 404, 429, 500):
         assert isinstance(describe_freshdesk_error(_response(status, text.encode())), str)
+
+
+stamps = st.datetimes(
+    min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)
+).map(lambda d: d.replace(microsecond=0))
+
+
+@given(st.lists(st.tuples(st.integers(1, 50), stamps), max_size=30), stamps)
+def test_a_watermark_survives_its_bookmark(
+    changes: list[tuple[int, datetime]], start: datetime
+) -> None:
+    from datetime import timedelta
+
+    from empathy_firewall_freshdesk.poll import Watermark, iso
+
+    overlap = timedelta(seconds=1)
+    mark = Watermark(start, {}, overlap).advanced(
+        [{"id": tid, "updated_at": iso(when)} for tid, when in changes]
+    )
+    back = Watermark.from_bookmark(mark.bookmark(), default=start, overlap=overlap)
+    assert back.since == mark.since
+    assert back.seen == mark.seen
+    assert back.since >= start
+    assert all(
+        parse_ticket_list([{"id": i, "updated_at": u}], seen=back.seen).duplicates == 1
+        for i, u in back.seen.items()
+    )
