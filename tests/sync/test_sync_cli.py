@@ -139,3 +139,11 @@ def test_check_reports_missing_credentials(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["check", "--config", str(path)])
     assert result.exit_code == 2
     assert "ZENDESK_API_TOKEN" in result.stderr or "ZENDESK_EMAIL" in result.stderr
+
+
+def test_an_unreachable_state_store_exits_4_and_names_the_key(tmp_path: Path) -> None:
+    extra = "[state]\nurl = 'postgresql+psycopg://postgres@127.0.0.1:9/test'"
+    code, _, err = _sync("--config", str(_config(tmp_path, extra)))
+    assert code == 4
+    assert "state store unavailable" in err
+    assert "state.url" in err

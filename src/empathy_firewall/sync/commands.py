@@ -22,7 +22,7 @@ import click
 from empathy_firewall.connectors.registry import create
 from empathy_firewall.engine.evaluate import Engine
 from empathy_firewall.engine.loader import load_rule_packs
-from empathy_firewall.errors import ConfigError, EmpathyFirewallError
+from empathy_firewall.errors import ConfigError, EmpathyFirewallError, RetryableError
 from empathy_firewall.plugins import load_plugins
 
 if TYPE_CHECKING:  # the database layer loads only when a sync command runs
@@ -46,6 +46,18 @@ _CONFIG = click.option(
 def _fail(exc: EmpathyFirewallError) -> None:
     click.echo(f"error: {exc}", err=True)
     sys.exit(exc.exit_code)
+
+
+def _store_unavailable(exc: Exception) -> RetryableError:
+    """A database failure: transient for the run (exit 4); anything else is re-raised."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if not isinstance(exc, SQLAlchemyError):
+        raise exc
+    return RetryableError(
+        f"state store unavailable ({type(exc).__name__}); check state.url and the database "
+        "server; the next run resumes from the last recorded page"
+    )
 
 
 def _time(value: str | None, option: str) -> datetime | None:
@@ -171,6 +183,9 @@ def sync(
     except EmpathyFirewallError as exc:
         _fail(exc)
         return
+    except Exception as exc:
+        _fail(_store_unavailable(exc))
+        return
     previous = signal.signal(signal.SIGTERM, _asked)
     progress = _Progress(sys.stderr.isatty() and not no_progress, dry_run, show_plans=dry_run)
     try:
@@ -187,6 +202,10 @@ def sync(
     except EmpathyFirewallError as exc:
         progress.close()
         _fail(exc)
+        return
+    except Exception as exc:
+        progress.close()
+        _fail(_store_unavailable(exc))
         return
     finally:
         progress.close()
