@@ -18,8 +18,6 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from empathy_firewall_zendesk import ZendeskConnector
-
 from empathy_firewall.actions import (
     AddTags,
     DraftReply,
@@ -32,6 +30,7 @@ from empathy_firewall.actions import (
 )
 from empathy_firewall.models import Priority, SourceRef
 from empathy_firewall.testing import FakeZendesk
+from empathy_firewall_zendesk import ZendeskConnector
 
 TICKETS = 1000
 MATCH = RuleMatch(rule_id="frustration.repeat_contact", pack="core")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import base64
 
 import pytest
-from empathy_firewall_zendesk import ZendeskConnector
-from empathy_firewall_zendesk.config import ZendeskConfig, resolve_credentials
 
 from empathy_firewall.errors import ConfigError
+from empathy_firewall_zendesk import ZendeskConnector
+from empathy_firewall_zendesk.config import ZendeskConfig, resolve_credentials
 
 
 def test_base_url_comes_from_the_subdomain_and_can_be_overridden() -> None:

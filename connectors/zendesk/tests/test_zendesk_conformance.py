@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from empathy_firewall_zendesk.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, compute_signature
 from zendesk_fixtures import connect
 
 from empathy_firewall.connectors import Connector, Headers
 from empathy_firewall.testing import ConnectorConformance, FakeZendesk
 from empathy_firewall.webhooks import WebhookRequest
+from empathy_firewall_zendesk.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, compute_signature
 
 
 class TestZendeskConformance(ConnectorConformance):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from empathy_firewall_zendesk import ZendeskConnector
 from zendesk_fixtures import connect
 from zendesk_plans import plan
 
@@ -18,6 +17,7 @@ from empathy_firewall.actions import (
 from empathy_firewall.errors import AuthenticationError, RateLimitedError
 from empathy_firewall.models import Priority
 from empathy_firewall.testing import FakeZendesk
+from empathy_firewall_zendesk import ZendeskConnector
 
 
 def poll_all(connector: ZendeskConnector, bookmark=None):  # type: ignore[no-untyped-def]

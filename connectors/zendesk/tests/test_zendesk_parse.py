@@ -6,6 +6,13 @@ import contextlib
 import json
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from zendesk_fixtures import load, raw
+
+from empathy_firewall.connectors import Headers, HttpResponse, RawPage
+from empathy_firewall.errors import InputError
+from empathy_firewall.models import Channel, Priority, Role, TicketStatus
 from empathy_firewall_zendesk.connector import ZendeskConnector
 from empathy_firewall_zendesk.parse import (
     ParseContext,
@@ -19,13 +26,6 @@ from empathy_firewall_zendesk.parse import (
     parse_time,
 )
 from empathy_firewall_zendesk.webhook import parse_webhook_payload
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from zendesk_fixtures import load, raw
-
-from empathy_firewall.connectors import Headers, HttpResponse, RawPage
-from empathy_firewall.errors import InputError
-from empathy_firewall.models import Channel, Priority, Role, TicketStatus
 
 CONNECTOR = ZendeskConnector.from_config({"subdomain": "company"}, env={})
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from empathy_firewall_zendesk import ZendeskConnector
-from empathy_firewall_zendesk.render import DRAFT_HEADING, ROUTING_HEADING, reply_tag
 from zendesk_plans import plan
 
 from empathy_firewall.actions import (
@@ -19,6 +17,8 @@ from empathy_firewall.actions import (
 )
 from empathy_firewall.connectors import markers_in
 from empathy_firewall.models import Priority
+from empathy_firewall_zendesk import ZendeskConnector
+from empathy_firewall_zendesk.render import DRAFT_HEADING, ROUTING_HEADING, reply_tag
 
 CONNECTOR = ZendeskConnector.from_config({"subdomain": "acme"}, env={})
 

@@ -7,13 +7,13 @@ import re
 import pytest
 import requests
 import responses
-from empathy_firewall_zendesk import ZendeskConnector
 from zendesk_fixtures import load
 from zendesk_plans import plan
 
 from empathy_firewall.actions import AddTags, InternalNote
 from empathy_firewall.errors import AuthenticationError
 from empathy_firewall.testing import FakeClock, FakeZendesk
+from empathy_firewall_zendesk import ZendeskConnector
 
 BASE = "https://company.zendesk.com"
 ENV = {"ZENDESK_EMAIL": "admin@company.test", "ZENDESK_API_TOKEN": "t0k3n"}

@@ -6,12 +6,6 @@ import contextlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from empathy_firewall_zendesk.webhook import (
-    SIGNATURE_HEADER,
-    TIMESTAMP_HEADER,
-    ZendeskSignatureVerifier,
-    compute_signature,
-)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from zendesk_fixtures import load, raw
@@ -19,6 +13,12 @@ from zendesk_fixtures import load, raw
 from empathy_firewall.connectors import Headers
 from empathy_firewall.errors import ConfigError
 from empathy_firewall.webhooks import SignatureError, WebhookRequest
+from empathy_firewall_zendesk.webhook import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    ZendeskSignatureVerifier,
+    compute_signature,
+)
 
 VECTORS = {v["name"]: v for v in load("signature_vector.json")["vectors"]}
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from empathy_firewall_zendesk import ZendeskConnector
 
 from empathy_firewall.testing import FakeZendesk
+from empathy_firewall_zendesk import ZendeskConnector
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
