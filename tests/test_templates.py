@@ -194,3 +194,20 @@ def test_agent_words_are_not_quoted_as_customer_words(tmp_path: Path) -> None:
     plan = Engine(rules).evaluate(item, stub_context())
     [note] = plan.of_kind("internal_note")
     assert "Internal" not in note.action.body  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["{{ 2 ** 1000 }}", "{{ 10 ** 100 ** 2 }}", '{{ "x" * 1000000000 }}', "{{ [1] * 100000 }}"],
+)
+def test_arithmetic_that_could_hang_or_exhaust_memory_is_refused(
+    source: str, sample: dict[str, Any]
+) -> None:
+    with pytest.raises(TemplateProblem):
+        compile_template(source, sample)
+
+
+def test_ordinary_arithmetic_still_works(sample: dict[str, Any]) -> None:
+    assert compile_template("{{ 2 ** 10 }} {{ 'ab' * 3 }} {{ 3 * 4 }}", sample).render(sample) == (
+        "1024 ababab 12"
+    )

@@ -135,8 +135,36 @@ def _strict(fn: Callable[..., str]) -> Callable[..., str]:
     return checked
 
 
+_MAX_EXPONENT = 64
+_MAX_REPEAT = 10_000
+
+
+class _BoundedSandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, plus bounds on ``**`` and ``*``.
+
+    Intercepting them also stops Jinja from folding constants at compile time, so
+    ``{{ 9**9**9 }}`` in a pack cannot hang ``rules lint``, and ``{{ "x" * 10**9 }}``
+    cannot exhaust memory while rendering.
+    """
+
+    intercepted_binops = frozenset({"**", "*"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**":
+            if isinstance(right, int | float) and abs(right) > _MAX_EXPONENT:
+                raise SecurityError(f"exponent above {_MAX_EXPONENT} is not allowed")
+            return left**right
+        if operator == "*":
+            for seq, count in ((left, right), (right, left)):
+                repeats = isinstance(seq, str | list | tuple) and isinstance(count, int)
+                if repeats and (count > _MAX_REPEAT or len(seq) * count > MAX_OUTPUT_CHARS * 10):
+                    raise SecurityError("repetition too large")
+            return left * right
+        return super().call_binop(context, operator, left, right)
+
+
 def _environment() -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(
+    env = _BoundedSandbox(
         undefined=StrictUndefined,
         autoescape=False,
         trim_blocks=True,
