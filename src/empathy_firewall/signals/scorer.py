@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from empathy_firewall.signals.cues import Cue, CueKind, _detect
-from empathy_firewall.signals.text import TextSignals
+from empathy_firewall.signals.text import TextSignals, frustration_from
 
 __all__ = [
     "DENSE_FEATURES",
@@ -485,36 +485,13 @@ def load_model() -> ScorerModel:
     return ScorerModel.from_dict(json.loads(raw))
 
 
-# How much each frustration cue kind, on its own, says about frustration. Frustration is not
-# labelled in the dev data, so these are set by hand, like the cue lexicon itself.
-_FRUSTRATION_WEIGHTS: dict[CueKind, float] = {
-    CueKind.REPEAT_CONTACT: 0.35,
-    CueKind.WAITING: 0.25,
-    CueKind.SHOUTING: 0.3,
-    CueKind.THREAT_CANCEL: 0.45,
-    CueKind.THREAT_ESCALATE: 0.4,
-    CueKind.THREAT_PUBLIC: 0.45,
-    CueKind.THREAT_LEGAL: 0.55,
-    CueKind.ASKS_FOR_HUMAN: 0.3,
-    CueKind.SARCASM: 0.3,
-}
+# A fitted polarity is sharper than a lexicon's, so its negative part weighs more.
 _NEGATIVITY_WEIGHT = 0.8
-_GRATITUDE_DAMPING = 0.6
 
 
 def frustration_level(sentiment: float, cues: tuple[Cue, ...]) -> float:
-    """Frustration in [0, 1]: noisy-OR of the negative sentiment and each cue kind found.
-
-    Gratitude damps it, unless the thanks are sarcastic.
-    """
-    calm = 1.0 - _NEGATIVITY_WEIGHT * max(0.0, -sentiment)
-    kinds = {cue.kind for cue in cues}
-    for kind in kinds:
-        calm *= 1.0 - _FRUSTRATION_WEIGHTS.get(kind, 0.0)
-    level = 1.0 - calm
-    if CueKind.GRATITUDE in kinds and CueKind.SARCASM not in kinds:
-        level *= _GRATITUDE_DAMPING
-    return round(min(1.0, max(0.0, level)), 6)
+    """Frustration in [0, 1] from the scorer's sentiment and the cues found."""
+    return frustration_from(sentiment, cues, negativity_weight=_NEGATIVITY_WEIGHT)
 
 
 class SupportScorer:

@@ -51,7 +51,9 @@ class TextAnalyzer(Protocol):
 
 
 # How much each kind of cue, on its own, says about frustration (a probability-like weight).
-_CUE_WEIGHTS: dict[CueKind, float] = {
+# Frustration is not labelled in any data we have, so these are set by hand, like the cue
+# lexicon itself. Every analyzer derives frustration through frustration_from.
+CUE_WEIGHTS: dict[CueKind, float] = {
     CueKind.REPEAT_CONTACT: 0.35,
     CueKind.WAITING: 0.25,
     CueKind.SHOUTING: 0.3,
@@ -62,22 +64,24 @@ _CUE_WEIGHTS: dict[CueKind, float] = {
     CueKind.ASKS_FOR_HUMAN: 0.3,
     CueKind.SARCASM: 0.3,
 }
-_NEGATIVITY_WEIGHT = 0.6
 _GRATITUDE_DAMPING = 0.6
 
 
-def frustration_from(sentiment: float, cues: tuple[Cue, ...]) -> float:
+def frustration_from(
+    sentiment: float, cues: tuple[Cue, ...], *, negativity_weight: float = 0.6
+) -> float:
     """Combine polarity and cues into a frustration level in [0, 1] (noisy-OR).
 
-    Each distinct frustration cue kind and the negative part of the sentiment are treated
-    as independent pieces of evidence; gratitude damps the result.
+    The negative part of the sentiment (weighted by ``negativity_weight``) and each
+    distinct frustration cue kind are independent pieces of evidence; gratitude damps the
+    result unless the thanks are sarcastic.
     """
-    calm = 1.0 - _NEGATIVITY_WEIGHT * max(0.0, -sentiment)
+    calm = 1.0 - negativity_weight * max(0.0, -sentiment)
     kinds = {cue.kind for cue in cues}
     for kind in kinds & FRUSTRATION_KINDS:
-        calm *= 1.0 - _CUE_WEIGHTS[kind]
+        calm *= 1.0 - CUE_WEIGHTS[kind]
     level = 1.0 - calm
-    if CueKind.GRATITUDE in kinds:
+    if CueKind.GRATITUDE in kinds and CueKind.SARCASM not in kinds:
         level *= _GRATITUDE_DAMPING
     return round(min(1.0, max(0.0, level)), 6)
 
