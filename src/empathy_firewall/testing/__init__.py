@@ -6,14 +6,17 @@ from typing import Any
 
 from empathy_firewall.testing.clock import FakeClock
 from empathy_firewall.testing.fake_freshdesk import FakeFreshdesk
-from empathy_firewall.testing.fake_zendesk import FakeZendesk, Fault
+from empathy_firewall.testing.fake_helpdesk import FakeHelpdesk, Fault, LoggedRequest
+from empathy_firewall.testing.fake_zendesk import FakeZendesk
 
 __all__ = [
     "ConnectorConformance",
     "FakeClock",
     "FakeFreshdesk",
+    "FakeHelpdesk",
     "FakeZendesk",
     "Fault",
+    "LoggedRequest",
     "sample_plan",
 ]
 

@@ -36,33 +36,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlencode
 
-from empathy_firewall.connectors.base import Headers, HttpRequest, HttpResponse, markers_in
-from empathy_firewall.connectors.http import TransportError
+from empathy_firewall.connectors.base import Headers, markers_in
 from empathy_firewall.testing.clock import FakeClock
-from empathy_firewall.testing.fake_zendesk import Fault, LoggedRequest
+from empathy_firewall.testing.fake_helpdesk import FakeHelpdesk, Reply, iso
 from empathy_firewall.webhooks.request import WebhookRequest
 
 __all__ = ["DEFAULT_SECRET_HEADER", "FakeFreshdesk"]
 
-_JSON = {"Content-Type": "application/json; charset=utf-8"}
 #: the custom header the documented automation rule sends the shared secret in
 DEFAULT_SECRET_HEADER = "X-Empathy-Firewall-Token"  # noqa: S105 - a header name
 _NOT_FOUND = b" "  # Freshdesk's 404 may have an empty or whitespace body
 _LIST_PATH = "/api/v2/tickets"
-
-
-class _Reply(Exception):
-    def __init__(self, status: int, body: Any, headers: Mapping[str, str] | None = None):
-        super().__init__(status)
-        self.status = status
-        self.body = body
-        self.headers = dict(headers or {})
-
-
-def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _parse(value: str) -> datetime | None:
@@ -91,8 +77,11 @@ class _State:
     jobs: dict[str, _Job] = field(default_factory=dict)
 
 
-class FakeFreshdesk:
+class FakeFreshdesk(FakeHelpdesk):
     """An in-memory Freshdesk account; see the module docstring."""
+
+    RATE_LIMITED_BODY = '{"message":"Call limit reached for this minute"}'
+    ERROR_BODY = '{"code":"internal_error","message":"We are facing some issues"}'
 
     def __init__(
         self,
@@ -108,8 +97,7 @@ class FakeFreshdesk:
         job_seconds: float = 1.0,
         list_include_cost: int = 2,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.clock = clock or FakeClock()
+        super().__init__(base_url=base_url, clock=clock)
         self.api_key = api_key
         self.webhook_secret = webhook_secret
         self.secret_header = secret_header
@@ -119,13 +107,9 @@ class FakeFreshdesk:
         self.job_seconds = job_seconds
         self.list_include_cost = list_include_cost
         self.state = _State()
-        self.faults: deque[Fault] = deque()
-        self.log: list[LoggedRequest] = []
-        self.violations: list[LoggedRequest] = []
         self.over_budget = 0
         self.credits_spent = 0
         self._after_write: dict[int, deque[Sequence[str]]] = {}
-        self._blocked_until = 0.0
         self._account: deque[tuple[float, int]] = deque()
         self._lists: deque[float] = deque()
         self._ids = itertools.count(1001)
@@ -139,10 +123,6 @@ class FakeFreshdesk:
     def env(self) -> dict[str, str]:
         """Environment variables a connector needs to talk to this fake."""
         return {"FRESHDESK_API_KEY": self.api_key, "FRESHDESK_WEBHOOK_SECRET": self.webhook_secret}
-
-    def connector_config(self, **overrides: Any) -> dict[str, Any]:
-        """A raw Freshdesk connector config pointing at this fake."""
-        return {"base_url": self.base_url, **overrides}
 
     def webhook(
         self, body: bytes | Mapping[str, Any], *, secret: str | None = None
@@ -179,8 +159,8 @@ class FakeFreshdesk:
             "available": True,
             "occasional": False,
             "ticket_scope": 1,
-            "created_at": _iso(self.clock.wall()),
-            "updated_at": _iso(self.clock.wall()),
+            "created_at": iso(self.clock.wall()),
+            "updated_at": iso(self.clock.wall()),
             "contact": {"active": True, "email": email or f"agent{aid}@example.com", "name": name},
         }
         return aid
@@ -208,8 +188,8 @@ class FakeFreshdesk:
             "content": text,
             "content_html": content_html,
             "attachments": [],
-            "created_at": _iso(self.clock.wall()),
-            "updated_at": _iso(self.clock.wall()),
+            "created_at": iso(self.clock.wall()),
+            "updated_at": iso(self.clock.wall()),
         }
         return rid
 
@@ -258,17 +238,17 @@ class FakeFreshdesk:
             "spam": spam,
             "is_escalated": False,
             "fr_escalated": False,
-            "due_by": _iso(when + timedelta(minutes=due_minutes)),
-            "fr_due_by": _iso(when + timedelta(minutes=fr_due_minutes)),
-            "created_at": _iso(when),
-            "updated_at": _iso(when),
+            "due_by": iso(when + timedelta(minutes=due_minutes)),
+            "fr_due_by": iso(when + timedelta(minutes=fr_due_minutes)),
+            "created_at": iso(when),
+            "updated_at": iso(when),
             "attachments": [],
             "_deleted": False,
             "_stats": {
                 "agent_responded_at": None,
                 "requester_responded_at": None,
                 "first_responded_at": None,
-                "status_updated_at": _iso(when),
+                "status_updated_at": iso(when),
                 "reopened_at": None,
                 "resolved_at": None,
                 "closed_at": None,
@@ -298,7 +278,7 @@ class FakeFreshdesk:
             source=(2 if private else 0) if source is None else source,
         )
         stats = self.state.tickets[ticket_id]["_stats"]
-        now = _iso(self.clock.wall())
+        now = iso(self.clock.wall())
         if not private and user_id in self.state.agents:
             stats["agent_responded_at"] = now
             stats["first_responded_at"] = stats["first_responded_at"] or now
@@ -326,42 +306,6 @@ class FakeFreshdesk:
         """Right after our next ``PUT`` of this ticket, another integration writes ``tags``
         as the whole list (its stale read plus its own tag): our tags vanish."""
         self._after_write.setdefault(ticket_id, deque()).append(tuple(tags))
-
-    # -- fault injection ---------------------------------------------------------------
-
-    def fail_next(
-        self,
-        status: int = 500,
-        *,
-        times: int = 1,
-        retry_after: float | str | None = None,
-        body: str | None = None,
-        path: str | None = None,
-        method: str | None = None,
-    ) -> None:
-        """Answer the next ``times`` matching requests with ``status``."""
-        default = (
-            '{"message":"Call limit reached for this minute"}'
-            if status == 429
-            else '{"code":"internal_error","message":"We are facing some issues"}'
-        )
-        for _ in range(times):
-            self.faults.append(
-                Fault(
-                    status=status,
-                    retry_after=None if retry_after is None else str(retry_after),
-                    body=default if body is None else body,
-                    path=path,
-                    method=method,
-                )
-            )
-
-    def timeout_next(
-        self, *, processed: bool = False, path: str | None = None, method: str | None = None
-    ) -> None:
-        """Time out the next matching request, after processing it if ``processed``."""
-        kind = "timeout_after" if processed else "timeout_before"
-        self.faults.append(Fault(kind=kind, path=path, method=method))
 
     # -- observations ------------------------------------------------------------------
 
@@ -395,14 +339,6 @@ class FakeFreshdesk:
             1 for c in self.state.conversations[ticket_id] if key in markers_in(c["body_text"])
         )
 
-    def count(self, path_contains: str = "", method: str | None = None) -> int:
-        """How many requests matched (all requests by default)."""
-        return sum(
-            1
-            for r in self.log
-            if path_contains in r.path and (method is None or r.method == method)
-        )
-
     def snapshot(self) -> dict[int, Any]:
         """Everything a test may compare: tags, priority, status and conversations."""
         return {
@@ -417,96 +353,28 @@ class FakeFreshdesk:
             for tid, t in self.state.tickets.items()
         }
 
-    # -- transports --------------------------------------------------------------------
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        """The ``send`` seam: answer one request (raises TransportError for timeouts)."""
-        split = urlsplit(request.url)
-        params = dict(parse_qsl(split.query))
-        params.update(dict(request.params))
-        status, headers, body = self._handle(
-            request.method.upper(), split.path, params, request.headers, request.json_body
-        )
-        if status == -1:
-            raise TransportError(f"{request.method} {split.path}: timeout", request_sent=True)
-        if status == -2:
-            raise TransportError(f"{request.method} {split.path}: timeout", request_sent=False)
-        return HttpResponse(status=status, headers=Headers(headers), body=body)
-
-    def install(self, rsps: Any) -> None:
-        """Serve this fake through a ``responses.RequestsMock`` (callbacks on every method)."""
-        import requests
-
-        pattern = re.compile(re.escape(self.base_url) + r"/.*")
-
-        def callback(prepared: Any) -> Any:
-            split = urlsplit(prepared.url)
-            raw = prepared.body
-            payload = json.loads(raw) if raw else None
-            status, headers, body = self._handle(
-                prepared.method.upper(),
-                split.path,
-                dict(parse_qsl(split.query)),
-                Headers(dict(prepared.headers)),
-                payload,
-            )
-            if status == -1:
-                return requests.ReadTimeout("read timed out")
-            if status == -2:
-                return requests.ConnectTimeout("connect timed out")
-            return (status, headers, body)
-
-        for method in ("GET", "PUT", "POST", "DELETE"):
-            rsps.add_callback(method, pattern, callback=callback)
-
     # -- request handling --------------------------------------------------------------
 
-    def _handle(
-        self, method: str, path: str, params: dict[str, str], headers: Mapping[str, str], body: Any
-    ) -> tuple[int, dict[str, str], bytes]:
-        now = self.clock.now()
-        hdrs = headers if isinstance(headers, Headers) else Headers(headers)
-        if now < self._blocked_until:
-            self.violations.append(LoggedRequest(now, method, path, params, body, 429))
-        fault = next((f for f in self.faults if f.matches(method, path)), None)
-        processed_then_lost = False
-        if fault is not None:
-            self.faults.remove(fault)
-            if fault.kind == "timeout_before":
-                self.log.append(LoggedRequest(now, method, path, params, body, -2))
-                return -2, {}, b""
-            if fault.kind == "timeout_after":
-                processed_then_lost = True
-            else:
-                fault_headers = {"Content-Type": fault.content_type}
-                if fault.retry_after is not None:
-                    fault_headers["Retry-After"] = fault.retry_after
-                    self._block(float(fault.retry_after))
-                self.log.append(LoggedRequest(now, method, path, params, body, fault.status))
-                return fault.status, fault_headers, fault.body.encode()
-        reply_headers: dict[str, str] = dict(_JSON)
-        try:
-            self._authenticate(hdrs)
-            cost = self._charge(method, path, params)
-            reply_headers.update(self._rate_headers(cost))
-            status, payload, extra = self._route(method, path, params, body)
-            reply_headers.update(extra)
-        except _Reply as reply:
-            status, payload = reply.status, reply.body
-            reply_headers.update(reply.headers)
-        self.log.append(LoggedRequest(now, method, path, params, body, status))
-        if processed_then_lost:
-            return -1, {}, b""
-        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-        return status, reply_headers, data
-
-    def _block(self, seconds: float) -> None:
-        self._blocked_until = max(self._blocked_until, self.clock.now() + seconds)
+    def _serve(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, str],
+        headers: Headers,
+        body: Any,
+        reply_headers: dict[str, str],
+    ) -> tuple[int, Any]:
+        self._authenticate(headers)
+        cost = self._charge(method, path, params)
+        reply_headers.update(self._rate_headers(cost))
+        status, payload, extra = self._route(method, path, params, body)
+        reply_headers.update(extra)
+        return status, payload
 
     def _authenticate(self, headers: Headers) -> None:
         expected = "Basic " + base64.b64encode(f"{self.api_key}:X".encode()).decode()
         if headers.get("Authorization") != expected:
-            raise _Reply(
+            raise Reply(
                 401,
                 {
                     "code": "invalid_credentials",
@@ -550,7 +418,7 @@ class FakeFreshdesk:
             seconds = int(wait) + 1
             self.over_budget += 1
             self._block(seconds)
-            raise _Reply(
+            raise Reply(
                 429,
                 {"message": "Call limit reached for this minute"},
                 {"Retry-After": str(seconds), **self._rate_headers(0)},
@@ -576,7 +444,7 @@ class FakeFreshdesk:
     ) -> tuple[int, Any, dict[str, str]]:
         parts = path.strip("/").split("/")
         if parts[:2] != ["api", "v2"]:
-            raise _Reply(404, _NOT_FOUND)
+            raise Reply(404, _NOT_FOUND)
         rest = parts[2:]
         if rest == ["agents", "me"] and method == "GET":
             return 200, self.state.agents[self.admin_id], {}
@@ -591,7 +459,7 @@ class FakeFreshdesk:
         if len(rest) == 2 and rest[0] == "jobs" and method == "GET":
             job = self.state.jobs.get(rest[1])
             if job is None:
-                raise _Reply(404, _NOT_FOUND)
+                raise Reply(404, _NOT_FOUND)
             done = self.clock.now() - job.created >= self.job_seconds
             return 200, {"id": job.id, "status": "COMPLETED" if done else "IN PROGRESS"}, {}
         if rest == ["canned_response_folders"] and method == "GET":
@@ -613,17 +481,17 @@ class FakeFreshdesk:
         ):
             fid = int(rest[1]) if rest[1].isdigit() else -1
             if fid not in self.state.folders:
-                raise _Reply(404, _NOT_FOUND)
+                raise Reply(404, _NOT_FOUND)
             found = [c for c in self.state.canned.values() if c["folder_id"] == fid]
             return 200, found, {}
         if len(rest) == 2 and rest[0] == "canned_responses" and method == "GET":
             canned = self.state.canned.get(int(rest[1])) if rest[1].isdigit() else None
             if canned is None:
-                raise _Reply(404, _NOT_FOUND)
+                raise Reply(404, _NOT_FOUND)
             return 200, canned, {}
         if len(rest) >= 2 and rest[0] == "tickets" and rest[1].isdigit():
             return self._ticket_route(method, int(rest[1]), rest[2:], path, params, body)
-        raise _Reply(404, _NOT_FOUND)
+        raise Reply(404, _NOT_FOUND)
 
     def _paged(
         self, items: list[dict[str, Any]], path: str, params: dict[str, str]
@@ -641,7 +509,7 @@ class FakeFreshdesk:
     def _per_page(params: dict[str, str], *, default: int) -> int:
         raw = params.get("per_page", str(default))
         if not raw.isdigit() or not 1 <= int(raw) <= 100:
-            raise _Reply(
+            raise Reply(
                 400,
                 {
                     "description": "Validation failed",
@@ -664,7 +532,7 @@ class FakeFreshdesk:
     def _live(self, tid: int) -> dict[str, Any]:
         ticket = self.state.tickets.get(tid)
         if ticket is None or ticket["_deleted"]:
-            raise _Reply(404, _NOT_FOUND)
+            raise Reply(404, _NOT_FOUND)
         return ticket
 
     def _public(self, ticket: Mapping[str, Any], includes: set[str]) -> dict[str, Any]:
@@ -680,7 +548,7 @@ class FakeFreshdesk:
         per_page = self._per_page(params, default=30)
         page = self._page(params)
         if page > self.page_cap:
-            raise _Reply(
+            raise Reply(
                 400,
                 {
                     "description": "Validation failed",
@@ -700,7 +568,7 @@ class FakeFreshdesk:
         if since_text:
             since = _parse(since_text)
             if since is None:
-                raise _Reply(
+                raise Reply(
                     400,
                     {
                         "description": "Validation failed",
@@ -745,7 +613,7 @@ class FakeFreshdesk:
     ) -> tuple[int, Any, dict[str, str]]:
         ticket = self.state.tickets.get(tid)
         if ticket is not None and ticket["_deleted"] and method != "GET":
-            raise _Reply(
+            raise Reply(
                 405,
                 {"code": "method_not_allowed", "message": "Ticket is deleted or marked as spam"},
             )
@@ -763,7 +631,7 @@ class FakeFreshdesk:
         if rest in (["notes"], ["reply"]) and method == "POST":
             text = body.get("body") if isinstance(body, Mapping) else None
             if not isinstance(text, str) or not text.strip():
-                raise _Reply(
+                raise Reply(
                     400,
                     {
                         "description": "Validation failed",
@@ -792,14 +660,14 @@ class FakeFreshdesk:
                 stats["first_responded_at"] = stats["first_responded_at"] or conv["created_at"]
             self._touch(tid)
             return 201, conv, {"Location": f"{self.base_url}/api/v2/conversations/{conv['id']}"}
-        raise _Reply(404, _NOT_FOUND)
+        raise Reply(404, _NOT_FOUND)
 
     # -- state changes -----------------------------------------------------------------
 
     def _add_conversation(
         self, tid: int, body: str, *, user_id: int, incoming: bool, private: bool, source: int
     ) -> dict[str, Any]:
-        now = _iso(self.clock.wall())
+        now = iso(self.clock.wall())
         text = re.sub(r"<br\s*/?>", "\n", body)
         text = re.sub(r"<[^>]+>", "", text)
         conv = {
@@ -826,7 +694,7 @@ class FakeFreshdesk:
         return conv
 
     def _touch(self, tid: int) -> None:
-        self.state.tickets[tid]["updated_at"] = _iso(self.clock.wall())
+        self.state.tickets[tid]["updated_at"] = iso(self.clock.wall())
 
     def _validate(self, change: Mapping[str, Any]) -> None:
         problems = []
@@ -840,7 +708,7 @@ class FakeFreshdesk:
         ):
             problems.append(("tags", "It should be an Array of String"))
         if problems:
-            raise _Reply(
+            raise Reply(
                 400,
                 {
                     "description": "Validation failed",
@@ -861,7 +729,7 @@ class FakeFreshdesk:
 
     def _update(self, tid: int, body: Any) -> dict[str, Any]:
         if not isinstance(body, Mapping) or not body:
-            raise _Reply(
+            raise Reply(
                 400,
                 {
                     "description": "Validation failed",
@@ -883,7 +751,7 @@ class FakeFreshdesk:
         ids = action.get("ids") if isinstance(action, Mapping) else None
         properties = action.get("properties") if isinstance(action, Mapping) else None
         if not isinstance(ids, list) or not isinstance(properties, Mapping) or not properties:
-            raise _Reply(
+            raise Reply(
                 400,
                 {
                     "description": "Validation failed",

@@ -16,70 +16,17 @@ from __future__ import annotations
 
 import base64
 import itertools
-import json
-import re
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
-from empathy_firewall.connectors.base import Headers, HttpRequest, HttpResponse, markers_in
-from empathy_firewall.connectors.http import TransportError
+from empathy_firewall.connectors.base import Headers, markers_in
 from empathy_firewall.testing.clock import FakeClock
+from empathy_firewall.testing.fake_helpdesk import FakeHelpdesk, Fault, LoggedRequest, Reply, iso
 
 __all__ = ["FakeZendesk", "Fault", "LoggedRequest"]
-
-_JSON = {"Content-Type": "application/json; charset=utf-8"}
-
-
-@dataclass
-class Fault:
-    """One injected failure, consumed by the first matching request.
-
-    ``kind`` is ``"http"`` (answer ``status`` with ``body``), ``"timeout_before"`` (the
-    request never reached the server) or ``"timeout_after"`` (processed, answer lost).
-    ``path`` (a substring) and ``method`` restrict which requests it matches.
-    """
-
-    kind: str = "http"
-    status: int = 500
-    retry_after: str | None = None
-    body: str = '{"error":"InternalError","description":"Something went wrong"}'
-    content_type: str = "application/json"
-    path: str | None = None
-    method: str | None = None
-
-    def matches(self, method: str, path: str) -> bool:
-        """True if this fault applies to the request."""
-        return (self.path is None or self.path in path) and (
-            self.method is None or self.method == method
-        )
-
-
-@dataclass(frozen=True)
-class LoggedRequest:
-    """A request the fake received, at fake-clock time ``at``."""
-
-    at: float
-    method: str
-    path: str
-    params: Mapping[str, str]
-    body: Any
-    status: int
-
-
-class _Reply(Exception):
-    def __init__(self, status: int, body: Any, headers: Mapping[str, str] | None = None):
-        super().__init__(status)
-        self.status = status
-        self.body = body
-        self.headers = dict(headers or {})
-
-
-def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
@@ -101,8 +48,11 @@ class _State:
     jobs: dict[str, _Job] = field(default_factory=dict)
 
 
-class FakeZendesk:
+class FakeZendesk(FakeHelpdesk):
     """An in-memory Zendesk account; see the module docstring."""
+
+    RATE_LIMITED_BODY = '{"error":"APIRateLimitExceeded","description":"Rate limit exceeded"}'
+    ERROR_BODY = '{"error":"InternalError","description":"Something went wrong"}'
 
     def __init__(
         self,
@@ -116,8 +66,7 @@ class FakeZendesk:
         requests_per_minute: int | None = None,
         export_per_minute: int = 10,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.clock = clock or FakeClock()
+        super().__init__(base_url=base_url, clock=clock)
         self.email = email
         self.token = token
         self.signing_secret = signing_secret
@@ -125,13 +74,9 @@ class FakeZendesk:
         self.requests_per_minute = requests_per_minute
         self.export_per_minute = export_per_minute
         self.state = _State()
-        self.faults: deque[Fault] = deque()
         self.item_failures: dict[int, deque[str]] = {}
         self.conflicts: dict[int, int] = {}
         self.export_duplicates = False
-        self.log: list[LoggedRequest] = []
-        self.violations: list[LoggedRequest] = []
-        self._blocked_until = 0.0
         self._account_window: deque[float] = deque()
         self._export_window: deque[float] = deque()
         self._ids = itertools.count(1001)
@@ -149,10 +94,6 @@ class FakeZendesk:
             "ZENDESK_API_TOKEN": self.token,
             "ZENDESK_WEBHOOK_SECRET": self.signing_secret,
         }
-
-    def connector_config(self, **overrides: Any) -> dict[str, Any]:
-        """A raw Zendesk connector config pointing at this fake."""
-        return {"base_url": self.base_url, **overrides}
 
     # -- seeding -----------------------------------------------------------------------
 
@@ -217,8 +158,8 @@ class FakeZendesk:
             "tags": list(dict.fromkeys(tags)),
             "custom_fields": [],
             "via": {"channel": "email"},
-            "created_at": _iso(when),
-            "updated_at": _iso(when),
+            "created_at": iso(when),
+            "updated_at": iso(when),
             "generated_timestamp": int(when.timestamp()),
             "_ai_agent": ai_agent,
         }
@@ -250,42 +191,6 @@ class FakeZendesk:
         self._touch(ticket_id)
 
     # -- fault injection ---------------------------------------------------------------
-
-    def fail_next(
-        self,
-        status: int = 500,
-        *,
-        times: int = 1,
-        retry_after: float | str | None = None,
-        body: str | None = None,
-        content_type: str = "application/json",
-        path: str | None = None,
-        method: str | None = None,
-    ) -> None:
-        """Answer the next ``times`` matching requests with ``status``."""
-        default = (
-            '{"error":"APIRateLimitExceeded","description":"Rate limit exceeded"}'
-            if status == 429
-            else '{"error":"InternalError","description":"Something went wrong"}'
-        )
-        for _ in range(times):
-            self.faults.append(
-                Fault(
-                    status=status,
-                    retry_after=None if retry_after is None else str(retry_after),
-                    body=default if body is None else body,
-                    content_type=content_type,
-                    path=path,
-                    method=method,
-                )
-            )
-
-    def timeout_next(
-        self, *, processed: bool = False, path: str | None = None, method: str | None = None
-    ) -> None:
-        """Time out the next matching request, after processing it if ``processed``."""
-        kind = "timeout_after" if processed else "timeout_before"
-        self.faults.append(Fault(kind=kind, path=path, method=method))
 
     def fail_job_item(
         self, ticket_id: int, error: str = "TicketUpdateFailed", times: int = 1
@@ -319,14 +224,6 @@ class FakeZendesk:
         """How many comments on the ticket carry the marker of ``key``."""
         return sum(1 for c in self.state.comments[ticket_id] if key in markers_in(c["body"]))
 
-    def count(self, path_contains: str = "", method: str | None = None) -> int:
-        """How many requests matched (all requests by default)."""
-        return sum(
-            1
-            for r in self.log
-            if path_contains in r.path and (method is None or r.method == method)
-        )
-
     def snapshot(self) -> dict[int, Any]:
         """Everything a test may compare: tickets (tags, priority, status) and comments."""
         return {
@@ -339,98 +236,25 @@ class FakeZendesk:
             for tid, t in self.state.tickets.items()
         }
 
-    # -- transports --------------------------------------------------------------------
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        """The ``send`` seam: answer one request (raises TransportError for timeouts)."""
-        split = urlsplit(request.url)
-        params = dict(parse_qsl(split.query))
-        params.update(dict(request.params))
-        status, headers, body = self._handle(
-            request.method.upper(), split.path, params, request.headers, request.json_body
-        )
-        if status == -1:
-            raise TransportError(f"{request.method} {split.path}: timeout", request_sent=True)
-        if status == -2:
-            raise TransportError(f"{request.method} {split.path}: timeout", request_sent=False)
-        return HttpResponse(status=status, headers=Headers(headers), body=body)
-
-    def install(self, rsps: Any) -> None:
-        """Serve this fake through a ``responses.RequestsMock`` (callbacks on every method)."""
-        import requests
-
-        pattern = re.compile(re.escape(self.base_url) + r"/.*")
-
-        def callback(prepared: Any) -> Any:
-            split = urlsplit(prepared.url)
-            raw = prepared.body
-            payload = json.loads(raw) if raw else None
-            status, headers, body = self._handle(
-                prepared.method.upper(),
-                split.path,
-                dict(parse_qsl(split.query)),
-                Headers(dict(prepared.headers)),
-                payload,
-            )
-            if status == -1:
-                return requests.ReadTimeout("read timed out")
-            if status == -2:
-                return requests.ConnectTimeout("connect timed out")
-            return (status, headers, body)
-
-        for method in ("GET", "PUT", "POST", "DELETE"):
-            rsps.add_callback(method, pattern, callback=callback)
-
     # -- request handling --------------------------------------------------------------
 
-    def _handle(
-        self, method: str, path: str, params: dict[str, str], headers: Mapping[str, str], body: Any
-    ) -> tuple[int, dict[str, str], bytes]:
-        now = self.clock.now()
-        hdrs = headers if isinstance(headers, Headers) else Headers(headers)
-        logged_body = body
-        if now < self._blocked_until:
-            self.violations.append(LoggedRequest(now, method, path, params, logged_body, 429))
-        fault = next((f for f in self.faults if f.matches(method, path)), None)
-        processed_then_lost = False
-        if fault is not None:
-            self.faults.remove(fault)
-            if fault.kind == "timeout_before":
-                self.log.append(LoggedRequest(now, method, path, params, logged_body, -2))
-                return -2, {}, b""
-            if fault.kind == "timeout_after":
-                processed_then_lost = True
-            else:
-                reply_headers = {"Content-Type": fault.content_type}
-                if fault.retry_after is not None:
-                    reply_headers["Retry-After"] = fault.retry_after
-                    self._block(fault.retry_after)
-                self.log.append(LoggedRequest(now, method, path, params, logged_body, fault.status))
-                return fault.status, reply_headers, fault.body.encode()
-        try:
-            self._authenticate(hdrs)
-            self._rate_limit(path)
-            status, payload = self._route(method, path, params, body)
-            reply_headers = dict(_JSON)
-        except _Reply as reply:
-            status, payload, reply_headers = reply.status, reply.body, {**_JSON, **reply.headers}
-        self.log.append(LoggedRequest(now, method, path, params, logged_body, status))
-        if processed_then_lost:
-            return -1, {}, b""
-        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-        return status, reply_headers, data
-
-    def _block(self, retry_after: str) -> None:
-        try:
-            seconds = float(retry_after)
-        except ValueError:
-            return
-        self._blocked_until = max(self._blocked_until, self.clock.now() + seconds)
+    def _serve(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, str],
+        headers: Headers,
+        body: Any,
+        reply_headers: dict[str, str],
+    ) -> tuple[int, Any]:
+        self._authenticate(headers)
+        self._rate_limit(path)
+        return self._route(method, path, params, body)
 
     def _authenticate(self, headers: Headers) -> None:
         expected = "Basic " + base64.b64encode(f"{self.email}/token:{self.token}".encode()).decode()
         if headers.get("Authorization") != expected:
-            raise _Reply(401, {"error": "Couldn't authenticate you"})
+            raise Reply(401, {"error": "Couldn't authenticate you"})
 
     def _rate_limit(self, path: str) -> None:
         now = self.clock.now()
@@ -444,8 +268,8 @@ class FakeZendesk:
                 window.popleft()
             if limit is not None and len(window) >= limit:
                 wait = int(window[0] + 60.0 - now) + 1
-                self._block(str(wait))
-                raise _Reply(
+                self._block(wait)
+                raise Reply(
                     429,
                     {
                         "error": "APIRateLimitExceeded",
@@ -460,7 +284,7 @@ class FakeZendesk:
         p = path[:-5] if path.endswith(".json") else path
         parts = p.strip("/").split("/")
         if parts[:2] != ["api", "v2"]:
-            raise _Reply(404, {"error": "InvalidEndpoint", "description": "Not found"})
+            raise Reply(404, {"error": "InvalidEndpoint", "description": "Not found"})
         rest = parts[2:]
         if rest == ["users", "me"]:
             return 200, {"user": self.state.users[self._admin_id]}
@@ -475,7 +299,7 @@ class FakeZendesk:
             return 200, {"job_statuses": [self._job_json(i) for i in ids if i in self.state.jobs]}
         if len(rest) == 2 and rest[0] == "job_statuses" and method == "GET":
             if rest[1] not in self.state.jobs:
-                raise _Reply(404, {"error": "RecordNotFound", "description": "Not found"})
+                raise Reply(404, {"error": "RecordNotFound", "description": "Not found"})
             return 200, {"job_status": self._job_json(rest[1])}
         if rest == ["macros", "active"] and method == "GET":
             macros = [
@@ -485,12 +309,12 @@ class FakeZendesk:
             return 200, {"macros": macros, "meta": {"has_more": False}, "links": {"next": None}}
         if len(rest) >= 2 and rest[0] == "tickets" and rest[1].isdigit():
             return self._ticket_route(method, int(rest[1]), rest[2:], params, body)
-        raise _Reply(404, {"error": "InvalidEndpoint", "description": "Not found"})
+        raise Reply(404, {"error": "InvalidEndpoint", "description": "Not found"})
 
     def _live(self, tid: int) -> dict[str, Any]:
         ticket = self.state.tickets.get(tid)
         if ticket is None or ticket["status"] == "deleted":
-            raise _Reply(404, {"error": "RecordNotFound", "description": "Not found"})
+            raise Reply(404, {"error": "RecordNotFound", "description": "Not found"})
         return ticket
 
     def _ticket_route(
@@ -519,14 +343,14 @@ class FakeZendesk:
         if len(rest) == 3 and rest[0] == "macros" and rest[2] == "apply" and method == "GET":
             macro = self.state.macros.get(int(rest[1])) if rest[1].isdigit() else None
             if macro is None:
-                raise _Reply(404, {"error": "RecordNotFound", "description": "Not found"})
+                raise Reply(404, {"error": "RecordNotFound", "description": "Not found"})
             preview = self._public(ticket)
             changes = dict(macro["changes"])
             added = changes.pop("add_tags", [])
             preview.update(changes)
             preview["tags"] = list(dict.fromkeys([*ticket["tags"], *added]))
             return 200, {"result": {"ticket": preview}}
-        raise _Reply(404, {"error": "InvalidEndpoint", "description": "Not found"})
+        raise Reply(404, {"error": "InvalidEndpoint", "description": "Not found"})
 
     # -- state changes -----------------------------------------------------------------
 
@@ -542,7 +366,7 @@ class FakeZendesk:
                 "body": body,
                 "plain_body": body,
                 "public": public,
-                "created_at": _iso(at or self.clock.wall()),
+                "created_at": iso(at or self.clock.wall()),
                 "via": {"channel": "api"},
             }
         )
@@ -553,12 +377,12 @@ class FakeZendesk:
         previous = ticket["generated_timestamp"]
         moment = max(int(self.clock.wall().timestamp()), previous + 1)
         ticket["generated_timestamp"] = moment
-        ticket["updated_at"] = _iso(datetime.fromtimestamp(moment, tz=self.clock.wall().tzinfo))
+        ticket["updated_at"] = iso(datetime.fromtimestamp(moment, tz=self.clock.wall().tzinfo))
 
     def _apply_change(self, tid: int, change: Mapping[str, Any]) -> None:
         ticket = self._live(tid)
         if ticket["status"] == "closed":
-            raise _Reply(
+            raise Reply(
                 422,
                 {
                     "error": "RecordInvalid",
@@ -590,14 +414,14 @@ class FakeZendesk:
     def _put_ticket(self, tid: int, body: Any) -> dict[str, Any]:
         change = body.get("ticket") if isinstance(body, Mapping) else None
         if not isinstance(change, Mapping):
-            raise _Reply(400, {"error": "InvalidParameter", "description": "ticket missing"})
+            raise Reply(400, {"error": "InvalidParameter", "description": "ticket missing"})
         if self.conflicts.get(tid):
             self.conflicts[tid] -= 1
             self._touch(tid)  # someone else got there first
         stamp = change.get("updated_stamp")
         current = self.state.tickets[tid]["updated_at"]
         if change.get("safe_update") and stamp is not None and stamp != current:
-            raise _Reply(
+            raise Reply(
                 409,
                 {
                     "error": "UpdateConflict",
@@ -619,7 +443,7 @@ class FakeZendesk:
         ):
             items = [{"id": int(i), **body["ticket"]} for i in params["ids"].split(",") if i]
         if len(items) > 100:
-            raise _Reply(
+            raise Reply(
                 400,
                 {
                     "error": "TooManyValues",
@@ -636,7 +460,7 @@ class FakeZendesk:
                 continue
             try:
                 self._apply_change(tid, {k: v for k, v in item.items() if k != "id"})
-            except _Reply as reply:
+            except Reply as reply:
                 error = (
                     reply.body.get("error", "Failed") if isinstance(reply.body, dict) else "Failed"
                 )
@@ -723,7 +547,7 @@ class FakeZendesk:
             stamp, _, tid = base64.b64decode(cursor).decode().partition("||")
             return int(float(stamp)), int(tid.rstrip("|"))
         except (ValueError, UnicodeDecodeError):
-            raise _Reply(400, {"error": "InvalidCursor", "description": "bad cursor"}) from None
+            raise Reply(400, {"error": "InvalidCursor", "description": "bad cursor"}) from None
 
     def _export(self, params: dict[str, str]) -> dict[str, Any]:
         if "cursor" in params:
@@ -731,13 +555,13 @@ class FakeZendesk:
         elif "start_time" in params:
             start = int(params["start_time"])
             if start > self.clock.wall().timestamp() - 60:
-                raise _Reply(
+                raise Reply(
                     400,
                     {"error": "InvalidValue", "description": "start_time is too recent"},
                 )
             position = (start - 1, 2**62)
         else:
-            raise _Reply(400, {"error": "InvalidParameter", "description": "start_time missing"})
+            raise Reply(400, {"error": "InvalidParameter", "description": "start_time missing"})
         per_page = min(int(params.get("per_page", "1000")), 1000)
         scope = params.get("support_type_scope", "agent")
         horizon = int(self.clock.wall().timestamp()) - 60  # the last minute is left out
