@@ -106,6 +106,7 @@ def test_random_kills_end_like_one_clean_run(
     tmp_path: Path, state_table: str, reference: tuple[dict[str, Any], float, int]
 ) -> None:
     interrupted = _trials(tmp_path, state_table, reference, trials=2, kills=3)
+    print(f"{interrupted} of 6 kills interrupted a running sync")
     assert interrupted >= 3  # most kills hit a running sync, not a finished one
 
 
@@ -114,4 +115,5 @@ def test_many_random_kills_end_like_one_clean_run(
     tmp_path: Path, state_table: str, reference: tuple[dict[str, Any], float, int]
 ) -> None:
     interrupted = _trials(tmp_path, state_table, reference, trials=10, kills=3)
+    print(f"{interrupted} of 30 kills interrupted a running sync")
     assert interrupted >= 15
