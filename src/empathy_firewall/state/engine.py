@@ -88,7 +88,13 @@ def create_store_engine(url: str, *, schema: str | None = None) -> Engine:
         _sqlite_events(engine)
         return engine
     options: dict[str, Any] = {"pool_pre_ping": True}
-    engine = create_engine(url, **options)
+    try:
+        engine = create_engine(url, **options)
+    except ImportError:
+        raise ConfigError(
+            "state.url: PostgreSQL needs the psycopg driver: "
+            "pip install 'empathy-firewall[postgres]'"
+        ) from None
     if schema is not None:
         with engine.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
