@@ -8,20 +8,18 @@ variable to use instead.
 from __future__ import annotations
 
 import base64
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from empathy_firewall.connectors.base import ConnectorConfig
-from empathy_firewall.errors import ConfigError
+from empathy_firewall.connectors.config import HttpConnectorConfig, required_secret, secret_from_env
 from empathy_firewall.models import TicketStatus
 
 __all__ = ["Credentials", "FreshdeskConfig", "resolve_credentials", "webhook_secret"]
 
-_SECRET_KEYS = {
+_SECRET_KEYS: dict[str, str] = {
     "api_key": "api_key_env",
     "apikey": "api_key_env",
     "key": "api_key_env",
@@ -33,11 +31,16 @@ _SECRET_KEYS = {
 }
 
 
-class FreshdeskConfig(ConnectorConfig):
-    """Settings for one Freshdesk account. Only environment-variable *names* refer to secrets."""
+class FreshdeskConfig(HttpConnectorConfig):
+    """Settings for one Freshdesk account. Only environment-variable *names* refer to secrets.
+
+    ``base_url`` and the transport settings (``timeout_seconds``, ``max_attempts``,
+    ``max_total_wait_seconds``) come from :class:`HttpConnectorConfig`.
+    """
+
+    secret_keys: ClassVar[Mapping[str, str]] = _SECRET_KEYS
 
     domain: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]*(\.freshdesk\.com)?$")
-    base_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(:\d+)?/?$")
     api_key_env: str = "FRESHDESK_API_KEY"
 
     # webhooks (automation rules; unsigned, so a shared secret authenticates them)
@@ -77,23 +80,6 @@ class FreshdeskConfig(ConnectorConfig):
     job_poll_interval_seconds: float = Field(default=1.0, gt=0)
     job_timeout_seconds: float = Field(default=120.0, gt=0)
     canned_responses_as: Literal["note", "draft"] = "note"
-
-    # transport
-    timeout_seconds: float = Field(default=30.0, gt=0)
-    max_attempts: int = Field(default=5, ge=1, le=10)
-    max_total_wait_seconds: float = Field(default=300.0, ge=0)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_secrets_in_clear(cls, data: Any) -> Any:
-        if isinstance(data, Mapping):
-            for key, env_key in _SECRET_KEYS.items():
-                if key in data:
-                    raise ValueError(
-                        f"`{key}` must not be written in the config file; put the secret in "
-                        f"an environment variable and name it with `{env_key}`"
-                    )
-        return data
 
     @model_validator(mode="after")
     def _has_address(self) -> FreshdeskConfig:
@@ -139,17 +125,11 @@ def resolve_credentials(
 
     Raises :class:`ConfigError` naming the missing variable (never its value).
     """
-    source = os.environ if env is None else env
-    key = (source.get(config.api_key_env) or "").strip()
-    if not key:
-        raise ConfigError(
-            f"Freshdesk API key: environment variable {config.api_key_env} is not set"
-        )
+    key = required_secret(config.api_key_env, env, what="Freshdesk API key", strip=True)
     basic = base64.b64encode(f"{key}:X".encode()).decode("ascii")
     return Credentials(f"Basic {basic}")
 
 
 def webhook_secret(config: FreshdeskConfig, env: Mapping[str, str] | None = None) -> str | None:
     """The shared webhook secret from the environment, or None when unset."""
-    source = os.environ if env is None else env
-    return source.get(config.webhook_secret_env) or None
+    return secret_from_env(config.webhook_secret_env, env)

@@ -8,19 +8,23 @@ says which variable to use instead.
 from __future__ import annotations
 
 import base64
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from empathy_firewall.connectors.base import ConnectorConfig
+from empathy_firewall.connectors.config import (
+    HttpConnectorConfig,
+    environment,
+    required_secret,
+    secret_from_env,
+)
 from empathy_firewall.errors import ConfigError
 
 __all__ = ["Credentials", "ZendeskConfig", "resolve_credentials"]
 
-_SECRET_KEYS = {
+_SECRET_KEYS: dict[str, str] = {
     "token": "token_env",
     "api_token": "token_env",
     "password": "token_env",
@@ -32,11 +36,16 @@ _SECRET_KEYS = {
 }
 
 
-class ZendeskConfig(ConnectorConfig):
-    """Settings for one Zendesk account. Only environment-variable *names* refer to secrets."""
+class ZendeskConfig(HttpConnectorConfig):
+    """Settings for one Zendesk account. Only environment-variable *names* refer to secrets.
+
+    ``base_url`` and the transport settings (``timeout_seconds``, ``max_attempts``,
+    ``max_total_wait_seconds``) come from :class:`HttpConnectorConfig`.
+    """
+
+    secret_keys: ClassVar[Mapping[str, str]] = _SECRET_KEYS
 
     subdomain: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]*$")
-    base_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(:\d+)?/?$")
     auth: Literal["api_token", "oauth"] = "api_token"
     email: str | None = None
     email_env: str = "ZENDESK_EMAIL"
@@ -67,23 +76,6 @@ class ZendeskConfig(ConnectorConfig):
     ticket_update_window_seconds: float = Field(default=600.0, gt=0)
     macro_comments_public: bool = False
     conflict_attempts: int = Field(default=3, ge=1, le=10)
-
-    # transport
-    timeout_seconds: float = Field(default=30.0, gt=0)
-    max_attempts: int = Field(default=5, ge=1, le=10)
-    max_total_wait_seconds: float = Field(default=300.0, ge=0)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_secrets_in_clear(cls, data: Any) -> Any:
-        if isinstance(data, Mapping):
-            for key, env_key in _SECRET_KEYS.items():
-                if key in data:
-                    raise ValueError(
-                        f"`{key}` must not be written in the config file; put the secret in "
-                        f"an environment variable and name it with `{env_key}`"
-                    )
-        return data
 
     @model_validator(mode="after")
     def _has_address(self) -> ZendeskConfig:
@@ -123,22 +115,15 @@ def resolve_credentials(config: ZendeskConfig, env: Mapping[str, str] | None = N
 
     Raises :class:`ConfigError` naming the missing variable (never its value).
     """
-    source = os.environ if env is None else env
-    secret = source.get(config.signing_secret_env) or None
+    secret = secret_from_env(config.signing_secret_env, env)
     if config.auth == "oauth":
-        token = source.get(config.oauth_token_env)
-        if not token:
-            raise ConfigError(
-                f"Zendesk OAuth: environment variable {config.oauth_token_env} is not set"
-            )
+        token = required_secret(config.oauth_token_env, env, what="Zendesk OAuth")
         return Credentials(f"Bearer {token}", secret)
-    email = config.email or source.get(config.email_env)
+    email = config.email or environment(env).get(config.email_env)
     if not email:
         raise ConfigError(
             f"Zendesk API token auth needs the agent email: set `email` or {config.email_env}"
         )
-    token = source.get(config.token_env)
-    if not token:
-        raise ConfigError(f"Zendesk API token: environment variable {config.token_env} is not set")
+    token = required_secret(config.token_env, env, what="Zendesk API token")
     basic = base64.b64encode(f"{email}/token:{token}".encode()).decode("ascii")
     return Credentials(f"Basic {basic}", secret)
