@@ -28,16 +28,23 @@ from empathy_firewall.actions import (
     AddTags,
     AgentPrompt,
     ApplyMacro,
-    DraftReply,
-    InternalNote,
     Plan,
     PlannedAction,
     PublicReply,
     RemoveTags,
-    RoutingSuggestion,
     SetPriority,
 )
 from empathy_firewall.connectors.base import ActionOutcome, HttpRequest, note_marker
+from empathy_firewall.connectors.notes import (
+    DRAFT_HEADING,
+    REPLY_TAG_PREFIX,
+    ROUTING_HEADING,
+    agent_prompt_outcome,
+    note_text,
+    reply_tag,
+    second_reply_outcome,
+    why_line,
+)
 from empathy_firewall_freshdesk.parse import PRIORITY_CODES
 
 __all__ = [
@@ -57,45 +64,7 @@ __all__ = [
     "ticket_requests",
 ]
 
-DRAFT_HEADING = (
-    "Suggested reply (draft for the agent: NOT sent to the customer; review, edit and send "
-    "it yourself if it helps)"
-)
-ROUTING_HEADING = "Routing suggestion (nothing was reassigned)"
 CANNED_HEADING = "Canned response suggested"
-#: prefix of the tag that marks a public reply as sent (``efr_<key>``)
-REPLY_TAG_PREFIX = "efr_"
-
-
-def reply_tag(key: str) -> str:
-    """The marker tag merged before a public reply (public replies carry no marker text)."""
-    return f"{REPLY_TAG_PREFIX}{key}"
-
-
-def _why(planned: PlannedAction) -> str:
-    rules = ", ".join(f"{m.rule_id} ({m.pack})" for m in planned.because)
-    return f"Why: {rules}. To switch this off, {planned.because[0].disable_hint}."
-
-
-def _text_section(planned: PlannedAction) -> str | None:
-    action = planned.action
-    if isinstance(action, InternalNote):
-        # the engine already ends every merged note with why each rule acted
-        return action.body
-    if isinstance(action, DraftReply):
-        text = f"{DRAFT_HEADING}:\n\n{action.body}"
-    elif isinstance(action, RoutingSuggestion):
-        lines = [f"{ROUTING_HEADING}: {action.reason}"]
-        if action.prefer_group:
-            lines.append(f"Prefer group: {action.prefer_group}")
-        if action.prefer_agent_ids:
-            lines.append("Prefer agents: " + ", ".join(action.prefer_agent_ids))
-        if action.avoid_agent_ids:
-            lines.append("Avoid agents: " + ", ".join(action.avoid_agent_ids))
-        text = "\n".join(lines)
-    else:
-        return None
-    return f"{text}\n\n{_why(planned)}"
 
 
 def _escape(text: str) -> str:
@@ -118,7 +87,7 @@ def canned_section(title: str, content_html: str, planned: PlannedAction, *, as_
         "placeholders are filled in then."
     )
     head = _escape(f"{heading}\n{hint}")
-    return _marked(f"{head}<br><br>{content_html}<br><br>{_escape(_why(planned))}", planned.key)
+    return _marked(f"{head}<br><br>{content_html}<br><br>{_escape(why_line(planned))}", planned.key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +153,7 @@ def ticket_change(plan: Plan) -> TicketChange:
     unsupported: list[ActionOutcome] = []
     for planned in plan.actions:
         action = planned.action
-        text = _text_section(planned)
+        text = note_text(planned)
         if text is not None:
             sections.append((planned.key, _marked(_escape(text), planned.key)))
         elif isinstance(action, AddTags):
@@ -202,19 +171,11 @@ def ticket_change(plan: Plan) -> TicketChange:
             canned.append((action.macro, planned))
         elif isinstance(action, PublicReply):
             if public is not None:
-                unsupported.append(
-                    ActionOutcome(planned.key, "only one public reply per ticket per run")
-                )
+                unsupported.append(second_reply_outcome(planned.key))
             else:
                 public = (planned.key, action.body)
         elif isinstance(action, AgentPrompt):
-            unsupported.append(
-                ActionOutcome(
-                    planned.key,
-                    "agent prompts are private: Freshdesk has no channel only that agent "
-                    "sees, so it is not written to the ticket",
-                )
-            )
+            unsupported.append(agent_prompt_outcome(planned.key, "Freshdesk"))
         else:  # pragma: no cover - the Action union is exhaustive above
             unsupported.append(ActionOutcome(planned.key, f"unsupported action {action.kind}"))
     return TicketChange(

@@ -23,16 +23,22 @@ from empathy_firewall.actions import (
     AddTags,
     AgentPrompt,
     ApplyMacro,
-    DraftReply,
-    InternalNote,
     Plan,
     PlannedAction,
     PublicReply,
     RemoveTags,
-    RoutingSuggestion,
     SetPriority,
 )
 from empathy_firewall.connectors.base import ActionOutcome, HttpRequest, note_marker
+from empathy_firewall.connectors.notes import (
+    DRAFT_HEADING,
+    REPLY_TAG_PREFIX,
+    ROUTING_HEADING,
+    agent_prompt_outcome,
+    note_text,
+    reply_tag,
+    second_reply_outcome,
+)
 
 __all__ = [
     "DRAFT_HEADING",
@@ -46,48 +52,12 @@ __all__ = [
     "update_many_requests",
 ]
 
-DRAFT_HEADING = (
-    "Suggested reply (draft for the agent: NOT sent to the customer; review, edit and send "
-    "it yourself if it helps)"
-)
-ROUTING_HEADING = "Routing suggestion (nothing was reassigned)"
 _SEPARATOR = "\n\n---\n\n"
-#: prefix of the tag that marks a public reply as sent (``efr_<key>``)
-REPLY_TAG_PREFIX = "efr_"
-
-
-def reply_tag(key: str) -> str:
-    """The marker tag recorded with a public reply (public comments carry no marker text)."""
-    return f"{REPLY_TAG_PREFIX}{key}"
-
-
-def _why(planned: PlannedAction) -> str:
-    rules = ", ".join(f"{m.rule_id} ({m.pack})" for m in planned.because)
-    first = planned.because[0]
-    return f"Why: {rules}. To switch this off, {first.disable_hint}."
 
 
 def _section(planned: PlannedAction) -> str | None:
-    action = planned.action
-    if isinstance(action, InternalNote):
-        text = action.body
-    elif isinstance(action, DraftReply):
-        text = f"{DRAFT_HEADING}:\n\n{action.body}"
-    elif isinstance(action, RoutingSuggestion):
-        lines = [f"{ROUTING_HEADING}: {action.reason}"]
-        if action.prefer_group:
-            lines.append(f"Prefer group: {action.prefer_group}")
-        if action.prefer_agent_ids:
-            lines.append("Prefer agents: " + ", ".join(action.prefer_agent_ids))
-        if action.avoid_agent_ids:
-            lines.append("Avoid agents: " + ", ".join(action.avoid_agent_ids))
-        text = "\n".join(lines)
-    else:
-        return None
-    if isinstance(action, InternalNote):
-        # the engine already ends every merged note with why each rule acted
-        return f"{text}\n{note_marker(planned.key)}"
-    return f"{text}\n\n{_why(planned)}\n{note_marker(planned.key)}"
+    text = note_text(planned)
+    return None if text is None else f"{text}\n{note_marker(planned.key)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,21 +129,13 @@ def ticket_change(plan: Plan) -> TicketChange:
             field_keys.append(planned.key)
         elif isinstance(action, PublicReply):
             if public is not None:
-                unsupported.append(
-                    ActionOutcome(planned.key, "only one public reply per ticket per run")
-                )
+                unsupported.append(second_reply_outcome(planned.key))
             else:
                 public = (planned.key, action.body)
         elif isinstance(action, ApplyMacro):
             macros.append((action.macro, planned.key))
         elif isinstance(action, AgentPrompt):
-            unsupported.append(
-                ActionOutcome(
-                    planned.key,
-                    "agent prompts are private: Zendesk has no channel only that agent sees, "
-                    "so it is not written to the ticket",
-                )
-            )
+            unsupported.append(agent_prompt_outcome(planned.key, "Zendesk"))
         else:  # pragma: no cover - the Action union is exhaustive above
             unsupported.append(ActionOutcome(planned.key, f"unsupported action {action.kind}"))
     return TicketChange(
