@@ -13,13 +13,16 @@ The always-run version makes 2 trials x 3 kills per backend; ``-m slow`` adds 10
 from __future__ import annotations
 
 import random
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from crash_support import fake_server, kill, snapshot, start_sync, sync_config
+from crash_support import NOW, fake_server, kill, snapshot, start_sync, sync_config, sync_env
 from sqlalchemy import create_engine, text
 from state_support import pg_schema, pg_url
 
@@ -117,3 +120,35 @@ def test_many_random_kills_end_like_one_clean_run(
     interrupted = _trials(tmp_path, state_table, reference, trials=10, kills=3)
     print(f"{interrupted} of 30 kills interrupted a running sync")
     assert interrupted >= 15
+
+
+def test_sigterm_finishes_the_page_then_stops_cleanly(
+    tmp_path: Path, reference: tuple[dict[str, Any], float, int]
+) -> None:
+    expected, _took, port = reference
+    with fake_server(tmp_path, port) as base:
+        config = sync_config(tmp_path, base, f'url = "sqlite:///{tmp_path / "term.db"}"')
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "from empathy_firewall.cli import main; main()",
+                *("--log-level", "info", "sync", "--config", str(config), "--now", NOW),
+            ],
+            env=sync_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert process.stderr is not None
+        for line in process.stderr:  # wait until the first page is recorded
+            if "sync page=1 " in line:
+                process.send_signal(signal.SIGTERM)
+                break
+        out, _ = process.communicate(timeout=120)
+        assert process.returncode == 0
+        assert "stopped=asked_to_stop_(signal)" in out  # not killed: the page was finished
+        rest = start_sync(config)
+        rest.communicate(timeout=300)
+        assert rest.returncode == 0
+        assert snapshot(base) == expected
