@@ -22,15 +22,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from empathy_firewall.connectors.base import Headers, HttpRequest, HttpResponse, Send
-from empathy_firewall.connectors.http import (
-    Clock,
-    PolicySender,
-    RateBudget,
-    RequestsTransport,
-    RetryPolicy,
-)
-from empathy_firewall.errors import InputError
+from empathy_firewall.connectors.base import HttpRequest, HttpResponse, Send
+from empathy_firewall.connectors.http import Clock, RateBudget
+from empathy_firewall.connectors.rest import HttpClient
 from empathy_firewall_freshdesk.config import Credentials, FreshdeskConfig
 from empathy_firewall_freshdesk.parse import describe_freshdesk_error, next_link
 
@@ -73,8 +67,16 @@ def _int(value: str | None) -> int | None:
         return None
 
 
-class FreshdeskClient:
-    """Authenticated, budgeted, retrying access to one Freshdesk account."""
+class FreshdeskClient(HttpClient):
+    """Authenticated, budgeted, retrying access to one Freshdesk account.
+
+    Sending, retries and JSON decoding come from :class:`HttpClient`; Freshdesk adds its
+    two credit budgets, corrected from every response's headers (:meth:`_observe`), and
+    ``Link``-header pagination (:meth:`list_all`).
+    """
+
+    vendor = "Freshdesk"
+    blank_body_is_empty = True  # a 404 or an empty answer may be a single blank
 
     def __init__(
         self,
@@ -85,9 +87,6 @@ class FreshdeskClient:
         clock: Clock | None = None,
     ) -> None:
         self.config = config
-        self.base_url = config.url
-        self._authorization = credentials.authorization
-        raw = transport or RequestsTransport(timeout=config.timeout_seconds)
         self.account_budget = RateBudget(
             "/api/v2/", self._account_limit(config.requests_per_minute or _START_LIMIT)
         )
@@ -98,41 +97,15 @@ class FreshdeskClient:
             methods=frozenset({"GET"}),
         )
         self.observed_total: int | None = None
-
-        def authed(request: HttpRequest) -> HttpResponse:
-            headers = request.headers.merged(
-                {"Authorization": self._authorization, "Accept": "application/json"}
-            )
-            response = raw(
-                HttpRequest(
-                    method=request.method,
-                    url=request.url,
-                    params=request.params,
-                    headers=headers,
-                    json_body=request.json_body,
-                    purpose=request.purpose,
-                    item=request.item,
-                    idempotent=request.idempotent,
-                )
-            )
-            self._observe(request, response)
-            return response
-
-        self.sender = PolicySender(
-            authed,
-            policy=RetryPolicy(
-                max_attempts=config.max_attempts, max_total_wait=config.max_total_wait_seconds
-            ),
+        super().__init__(
+            config,
+            credentials.authorization,
+            transport=transport,
             clock=clock,
             describe=describe_freshdesk_error,
-            vendor="Freshdesk",
             budgets=(self.account_budget, self.list_budget),
             cost_of=request_cost,
         )
-        self.clock = self.sender.clock
-
-    def __repr__(self) -> str:
-        return f"FreshdeskClient({self.base_url!r})"
 
     def _account_limit(self, total: int) -> int:
         return max(1, total - self.config.reserve_per_minute)
@@ -163,62 +136,6 @@ class FreshdeskClient:
             if remaining < ours:
                 self.account_budget.record(now, ours - remaining)
 
-    def send(self, request: HttpRequest) -> HttpResponse:
-        """Send through the budgets and the retry policy."""
-        return self.sender(request)
-
-    def call(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, str] | None = None,
-        body: Any = None,
-        purpose: str = "",
-        item: str | None = None,
-        idempotent: bool | None = None,
-    ) -> tuple[Any, Headers]:
-        """Send and decode JSON; returns ``(data, headers)``. ``path`` may be absolute."""
-        url = path if path.startswith("http") else f"{self.base_url}{path}"
-        response = self.send(
-            HttpRequest(
-                method=method,
-                url=url,
-                params=tuple((params or {}).items()),
-                json_body=body,
-                purpose=purpose,
-                item=item,
-                idempotent=idempotent,
-            )
-        )
-        data = response.json_or_none()
-        if data is None and response.body.strip() and response.status != 204:
-            raise InputError(f"Freshdesk {method} {response_path(url)}: response is not JSON")
-        return data, response.headers
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, str] | None = None,
-        body: Any = None,
-        purpose: str = "",
-        item: str | None = None,
-        idempotent: bool | None = None,
-    ) -> Any:
-        """Like :meth:`call`, returning only the decoded JSON."""
-        data, _ = self.call(
-            method,
-            path,
-            params=params,
-            body=body,
-            purpose=purpose,
-            item=item,
-            idempotent=idempotent,
-        )
-        return data
-
     def list_all(
         self,
         path: str,
@@ -241,8 +158,3 @@ class FreshdeskClient:
             url = next_link(headers)
             query = None  # the next link carries the query
         return out
-
-
-def response_path(url: str) -> str:
-    """The path of ``url`` (for messages: no host, no query)."""
-    return HttpRequest("GET", url).path

@@ -12,7 +12,6 @@ from empathy_firewall.connectors.base import (
     ApplyResult,
     Bookmark,
     Capabilities,
-    Connector,
     ConnectorConfig,
     HttpRequest,
     Page,
@@ -20,13 +19,14 @@ from empathy_firewall.connectors.base import (
     Send,
     WebhookEvent,
 )
-from empathy_firewall.connectors.http import Clock, SystemClock
+from empathy_firewall.connectors.http import Clock
+from empathy_firewall.connectors.rest import HttpConnector
 from empathy_firewall.errors import AuthenticationError, ConfigError, InputError, SkipError
 from empathy_firewall.models import Ticket
 from empathy_firewall.webhooks.request import WebhookRequest
 from empathy_firewall_freshdesk.apply import apply_plans
 from empathy_firewall_freshdesk.client import FreshdeskClient
-from empathy_firewall_freshdesk.config import FreshdeskConfig, resolve_credentials, webhook_secret
+from empathy_firewall_freshdesk.config import FreshdeskConfig, resolve_credentials
 from empathy_firewall_freshdesk.parse import (
     ParseContext,
     index_by_id,
@@ -35,7 +35,6 @@ from empathy_firewall_freshdesk.parse import (
 )
 from empathy_firewall_freshdesk.poll import Watermark, list_conversations, poll_pages
 from empathy_firewall_freshdesk.render import (
-    REPLY_TAG_PREFIX,
     bulk_groups,
     bulk_priority_request,
     ticket_change,
@@ -46,12 +45,11 @@ from empathy_firewall_freshdesk.webhook import SharedSecretVerifier, parse_webho
 __all__ = ["FreshdeskConnector"]
 
 
-class FreshdeskConnector(Connector):
+class FreshdeskConnector(HttpConnector[FreshdeskConfig, FreshdeskClient]):
     """Freshdesk (API v2): ``updated_since`` polling, shared-secret webhooks, merged tags.
 
-    ``transport`` replaces the HTTP transport (a fake Freshdesk in tests), ``clock`` the
-    clock, ``env`` the environment the secrets are read from. Credentials are read on the
-    first network call, so the pure parts (render, parse) work without them.
+    ``transport``, ``clock`` and ``env`` (where the secrets are read) are injected, and the
+    client is built on the first network call, as for every :class:`HttpConnector`.
     """
 
     name: ClassVar[str] = "freshdesk"
@@ -75,32 +73,16 @@ class FreshdeskConnector(Connector):
         clock: Clock | None = None,
         env: Mapping[str, str] | None = None,
     ) -> None:
-        if not isinstance(config, FreshdeskConfig):
-            raise ConfigError("the freshdesk connector needs a FreshdeskConfig")
-        self.config = config
-        self._transport = transport
-        self._clock: Clock = clock or SystemClock()
-        self._env = env
-        self._client: FreshdeskClient | None = None
+        super().__init__(config, transport=transport, clock=clock, env=env)
         self._people_cache: (
             tuple[float, dict[str, Mapping[str, Any]], dict[str, Mapping[str, Any]]] | None
         ) = None
 
-    def __repr__(self) -> str:
-        return f"FreshdeskConnector({self.config.url!r})"
-
-    @property
-    def client(self) -> FreshdeskClient:
-        """The authenticated client (built on first use; ConfigError if the key is missing).
-
-        One client per connector, so its rate budgets span every poll, fetch and apply.
-        """
-        if self._client is None:
-            credentials = resolve_credentials(self.config, self._env)
-            self._client = FreshdeskClient(
-                self.config, credentials, transport=self._transport, clock=self._clock
-            )
-        return self._client
+    def _build_client(self) -> FreshdeskClient:
+        credentials = resolve_credentials(self.config, self._env)
+        return FreshdeskClient(
+            self.config, credentials, transport=self._transport, clock=self._clock
+        )
 
     # pure half -----------------------------------------------------------------------
 
@@ -178,19 +160,12 @@ class FreshdeskConnector(Connector):
     def verifier(self) -> SharedSecretVerifier:
         """Shared-secret verifier (custom header or basic auth); fails closed."""
         return SharedSecretVerifier(
-            webhook_secret(self.config, self._env),
+            self.secret(self.config.webhook_secret_env),
             mode=self.config.webhook_auth,
             header=self.config.webhook_secret_header,
             allow_unauthenticated=self.config.allow_unauthenticated_webhooks,
             secret_env=self.config.webhook_secret_env,
         )
-
-    def applied_keys(self, ticket: Ticket) -> frozenset[str]:
-        """Note markers in the conversations, plus public replies marked by ``efr_`` tags."""
-        replies = {
-            tag[len(REPLY_TAG_PREFIX) :] for tag in ticket.tags if tag.startswith(REPLY_TAG_PREFIX)
-        }
-        return super().applied_keys(ticket) | replies
 
     def render(self, plans: Sequence[Plan]) -> tuple[HttpRequest, ...]:
         """The requests apply sends, per ticket, then one bulk job per shared priority."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, ClassVar
@@ -12,7 +11,6 @@ from empathy_firewall.connectors.base import (
     ApplyResult,
     Bookmark,
     Capabilities,
-    Connector,
     ConnectorConfig,
     HttpRequest,
     Page,
@@ -20,7 +18,8 @@ from empathy_firewall.connectors.base import (
     Send,
     WebhookEvent,
 )
-from empathy_firewall.connectors.http import Clock, SystemClock
+from empathy_firewall.connectors.http import Clock
+from empathy_firewall.connectors.rest import HttpConnector
 from empathy_firewall.errors import AuthenticationError, ConfigError, InputError
 from empathy_firewall.models import Ticket
 from empathy_firewall.webhooks.request import WebhookRequest
@@ -35,7 +34,6 @@ from empathy_firewall_zendesk.parse import (
 )
 from empathy_firewall_zendesk.poll import list_comments, poll_pages
 from empathy_firewall_zendesk.render import (
-    REPLY_TAG_PREFIX,
     batch_item,
     public_item,
     ticket_change,
@@ -46,12 +44,11 @@ from empathy_firewall_zendesk.webhook import ZendeskSignatureVerifier, parse_web
 __all__ = ["ZendeskConnector"]
 
 
-class ZendeskConnector(Connector):
+class ZendeskConnector(HttpConnector[ZendeskConfig, ZendeskClient]):
     """Zendesk Support: incremental export, signed webhooks, bulk write-back.
 
-    ``transport`` replaces the HTTP transport (a fake Zendesk in tests), ``clock`` the
-    clock, ``env`` the environment the secrets are read from. Credentials are read on the
-    first network call, so the pure parts (render, parse) work without them.
+    ``transport``, ``clock`` and ``env`` (where the secrets are read) are injected, and the
+    client is built on the first network call, as for every :class:`HttpConnector`.
     """
 
     name: ClassVar[str] = "zendesk"
@@ -75,29 +72,16 @@ class ZendeskConnector(Connector):
         clock: Clock | None = None,
         env: Mapping[str, str] | None = None,
     ) -> None:
-        if not isinstance(config, ZendeskConfig):
-            raise ConfigError("the zendesk connector needs a ZendeskConfig")
-        self.config = config
-        self._transport = transport
-        self._clock: Clock = clock or SystemClock()
-        self._env = env
-        self._client: ZendeskClient | None = None
+        super().__init__(config, transport=transport, clock=clock, env=env)
         self._budget = TicketUpdateBudget(
-            config.ticket_updates_per_window, config.ticket_update_window_seconds, self._clock
+            self.config.ticket_updates_per_window,
+            self.config.ticket_update_window_seconds,
+            self._clock,
         )
 
-    def __repr__(self) -> str:
-        return f"ZendeskConnector({self.config.url!r})"
-
-    @property
-    def client(self) -> ZendeskClient:
-        """The authenticated client (built on first use; ConfigError if secrets are missing)."""
-        if self._client is None:
-            credentials = resolve_credentials(self.config, self._env)
-            self._client = ZendeskClient(
-                self.config, credentials, transport=self._transport, clock=self._clock
-            )
-        return self._client
+    def _build_client(self) -> ZendeskClient:
+        credentials = resolve_credentials(self.config, self._env)
+        return ZendeskClient(self.config, credentials, transport=self._transport, clock=self._clock)
 
     # pure half -----------------------------------------------------------------------
 
@@ -164,20 +148,12 @@ class ZendeskConnector(Connector):
 
     def verifier(self) -> ZendeskSignatureVerifier:
         """HMAC-SHA256 verifier with the configured replay window; fails closed."""
-        env = os.environ if self._env is None else self._env
         return ZendeskSignatureVerifier(
-            env.get(self.config.signing_secret_env) or None,
+            self.secret(self.config.signing_secret_env),
             window=timedelta(seconds=self.config.webhook_replay_window_seconds),
             allow_unsigned=self.config.allow_unsigned_webhooks,
             secret_env=self.config.signing_secret_env,
         )
-
-    def applied_keys(self, ticket: Ticket) -> frozenset[str]:
-        """Note markers in the comments, plus public replies marked by ``efr_<key>`` tags."""
-        replies = {
-            tag[len(REPLY_TAG_PREFIX) :] for tag in ticket.tags if tag.startswith(REPLY_TAG_PREFIX)
-        }
-        return super().applied_keys(ticket) | replies
 
     def render(self, plans: Sequence[Plan]) -> tuple[HttpRequest, ...]:
         """The bulk requests apply sends first, plus one preview GET per macro."""
