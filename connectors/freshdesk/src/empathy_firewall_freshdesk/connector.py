@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, ClassVar
 
 from empathy_firewall.actions import Plan
@@ -20,8 +21,9 @@ from empathy_firewall.connectors.base import (
     WebhookEvent,
 )
 from empathy_firewall.connectors.http import Clock
+from empathy_firewall.connectors.parsing import normalize_or_skip
 from empathy_firewall.connectors.rest import HttpConnector
-from empathy_firewall.errors import AuthenticationError, ConfigError, InputError, SkipError
+from empathy_firewall.errors import AuthenticationError, ConfigError, SkipError
 from empathy_firewall.models import Ticket
 from empathy_firewall.webhooks.request import WebhookRequest
 from empathy_firewall_freshdesk.apply import apply_plans
@@ -128,14 +130,15 @@ class FreshdeskConnector(HttpConnector[FreshdeskConfig, FreshdeskClient]):
             tid = str(record.get("id"))
             if tid in vanished:
                 continue
-            try:
-                tickets.append(
-                    normalize_ticket(record, conversations=conversations.get(tid) or (), ctx=ctx)
-                )
-            except InputError as exc:
-                notes.append(f"skipped ticket {tid}: {exc}")
-            except ValueError as exc:
-                notes.append(f"skipped ticket {tid}: invalid data ({type(exc).__name__})")
+            ticket = normalize_or_skip(
+                tid,
+                partial(
+                    normalize_ticket, record, conversations=conversations.get(tid) or (), ctx=ctx
+                ),
+                notes,
+            )
+            if ticket is not None:
+                tickets.append(ticket)
         if listing.duplicates:
             notes.append(f"dropped {listing.duplicates} duplicate ticket copies")
         horizon = related.get("horizon")

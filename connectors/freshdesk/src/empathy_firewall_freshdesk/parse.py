@@ -20,11 +20,12 @@ import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from empathy_firewall.connectors.base import HttpResponse
 from empathy_firewall.connectors.http import describe_error_body
+from empathy_firewall.connectors.parsing import field_value, parse_time
 from empathy_firewall.errors import InputError
 from empathy_firewall.models import (
     Agent,
@@ -95,22 +96,9 @@ _CONVERSATION_SOURCE = {
     8: Channel.EMAIL,
     9: Channel.PHONE,
 }
-_FRACTION = re.compile(r"\.(\d+)")
 _TAG = re.compile(r"<[^>]*>")
 _BREAK = re.compile(r"<\s*(br|/p|/div|/li|/h[1-6])\s*/?>", re.IGNORECASE)
 _LINK = re.compile(r'<(?P<url>[^>]+)>\s*;\s*rel="?next"?', re.IGNORECASE)
-
-
-def parse_time(value: object) -> datetime | None:
-    """An aware datetime from Freshdesk's ISO-8601 strings (UTC assumed without a zone)."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = _FRACTION.sub(lambda m: "." + m.group(1)[:6].ljust(6, "0"), value.strip(), count=1)
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def _id(value: object) -> str | None:
@@ -340,14 +328,6 @@ def _metrics(data: Mapping[str, Any], created: datetime) -> TicketMetrics | None
     )
 
 
-def _field_value(value: object) -> FieldValue:
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    if isinstance(value, list):
-        return ",".join(str(v) for v in value)
-    return str(value)
-
-
 def normalize_ticket(
     data: Mapping[str, Any],
     *,
@@ -393,7 +373,7 @@ def normalize_ticket(
     tags = data.get("tags")
     custom = data.get("custom_fields")
     fields: dict[str, FieldValue] = (
-        {str(k): _field_value(v) for k, v in custom.items()} if isinstance(custom, Mapping) else {}
+        {str(k): field_value(v) for k, v in custom.items()} if isinstance(custom, Mapping) else {}
     )
     if conversations is None:
         embedded_conversations = data.get("conversations")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import timedelta
+from functools import partial
 from typing import Any, ClassVar
 
 from empathy_firewall.actions import Plan
@@ -19,8 +20,9 @@ from empathy_firewall.connectors.base import (
     WebhookEvent,
 )
 from empathy_firewall.connectors.http import Clock
+from empathy_firewall.connectors.parsing import normalize_or_skip
 from empathy_firewall.connectors.rest import HttpConnector
-from empathy_firewall.errors import AuthenticationError, ConfigError, InputError
+from empathy_firewall.errors import AuthenticationError, ConfigError
 from empathy_firewall.models import Ticket
 from empathy_firewall.webhooks.request import WebhookRequest
 from empathy_firewall_zendesk.apply import TicketUpdateBudget, apply_plans
@@ -115,12 +117,11 @@ class ZendeskConnector(HttpConnector[ZendeskConfig, ZendeskClient]):
             tid = str(record["id"])
             if tid in vanished:
                 continue
-            try:
-                tickets.append(normalize_ticket(record, comments=comments.get(tid), ctx=ctx))
-            except InputError as exc:
-                notes.append(f"skipped ticket {tid}: {exc}")
-            except ValueError as exc:
-                notes.append(f"skipped ticket {tid}: invalid data ({type(exc).__name__})")
+            ticket = normalize_or_skip(
+                tid, partial(normalize_ticket, record, comments=comments.get(tid), ctx=ctx), notes
+            )
+            if ticket is not None:
+                tickets.append(ticket)
         previous = related.get("cursor")
         if export.duplicates:
             notes.append(f"dropped {export.duplicates} duplicate ticket copies")

@@ -7,14 +7,14 @@ fields Zendesk leaves null or omits.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from empathy_firewall.connectors.base import HttpResponse
 from empathy_firewall.connectors.http import describe_error_body
+from empathy_firewall.connectors.parsing import field_value, parse_time
 from empathy_firewall.errors import InputError
 from empathy_firewall.models import (
     Agent,
@@ -86,20 +86,6 @@ _CHANNEL = {
     "facebook": Channel.SOCIAL,
     "instagram_dm": Channel.SOCIAL,
 }
-
-_FRACTION = re.compile(r"\.(\d+)")
-
-
-def parse_time(value: object) -> datetime | None:
-    """An aware datetime from Zendesk's ISO-8601 strings (``Z``, up to nanoseconds)."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = _FRACTION.sub(lambda m: "." + m.group(1)[:6].ljust(6, "0"), value.strip(), count=1)
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def _id(value: object) -> str | None:
@@ -211,14 +197,6 @@ def parse_comments(
     return tuple(out)
 
 
-def _field_value(value: object) -> FieldValue:
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    if isinstance(value, list):
-        return ",".join(str(v) for v in value)
-    return str(value)
-
-
 def _metrics(metric_set: Mapping[str, Any] | None) -> TicketMetrics | None:
     if not metric_set:
         return None
@@ -317,7 +295,7 @@ def normalize_ticket(
     if isinstance(custom, list):
         for item in custom:
             if isinstance(item, Mapping) and _id(item.get("id")) is not None:
-                fields[str(_id(item.get("id")))] = _field_value(item.get("value"))
+                fields[str(_id(item.get("id")))] = field_value(item.get("value"))
     url = f"{ctx.base_url}/agent/tickets/{tid}" if ctx.base_url else None
     subject = data.get("subject") or data.get("raw_subject") or ""
     return Ticket(
