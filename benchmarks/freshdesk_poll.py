@@ -54,11 +54,8 @@ def main() -> int:
             responder_id=agent if n % 2 else None,
             group_id=group if n % 3 else None,
         )
-    connector = FreshdeskConnector.from_config(
-        fake.connector_config(initial_lookback_minutes=24 * 60, includes=list(INCLUDES)),
-        transport=fake,
-        clock=fake.clock,
-        env=fake.env,
+    connector = fake.connect(
+        FreshdeskConnector, initial_lookback_minutes=24 * 60, includes=list(INCLUDES)
     )
     started, wall = fake.clock.now(), time.perf_counter()
     seen: set[str] = set()

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import sys
 import time
-from datetime import UTC, datetime
 
 from empathy_firewall.actions import (
     Action,
@@ -30,34 +29,24 @@ from empathy_firewall.actions import (
     DraftReply,
     InternalNote,
     Plan,
-    PlannedAction,
-    RuleMatch,
     SetPriority,
-    action_key,
 )
 from empathy_firewall.connectors import load
 from empathy_firewall.models import Priority, SourceRef
 from empathy_firewall.testing import FakeFreshdesk
+from empathy_firewall.testing.plans import make_plan
 
 #: through the registry, as the CLI finds it (needs empathy-firewall-freshdesk installed)
 FreshdeskConnector = load("freshdesk")
 
 FULL, NOTE_ONLY, PRIORITY_ONLY = 600, 300, 100
 TICKETS = FULL + NOTE_ONLY + PRIORITY_ONLY
-MATCH = RuleMatch(rule_id="frustration.repeat_contact", pack="core")
 
 
-def make_plan(tid: int, actions: tuple[Action, ...]) -> Plan:
-    source = SourceRef(connector="freshdesk", external_id=str(tid), account="bench")
-    planned = tuple(
-        PlannedAction(
-            action=a,
-            because=(MATCH,),
-            key=action_key(source.key, a.kind, (MATCH.rule_id, str(n)), "once"),
-        )
-        for n, a in enumerate(actions)
+def plan_for(tid: int, actions: tuple[Action, ...]) -> Plan:
+    return make_plan(
+        SourceRef(connector="freshdesk", external_id=str(tid), account="bench"), actions
     )
-    return Plan(ticket=source, evaluated_at=datetime.now(UTC), actions=planned)
 
 
 def plans_for(ids: list[int]) -> list[Plan]:
@@ -74,7 +63,7 @@ def plans_for(ids: list[int]) -> list[Plan]:
             actions = (InternalNote(body="Waiting 3 days: past the reply target."),)
         else:
             actions = (SetPriority(priority=Priority.URGENT),)
-        plans.append(make_plan(tid, actions))
+        plans.append(plan_for(tid, actions))
     return plans
 
 
@@ -85,9 +74,7 @@ def minimum_calls() -> int:
 def run(*, recheck: bool, faults: bool) -> dict[str, float]:
     fake = FakeFreshdesk(requests_per_minute=100_000, list_per_minute=None)
     ids = [fake.add_ticket(subject=f"ticket {n}", tags=("customer_tag",)) for n in range(TICKETS)]
-    connector = FreshdeskConnector.from_config(
-        fake.connector_config(recheck_tags=recheck), transport=fake, clock=fake.clock, env=fake.env
-    )
+    connector = fake.connect(FreshdeskConnector, recheck_tags=recheck)
     plans = plans_for(ids)
     if faults:
         fake.fail_next(429, retry_after=35, path="/notes", times=2)

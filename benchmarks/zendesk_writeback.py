@@ -16,55 +16,34 @@ from __future__ import annotations
 import math
 import sys
 import time
-from datetime import UTC, datetime
 
-from empathy_firewall.actions import (
-    AddTags,
-    DraftReply,
-    InternalNote,
-    Plan,
-    PlannedAction,
-    RuleMatch,
-    SetPriority,
-    action_key,
-)
+from empathy_firewall.actions import AddTags, DraftReply, InternalNote, Plan, SetPriority
 from empathy_firewall.models import Priority, SourceRef
 from empathy_firewall.testing import FakeZendesk
+from empathy_firewall.testing.plans import make_plan
 from empathy_firewall_zendesk import ZendeskConnector
 
 TICKETS = 1000
-MATCH = RuleMatch(rule_id="frustration.repeat_contact", pack="core")
 
 
-def plans_for(fake: FakeZendesk, ids: list[int]) -> list[Plan]:
-    plans = []
-    for tid in ids:
-        source = SourceRef(connector="zendesk", external_id=str(tid), account="bench")
-        actions = (
-            AddTags(tags=("ef_frustrated", "ef_repeat_contact")),
-            InternalNote(body="Third contact about the same refund; customer is angry."),
-            DraftReply(body="I am sorry you had to ask again. Here is where your refund is."),
-            SetPriority(priority=Priority.HIGH),
-        )
-        planned = tuple(
-            PlannedAction(
-                action=a,
-                because=(MATCH,),
-                key=action_key(source.key, a.kind, (MATCH.rule_id,), "once"),
-            )
-            for a in actions
-        )
-        plans.append(Plan(ticket=source, evaluated_at=datetime.now(UTC), actions=planned))
-    return plans
+def plans_for(ids: list[int]) -> list[Plan]:
+    actions = (
+        AddTags(tags=("ef_frustrated", "ef_repeat_contact")),
+        InternalNote(body="Third contact about the same refund; customer is angry."),
+        DraftReply(body="I am sorry you had to ask again. Here is where your refund is."),
+        SetPriority(priority=Priority.HIGH),
+    )
+    return [
+        make_plan(SourceRef(connector="zendesk", external_id=str(tid), account="bench"), actions)
+        for tid in ids
+    ]
 
 
 def run(inject_429: bool) -> dict[str, float]:
     fake = FakeZendesk()
     ids = [fake.add_ticket(subject=f"ticket {n}") for n in range(TICKETS)]
-    connector = ZendeskConnector.from_config(
-        fake.connector_config(), transport=fake, clock=fake.clock, env=fake.env
-    )
-    plans = plans_for(fake, ids)
+    connector = fake.connect(ZendeskConnector)
+    plans = plans_for(ids)
     if inject_429:
         fake.fail_next(429, retry_after=30, path="update_many", times=2)
         fake.fail_next(

@@ -36,11 +36,7 @@ def fake() -> FakeFreshdesk:
 
 def connect(fake: FakeFreshdesk, **config: Any) -> FreshdeskConnector:
     """A connector whose transport, clock and environment are the fake's."""
-    connector = FreshdeskConnector.from_config(
-        fake.connector_config(**config), transport=fake, clock=fake.clock, env=fake.env
-    )
-    assert isinstance(connector, FreshdeskConnector)
-    return connector
+    return fake.connect(FreshdeskConnector, **config)
 
 
 @pytest.fixture

@@ -31,11 +31,7 @@ def fake() -> FakeZendesk:
 
 def connect(fake: FakeZendesk, **config: Any) -> ZendeskConnector:
     """A connector whose transport, clock and environment are the fake's."""
-    connector = ZendeskConnector.from_config(
-        fake.connector_config(**config), transport=fake, clock=fake.clock, env=fake.env
-    )
-    assert isinstance(connector, ZendeskConnector)
-    return connector
+    return fake.connect(ZendeskConnector, **config)
 
 
 @pytest.fixture

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from empathy_firewall.actions import Plan, PlannedAction, RuleMatch, action_key
+from empathy_firewall.actions import Plan
 from empathy_firewall.models import SourceRef
+from empathy_firewall.testing.plans import MATCH, make_plan
 
-MATCH = RuleMatch(rule_id="frustration.repeat_contact", pack="core")
+__all__ = ["MATCH", "plan", "ref"]
 
 
 def ref(ticket_id: int | str) -> SourceRef:
@@ -16,13 +17,6 @@ def ref(ticket_id: int | str) -> SourceRef:
 
 
 def plan(ticket_id: int | str, *actions: Any, anchor: str = "once") -> Plan:
-    source = ref(ticket_id)
-    planned = tuple(
-        PlannedAction(
-            action=a,
-            because=(MATCH,),
-            key=action_key(source.key, a.kind, (MATCH.rule_id, str(n)), anchor),
-        )
-        for n, a in enumerate(actions)
+    return make_plan(
+        ref(ticket_id), actions, anchor=anchor, evaluated_at=datetime(2026, 1, 5, tzinfo=UTC)
     )
-    return Plan(ticket=source, evaluated_at=datetime(2026, 1, 5, tzinfo=UTC), actions=planned)
