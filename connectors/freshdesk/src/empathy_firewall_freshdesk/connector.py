@@ -17,10 +17,8 @@ from empathy_firewall.connectors.base import (
     HttpRequest,
     Page,
     RawPage,
-    Send,
     WebhookEvent,
 )
-from empathy_firewall.connectors.http import Clock
 from empathy_firewall.connectors.parsing import normalize_or_skip
 from empathy_firewall.connectors.rest import HttpConnector
 from empathy_firewall.errors import AuthenticationError, ConfigError, SkipError
@@ -67,18 +65,10 @@ class FreshdeskConnector(HttpConnector[FreshdeskConfig, FreshdeskClient]):
         priority=True,
     )
 
-    def __init__(
-        self,
-        config: ConnectorConfig,
-        *,
-        transport: Send | None = None,
-        clock: Clock | None = None,
-        env: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(config, transport=transport, clock=clock, env=env)
-        self._people_cache: (
-            tuple[float, dict[str, Mapping[str, Any]], dict[str, Mapping[str, Any]]] | None
-        ) = None
+    #: agents and groups read for :meth:`fetch`, with the clock time they were read
+    _people_cache: (
+        tuple[float, dict[str, Mapping[str, Any]], dict[str, Mapping[str, Any]]] | None
+    ) = None
 
     def _build_client(self) -> FreshdeskClient:
         credentials = resolve_credentials(self.config, self._env)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import timedelta
-from functools import partial
+from functools import cached_property, partial
 from typing import Any, ClassVar
 
 from empathy_firewall.actions import Plan
@@ -16,10 +16,8 @@ from empathy_firewall.connectors.base import (
     HttpRequest,
     Page,
     RawPage,
-    Send,
     WebhookEvent,
 )
-from empathy_firewall.connectors.http import Clock
 from empathy_firewall.connectors.parsing import normalize_or_skip
 from empathy_firewall.connectors.rest import HttpConnector
 from empathy_firewall.errors import AuthenticationError, ConfigError
@@ -66,16 +64,10 @@ class ZendeskConnector(HttpConnector[ZendeskConfig, ZendeskClient]):
         priority=True,
     )
 
-    def __init__(
-        self,
-        config: ConnectorConfig,
-        *,
-        transport: Send | None = None,
-        clock: Clock | None = None,
-        env: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(config, transport=transport, clock=clock, env=env)
-        self._budget = TicketUpdateBudget(
+    @cached_property
+    def _budget(self) -> TicketUpdateBudget:
+        """Zendesk's per-ticket update limit, counted across every apply of this connector."""
+        return TicketUpdateBudget(
             self.config.ticket_updates_per_window,
             self.config.ticket_update_window_seconds,
             self._clock,
