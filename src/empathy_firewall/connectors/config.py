@@ -4,14 +4,16 @@ A config file names *environment variables*; secrets themselves never appear in 
 :class:`HttpConnectorConfig` rejects a secret written in the file with a message naming the
 ``*_env`` key to use instead (each connector lists its keys in ``secret_keys``), and holds
 the settings the shared HTTP client reads: ``base_url`` and the transport's timeout and
-retry bounds. :func:`secret_from_env` and :func:`required_secret` read the secrets.
+retry bounds. The base URL is always configurable: ``base_url`` wins over the vendor's
+hosted address (:meth:`HttpConnectorConfig.hosted_url`). :func:`secret_from_env` and
+:func:`required_secret` read the secrets.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from pydantic import Field, model_validator
 
@@ -53,6 +55,9 @@ class HttpConnectorConfig(ConnectorConfig):
 
     #: keys that would hold a secret in the file -> the ``*_env`` key to use instead
     secret_keys: ClassVar[Mapping[str, str]] = {}
+    #: the key naming the vendor-hosted account (``subdomain``, ``domain``); required
+    #: unless ``base_url`` is set (sandboxes, proxies, tests); "" when there is none
+    address_key: ClassVar[str] = ""
 
     base_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(:\d+)?/?$")
 
@@ -73,7 +78,31 @@ class HttpConnectorConfig(ConnectorConfig):
                     )
         return data
 
+    @model_validator(mode="after")
+    def _has_address(self) -> Self:
+        if self.address_key and self.base_url is None and getattr(self, self.address_key) is None:
+            raise ValueError(
+                f"set `{self.address_key}` (or `base_url` for sandboxes, proxies and tests)"
+            )
+        return self
+
     @property
     def url(self) -> str:
-        """The API base URL: ``base_url`` if set, else the vendor's address for the account."""
-        raise NotImplementedError(f"{type(self).__name__} does not define url")
+        """The API base URL: ``base_url`` if set, else :meth:`hosted_url`."""
+        if self.base_url is not None:
+            return self.base_url.rstrip("/")
+        return self.hosted_url()
+
+    def hosted_url(self) -> str:
+        """The vendor's own address for the account named by :attr:`address_key`."""
+        raise NotImplementedError(f"{type(self).__name__} needs `base_url`")
+
+    @property
+    def account(self) -> str:
+        """The account name stamped on every SourceRef: :meth:`account_name`, else the host."""
+        name = self.account_name()
+        return name if name is not None else self.url.split("://", 1)[1]
+
+    def account_name(self) -> str | None:
+        """The account's name from the config (None: use the host of :attr:`url`)."""
+        return None

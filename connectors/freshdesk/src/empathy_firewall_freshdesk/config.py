@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from empathy_firewall.connectors.config import HttpConnectorConfig, required_secret, secret_from_env
 from empathy_firewall.models import TicketStatus
@@ -39,6 +39,7 @@ class FreshdeskConfig(HttpConnectorConfig):
     """
 
     secret_keys: ClassVar[Mapping[str, str]] = _SECRET_KEYS
+    address_key: ClassVar[str] = "domain"
 
     domain: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]*(\.freshdesk\.com)?$")
     api_key_env: str = "FRESHDESK_API_KEY"
@@ -81,18 +82,9 @@ class FreshdeskConfig(HttpConnectorConfig):
     job_timeout_seconds: float = Field(default=120.0, gt=0)
     canned_responses_as: Literal["note", "draft"] = "note"
 
-    @model_validator(mode="after")
-    def _has_address(self) -> FreshdeskConfig:
-        if self.domain is None and self.base_url is None:
-            raise ValueError("set `domain` (or `base_url` for sandboxes, proxies and tests)")
-        return self
-
-    @property
-    def url(self) -> str:
-        """The API base URL: ``base_url`` if set, else ``https://{domain}.freshdesk.com``."""
-        if self.base_url is not None:
-            return self.base_url.rstrip("/")
-        assert self.domain is not None  # guaranteed by _has_address
+    def hosted_url(self) -> str:
+        """``https://{domain}.freshdesk.com`` (``url`` is ``base_url`` when that is set)."""
+        assert self.domain is not None  # guaranteed when base_url is unset
         host = (
             self.domain
             if self.domain.endswith(".freshdesk.com")
@@ -100,12 +92,9 @@ class FreshdeskConfig(HttpConnectorConfig):
         )
         return f"https://{host}"
 
-    @property
-    def account(self) -> str:
-        """The account name stamped on every SourceRef (the domain, else the host)."""
-        if self.domain is not None:
-            return self.domain.removesuffix(".freshdesk.com")
-        return self.url.split("://", 1)[1]
+    def account_name(self) -> str | None:
+        """The domain without ``.freshdesk.com`` (else the account is the host of ``base_url``)."""
+        return None if self.domain is None else self.domain.removesuffix(".freshdesk.com")
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from empathy_firewall.connectors.config import (
     HttpConnectorConfig,
@@ -44,6 +44,7 @@ class ZendeskConfig(HttpConnectorConfig):
     """
 
     secret_keys: ClassVar[Mapping[str, str]] = _SECRET_KEYS
+    address_key: ClassVar[str] = "subdomain"
 
     subdomain: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]*$")
     auth: Literal["api_token", "oauth"] = "api_token"
@@ -77,25 +78,13 @@ class ZendeskConfig(HttpConnectorConfig):
     macro_comments_public: bool = False
     conflict_attempts: int = Field(default=3, ge=1, le=10)
 
-    @model_validator(mode="after")
-    def _has_address(self) -> ZendeskConfig:
-        if self.subdomain is None and self.base_url is None:
-            raise ValueError("set `subdomain` (or `base_url` for sandboxes, proxies and tests)")
-        return self
-
-    @property
-    def url(self) -> str:
-        """The API base URL: ``base_url`` if set, else ``https://{subdomain}.zendesk.com``."""
-        if self.base_url is not None:
-            return self.base_url.rstrip("/")
+    def hosted_url(self) -> str:
+        """``https://{subdomain}.zendesk.com`` (``url`` is ``base_url`` when that is set)."""
         return f"https://{self.subdomain}.zendesk.com"
 
-    @property
-    def account(self) -> str:
-        """The account name stamped on every SourceRef (subdomain, else the host)."""
-        if self.subdomain is not None:
-            return self.subdomain
-        return self.url.split("://", 1)[1]
+    def account_name(self) -> str | None:
+        """The subdomain (else the account is the host of ``base_url``)."""
+        return self.subdomain
 
 
 @dataclass(frozen=True, slots=True)
