@@ -270,3 +270,9 @@ from empathy_firewall.sync.commands import check, sync  # noqa: E402
 
 main.add_command(sync)
 main.add_command(check)
+
+from empathy_firewall.webhooks.commands import inbox, serve, worker  # noqa: E402
+
+main.add_command(serve)
+main.add_command(worker)
+main.add_command(inbox)

@@ -1,0 +1,229 @@
+"""The ``serve``, ``worker`` and ``inbox list|retry`` commands.
+
+``empathy-firewall serve --config FILE`` runs the webhook endpoint (uvicorn) with its
+in-process workers; ``empathy-firewall worker --config FILE`` runs workers as a separate
+process (scale them out; with PostgreSQL any number share one inbox);
+``empathy-firewall inbox list`` shows parked items and ``inbox retry`` requeues them.
+Exit codes as for ``sync``: 2 configuration, 4 state store unreachable.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
+
+import click
+
+from empathy_firewall.errors import ConfigError, EmpathyFirewallError, RetryableError
+
+if TYPE_CHECKING:
+    from empathy_firewall.state.store import StateStore
+    from empathy_firewall.webhooks.service import WebhookService
+
+__all__ = ["inbox", "serve", "worker"]
+
+_CONFIG = click.option(
+    "--config",
+    "config_path",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The TOML configuration file ([connector], [state], [webhooks], rules).",
+)
+
+
+def _fail(exc: EmpathyFirewallError) -> None:
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(exc.exit_code)
+
+
+def _service(config_path: Path) -> WebhookService:
+    """Build the service; configuration and store errors exit with their codes."""
+    try:
+        from empathy_firewall.webhooks.service import WebhookService
+    except ImportError as exc:  # pragma: no cover - the optional extra is missing
+        _fail(
+            ConfigError(
+                f"serve needs the 'serve' extra: pip install 'empathy-firewall[serve]' ({exc.name})"
+            )
+        )
+        raise
+    try:
+        return WebhookService.from_file(config_path)
+    except EmpathyFirewallError as exc:
+        _fail(exc)
+        raise
+    except Exception as exc:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if not isinstance(exc, SQLAlchemyError):
+            raise
+        _fail(
+            RetryableError(
+                f"state store unavailable ({type(exc).__name__}); check state.url and the "
+                "database server"
+            )
+        )
+        raise
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper()),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+
+
+@click.command()
+@_CONFIG
+@click.option("--host", help="Listen address (default: webhooks.host, 127.0.0.1).")
+@click.option("--port", type=click.IntRange(0, 65535), help="Port (default: webhooks.port).")
+@click.option(
+    "--workers",
+    type=click.IntRange(0, 64),
+    help="In-process worker threads (default: webhooks.workers; 0: use `worker` processes).",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="info",
+    show_default=True,
+)
+def serve(
+    config_path: Path, host: str | None, port: int | None, workers: int | None, log_level: str
+) -> None:
+    """Run the webhook endpoint: verify, queue, answer 202; workers do the rest.
+
+    Routes: POST /webhooks/<connector>, GET /healthz, /readyz, /metrics.
+    See docs/webhooks.md for the Zendesk and Freshdesk setup.
+    """
+    import uvicorn
+
+    _logging(log_level)
+    service = _service(config_path)
+    settings = service.config.webhooks
+    try:
+        uvicorn.run(
+            service.app(workers=workers),
+            host=host or settings.host,
+            port=settings.port if port is None else port,
+            log_level=log_level,
+            access_log=False,  # one line per rejection comes from the receiver instead
+            server_header=False,
+        )
+    finally:
+        service.close()
+
+
+@click.command()
+@_CONFIG
+@click.option(
+    "--until-empty", is_flag=True, help="Exit when the inbox has nothing claimable (cron, tests)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="info",
+    show_default=True,
+)
+def worker(config_path: Path, until_empty: bool, as_json: bool, log_level: str) -> None:
+    """Process the webhook inbox in this process until SIGTERM/SIGINT.
+
+    Run as many as you like against one PostgreSQL store: no item is processed twice, and
+    an item whose worker died is claimed again when its lease expires.
+    """
+    _logging(log_level)
+    service = _service(config_path)
+    stop = {"asked": False}
+
+    def _asked(_signum: int, _frame: FrameType | None) -> None:
+        stop["asked"] = True
+
+    previous_term = signal.signal(signal.SIGTERM, _asked)
+    previous_int = signal.signal(signal.SIGINT, _asked)
+    try:
+        report = service.worker().run(lambda: stop["asked"], until_empty=until_empty)
+    finally:
+        signal.signal(signal.SIGTERM, previous_term)
+        signal.signal(signal.SIGINT, previous_int)
+        service.close()
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), sort_keys=True))
+    else:
+        click.echo(" ".join(f"{k}={v}" for k, v in report.as_dict().items()))
+
+
+@click.group()
+def inbox() -> None:
+    """Show and requeue webhook inbox items (parked after repeated failures)."""
+
+
+def _store(config_path: Path) -> StateStore:
+    from empathy_firewall.state.store import StateStore
+    from empathy_firewall.sync.settings import resolve_state_url
+    from empathy_firewall.webhooks.settings import load_serve_config
+
+    try:
+        config = load_serve_config(config_path)
+        return StateStore(resolve_state_url(config.sync), schema=config.sync.state.schema_)
+    except EmpathyFirewallError as exc:
+        _fail(exc)
+        raise
+
+
+@inbox.command("list")
+@_CONFIG
+@click.option(
+    "--status",
+    type=click.Choice(["failed", "retrying", "pending", "claimed", "done", "all"]),
+    default="failed",
+    show_default=True,
+    help="Which items ('all': everything not done).",
+)
+@click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def inbox_list(config_path: Path, status: str, limit: int, as_json: bool) -> None:
+    """List inbox items (default: parked ones, with their reason)."""
+    from empathy_firewall.webhooks.queue import counts, list_items
+
+    store = _store(config_path)
+    try:
+        rows = list_items(store, status=None if status == "all" else status, limit=limit)
+        totals = counts(store)
+    finally:
+        store.close()
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row.as_dict(), sort_keys=True))
+        return
+    click.echo("inbox: " + (", ".join(f"{k} {v}" for k, v in sorted(totals.items())) or "empty"))
+    for row in rows:
+        when = f" retry_at={row.retry_at:%H:%M:%S}" if row.retry_at else ""
+        error = f" error={json.dumps(row.last_error)}" if row.last_error else ""
+        click.echo(
+            f"{row.id} {row.status} {row.connector} key={row.dedupe_key} "
+            f"attempts={row.attempts} received={row.received_at:%Y-%m-%d %H:%M:%S}{when}{error}"
+        )
+
+
+@inbox.command("retry")
+@_CONFIG
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--all", "all_failed", is_flag=True, help="Requeue every parked item.")
+def inbox_retry(config_path: Path, ids: tuple[int, ...], all_failed: bool) -> None:
+    """Requeue parked items (by id, or --all) with fresh attempts."""
+    from empathy_firewall.webhooks.queue import requeue
+
+    if not ids and not all_failed:
+        raise click.UsageError("give item ids (see `inbox list`) or --all")
+    store = _store(config_path)
+    try:
+        moved = requeue(store, ids, all_failed=all_failed)
+    finally:
+        store.close()
+    click.echo(f"requeued {moved} item(s)")

@@ -1,0 +1,134 @@
+"""Wiring: a configuration file becomes receivers, workers and the ASGI app.
+
+:class:`WebhookService` is what ``serve`` and ``worker`` run, and what an embedding app
+uses to mount the receiver in its own framework (``service.receivers["zendesk"].receive``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+
+from empathy_firewall.connectors.base import Connector
+from empathy_firewall.connectors.registry import create
+from empathy_firewall.engine.evaluate import Engine
+from empathy_firewall.engine.loader import load_rule_packs
+from empathy_firewall.plugins import load_plugins
+from empathy_firewall.state.store import StateStore
+from empathy_firewall.sync.job import account_of
+from empathy_firewall.sync.settings import resolve_state_url
+from empathy_firewall.webhooks.app import WorkerThreads, create_app
+from empathy_firewall.webhooks.handler import WebhookReceiver
+from empathy_firewall.webhooks.metrics import Metrics
+from empathy_firewall.webhooks.queue import StoreInbox, counts
+from empathy_firewall.webhooks.settings import ServeConfig, load_serve_config
+from empathy_firewall.webhooks.worker import InboxWorker, TicketProcessor, worker_name
+
+__all__ = ["WebhookService"]
+
+log = logging.getLogger("empathy_firewall.webhooks")
+
+
+class WebhookService:
+    """Everything built from one configuration file.
+
+    ``connector_options`` are passed to every connector's ``from_config`` (tests pass a
+    fake helpdesk's ``transport`` and ``env``). Connectors' verifiers are built here, so a
+    missing webhook secret stops the service at start-up with a :class:`ConfigError`.
+    """
+
+    def __init__(
+        self,
+        config: ServeConfig,
+        *,
+        store: StateStore | None = None,
+        connector_options: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
+        self.config = config
+        self.connector_options = dict(connector_options or {})
+        sync = config.sync
+        load_plugins(sync.app.plugins)
+        paths = list(sync.app.rules) if sync.app.rules is not None else None
+        self.engine = Engine(load_rule_packs(paths, disabled=sync.app.disabled_rules))
+        self.store = store if store is not None else self._open_store()
+        self.metrics = Metrics(lambda: counts(self.store))
+        inbox = StoreInbox(self.store)
+        self.receivers: dict[str, WebhookReceiver] = {}
+        for name in config.connectors:
+            connector = self.connector(name)
+            self.receivers[name] = WebhookReceiver(
+                connector,
+                inbox,
+                account=account_of(connector),
+                max_body_bytes=config.webhooks.max_body_bytes,
+                observer=self.metrics,
+            )
+
+    @classmethod
+    def from_file(cls, path: Path, **kwargs: Any) -> WebhookService:
+        """Load the configuration file and build the service."""
+        return cls(load_serve_config(path), **kwargs)
+
+    def __repr__(self) -> str:
+        return f"WebhookService({str(self.config.path)!r}, routes={sorted(self.receivers)!r})"
+
+    def _open_store(self) -> StateStore:
+        state = self.config.sync.state
+        return StateStore(
+            resolve_state_url(self.config.sync),
+            schema=state.schema_,
+            max_tickets=state.max_tickets_per_customer,
+            keep_hours=state.keep_hours,
+        )
+
+    def connector(self, name: str) -> Connector:
+        """A new connector instance (each worker owns its own: HTTP session, rate budget)."""
+        return create(name, self.config.connectors[name], **self.connector_options.get(name, {}))
+
+    def worker(
+        self, *, name: str | None = None, now: Callable[[], datetime] | None = None
+    ) -> InboxWorker:
+        """A worker with its own connectors, for every configured helpdesk.
+
+        ``now`` fixes the evaluation time (replays, tests); default: the wall clock.
+        """
+        processors: dict[tuple[str, str], TicketProcessor] = {}
+        for connector_name in self.config.connectors:
+            connector = self.connector(connector_name)
+            processor = TicketProcessor(
+                self.store, connector, self.engine, self.config.sync.app.settings
+            )
+            processors[(connector_name, processor.account)] = processor
+        return InboxWorker(
+            self.store,
+            processors,
+            self.config.webhooks.worker_options(),
+            name=name or worker_name(),
+            observer=self.metrics,
+            now=now,
+        )
+
+    def ready(self) -> str | None:
+        """None when the store answers; else why not (for ``/readyz``)."""
+        try:
+            with self.store.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            return f"state store unreachable ({type(exc).__name__})"
+        return None
+
+    def app(self, *, workers: int | None = None) -> Starlette:
+        """The ASGI app; ``workers`` in-process worker threads (default: the config's)."""
+        count = self.config.webhooks.workers if workers is None else workers
+        threads = WorkerThreads(lambda: [self.worker() for _ in range(count)]) if count else None
+        return create_app(self.receivers, metrics=self.metrics, ready=self.ready, workers=threads)
+
+    def close(self) -> None:
+        """Close the store's connections."""
+        self.store.close()

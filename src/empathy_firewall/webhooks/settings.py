@@ -1,0 +1,140 @@
+"""The ``[webhooks]`` configuration table and the service built from a configuration file.
+
+The file is the sync job's (``[connector]``, ``[state]``, rules, ``[settings]``) plus::
+
+    [webhooks]
+    host = "127.0.0.1"          # serve: where uvicorn listens
+    port = 8080
+    max_body_bytes = 262144     # larger bodies are answered 413
+    workers = 1                 # in-process worker threads; 0 = separate `worker` processes
+    batch = 25                  # items a worker claims at once
+    lease_seconds = 300         # a claim not completed within this is claimed again
+    max_attempts = 5            # then the item is parked (inbox list|retry)
+    backoff_seconds = 10        # first retry delay; doubles per attempt
+    backoff_max_seconds = 900
+
+    [webhooks.connectors.freshdesk]   # more helpdesks on the same endpoint (optional):
+    domain = "acme"                   # each table is that connector's own config
+
+Every connector gets the route ``/webhooks/<name>``; two connectors of one name need two
+servers (or two configuration files).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from empathy_firewall.config import load_config
+from empathy_firewall.errors import ConfigError
+from empathy_firewall.sync.settings import SyncConfig
+from empathy_firewall.webhooks.handler import DEFAULT_MAX_BODY_BYTES
+from empathy_firewall.webhooks.worker import WorkerOptions
+
+__all__ = ["ServeConfig", "WebhookSettings", "load_serve_config"]
+
+
+class WebhookSettings(BaseModel):
+    """``[webhooks]``: the endpoint and its workers."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, ge=1024, le=16 * 1024 * 1024)
+    workers: int = Field(default=1, ge=0, le=64)
+    batch: int = Field(default=25, ge=1, le=500)
+    lease_seconds: float = Field(default=300.0, ge=5, le=24 * 3600)
+    max_attempts: int = Field(default=5, ge=1, le=100)
+    backoff_seconds: float = Field(default=10.0, ge=0, le=3600)
+    backoff_max_seconds: float = Field(default=900.0, ge=0, le=24 * 3600)
+    idle_sleep_seconds: float = Field(default=0.2, gt=0, le=60)
+    connectors: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    def worker_options(self) -> WorkerOptions:
+        """The worker's options from this table."""
+        return WorkerOptions(
+            batch=self.batch,
+            lease=timedelta(seconds=self.lease_seconds),
+            max_attempts=self.max_attempts,
+            backoff_base=self.backoff_seconds,
+            backoff_max=self.backoff_max_seconds,
+            idle_sleep=self.idle_sleep_seconds,
+        )
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    """The sync configuration (state, primary connector, rules) plus ``[webhooks]``."""
+
+    path: Path
+    sync: SyncConfig
+    webhooks: WebhookSettings
+    connectors: Mapping[str, Mapping[str, Any]]
+
+
+def load_serve_config(path: Path) -> ServeConfig:
+    """Read the file; errors name the key (``webhooks.port: ...``)."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read configuration: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    raw = data.get("webhooks", {})
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: 'webhooks' must be a table ([webhooks])")
+    try:
+        webhooks = WebhookSettings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: {_problems(exc, 'webhooks.')}") from None
+    sync = _load_sync(path)
+    connectors: dict[str, Mapping[str, Any]] = {sync.connector_name: sync.connector}
+    for name, table in webhooks.connectors.items():
+        if name in connectors:
+            raise ConfigError(
+                f"{path}: webhooks.connectors.{name}: a {name} connector is already configured "
+                "(one route per connector name; run a second server for a second account)"
+            )
+        connectors[name] = table
+    return ServeConfig(path, sync, webhooks, connectors)
+
+
+def _load_sync(path: Path) -> SyncConfig:
+    """The sync tables, validated with the sync job's own models (``[webhooks]`` allowed)."""
+    from empathy_firewall.sync.settings import EXTRA_TABLES, StateSettings, SyncSettings
+
+    app = load_config(path, allow_extra=EXTRA_TABLES | {"webhooks"})
+    tables: dict[str, Any] = {}
+    for name in EXTRA_TABLES:
+        raw = app.extra.get(name, {})
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{path}: '{name}' must be a table ([{name}])")
+        tables[name] = raw
+    try:
+        state = StateSettings.model_validate(tables["state"])
+        sync = SyncSettings.model_validate(tables["sync"])
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: {_problems(exc)}") from None
+    connector = dict(tables["connector"])
+    name = connector.pop("name", None)
+    if not isinstance(name, str) or not name:
+        raise ConfigError(
+            f"{path}: connector.name: expected the helpdesk whose webhooks to receive, e.g. "
+            '[connector] name = "zendesk"'
+        )
+    return SyncConfig(path, app, state, name, connector, sync)
+
+
+def _problems(exc: ValidationError, prefix: str = "") -> str:
+    return "; ".join(
+        f"{prefix}{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+        for err in exc.errors(include_url=False, include_input=False)
+    )

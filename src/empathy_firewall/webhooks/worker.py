@@ -1,0 +1,407 @@
+"""The inbox worker: claim, re-read, evaluate, apply, record, complete.
+
+A worker loops over :meth:`InboxWorker.run_once`:
+
+1. claim a batch of items (:func:`~empathy_firewall.webhooks.queue.claim_items`; on
+   PostgreSQL ``FOR UPDATE SKIP LOCKED``, so any number of workers share one inbox);
+2. group them by ticket: several events about one ticket are one piece of work;
+3. take a short lease on each ticket (two workers never write to one ticket at once; an
+   item whose ticket is busy waits a moment without losing an attempt);
+4. re-read the tickets through ``connector.fetch`` (a webhook is only a hint: unsigned
+   bodies, partial snapshots, redeliveries after later changes);
+5. evaluate, drop actions already in the ledger or visible on the ticket, apply, and record
+   ledger, history and signals in one transaction: exactly the sync job's page processing
+   (:class:`TicketProcessor` reuses :class:`~empathy_firewall.sync.SyncJob`);
+6. complete the items. A failure (vendor 429/5xx after the HTTP policy's own retries,
+   anything unexpected) retries the item after an exponential backoff (at least the
+   vendor's ``Retry-After``); after ``max_attempts`` it is parked as ``failed`` with its
+   reason, for ``empathy-firewall inbox list|retry``. An action the helpdesk refused for one
+   ticket (a 422 on a closed ticket) is handled as the sync job handles it: logged, left
+   out of the ledger (and its cooldown not started), and the item completes; the next event
+   or sync run for that ticket tries again.
+
+A worker that dies mid-item leaves its claim behind; the claim expires after
+``lease`` and another worker claims the item again (the apply then runs with
+``verify=True``, so actions the dead worker already wrote are found, not repeated).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import socket
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from empathy_firewall.connectors.base import ApplyResult
+from empathy_firewall.errors import EmpathyFirewallError, LockHeldError, RetryableError
+from empathy_firewall.models import Ticket
+from empathy_firewall.state import inbox as store_inbox
+from empathy_firewall.state.buffer import PageHistory
+from empathy_firewall.state.inbox import InboxItem
+from empathy_firewall.state.lock import Lease, acquire_lock
+from empathy_firewall.state.store import LedgerEntry, StateStore
+from empathy_firewall.sync.job import SyncJob
+from empathy_firewall.sync.summary import SyncSummary
+from empathy_firewall.webhooks.queue import claim_items, defer, park
+
+__all__ = [
+    "BatchReport",
+    "InboxWorker",
+    "TicketProcessor",
+    "WorkerObserver",
+    "WorkerOptions",
+    "backoff_delay",
+    "worker_name",
+]
+
+log = logging.getLogger("empathy_firewall.webhooks.worker")
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerOptions:
+    """How a worker claims and retries (the ``[webhooks]`` config table sets them)."""
+
+    batch: int = 25
+    lease: timedelta = timedelta(minutes=5)
+    max_attempts: int = 5
+    backoff_base: float = 10.0
+    backoff_max: float = 900.0
+    idle_sleep: float = 0.2
+    busy_ticket_wait: float = 1.0
+
+
+class WorkerObserver(Protocol):
+    """Counts what workers do (the metrics module implements it)."""
+
+    def processed(self, connector: str, seconds: float) -> None:
+        """An item was completed; ``seconds`` from claim to completion of its batch."""
+        ...
+
+    def failed(self, connector: str, final: bool) -> None:
+        """An item failed; ``final`` when it was parked."""
+        ...
+
+
+@dataclass(slots=True)
+class BatchReport:
+    """What one or more batches did."""
+
+    claimed: int = 0
+    processed: int = 0
+    retried: int = 0
+    parked: int = 0
+    waited: int = 0
+    lost: int = 0
+    skipped: int = 0
+    completed_ids: list[int] = field(default_factory=list)
+
+    def add(self, other: BatchReport) -> None:
+        """Accumulate another report into this one."""
+        self.claimed += other.claimed
+        self.processed += other.processed
+        self.retried += other.retried
+        self.parked += other.parked
+        self.waited += other.waited
+        self.lost += other.lost
+        self.skipped += other.skipped
+        self.completed_ids.extend(other.completed_ids)
+
+    def as_dict(self) -> dict[str, int]:
+        """Counts only (JSON-ready)."""
+        return {
+            "claimed": self.claimed,
+            "processed": self.processed,
+            "retried": self.retried,
+            "parked": self.parked,
+            "waited": self.waited,
+            "lost": self.lost,
+            "skipped_tickets": self.skipped,
+        }
+
+
+def worker_name() -> str:
+    """A worker id unique across hosts and processes: ``host:pid:random``."""
+    return f"{socket.gethostname()[:100]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def backoff_delay(attempt: int, options: WorkerOptions, retry_after: float | None = None) -> float:
+    """Seconds before attempt ``attempt + 1``: exponential, capped, never below Retry-After."""
+    delay = float(min(options.backoff_max, options.backoff_base * 2 ** max(attempt - 1, 0)))
+    delay *= 1.0 + random.random() * 0.1  # noqa: S311 - jitter, not security
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, options.backoff_max))
+    return delay
+
+
+class TicketProcessor(SyncJob):
+    """The sync job's page processing applied to tickets named by webhooks.
+
+    :meth:`process` evaluates with the page history, drops ledger and on-ticket keys,
+    applies, and records ledger, history and signals in one transaction, exactly as a sync
+    page does, but leaves the sync bookmark alone.
+    """
+
+    def process(self, tickets: Sequence[Ticket], *, verify: bool, now: datetime) -> dict[str, str]:
+        """Process ``tickets``; returns ``{ticket_key: reason}`` for tickets left incomplete."""
+        summary = SyncSummary(run_id="webhook-" + uuid.uuid4().hex[:12], started_at=now)
+        history = PageHistory(self.store, tickets, now)
+        plans, signal_rows = self._evaluate(tickets, history, now, summary)
+        results: tuple[ApplyResult, ...] = ()
+        if plans:
+            results = self.connector.apply(plans, verify=verify)
+        kinds = {a.key: a.action.kind for p in plans for a in p.actions}
+        entries: list[LedgerEntry] = []
+        incomplete: dict[str, str] = {}
+        for result in results:
+            key = result.ticket.key
+            entries.extend(
+                LedgerEntry(key, k, kinds.get(k, "?"), "applied") for k in result.applied
+            )
+            entries.extend(
+                LedgerEntry(key, k, kinds.get(k, "?"), "already") for k in result.already
+            )
+            for outcome in result.skipped:
+                incomplete[key] = f"action {outcome.key} skipped: {outcome.reason}"
+        with self.store.engine.begin() as conn:
+            self.store.record_ledger(entries, run_id=summary.run_id, conn=conn)
+            history.flush(conn, drop_firings_of=set(incomplete))
+            self.store.record_signals(signal_rows, run_id=summary.run_id, conn=conn)
+        return incomplete
+
+
+def _describe(exc: BaseException) -> str:
+    """A reason safe to store and log: our errors' messages never hold secrets or text."""
+    if isinstance(exc, EmpathyFirewallError):
+        return f"{type(exc).__name__}: {exc}"[:2000]
+    return f"{type(exc).__name__} (unexpected; see the worker log)"
+
+
+def _ticket_of(item: InboxItem) -> str | None:
+    try:
+        data = json.loads(item.payload)
+    except ValueError:
+        return None
+    ticket = data.get("ticket") if isinstance(data, dict) else None
+    return ticket if isinstance(ticket, str) and ticket else None
+
+
+class InboxWorker:
+    """Claims and processes inbox items (see the module docstring).
+
+    ``processors`` maps ``(connector name, account)`` to the :class:`TicketProcessor` that
+    handles that helpdesk's items; a worker thread or process owns its processors (their
+    connectors hold HTTP sessions and rate budgets). ``now`` fixes the evaluation time
+    (tests); by default it is the wall clock.
+    """
+
+    def __init__(
+        self,
+        store: StateStore,
+        processors: Mapping[tuple[str, str], TicketProcessor],
+        options: WorkerOptions | None = None,
+        *,
+        name: str | None = None,
+        observer: WorkerObserver | None = None,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.store = store
+        self.processors = dict(processors)
+        self.options = options or WorkerOptions()
+        self.name = name or worker_name()
+        self.observer = observer
+        self.now = now or (lambda: datetime.now(UTC))
+
+    def __repr__(self) -> str:
+        return f"InboxWorker({self.name!r}, connectors={sorted(self.processors)!r})"
+
+    def run(
+        self,
+        should_stop: Callable[[], bool] = lambda: False,
+        *,
+        until_empty: bool = False,
+        max_seconds: float | None = None,
+    ) -> BatchReport:
+        """Work until asked to stop (or, with ``until_empty``, until a claim finds nothing)."""
+        total = BatchReport()
+        started = time.monotonic()
+        while not should_stop():
+            if max_seconds is not None and time.monotonic() - started > max_seconds:
+                break
+            try:
+                report = self.run_once()
+            except Exception as exc:  # the store is down: claims expire, nothing is lost
+                log.error("inbox worker %s: batch failed: %s", self.name, _describe(exc))
+                time.sleep(min(5.0, self.options.idle_sleep * 10))
+                continue
+            total.add(report)
+            if report.claimed == 0:
+                if until_empty:
+                    break
+                time.sleep(self.options.idle_sleep)
+        return total
+
+    def run_once(self) -> BatchReport:
+        """Claim one batch and process it."""
+        report = BatchReport()
+        options = self.options
+        items = claim_items(
+            self.store,
+            self.name,
+            limit=options.batch,
+            lease=options.lease,
+            max_attempts=options.max_attempts,
+        )
+        report.claimed = len(items)
+        if not items:
+            return report
+        started = time.monotonic()
+        groups: dict[tuple[str, str], dict[str, list[InboxItem]]] = {}
+        for item in items:
+            if item.attempts > options.max_attempts:
+                reason = (
+                    f"claim expired on attempt {options.max_attempts} "
+                    "(a worker stopped while processing it)"
+                )
+                self._park(item, reason, report)
+                continue
+            ticket = _ticket_of(item)
+            if ticket is None:
+                self._park(item, "payload names no ticket", report)
+                continue
+            if (item.connector, item.account) not in self.processors:
+                reason = f"no connector {item.connector!r} for account {item.account!r} configured"
+                self._park(item, reason, report)
+                continue
+            groups.setdefault((item.connector, item.account), {}).setdefault(ticket, []).append(
+                item
+            )
+        for target, by_ticket in groups.items():
+            self._process_group(self.processors[target], by_ticket, started, report)
+        return report
+
+    def _process_group(
+        self,
+        processor: TicketProcessor,
+        by_ticket: dict[str, list[InboxItem]],
+        started: float,
+        report: BatchReport,
+    ) -> None:
+        connector = processor.connector
+        leases: dict[str, Lease] = {}
+        for ticket_id, items in by_ticket.items():
+            try:
+                leases[ticket_id] = acquire_lock(
+                    self.store,
+                    f"webhook:{connector.name}:{processor.account}:{ticket_id}",
+                    ttl=self.options.lease,
+                )
+            except LockHeldError:
+                for item in items:
+                    wait = timedelta(seconds=self.options.busy_ticket_wait)
+                    defer(
+                        self.store,
+                        item.id,
+                        self.name,
+                        "ticket busy",
+                        delay=wait,
+                        count_attempt=False,
+                    )
+                    report.waited += 1
+        if not leases:
+            return
+        try:
+            ids = list(leases)
+            batch = [i for tid in ids for i in by_ticket[tid]]
+            verify = any(i.attempts > 1 for i in batch)
+            try:
+                tickets = connector.fetch(ids)
+                incomplete = processor.process(tickets, verify=verify, now=self.now())
+            except Exception as exc:
+                retry_after = exc.retry_after if isinstance(exc, RetryableError) else None
+                log.warning(
+                    "inbox worker %s: %d item(s) of %s failed: %s",
+                    self.name,
+                    len(batch),
+                    connector.name,
+                    _describe(exc),
+                )
+                for item in batch:
+                    self._failed(item, _describe(exc), retry_after, report)
+                return
+            keys = {t.source.external_id: t.key for t in tickets}
+            seconds = time.monotonic() - started
+            for tid in ids:
+                reason = incomplete.get(keys.get(tid, ""))
+                if reason is not None:
+                    report.skipped += 1
+                    log.warning(
+                        "inbox worker %s: %s ticket %s: %s (a later event or sync tries again)",
+                        self.name,
+                        connector.name,
+                        tid,
+                        reason,
+                    )
+                for item in by_ticket[tid]:
+                    self._complete(item, seconds, report)
+        finally:
+            for lease in leases.values():
+                try:
+                    lease.release()
+                except Exception as exc:  # it expires on its own
+                    log.warning(
+                        "inbox worker %s: lease release failed: %s", self.name, _describe(exc)
+                    )
+
+    def _complete(self, item: InboxItem, seconds: float, report: BatchReport) -> None:
+        if store_inbox.complete(self.store, item.id, self.name):
+            report.processed += 1
+            report.completed_ids.append(item.id)
+            if self.observer is not None:
+                self.observer.processed(item.connector, seconds)
+            return
+        report.lost += 1
+        log.warning(
+            "inbox worker %s: the claim on item %d expired before it was done "
+            "(raise webhooks.lease_seconds)",
+            self.name,
+            item.id,
+        )
+
+    def _failed(
+        self, item: InboxItem, reason: str, retry_after: float | None, report: BatchReport
+    ) -> None:
+        if item.attempts >= self.options.max_attempts:
+            self._park(item, f"{reason} (after {item.attempts} attempts)", report)
+            return
+        delay = backoff_delay(item.attempts, self.options, retry_after)
+        defer(self.store, item.id, self.name, reason, delay=timedelta(seconds=delay))
+        report.retried += 1
+        if self.observer is not None:
+            self.observer.failed(item.connector, False)
+        log.info(
+            "inbox item %d (%s) retries in %.0fs after attempt %d",
+            item.id,
+            item.connector,
+            delay,
+            item.attempts,
+        )
+
+    def _park(self, item: InboxItem, reason: str, report: BatchReport) -> None:
+        park(self.store, item.id, self.name, reason)
+        report.parked += 1
+        if self.observer is not None:
+            self.observer.failed(item.connector, True)
+        log.warning(
+            "inbox item %d (%s) parked after %d attempt(s): %s",
+            item.id,
+            item.connector,
+            item.attempts,
+            reason,
+        )

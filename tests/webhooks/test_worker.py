@@ -1,0 +1,260 @@
+"""The inbox worker: exactly once, retries with backoff, parking, ticket leases, a worker
+that dies mid-item, and the ``inbox list|retry`` commands."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("starlette", reason="the webhook service needs the 'serve' extra")
+pytest.importorskip("prometheus_client", reason="the webhook service needs the 'serve' extra")
+
+from click.testing import CliRunner
+from sync_support import duplicate_markers, seeded_fake
+from webhook_support import event_body, service_for, write_config, zendesk_request
+
+from empathy_firewall.cli import main
+from empathy_firewall.connectors.base import HttpRequest, HttpResponse
+from empathy_firewall.state import StateStore
+from empathy_firewall.state.inbox import status_counts
+from empathy_firewall.state.lock import acquire_lock
+from empathy_firewall.testing import FakeZendesk
+from empathy_firewall.webhooks.queue import claim_items, list_items
+from empathy_firewall.webhooks.service import WebhookService
+from empathy_firewall.webhooks.worker import WorkerOptions, backoff_delay
+
+#: tickets of the 40-ticket sample on which the shipped rules write notes
+NOTED = (1012, 1024, 1061, 1069, 1075, 1085)
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Any:
+    store = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
+    yield store
+    store.close()
+
+
+def setup(
+    store: StateStore, folder: Path, **webhooks: Any
+) -> tuple[FakeZendesk, WebhookService, Any]:
+    fake, now = seeded_fake(40)
+    webhooks.setdefault("backoff_seconds", 0)
+    service = service_for(fake, store, folder, **webhooks)
+    return fake, service, now
+
+
+def deliver(fake: FakeZendesk, service: WebhookService, ticket: int, event: str) -> str:
+    response = service.receivers["zendesk"].receive(
+        zendesk_request(fake, event_body(ticket, event))
+    )
+    assert response.status == 202, response.json
+    status: str = response.json["status"]
+    return status
+
+
+def notes_by_ticket(fake: FakeZendesk) -> dict[int, list[str]]:
+    return {tid: fake.notes(tid) for tid in fake.state.tickets}
+
+
+def test_every_event_is_processed_once_and_a_redelivery_changes_nothing(
+    sqlite_store: StateStore, tmp_path: Path
+) -> None:
+    fake, service, now = setup(sqlite_store, tmp_path)
+    for tid in fake.state.tickets:
+        assert deliver(fake, service, tid, f"a-{tid}") == "queued"
+        assert deliver(fake, service, tid, f"a-{tid}") == "duplicate"
+    report = service.worker(now=lambda: now).run(until_empty=True)
+    assert report.processed == len(fake.state.tickets) == len(set(report.completed_ids))
+    assert status_counts(sqlite_store) == {"done": len(fake.state.tickets)}
+    noted = {tid for tid, notes in notes_by_ticket(fake).items() if notes}
+    assert set(NOTED) <= noted
+    before = notes_by_ticket(fake)
+    # new events about the same tickets: re-evaluated, nothing written twice
+    for tid in NOTED:
+        deliver(fake, service, tid, f"b-{tid}")
+    again = service.worker(now=lambda: now).run(until_empty=True)
+    assert again.processed == len(NOTED)
+    assert notes_by_ticket(fake) == before
+    assert duplicate_markers(notes_by_ticket(fake)) == []
+
+
+def test_events_about_one_ticket_in_a_batch_are_one_fetch(
+    sqlite_store: StateStore, tmp_path: Path
+) -> None:
+    fake, service, now = setup(sqlite_store, tmp_path)
+    for n in range(5):
+        deliver(fake, service, NOTED[0], f"burst-{n}")
+    calls = fake.count("tickets/show_many")
+    report = service.worker(now=lambda: now).run(until_empty=True)
+    assert report.processed == 5
+    assert fake.count("tickets/show_many") - calls == 1
+    assert duplicate_markers(notes_by_ticket(fake)) == []
+
+
+@pytest.mark.parametrize(("status", "retry_after"), [(503, None), (429, 7)])
+def test_vendor_failures_are_retried_with_backoff_then_processed(
+    sqlite_store: StateStore, tmp_path: Path, status: int, retry_after: int | None
+) -> None:
+    fake, service, now = setup(sqlite_store, tmp_path, backoff_seconds=60)
+    deliver(fake, service, NOTED[0], "r-1")
+    fake.fail_next(status, times=50, retry_after=retry_after, path="show_many")
+    worker = service.worker(now=lambda: now)
+    first = worker.run_once()
+    assert (first.claimed, first.retried, first.processed) == (1, 1, 0)
+    [row] = list_items(sqlite_store, status="retrying")
+    assert row.attempts == 1
+    assert row.last_error is not None
+    assert "Error" in row.last_error
+    assert row.retry_at is not None
+    assert row.retry_at > row.received_at + timedelta(seconds=50)
+    assert worker.run_once().claimed == 0  # it waits out its backoff
+    fake.faults.clear()
+    with sqlite_store.engine.begin() as conn:  # the backoff ends
+        from empathy_firewall.state import schema as t
+
+        conn.execute(t.inbox.update().values(claimed_until=t.inbox.c.received_at))
+    second = worker.run_once()
+    assert (second.claimed, second.processed) == (1, 1)
+    assert duplicate_markers(notes_by_ticket(fake)) == []
+
+
+def test_backoff_doubles_is_capped_and_honours_retry_after() -> None:
+    options = WorkerOptions(backoff_base=10, backoff_max=100)
+    assert 10 <= backoff_delay(1, options) <= 11
+    assert 20 <= backoff_delay(2, options) <= 22
+    assert 100 <= backoff_delay(9, options) <= 110
+    assert backoff_delay(1, options, retry_after=60) >= 60
+    assert backoff_delay(1, options, retry_after=10_000) <= 110
+
+
+def test_an_item_that_keeps_failing_is_parked_then_listed_and_requeued(
+    sqlite_store: StateStore, tmp_path: Path
+) -> None:
+    fake, service, now = setup(sqlite_store, tmp_path, max_attempts=3)
+    deliver(fake, service, NOTED[1], "p-1")
+    fake.fail_next(500, times=500, path="show_many")
+    report = service.worker(now=lambda: now).run(until_empty=True)
+    assert (report.retried, report.parked, report.processed) == (2, 1, 0)
+    [parked] = list_items(sqlite_store, status="failed")
+    assert parked.attempts == 3
+    assert parked.last_error is not None
+    assert "after 3 attempts" in parked.last_error
+
+    (tmp_path / "cli").mkdir()
+    config = write_config(tmp_path / "cli", sqlite_store.url)
+    runner = CliRunner()
+    listed = runner.invoke(main, ["inbox", "list", "--config", str(config)])
+    assert listed.exit_code == 0, listed.output
+    assert "failed 1" in listed.output
+    assert "key=event:p-1" in listed.output
+    assert "after 3 attempts" in listed.output
+    as_json = runner.invoke(main, ["inbox", "list", "--config", str(config), "--json"])
+    assert json.loads(as_json.output)["id"] == parked.id
+    usage = runner.invoke(main, ["inbox", "retry", "--config", str(config)])
+    assert usage.exit_code == 2
+    retried = runner.invoke(main, ["inbox", "retry", "--config", str(config), str(parked.id)])
+    assert retried.exit_code == 0
+    assert "requeued 1 item(s)" in retried.output
+
+    fake.faults.clear()
+    done = service.worker(now=lambda: now).run(until_empty=True)
+    assert done.processed == 1
+    assert status_counts(sqlite_store) == {"done": 1}
+    assert (
+        "requeued 0"
+        in runner.invoke(main, ["inbox", "retry", "--config", str(config), "--all"]).output
+    )
+
+
+def test_an_item_whose_ticket_another_worker_holds_waits_without_losing_an_attempt(
+    sqlite_store: StateStore, tmp_path: Path
+) -> None:
+    fake, service, now = setup(sqlite_store, tmp_path, max_attempts=1)
+    deliver(fake, service, NOTED[2], "busy-1")
+    account = service.receivers["zendesk"].account
+    lease = acquire_lock(sqlite_store, f"webhook:zendesk:{account}:{NOTED[2]}")
+    report = service.worker(now=lambda: now).run_once()
+    assert (report.waited, report.processed, report.parked) == (1, 0, 0)
+    lease.release()
+    with sqlite_store.engine.begin() as conn:
+        from empathy_firewall.state import schema as t
+
+        conn.execute(t.inbox.update().values(claimed_until=t.inbox.c.received_at))
+    assert service.worker(now=lambda: now).run(until_empty=True).processed == 1
+
+
+class Killed(BaseException):
+    """Stands for SIGKILL: nothing in the worker catches it."""
+
+
+class DiesAfterWriting:
+    """A transport that lets the bulk update through, then kills the worker."""
+
+    def __init__(self, fake: FakeZendesk) -> None:
+        self.fake = fake
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response: HttpResponse = self.fake(request)
+        if "job_statuses" in request.url:
+            raise Killed
+        return response
+
+
+def test_a_worker_killed_mid_item_leaves_it_to_another_which_writes_nothing_twice(
+    sqlite_store: StateStore, tmp_path: Path
+) -> None:
+    fake, service, now = setup(sqlite_store, tmp_path, lease_seconds=5)
+    deliver(fake, service, NOTED[0], "k-1")
+    doomed = service.worker(now=lambda: now)
+    for processor in doomed.processors.values():
+        processor.connector._transport = DiesAfterWriting(fake)  # type: ignore[attr-defined]
+    with pytest.raises(Killed):
+        doomed.run_once()
+    assert fake.notes(NOTED[0])  # the note was written before the worker died
+    assert status_counts(sqlite_store) == {"claimed": 1}
+    survivor = service.worker(now=lambda: now)
+    assert survivor.run_once().claimed == 0  # the claim is still live
+    with sqlite_store.engine.begin() as conn:  # ... until its lease expires
+        from empathy_firewall.state import schema as t
+
+        conn.execute(t.inbox.update().values(claimed_until=t.inbox.c.received_at))
+    report = survivor.run(until_empty=True)
+    assert report.processed == 1
+    assert status_counts(sqlite_store) == {"done": 1}
+    assert duplicate_markers(notes_by_ticket(fake)) == []
+
+
+def test_an_item_whose_claims_keep_expiring_is_parked_not_left_behind(
+    sqlite_store: StateStore, tmp_path: Path
+) -> None:
+    fake, service, now = setup(sqlite_store, tmp_path, max_attempts=2)
+    deliver(fake, service, NOTED[0], "poison-1")
+    from empathy_firewall.state import schema as t
+
+    for _ in range(2):  # two workers die holding it
+        assert (
+            len(claim_items(sqlite_store, "dead", limit=5, lease=timedelta(0), max_attempts=2)) == 1
+        )
+    report = service.worker(now=lambda: now).run(until_empty=True)
+    assert report.parked == 1
+    [row] = list_items(sqlite_store, status="failed")
+    assert row.last_error is not None
+    assert "claim expired" in row.last_error
+    with sqlite_store.engine.connect() as conn:
+        assert conn.execute(t.inbox.select()).first() is not None
+
+
+def test_an_item_for_an_unconfigured_connector_is_parked(
+    sqlite_store: StateStore, tmp_path: Path
+) -> None:
+    from empathy_firewall.state.inbox import put
+
+    _fake, service, now = setup(sqlite_store, tmp_path)
+    put(sqlite_store, "helpscout", "x", "k", json.dumps({"ticket": "1"}))
+    report = service.worker(now=lambda: now).run(until_empty=True)
+    assert report.parked == 1
+    assert "no connector 'helpscout'" in (list_items(sqlite_store)[0].last_error or "")
