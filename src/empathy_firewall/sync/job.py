@@ -159,7 +159,11 @@ class SyncJob:
         self.should_stop = should_stop or (lambda: False)
         # A run-sized cache: comments repeat within a run (re-exported tickets), rarely
         # across runs, and a bounded cache keeps memory flat in the number of tickets.
-        self.texts = texts or CommentCache(default_text_analyzer(), max_entries=RUN_CACHE)
+        self.texts = (
+            texts
+            if texts is not None
+            else CommentCache(default_text_analyzer(), max_entries=RUN_CACHE)
+        )
         self.account = account_of(connector)
         self.lock_name = f"sync:{connector.name}:{self.account}"
 
