@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 GENERATOR = ROOT / "examples" / "generate_sample.py"
 
 _MEMORY_PROBE = """
-import resource, sys
+import sys
 from pathlib import Path
 from empathy_firewall.engine.evaluate import Engine
 from empathy_firewall.pipeline import Pipeline, simulate_file
@@ -51,7 +51,9 @@ pipeline = Pipeline(Engine())
 count, at, results = simulate_file(Path(sys.argv[1]), pipeline)
 for _ in results:
     pass
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+# VmHWM, not ru_maxrss: ru_maxrss survives exec and would report the parent's size.
+with open("/proc/self/status") as status:
+    print(next(line.split()[1] for line in status if line.startswith("VmHWM:")))
 """
 
 

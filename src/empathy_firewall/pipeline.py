@@ -13,16 +13,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from empathy_firewall.actions import Plan
-from empathy_firewall.context import EvaluationContext, default_comment_cache
+from empathy_firewall.context import EvaluationContext
 from empathy_firewall.engine.evaluate import Engine, record_plan
 from empathy_firewall.models import Ticket
 from empathy_firewall.settings import FirewallSettings
 from empathy_firewall.signals.enrich import Signals, enrich, observe
 from empathy_firewall.signals.history import MemoryHistory
-from empathy_firewall.signals.text import CommentCache
+from empathy_firewall.signals.text import CommentCache, default_text_analyzer
 from empathy_firewall.ticketfile import iter_tickets, scan_ticket_file
 
-__all__ = ["Pipeline", "Processed", "simulate_file"]
+__all__ = ["PIPELINE_CACHE_ENTRIES", "Pipeline", "Processed", "simulate_file"]
+
+#: comments whose text signals a pipeline keeps (each ticket is usually seen once)
+PIPELINE_CACHE_ENTRIES = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +53,14 @@ class Pipeline:
             max_tickets=self.settings.memory.max_tickets,
             keep_hours=max(24.0, self.settings.agent_care.window_hours),
         )
-        # not `texts or ...`: an empty CommentCache has len() 0 and would be dropped
-        self.texts = texts if texts is not None else default_comment_cache()
+        # not `texts or ...`: an empty CommentCache has len() 0 and would be dropped.
+        # A pipeline sees each ticket about once, so its own small cache keeps memory flat
+        # in the number of tickets; pass a larger one to re-evaluate many tickets.
+        self.texts = (
+            texts
+            if texts is not None
+            else CommentCache(default_text_analyzer(), max_entries=PIPELINE_CACHE_ENTRIES)
+        )
 
     def process(self, ticket: Ticket, now: datetime) -> Processed:
         """Evaluate one ticket at ``now`` and remember what it teaches."""
