@@ -175,13 +175,16 @@ class _Applier:
         """Send entries in update_many jobs; record per-ticket outcomes."""
         # One ticket at most once per job: later duplicates wait for a following batch.
         rounds: list[list[_Entry]] = []
+        ids_in: list[set[str]] = []  # the ticket ids of each round, for O(1) membership
         for entry in entries:
-            for batch in rounds:
-                if all(e.ticket_id != entry.ticket_id for e in batch):
+            for batch, ids in zip(rounds, ids_in, strict=True):
+                if entry.ticket_id not in ids:
                     batch.append(entry)
+                    ids.add(entry.ticket_id)
                     break
             else:
                 rounds.append([entry])
+                ids_in.append({entry.ticket_id})
         failed: list[_Entry] = []
         for batch in rounds:
             failed.extend(self._run_jobs(batch, outcomes))
