@@ -7,12 +7,15 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
+import requests
+import responses as responses_lib
 
 from empathy_firewall.connectors.base import Headers, HttpRequest, HttpResponse
 from empathy_firewall.connectors.http import (
     ConflictError,
     PolicySender,
     RateBudget,
+    RequestsTransport,
     RetryPolicy,
     TransportError,
     error_for,
@@ -204,3 +207,27 @@ def test_error_messages_never_contain_the_authorization_header() -> None:
     assert error is not None
     assert "c2VjcmV0" not in str(error)
     assert "HTML" in str(error)
+
+
+def test_requests_transport_reads_the_environment_once_per_origin(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    session = requests.Session()
+    calls: list[str] = []
+    original = session.merge_environment_settings
+
+    def counting(url: str, *args: object) -> dict[str, object]:
+        calls.append(url)
+        return dict(original(url, *args))  # type: ignore[arg-type]
+
+    monkeypatch.setattr(session, "merge_environment_settings", counting)
+    transport = RequestsTransport(session=session)
+    with responses_lib.RequestsMock() as mock:
+        mock.get("https://acme.example/api/v2/tickets", json={"ok": True})
+        mock.get("https://other.example/x", body="plain")
+        for _ in range(3):
+            assert (
+                transport(HttpRequest("GET", "https://acme.example/api/v2/tickets")).status == 200
+            )
+        assert transport(HttpRequest("GET", "https://other.example/x")).body == b"plain"
+    assert calls == ["https://acme.example", "https://other.example"]
