@@ -2,10 +2,12 @@
 
 Routes:
 
-* ``POST /webhooks/<connector>``: the :class:`~empathy_firewall.webhooks.handler.WebhookReceiver`
-  of each configured connector; the body is read up to the size limit only (a larger one is
-  answered 413 without reading the rest), the receiver runs in the thread pool (its store
-  write is blocking I/O), and the answer is 202 within milliseconds;
+* ``POST /webhooks/<connector>``: the
+  :class:`~empathy_firewall.webhooks.handler.WebhookReceiver` of each configured
+  connector; the body is read up to the size limit only (a larger one is answered 413
+  without reading the rest), the checks run on the event loop, the inbox write is awaited
+  from the group-commit :class:`~empathy_firewall.webhooks.writer.InboxWriter`, and the
+  answer is 202 within milliseconds;
 * ``GET /healthz``: the process is up (liveness);
 * ``GET /readyz``: configuration loaded and the state store reachable (readiness);
 * ``GET /metrics``: Prometheus text format (:mod:`empathy_firewall.webhooks.metrics`).
@@ -29,10 +31,16 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from empathy_firewall.connectors.base import Headers
-from empathy_firewall.webhooks.handler import Reason, WebhookReceiver, WebhookResponse
+from empathy_firewall.webhooks.handler import (
+    PendingEvent,
+    Reason,
+    WebhookReceiver,
+    WebhookResponse,
+)
 from empathy_firewall.webhooks.metrics import CONTENT_TYPE, Metrics
 from empathy_firewall.webhooks.request import WebhookRequest
 from empathy_firewall.webhooks.worker import InboxWorker
+from empathy_firewall.webhooks.writer import InboxWriter
 
 __all__ = ["WorkerThreads", "create_app", "read_limited"]
 
@@ -97,11 +105,14 @@ def create_app(
     metrics: Metrics,
     ready: Callable[[], str | None],
     workers: WorkerThreads | None = None,
+    writer: InboxWriter | None = None,
 ) -> Starlette:
     """The app for these receivers (keyed by route name).
 
     ``ready`` returns None when the service can take traffic, else the reason it cannot
-    (the store unreachable); ``workers`` run for the app's lifetime.
+    (the store unreachable); ``workers`` run for the app's lifetime. With a ``writer``
+    the checks run on the event loop and the inbox write is awaited (group commit);
+    without one, each receiver runs whole in the thread pool.
     """
 
     def endpoint(receiver: WebhookReceiver) -> Callable[[Request], object]:
@@ -121,7 +132,21 @@ def create_app(
             neutral = WebhookRequest(
                 request.method, request.url.path, Headers(request.headers.items()), body
             )
-            response = await run_in_threadpool(receiver.receive, neutral)
+            if writer is None:
+                response = await run_in_threadpool(receiver.receive, neutral)
+            else:
+                step = receiver.check(neutral)  # pure CPU: stays on the event loop
+                if isinstance(step, PendingEvent):
+                    try:
+                        fresh = await writer.aput(
+                            receiver.name, receiver.account, step.dedupe_key, step.payload
+                        )
+                    except Exception as exc:
+                        response = receiver.store_failed(exc)
+                    else:
+                        response = receiver.stored(step, fresh)
+                else:
+                    response = step
             metrics.answered(receiver.name, time.perf_counter() - started)
             return _starlette(response)
 
@@ -156,10 +181,14 @@ def create_app(
         if workers is not None:
             workers.start()
             log.info("webhook service: %d in-process worker(s) started", len(workers.workers))
+        if writer is not None:
+            writer.start()
         try:
             yield
         finally:
             if workers is not None:
                 await run_in_threadpool(workers.stop)
+            if writer is not None:
+                await run_in_threadpool(writer.stop)
 
     return Starlette(routes=routes, lifespan=lifespan)

@@ -71,11 +71,9 @@ def _service(config_path: Path) -> WebhookService:
         raise
 
 
-def _logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper()),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+def _uvicorn_level() -> str:
+    """uvicorn logs at the level the main group's ``--log-level`` set."""
+    return logging.getLevelName(logging.getLogger().getEffectiveLevel()).lower()
 
 
 @click.command()
@@ -87,15 +85,7 @@ def _logging(level: str) -> None:
     type=click.IntRange(0, 64),
     help="In-process worker threads (default: webhooks.workers; 0: use `worker` processes).",
 )
-@click.option(
-    "--log-level",
-    type=click.Choice(["debug", "info", "warning", "error"]),
-    default="info",
-    show_default=True,
-)
-def serve(
-    config_path: Path, host: str | None, port: int | None, workers: int | None, log_level: str
-) -> None:
+def serve(config_path: Path, host: str | None, port: int | None, workers: int | None) -> None:
     """Run the webhook endpoint: verify, queue, answer 202; workers do the rest.
 
     Routes: POST /webhooks/<connector>, GET /healthz, /readyz, /metrics.
@@ -103,7 +93,6 @@ def serve(
     """
     import uvicorn
 
-    _logging(log_level)
     service = _service(config_path)
     settings = service.config.webhooks
     try:
@@ -111,7 +100,7 @@ def serve(
             service.app(workers=workers),
             host=host or settings.host,
             port=settings.port if port is None else port,
-            log_level=log_level,
+            log_level=_uvicorn_level(),
             access_log=False,  # one line per rejection comes from the receiver instead
             server_header=False,
         )
@@ -125,19 +114,12 @@ def serve(
     "--until-empty", is_flag=True, help="Exit when the inbox has nothing claimable (cron, tests)."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
-@click.option(
-    "--log-level",
-    type=click.Choice(["debug", "info", "warning", "error"]),
-    default="info",
-    show_default=True,
-)
-def worker(config_path: Path, until_empty: bool, as_json: bool, log_level: str) -> None:
+def worker(config_path: Path, until_empty: bool, as_json: bool) -> None:
     """Process the webhook inbox in this process until SIGTERM/SIGINT.
 
     Run as many as you like against one PostgreSQL store: no item is processed twice, and
     an item whose worker died is claimed again when its lease expires.
     """
-    _logging(log_level)
     service = _service(config_path)
     stop = {"asked": False}
 

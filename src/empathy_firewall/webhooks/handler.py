@@ -41,6 +41,7 @@ __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
     "InboxPort",
     "Outcome",
+    "PendingEvent",
     "Reason",
     "ReceiverObserver",
     "WebhookReceiver",
@@ -105,6 +106,15 @@ class WebhookResponse:
         """The body decoded (always a JSON object)."""
         decoded: dict[str, Any] = json.loads(self.body)
         return decoded
+
+
+@dataclass(frozen=True, slots=True)
+class PendingEvent:
+    """A verified, parsed event waiting to be put in the inbox."""
+
+    event: WebhookEvent
+    dedupe_key: str
+    payload: str
 
 
 class InboxPort(Protocol):
@@ -218,6 +228,21 @@ class WebhookReceiver:
 
     def receive(self, request: WebhookRequest) -> WebhookResponse:
         """Run the pipeline on one request; never raises for anything the client sent."""
+        step = self.check(request)
+        if isinstance(step, WebhookResponse):
+            return step
+        try:
+            fresh = self.inbox.put(self.name, self.account, step.dedupe_key, step.payload)
+        except Exception as exc:  # the store is down: the helpdesk must redeliver later
+            return self.store_failed(exc)
+        return self.stored(step, fresh)
+
+    def check(self, request: WebhookRequest) -> WebhookResponse | PendingEvent:
+        """Steps 1-4: the rejection or ignore response, or the event ready to persist.
+
+        Async servers call this, await their own inbox write, then :meth:`stored` (or
+        :meth:`store_failed`); :meth:`receive` does all of it synchronously.
+        """
         if self.observer is not None:
             self.observer.received(self.name)
         size = len(request.body)
@@ -246,7 +271,7 @@ class WebhookReceiver:
             )
         if event.ticket is None:
             return self._accepted(Outcome.IGNORED, event, "event is not about a ticket")
-        return self._persist(event, request, size)
+        return PendingEvent(event, event.id[:300], event_payload(event, request.received_at))
 
     def _verify(self, request: WebhookRequest, size: int) -> WebhookResponse | None:
         try:
@@ -263,30 +288,24 @@ class WebhookReceiver:
             )
         return None
 
-    def _persist(self, event: WebhookEvent, request: WebhookRequest, size: int) -> WebhookResponse:
-        key = event.id[:300]
-        try:
-            fresh = self.inbox.put(
-                self.name, self.account, key, event_payload(event, request.received_at)
-            )
-        except Exception as exc:  # the store is down: the helpdesk must redeliver later
-            self.log.error(
-                "webhook inbox unavailable connector=%s error=%s", self.name, type(exc).__name__
-            )
-            if self.observer is not None:
-                self.observer.rejected(self.name, Reason.STORE_UNAVAILABLE.value)
-            response = _response(
-                503,
-                {
-                    "status": "rejected",
-                    "reason": Reason.STORE_UNAVAILABLE.value,
-                    "detail": "retry later",
-                },
-            )
-            return WebhookResponse(
-                response.status, response.body, {**response.headers, "Retry-After": "30"}
-            )
-        return self._accepted(Outcome.QUEUED if fresh else Outcome.DUPLICATE, event, None)
+    def stored(self, pending: PendingEvent, fresh: bool) -> WebhookResponse:
+        """The answer once ``pending`` is committed (``fresh`` False: a redelivery)."""
+        return self._accepted(Outcome.QUEUED if fresh else Outcome.DUPLICATE, pending.event, None)
+
+    def store_failed(self, exc: BaseException) -> WebhookResponse:
+        """503 with Retry-After: the inbox write failed, so nothing was acknowledged."""
+        self.log.error(
+            "webhook inbox unavailable connector=%s error=%s", self.name, type(exc).__name__
+        )
+        if self.observer is not None:
+            self.observer.rejected(self.name, Reason.STORE_UNAVAILABLE.value)
+        body = {
+            "status": "rejected",
+            "reason": Reason.STORE_UNAVAILABLE.value,
+            "detail": "retry later",
+        }
+        response = _response(503, body)
+        return WebhookResponse(503, response.body, {**response.headers, "Retry-After": "30"})
 
     def _accepted(self, outcome: Outcome, event: WebhookEvent, note: str | None) -> WebhookResponse:
         if self.observer is not None:

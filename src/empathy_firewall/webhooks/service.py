@@ -10,10 +10,9 @@ import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
-from starlette.applications import Starlette
 
 from empathy_firewall.connectors.base import Connector
 from empathy_firewall.connectors.registry import create
@@ -23,12 +22,15 @@ from empathy_firewall.plugins import load_plugins
 from empathy_firewall.state.store import StateStore
 from empathy_firewall.sync.job import account_of
 from empathy_firewall.sync.settings import resolve_state_url
-from empathy_firewall.webhooks.app import WorkerThreads, create_app
 from empathy_firewall.webhooks.handler import WebhookReceiver
 from empathy_firewall.webhooks.metrics import Metrics
-from empathy_firewall.webhooks.queue import StoreInbox, counts
+from empathy_firewall.webhooks.queue import counts
 from empathy_firewall.webhooks.settings import ServeConfig, load_serve_config
 from empathy_firewall.webhooks.worker import InboxWorker, TicketProcessor, worker_name
+from empathy_firewall.webhooks.writer import InboxWriter
+
+if TYPE_CHECKING:  # Starlette loads only for the bundled app; mounted handlers skip it
+    from starlette.applications import Starlette
 
 __all__ = ["WebhookService"]
 
@@ -58,13 +60,13 @@ class WebhookService:
         self.engine = Engine(load_rule_packs(paths, disabled=sync.app.disabled_rules))
         self.store = store if store is not None else self._open_store()
         self.metrics = Metrics(lambda: counts(self.store))
-        inbox = StoreInbox(self.store)
+        self.writer = InboxWriter(self.store)
         self.receivers: dict[str, WebhookReceiver] = {}
         for name in config.connectors:
             connector = self.connector(name)
             self.receivers[name] = WebhookReceiver(
                 connector,
-                inbox,
+                self.writer,
                 account=account_of(connector),
                 max_body_bytes=config.webhooks.max_body_bytes,
                 observer=self.metrics,
@@ -125,10 +127,19 @@ class WebhookService:
 
     def app(self, *, workers: int | None = None) -> Starlette:
         """The ASGI app; ``workers`` in-process worker threads (default: the config's)."""
+        from empathy_firewall.webhooks.app import WorkerThreads, create_app
+
         count = self.config.webhooks.workers if workers is None else workers
         threads = WorkerThreads(lambda: [self.worker() for _ in range(count)]) if count else None
-        return create_app(self.receivers, metrics=self.metrics, ready=self.ready, workers=threads)
+        return create_app(
+            self.receivers,
+            metrics=self.metrics,
+            ready=self.ready,
+            workers=threads,
+            writer=self.writer,
+        )
 
     def close(self) -> None:
-        """Close the store's connections."""
+        """Stop the inbox writer and close the store's connections."""
+        self.writer.stop()
         self.store.close()

@@ -199,3 +199,24 @@ def test_a_burst_with_redeliveries_is_processed_exactly_once_by_two_workers(
     assert status_counts(store) == {"done": unique}
     assert sum(r.lost for r in reports) == 0
     assert duplicate_markers({t: fake.notes(t) for t in fake.state.tickets}) == []
+
+
+def test_a_store_outage_during_the_write_is_503_with_retry_after(
+    sqlite_store: StateStore, tmp_path: Path
+) -> None:
+    fake, _ = seeded_fake(5)
+    service = service_for(fake, sqlite_store, tmp_path)
+    fake.clock.wall = lambda: __import__("datetime").datetime.now(  # type: ignore[method-assign]
+        __import__("datetime").UTC
+    )
+
+    class Broken:
+        def begin(self) -> Any:
+            raise OSError("gone")
+
+    with TestClient(service.app(workers=0)) as client:
+        service.writer.store = type("S", (), {"engine": Broken()})()  # type: ignore[assignment]
+        response = post(client, fake, event_body(1005, "down-1"))
+    assert response.status_code == 503
+    assert response.json()["reason"] == "store_unavailable"
+    assert response.headers["retry-after"] == "30"
