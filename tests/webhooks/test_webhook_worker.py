@@ -4,7 +4,7 @@ that dies mid-item, and the ``inbox list|retry`` commands."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -168,6 +168,15 @@ def test_an_item_that_keeps_failing_is_parked_then_listed_and_requeued(
         "requeued 0"
         in runner.invoke(main, ["inbox", "retry", "--config", str(config), "--all"]).output
     )
+    kept = runner.invoke(main, ["inbox", "prune", "--config", str(config)])
+    assert "pruned 0 done item(s)" in kept.output
+    with sqlite_store.engine.begin() as conn:  # finished 8 days ago
+        from empathy_firewall.state import schema as t
+
+        conn.execute(t.inbox.update().values(done_at=datetime.now(UTC) - timedelta(days=8)))
+    gone = runner.invoke(main, ["inbox", "prune", "--config", str(config), "--days", "7"])
+    assert "pruned 1 done item(s)" in gone.output
+    assert status_counts(sqlite_store) == {}
 
 
 def test_an_item_whose_ticket_another_worker_holds_waits_without_losing_an_attempt(

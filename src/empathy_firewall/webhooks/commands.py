@@ -3,7 +3,8 @@
 ``empathy-firewall serve --config FILE`` runs the webhook endpoint (uvicorn) with its
 in-process workers; ``empathy-firewall worker --config FILE`` runs workers as a separate
 process (scale them out; with PostgreSQL any number share one inbox);
-``empathy-firewall inbox list`` shows parked items and ``inbox retry`` requeues them.
+``empathy-firewall inbox list`` shows parked items, ``inbox retry`` requeues them and
+``inbox prune`` forgets done items (and their dedupe keys) after a retention period.
 Exit codes as for ``sync``: 2 configuration, 4 state store unreachable.
 """
 
@@ -41,17 +42,25 @@ def _fail(exc: EmpathyFirewallError) -> None:
     sys.exit(exc.exit_code)
 
 
-def _service(config_path: Path) -> WebhookService:
-    """Build the service; configuration and store errors exit with their codes."""
-    try:
-        from empathy_firewall.webhooks.service import WebhookService
-    except ImportError as exc:  # pragma: no cover - the optional extra is missing
+def _require(*modules: str) -> None:
+    """Exit 2 naming the extra when an optional dependency of ``serve``/``worker`` is missing."""
+    import importlib.util
+
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    if missing:
         _fail(
             ConfigError(
-                f"serve needs the 'serve' extra: pip install 'empathy-firewall[serve]' ({exc.name})"
+                f"missing {', '.join(missing)}: install the webhook extra with "
+                "pip install 'empathy-firewall[serve]'"
             )
         )
-        raise
+
+
+def _service(config_path: Path) -> WebhookService:
+    """Build the service; configuration and store errors exit with their codes."""
+    _require("prometheus_client")
+    from empathy_firewall.webhooks.service import WebhookService
+
     try:
         return WebhookService.from_file(config_path)
     except EmpathyFirewallError as exc:
@@ -91,13 +100,20 @@ def serve(config_path: Path, host: str | None, port: int | None, workers: int | 
     Routes: POST /webhooks/<connector>, GET /healthz, /readyz, /metrics.
     See docs/webhooks.md for the Zendesk and Freshdesk setup.
     """
+    _require("starlette", "uvicorn")
     import uvicorn
 
     service = _service(config_path)
     settings = service.config.webhooks
     try:
+        app = service.app(workers=workers)
+    except EmpathyFirewallError as exc:
+        service.close()
+        _fail(exc)
+        return
+    try:
         uvicorn.run(
-            service.app(workers=workers),
+            app,
             host=host or settings.host,
             port=settings.port if port is None else port,
             log_level=_uvicorn_level(),
@@ -209,3 +225,26 @@ def inbox_retry(config_path: Path, ids: tuple[int, ...], all_failed: bool) -> No
     finally:
         store.close()
     click.echo(f"requeued {moved} item(s)")
+
+
+@inbox.command("prune")
+@_CONFIG
+@click.option(
+    "--days",
+    type=click.FloatRange(min=1),
+    default=7,
+    show_default=True,
+    help="Keep done items (and their dedupe keys) this long; at least a day.",
+)
+def inbox_prune(config_path: Path, days: float) -> None:
+    """Delete done items older than --days (run it daily from cron)."""
+    from datetime import timedelta
+
+    from empathy_firewall.webhooks.queue import prune
+
+    store = _store(config_path)
+    try:
+        gone = prune(store, older_than=timedelta(days=days))
+    finally:
+        store.close()
+    click.echo(f"pruned {gone} done item(s)")

@@ -8,7 +8,8 @@ adds what the webhook service needs around it:
   back items whose last claim expired on their final attempt (the worker parks those);
 * :func:`defer`, a retry *later*: the item stays claimed by a ``retry:`` placeholder until
   its backoff ends, and the ordinary claim (expired claims are claimable) picks it up then;
-* :func:`park`, :func:`list_items` and :func:`requeue` for ``empathy-firewall inbox``.
+* :func:`park`, :func:`list_items`, :func:`requeue` and :func:`prune` for
+  ``empathy-firewall inbox``.
 
 A deferred item shows as ``retrying`` in :func:`list_items`; a parked one as ``failed``.
 """
@@ -37,6 +38,7 @@ __all__ = [
     "defer",
     "list_items",
     "park",
+    "prune",
     "requeue",
 ]
 
@@ -235,3 +237,19 @@ def counts(store: StateStore) -> dict[str, int]:
         name = "retrying" if status == "claimed" and is_retry else status
         out[name] = out.get(name, 0) + int(n)
     return out
+
+
+def prune(store: StateStore, *, older_than: timedelta) -> int:
+    """Delete ``done`` items finished more than ``older_than`` ago; the count.
+
+    Their dedupe keys go with them, so keep them longer than the helpdesk redelivers
+    (Freshdesk postpones webhooks up to 24 hours): a redelivery after the prune would be
+    processed again (harmless: the ledger and note markers stop a second write).
+    """
+    ib = t.inbox
+    cutoff = datetime.now(UTC) - older_than
+    with store.engine.begin() as conn:
+        gone = conn.execute(
+            ib.delete().where(ib.c.status == "done", ib.c.done_at < cutoff)
+        ).rowcount
+    return int(gone)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,8 +42,9 @@ class WebhookService:
     """Everything built from one configuration file.
 
     ``connector_options`` are passed to every connector's ``from_config`` (tests pass a
-    fake helpdesk's ``transport`` and ``env``). Connectors' verifiers are built here, so a
-    missing webhook secret stops the service at start-up with a :class:`ConfigError`.
+    fake helpdesk's ``transport`` and ``env``). Receivers (and their connectors' verifiers)
+    are built by :meth:`app`, so a missing webhook secret stops ``serve`` at start-up with
+    a :class:`ConfigError`.
     """
 
     def __init__(
@@ -61,16 +63,22 @@ class WebhookService:
         self.store = store if store is not None else self._open_store()
         self.metrics = Metrics(lambda: counts(self.store))
         self.writer = InboxWriter(self.store)
-        self.receivers: dict[str, WebhookReceiver] = {}
-        for name in config.connectors:
+
+    @cached_property
+    def receivers(self) -> dict[str, WebhookReceiver]:
+        """One receiver per configured connector, keyed by route name (built on first use,
+        so a worker process does not need the webhook secrets)."""
+        receivers: dict[str, WebhookReceiver] = {}
+        for name in self.config.connectors:
             connector = self.connector(name)
-            self.receivers[name] = WebhookReceiver(
+            receivers[name] = WebhookReceiver(
                 connector,
                 self.writer,
                 account=account_of(connector),
-                max_body_bytes=config.webhooks.max_body_bytes,
+                max_body_bytes=self.config.webhooks.max_body_bytes,
                 observer=self.metrics,
             )
+        return receivers
 
     @classmethod
     def from_file(cls, path: Path, **kwargs: Any) -> WebhookService:
@@ -78,7 +86,9 @@ class WebhookService:
         return cls(load_serve_config(path), **kwargs)
 
     def __repr__(self) -> str:
-        return f"WebhookService({str(self.config.path)!r}, routes={sorted(self.receivers)!r})"
+        return (
+            f"WebhookService({str(self.config.path)!r}, routes={sorted(self.config.connectors)!r})"
+        )
 
     def _open_store(self) -> StateStore:
         state = self.config.sync.state
@@ -129,10 +139,11 @@ class WebhookService:
         """The ASGI app; ``workers`` in-process worker threads (default: the config's)."""
         from empathy_firewall.webhooks.app import WorkerThreads, create_app
 
+        receivers = self.receivers  # verifiers first: a missing secret fails here
         count = self.config.webhooks.workers if workers is None else workers
         threads = WorkerThreads(lambda: [self.worker() for _ in range(count)]) if count else None
         return create_app(
-            self.receivers,
+            receivers,
             metrics=self.metrics,
             ready=self.ready,
             workers=threads,

@@ -1,0 +1,104 @@
+"""``serve`` and ``worker`` from the command line: start-up errors name what to fix,
+``serve`` answers on loopback and stops on SIGTERM, ``worker --until-empty`` exits."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("starlette", reason="the webhook service needs the 'serve' extra")
+pytest.importorskip("uvicorn", reason="serve needs the 'serve' extra")
+
+from click.testing import CliRunner
+from webhook_support import write_config
+
+from empathy_firewall.cli import main
+
+
+def test_serve_without_the_webhook_secret_exits_2_naming_it(tmp_path: Path) -> None:
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'state.db'}")
+    result = CliRunner().invoke(main, ["serve", "--config", str(config)])
+    assert result.exit_code == 2
+    assert "ZENDESK_WEBHOOK_SECRET" in result.output
+
+
+def test_a_bad_webhooks_key_exits_2_naming_it(tmp_path: Path) -> None:
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'state.db'}", port=70000)
+    result = CliRunner().invoke(main, ["worker", "--config", str(config)])
+    assert result.exit_code == 2
+    assert "webhooks.port" in result.output
+    unknown = write_config(tmp_path, None, retries=3)
+    assert (
+        "webhooks.retries" in CliRunner().invoke(main, ["serve", "--config", str(unknown)]).output
+    )
+
+
+def test_worker_until_empty_exits_with_its_counts(tmp_path: Path) -> None:
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'state.db'}")
+    result = CliRunner().invoke(
+        main, ["worker", "--config", str(config), "--until-empty", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output.strip().splitlines()[-1])["processed"] == 0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def test_serve_listens_answers_health_and_stops_on_sigterm(tmp_path: Path) -> None:
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'state.db'}", workers=0)
+    port = _free_port()
+    env = {**os.environ, "ZENDESK_WEBHOOK_SECRET": "s3cret"}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from empathy_firewall.cli import main; main()",
+            "serve",
+            "--config",
+            str(config),
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        body = None
+        while time.monotonic() < deadline and body is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
+                    body = json.loads(r.read())
+            except OSError:
+                time.sleep(0.1)
+        assert body == {"status": "ready"}
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/webhooks/zendesk",
+            data=b"{}",
+            headers={"Content-Type": "application/json"},
+        )
+        with pytest.raises(urllib.error.HTTPError) as rejected:
+            urllib.request.urlopen(request, timeout=5)
+        assert rejected.value.code == 401
+        assert json.loads(rejected.value.read())["reason"] == "bad_signature"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    # uvicorn shuts down gracefully, then re-raises SIGTERM (exit status -15) on recent versions
+    assert process.returncode in (0, -signal.SIGTERM), stderr.decode()
+    assert b"s3cret" not in stderr
