@@ -80,7 +80,7 @@ from empathy_firewall.engine.evaluate import Engine
 from empathy_firewall.engine.loader import load_rule_packs
 from empathy_firewall.engine.registry import Registry
 from empathy_firewall.engine.rules import ACTION_KINDS, RuleSet
-from empathy_firewall.engine.yamlsource import Located, load_located, render_path
+from empathy_firewall.engine.yamlsource import Located, load_located, read_source, render_path
 from empathy_firewall.errors import ConfigError, Problem
 from empathy_firewall.models import Priority, Ticket
 from empathy_firewall.settings import FirewallSettings
@@ -557,18 +557,9 @@ def load_golden(paths: Path | Iterable[Path]) -> list[GoldenCase]:
         if root.is_dir() and not files:
             problems.append(Problem(str(root), None, "", "no golden files (*.yaml) found"))
         for file in files:
-            try:
-                raw = file.read_bytes()
-            except OSError as exc:
-                problems.append(Problem(str(file), None, "", f"cannot read: {exc.strerror}"))
-                continue
-            if len(raw) > _MAX_FILE_BYTES:
-                problems.append(Problem(str(file), None, "", "file larger than 2 MB"))
-                continue
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                problems.append(Problem(str(file), None, "", "not UTF-8 text"))
+            text = read_source(file, _MAX_FILE_BYTES)
+            if isinstance(text, Problem):
+                problems.append(text)
                 continue
             found, file_problems = parse_golden(text, str(file))
             cases.extend(found)

@@ -36,7 +36,7 @@ from empathy_firewall.engine.registry import Registry, default_registry
 from empathy_firewall.engine.rules import ActionSpec, Rule, RuleSet, compile_action
 from empathy_firewall.engine.template_context import sample_context
 from empathy_firewall.engine.templates import TemplateProblem
-from empathy_firewall.engine.yamlsource import Located, load_located
+from empathy_firewall.engine.yamlsource import Located, load_located, read_source
 from empathy_firewall.errors import Problem, RulePackError
 
 __all__ = ["default_pack_paths", "load_rule_packs", "parse_rule_pack"]
@@ -110,18 +110,9 @@ def load_rule_packs(
     problems: list[Problem] = []
     rules: list[Rule] = []
     for file in files:
-        try:
-            raw = file.read_bytes()
-        except OSError as exc:
-            problems.append(Problem(str(file), None, "", f"cannot read: {exc.strerror}"))
-            continue
-        if len(raw) > _MAX_FILE_BYTES:
-            problems.append(Problem(str(file), None, "", "file larger than 1 MB"))
-            continue
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            problems.append(Problem(str(file), None, "", "not UTF-8 text"))
+        text = read_source(file, _MAX_FILE_BYTES)
+        if isinstance(text, Problem):
+            problems.append(text)
             continue
         pack_rules, pack_problems = parse_rule_pack(text, str(file), reg)
         rules.extend(pack_rules)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from os import PathLike
 from typing import Any
 
 import yaml
 
 from empathy_firewall.errors import Problem
 
-__all__ = ["Located", "load_located", "render_path"]
+__all__ = ["Located", "load_located", "read_source", "render_path"]
 
 Path = tuple[str | int, ...]
 
@@ -85,3 +86,19 @@ def load_located(text: str, file: str) -> Located:
     if node is not None:
         _index(node, (), located)
     return located
+
+
+def read_source(file: PathLike[str] | str, max_bytes: int) -> str | Problem:
+    """A rule or golden file's text, or the :class:`Problem` that stops it being read."""
+    name = str(file)
+    try:
+        with open(file, "rb") as handle:
+            raw = handle.read(max_bytes + 1)
+    except OSError as exc:
+        return Problem(name, None, "", f"cannot read: {exc.strerror}")
+    if len(raw) > max_bytes:
+        return Problem(name, None, "", f"file larger than {max_bytes // 1_000_000} MB")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return Problem(name, None, "", "not UTF-8 text")
