@@ -91,9 +91,13 @@ def _problems(table: str, exc: ValidationError) -> str:
     )
 
 
-def load_sync_config(path: Path) -> SyncConfig:
-    """Read the configuration file and validate the sync tables; errors name the key."""
-    app = load_config(path, allow_extra=EXTRA_TABLES)
+def load_sync_config(path: Path, *, extra_tables: frozenset[str] = frozenset()) -> SyncConfig:
+    """Read the configuration file and validate the sync tables; errors name the key.
+
+    ``extra_tables`` are further top-level tables the caller validates itself (``serve``
+    reads ``[webhooks]`` from the same file).
+    """
+    app = load_config(path, allow_extra=EXTRA_TABLES | extra_tables)
     tables: dict[str, Any] = {}
     for name in EXTRA_TABLES:
         raw = app.extra.get(name, {})
@@ -112,7 +116,7 @@ def load_sync_config(path: Path) -> SyncConfig:
     name = connector.pop("name", None)
     if not isinstance(name, str) or not name:
         raise ConfigError(
-            f"{path}: connector.name: expected the connector to sync with, e.g. "
+            f"{path}: connector.name: expected the helpdesk connector to use, e.g. "
             '[connector] name = "zendesk" (or "file")'
         )
     if name == "file":  # paths in the file source are relative to the config

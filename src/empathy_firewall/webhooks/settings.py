@@ -30,7 +30,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from empathy_firewall.config import load_config
 from empathy_firewall.errors import ConfigError
 from empathy_firewall.sync.settings import SyncConfig
 from empathy_firewall.webhooks.handler import DEFAULT_MAX_BODY_BYTES
@@ -108,29 +107,10 @@ def load_serve_config(path: Path) -> ServeConfig:
 
 
 def _load_sync(path: Path) -> SyncConfig:
-    """The sync tables, validated with the sync job's own models (``[webhooks]`` allowed)."""
-    from empathy_firewall.sync.settings import EXTRA_TABLES, StateSettings, SyncSettings
+    """The sync tables, validated by the sync job's own loader (``[webhooks]`` allowed)."""
+    from empathy_firewall.sync.settings import load_sync_config
 
-    app = load_config(path, allow_extra=EXTRA_TABLES | {"webhooks"})
-    tables: dict[str, Any] = {}
-    for name in EXTRA_TABLES:
-        raw = app.extra.get(name, {})
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{path}: '{name}' must be a table ([{name}])")
-        tables[name] = raw
-    try:
-        state = StateSettings.model_validate(tables["state"])
-        sync = SyncSettings.model_validate(tables["sync"])
-    except ValidationError as exc:
-        raise ConfigError(f"{path}: {_problems(exc)}") from None
-    connector = dict(tables["connector"])
-    name = connector.pop("name", None)
-    if not isinstance(name, str) or not name:
-        raise ConfigError(
-            f"{path}: connector.name: expected the helpdesk whose webhooks to receive, e.g. "
-            '[connector] name = "zendesk"'
-        )
-    return SyncConfig(path, app, state, name, connector, sync)
+    return load_sync_config(path, extra_tables=frozenset({"webhooks"}))
 
 
 def _problems(exc: ValidationError, prefix: str = "") -> str:
