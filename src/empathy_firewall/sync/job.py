@@ -288,7 +288,7 @@ class SyncJob:
 
     def _apply_and_record(
         self,
-        bookmark: Bookmark,
+        bookmark: Bookmark | None,
         plans: Sequence[Plan],
         signal_rows: Iterable[tuple[str, datetime, dict[str, Any]]],
         history: PageHistory,
@@ -298,7 +298,8 @@ class SyncJob:
         name, account = self.connector.name, self.account
         results: tuple[ApplyResult, ...] = ()
         if plans:
-            self.store.mark_pending(name, account)
+            if bookmark is not None:
+                self.store.mark_pending(name, account)
             results = self.connector.apply(plans, verify=verify)
         kinds = {a.key: a.action.kind for p in plans for a in p.actions}
         entries: list[LedgerEntry] = []
@@ -322,5 +323,6 @@ class SyncJob:
             self.store.record_ledger(entries, run_id=summary.run_id, conn=conn)
             history.flush(conn, drop_firings_of=incomplete)
             self.store.record_signals(signal_rows, run_id=summary.run_id, conn=conn)
-            self.store.save_bookmark(name, account, bookmark.value, pending=False, conn=conn)
+            if bookmark is not None:
+                self.store.save_bookmark(name, account, bookmark.value, pending=False, conn=conn)
         return applied

@@ -39,14 +39,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from empathy_firewall.connectors.base import ApplyResult
 from empathy_firewall.errors import EmpathyFirewallError, LockHeldError, RetryableError
 from empathy_firewall.models import Ticket
 from empathy_firewall.state import inbox as store_inbox
 from empathy_firewall.state.buffer import PageHistory
 from empathy_firewall.state.inbox import InboxItem
 from empathy_firewall.state.lock import Lease, acquire_lock
-from empathy_firewall.state.store import LedgerEntry, StateStore
+from empathy_firewall.state.store import StateStore
 from empathy_firewall.sync.job import SyncJob
 from empathy_firewall.sync.summary import SyncSummary
 from empathy_firewall.webhooks.queue import claim_items, defer, park
@@ -153,27 +152,13 @@ class TicketProcessor(SyncJob):
         summary = SyncSummary(run_id="webhook-" + uuid.uuid4().hex[:12], started_at=now)
         history = PageHistory(self.store, tickets, now)
         plans, signal_rows = self._evaluate(tickets, history, now, summary)
-        results: tuple[ApplyResult, ...] = ()
-        if plans:
-            results = self.connector.apply(plans, verify=verify)
-        kinds = {a.key: a.action.kind for p in plans for a in p.actions}
-        entries: list[LedgerEntry] = []
-        incomplete: dict[str, str] = {}
-        for result in results:
-            key = result.ticket.key
-            entries.extend(
-                LedgerEntry(key, k, kinds.get(k, "?"), "applied") for k in result.applied
-            )
-            entries.extend(
-                LedgerEntry(key, k, kinds.get(k, "?"), "already") for k in result.already
-            )
-            for outcome in result.skipped:
-                incomplete[key] = f"action {outcome.key} skipped: {outcome.reason}"
-        with self.store.engine.begin() as conn:
-            self.store.record_ledger(entries, run_id=summary.run_id, conn=conn)
-            history.flush(conn, drop_firings_of=set(incomplete))
-            self.store.record_signals(signal_rows, run_id=summary.run_id, conn=conn)
-        return incomplete
+        # the sync page's apply-and-record, with no bookmark to move
+        self._apply_and_record(None, plans, signal_rows, history, verify, summary)
+        keys = {t.source.external_id: t.key for t in tickets}
+        return {
+            keys.get(s.ticket, s.ticket): f"action {s.action_key} skipped: {s.reason}"
+            for s in summary.skipped
+        }
 
 
 def _describe(exc: BaseException) -> str:
