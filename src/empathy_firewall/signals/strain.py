@@ -15,6 +15,7 @@ Nothing is computed or stored for agents who have not opted in.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -49,37 +50,38 @@ class AgentStrain:
 NOT_TRACKED = AgentStrain(False, None, None, None, None, False, False)
 
 
+def _at(item: Interaction) -> datetime:
+    return item.at
+
+
 def strain_of(
     interactions: Sequence[Interaction], now: datetime, settings: AgentCareSettings
 ) -> AgentStrain:
     """Compute an opted-in agent's strain from their interactions, oldest first."""
     window_start = now - timedelta(hours=settings.window_hours)
-    gap = timedelta(minutes=settings.break_gap_minutes)
+    lo = bisect_left(interactions, window_start, key=_at)
+    hi = bisect_right(interactions, now, key=_at)
+    recent = interactions[lo:hi]
     hard_at = settings.hard_interaction_at
-    load = 0.0
-    hard = 0
-    stretch_start: datetime | None = None
-    previous: datetime | None = None
-    for item in interactions:
-        at = item.at
-        if at < window_start or at > now:
-            continue
-        if item.weight >= hard_at:
-            load += item.weight
-            hard += 1
-        if previous is None or at - previous >= gap:
-            stretch_start = at
-        previous = at
+    hard = [item.weight for item in recent if item.weight >= hard_at]
+    # sum of the weights, rounded so 0.6+0.7+0.8+0.9+1.0 counts as the 4.0 it is
+    load = round(sum(hard), 6)
+    gap = timedelta(minutes=settings.break_gap_minutes)
     unbroken = 0.0
-    if previous is not None and stretch_start is not None and now - previous < gap:
-        unbroken = (now - stretch_start).total_seconds() / 60.0
-    load = round(load, 6)  # before comparing: 0.6+0.7+0.8+0.9+1.0 sums to 3.9999999999999996
-    ratio = load / settings.overloaded_load
+    if recent and now - recent[-1].at < gap:
+        start = recent[-1].at
+        for index in range(len(recent) - 2, -1, -1):
+            earlier = recent[index].at
+            if start - earlier >= gap:
+                break
+            start = earlier
+        unbroken = (now - start).total_seconds() / 60.0
+    ratio = round(load / settings.overloaded_load, 6)
     return AgentStrain(
         tracked=True,
         load=load,
-        load_ratio=round(ratio, 6),
-        hard_interactions=hard,
+        load_ratio=ratio,
+        hard_interactions=len(hard),
         unbroken_minutes=round(unbroken, 3),
         overloaded=ratio >= 1.0,
         needs_break=unbroken >= settings.long_stretch_minutes or ratio >= 1.0,
