@@ -294,10 +294,12 @@ def _gate(rule: Rule, scope: str, context: EvaluationContext, episode: str | Non
 def _planned(
     ticket: Ticket, action: Action, sources: Sequence[_Fired], anchor: str | None = None
 ) -> PlannedAction:
-    matches = tuple(dict.fromkeys(f.match for f in sources))
-    rule_ids = tuple(f.rule.id for f in sources)
+    # dedupe by identity: hashing a RuleMatch hashes all its evidence and quotes
+    unique = _unique(sources)
+    matches = tuple(f.match for f in unique)
+    rule_ids = tuple(f.rule.id for f in unique)
     if anchor is None:
-        anchor = "|".join(dict.fromkeys(f.anchor for f in sources))
+        anchor = "|".join(dict.fromkeys(f.anchor for f in unique))
     return PlannedAction(
         action=action, because=matches, key=action_key(ticket.key, action.kind, rule_ids, anchor)
     )
