@@ -239,7 +239,7 @@ class Engine:
             pack=rule.pack,
             description=rule.description,
             evidence=evidence,
-            quotes=_quotes(signals, self._quote_kinds[rule.id]),
+            quotes=texts.quotes(self._quote_kinds[rule.id], _quotes),
             episode=episode,
             scope=scope,
         )

@@ -23,6 +23,7 @@ from empathy_firewall.models import (
     Ticket,
     TicketEvent,
 )
+from empathy_firewall.signals.cues import CueKind
 from empathy_firewall.signals.enrich import Signals, enrich
 from empathy_firewall.signals.text import CommentCache, LexiconTextAnalyzer, TextSignals
 
@@ -81,6 +82,18 @@ class TemplateContext:
         self.signals = signals
         self._groups = groups
         self._values: dict[str, Any] = {}
+        self._quotes: dict[frozenset[CueKind], tuple[Quote, ...]] = {}
+
+    def quotes(
+        self,
+        kinds: frozenset[CueKind],
+        find: Callable[[Signals, frozenset[CueKind]], tuple[Quote, ...]],
+    ) -> tuple[Quote, ...]:
+        """The quotes for a set of cue kinds, found once per ticket (rules share kinds)."""
+        found = self._quotes.get(kinds)
+        if found is None:
+            found = self._quotes[kinds] = find(self.signals, kinds)
+        return found
 
     def _group(self, group: str) -> dict[str, Any]:
         signals = self.signals
