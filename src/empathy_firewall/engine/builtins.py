@@ -6,8 +6,6 @@ in ``docs/signals.md`` is generated from this catalogue (``empathy-firewall rule
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from empathy_firewall.engine.registry import Registry, default_registry
 from empathy_firewall.engine.types import PathSpec, Value, ValueType
 from empathy_firewall.models import Channel, Priority, TicketStatus
@@ -451,11 +449,6 @@ def register_builtins(reg: Registry) -> None:
     _register_paths(reg)
     _register_operators(reg)
     _register_conditions(reg)
-
-
-def path_names(reg: Registry) -> Sequence[str]:
-    """All registered paths, sorted."""
-    return sorted(reg.paths)
 
 
 register_builtins(default_registry)
