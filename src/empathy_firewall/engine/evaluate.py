@@ -294,7 +294,8 @@ def _gate(rule: Rule, scope: str, context: EvaluationContext, episode: str | Non
 def _planned(
     ticket: Ticket, action: Action, sources: Sequence[_Fired], anchor: str | None = None
 ) -> PlannedAction:
-    # dedupe by identity: hashing a RuleMatch hashes all its evidence and quotes
+    # the one place sources are deduplicated; by identity, since hashing a RuleMatch
+    # hashes all its evidence and quotes (fired rules are distinct objects)
     unique = _unique(sources)
     matches = tuple(f.match for f in unique)
     rule_ids = tuple(f.rule.id for f in unique)
@@ -345,9 +346,7 @@ def _merge(
     if new_tags:
         sources = [f for t in new_tags for f in adds[t]]
         planned.append(
-            _planned(
-                ticket, AddTags(tags=tuple(new_tags)), _unique(sources), "+".join(sorted(new_tags))
-            )
+            _planned(ticket, AddTags(tags=tuple(new_tags)), sources, "+".join(sorted(new_tags)))
         )
     removes: dict[str, list[_Fired]] = {}
     for action, item in by_kind.get("remove_tags", []):
@@ -358,9 +357,7 @@ def _merge(
     if removes:
         sources = [f for fs in removes.values() for f in fs]
         planned.append(
-            _planned(
-                ticket, RemoveTags(tags=tuple(removes)), _unique(sources), "-".join(sorted(removes))
-            )
+            _planned(ticket, RemoveTags(tags=tuple(removes)), sources, "-".join(sorted(removes)))
         )
 
     priority_requests = [
@@ -375,17 +372,15 @@ def _merge(
     for action, _item in by_kind.get("apply_macro", []):
         sources = seen_macros.pop(action.model_dump_json(), [])
         if sources:
-            planned.append(_planned(ticket, action, _unique(sources)))
+            planned.append(_planned(ticket, action, sources))
 
     notes = by_kind.get("internal_note", [])
     if notes:
         bodies = [a.body for a, _ in notes if isinstance(a, InternalNote)]
-        sources = _unique([f for _, f in notes])
+        sources = [f for _, f in notes]
         # Rules that only spoke privately to an agent (break prompts, recognition) stay out
         # of a note colleagues read: naming them would reveal the agent's strain or opt-ins.
-        shared = [
-            f for f in _unique(list(fired)) if any(a.kind != "agent_prompt" for a in f.actions)
-        ]
+        shared = [f for f in fired if any(a.kind != "agent_prompt" for a in f.actions)]
         body = _NOTE_SEPARATOR.join(bodies) + "\n\n" + _why_footer(shared)
         planned.append(_planned(ticket, InternalNote(body=body), sources))
 
@@ -402,9 +397,7 @@ def _merge(
     for agent_id, items in prompts.items():
         body = "\n\n".join(a.body for a, _ in items)
         planned.append(
-            _planned(
-                ticket, AgentPrompt(agent_id=agent_id, body=body), _unique([f for _, f in items])
-            )
+            _planned(ticket, AgentPrompt(agent_id=agent_id, body=body), [f for _, f in items])
         )
 
     planned.sort(key=lambda p: _KIND_ORDER.index(p.action.kind))
