@@ -23,20 +23,24 @@ from __future__ import annotations
 import json
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import urlsplit
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from empathy_firewall.actions import Plan
-from empathy_firewall.errors import InputError
+from empathy_firewall.errors import ConfigError, InputError
 from empathy_firewall.models import SourceRef, Ticket
-
-if TYPE_CHECKING:
-    from empathy_firewall.webhooks.request import Verifier, WebhookRequest
+from empathy_firewall.wire import (
+    Headers,
+    HttpRequest,
+    HttpResponse,
+    Send,
+    Verifier,
+    WebhookRequest,
+)
 
 __all__ = [
     "ActionOutcome",
@@ -54,6 +58,7 @@ __all__ = [
     "WebhookEvent",
     "markers_in",
     "note_marker",
+    "validate_config",
 ]
 
 _MARKER = re.compile(r"\[empathy-firewall:([A-Za-z0-9_.-]{1,80})\]")
@@ -67,129 +72,6 @@ def note_marker(key: str) -> str:
 def markers_in(text: str) -> frozenset[str]:
     """The action keys whose markers appear in ``text``."""
     return frozenset(_MARKER.findall(text))
-
-
-class Headers(Mapping[str, str]):
-    """An immutable, case-insensitive header mapping that keeps the original spelling."""
-
-    __slots__ = ("_items",)
-
-    def __init__(self, items: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> None:
-        pairs = items.items() if isinstance(items, Mapping) else items
-        self._items: dict[str, tuple[str, str]] = {}
-        for name, value in pairs:
-            self._items[name.lower()] = (name, value)
-
-    def __getitem__(self, name: str) -> str:
-        return self._items[name.lower()][1]
-
-    def __iter__(self) -> Iterator[str]:
-        return (original for original, _ in self._items.values())
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.lower() in self._items
-
-    def __repr__(self) -> str:
-        return f"Headers({sorted(self)!r})"  # names only: values may hold secrets
-
-    def merged(self, extra: Mapping[str, str]) -> Headers:
-        """A copy with ``extra`` added (replacing same-named headers)."""
-        return Headers([*self.items(), *extra.items()])
-
-
-_IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
-
-
-@dataclass(frozen=True, slots=True)
-class HttpRequest:
-    """A framework-neutral HTTP request.
-
-    ``url`` is absolute. ``json_body`` is serialized by the transport. ``purpose`` is a
-    short label ("update_many", "job_status") used by dry-run output and benchmarks;
-    ``item`` names the ticket the request is about, so a 404/422 can skip just that one.
-    ``idempotent`` says whether sending it twice is harmless; the retry policy only
-    retries non-idempotent requests when the server certainly did not process them.
-    Rendered requests never carry credentials: the client adds them when sending.
-    """
-
-    method: str
-    url: str
-    params: tuple[tuple[str, str], ...] = ()
-    headers: Headers = field(default_factory=Headers)
-    json_body: Any = None
-    purpose: str = ""
-    item: str | None = None
-    idempotent: bool | None = None
-
-    @property
-    def is_idempotent(self) -> bool:
-        """The explicit flag, or the method's usual semantics (GET/DELETE yes, PUT/POST no)."""
-        if self.idempotent is not None:
-            return self.idempotent
-        return self.method.upper() in _IDEMPOTENT_METHODS
-
-    @property
-    def path(self) -> str:
-        """The URL path, for messages and routing (no query string, no host)."""
-        return urlsplit(self.url).path
-
-    def param(self, name: str) -> str | None:
-        """The first value of query parameter ``name``, if present."""
-        for key, value in self.params:
-            if key == name:
-                return value
-        return None
-
-    def describe(self) -> dict[str, Any]:
-        """A JSON-ready description for ``--dry-run`` output (no credentials in it)."""
-        return {
-            "method": self.method,
-            "url": self.url,
-            "params": dict(self.params),
-            "json": self.json_body,
-            "purpose": self.purpose,
-            "item": self.item,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class HttpResponse:
-    """A framework-neutral HTTP response: status, case-insensitive headers, raw body."""
-
-    status: int
-    headers: Headers = field(default_factory=Headers)
-    body: bytes = b""
-
-    @property
-    def ok(self) -> bool:
-        """True for 2xx."""
-        return 200 <= self.status < 300
-
-    @property
-    def text(self) -> str:
-        """The body decoded as UTF-8, replacing undecodable bytes."""
-        return self.body.decode("utf-8", errors="replace")
-
-    def json(self) -> Any:
-        """The body as JSON; :class:`InputError` (never a crash) when it is not JSON."""
-        try:
-            return json.loads(self.body) if self.body else None
-        except ValueError:
-            raise InputError(f"response body is not JSON (HTTP {self.status})") from None
-
-    def json_or_none(self) -> Any:
-        """The body as JSON, or None when it is empty or not JSON (plain-text 429s, HTML)."""
-        try:
-            return json.loads(self.body) if self.body else None
-        except ValueError:
-            return None
-
-
-#: the single I/O seam: send one request, get one response (or a library error)
-Send = Callable[[HttpRequest], HttpResponse]
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,8 +213,6 @@ class Connector(ABC):
     @classmethod
     def from_config(cls, raw: Mapping[str, Any], **kwargs: Any) -> Connector:
         """Validate ``raw`` against :attr:`Config` and build the connector."""
-        from empathy_firewall.connectors.registry import validate_config
-
         return cls(validate_config(cls, raw), **kwargs)  # type: ignore[call-arg]
 
     # pure half -----------------------------------------------------------------------
@@ -386,3 +266,15 @@ class Connector(ABC):
         for plans it may have applied before a crash.
         """
         raise NotImplementedError(f"{self.name}: write-back is not supported")
+
+
+def validate_config(cls: type[Connector], raw: Mapping[str, Any]) -> ConnectorConfig:
+    """Validate ``raw`` against ``cls.Config``; errors name fields, never echo values."""
+    try:
+        return cls.Config.model_validate(dict(raw))
+    except ValidationError as exc:
+        parts = []
+        for err in exc.errors(include_input=False, include_url=False):
+            loc = ".".join(str(p) for p in err["loc"]) or "(config)"
+            parts.append(f"{loc}: {err['msg']}")
+        raise ConfigError(f"invalid {cls.name} connector config: " + "; ".join(parts)) from None

@@ -10,9 +10,7 @@ from collections.abc import Mapping
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
-from pydantic import ValidationError
-
-from empathy_firewall.connectors.base import Connector, ConnectorConfig
+from empathy_firewall.connectors.base import Connector, validate_config
 from empathy_firewall.errors import ConfigError
 
 __all__ = ["GROUP", "available", "create", "load", "validate_config"]
@@ -45,18 +43,6 @@ def load(name: str) -> type[Connector]:
     if not (isinstance(loaded, type) and issubclass(loaded, Connector)):
         raise ConfigError(f"entry point {name!r} ({entry.value}) is not a Connector subclass")
     return loaded
-
-
-def validate_config(cls: type[Connector], raw: Mapping[str, Any]) -> ConnectorConfig:
-    """Validate ``raw`` against ``cls.Config``; errors name fields, never echo values."""
-    try:
-        return cls.Config.model_validate(dict(raw))
-    except ValidationError as exc:
-        parts = []
-        for err in exc.errors(include_input=False, include_url=False):
-            loc = ".".join(str(p) for p in err["loc"]) or "(config)"
-            parts.append(f"{loc}: {err['msg']}")
-        raise ConfigError(f"invalid {cls.name} connector config: " + "; ".join(parts)) from None
 
 
 def create(name: str, raw: Mapping[str, Any], **kwargs: Any) -> Connector:
