@@ -11,6 +11,7 @@ from sync_support import SAMPLE
 
 from empathy_firewall.cli import main
 from empathy_firewall.state import StateStore, acquire_lock
+from empathy_firewall.state.migrations import MIGRATIONS
 
 NOW = "2026-09-20T12:00:00+00:00"
 

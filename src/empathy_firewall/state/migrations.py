@@ -41,6 +41,12 @@ def _v1(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=tables)
 
 
+def _v4(conn: Connection) -> None:
+    from empathy_firewall.state import agents
+
+    agents.metadata.create_all(conn)
+
+
 #: every migration, oldest first
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
@@ -48,6 +54,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         "bookmarks, ledger, firings, customer memory, agent load, signals, inbox, locks, runs",
         _v1,
     ),
+    Migration(4, "agent opt-ins, the agent prompt outbox and delivered digests", _v4),
 )
 
 
