@@ -157,12 +157,12 @@ _MOMENT_COLUMNS = (
 
 
 def queued(store: StateStore, agent: AgentRef, limit: int | None = None) -> list[Moment]:
-    """An agent's queued moments, oldest first (by evaluation time, then queue order)."""
+    """An agent's queued moments, oldest first (by evaluation time, then ticket)."""
     p = prompts
     query = (
         select(*_MOMENT_COLUMNS)
         .where(*_where(p, agent), p.c.status == "queued")  # type: ignore[arg-type]
-        .order_by(p.c.evaluated_at, p.c.id)
+        .order_by(p.c.evaluated_at, p.c.ticket_key, p.c.id)
     )
     if limit is not None:
         query = query.limit(limit)
@@ -176,7 +176,7 @@ def moments_of(conn: Connection, digest_id: str) -> tuple[Moment, ...]:
     rows = conn.execute(
         select(*_MOMENT_COLUMNS)
         .where(p.c.digest_id == digest_id)
-        .order_by(p.c.evaluated_at, p.c.id)
+        .order_by(p.c.evaluated_at, p.c.ticket_key, p.c.id)
     )
     return tuple(_moment(row) for row in rows)
 
