@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from channel_support import KEY, NOW, channel_settings, queued_rows, sample_sync, smtp_server
@@ -25,7 +26,7 @@ LATER = NOW + timedelta(hours=1)
 ADDRESSES = {"agt-01": "maya@example.com", "agt-03": "lucia@example.com"}
 
 
-def _run(store: StateStore, port: int, **kwargs: object) -> list[outbox.AgentRef]:
+def _run(store: StateStore, port: int, **kwargs: Any) -> list[outbox.AgentRef]:
     settings = channel_settings(
         port, agents={a: {"email": e} for a, e in ADDRESSES.items()}, **kwargs
     )

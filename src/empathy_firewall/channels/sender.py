@@ -223,7 +223,7 @@ class DigestRun:
             return DigestOutcome(agent, "not-sent", name, len(digest.moments), exc.reason)
         except RetryableError as exc:
             return DigestOutcome(agent, "uncertain", name, len(digest.moments), str(exc))
-        outbox.mark_sent(self.store, digest.digest_id, reference, datetime.now(UTC))
+        outbox.mark_sent(self.store, digest.digest_id, reference, self.now)
         return DigestOutcome(
             agent, status, name, len(digest.moments), digest=digest, address=address
         )
@@ -260,7 +260,7 @@ class DigestRun:
             except (NotSent, RetryableError) as exc:
                 return DigestOutcome(agent, "uncertain", left.channel, len(left.moments), str(exc))
             if found is not None:
-                outbox.mark_sent(self.store, left.digest_id, found, datetime.now(UTC))
+                outbox.mark_sent(self.store, left.digest_id, found, self.now)
                 return DigestOutcome(
                     agent,
                     "found",
