@@ -107,11 +107,11 @@ def agents_list(config_path: Path) -> None:
     if not table:
         click.echo(f"no stored choices for {connector} {account}; opt-ins come from the helpdesk")
         return
-    click.echo(f"{'agent':20} " + " ".join(f"{f:12}" for f in FEATURES))
+    click.echo((f"{'agent':20} " + " ".join(f"{f:12}" for f in FEATURES)).rstrip())
     for agent_id in sorted(table):
         row = table[agent_id]
         cells = ["-" if f not in row else ("in" if row[f] else "out") for f in FEATURES]
-        click.echo(f"{agent_id:20} " + " ".join(f"{c:12}" for c in cells))
+        click.echo((f"{agent_id:20} " + " ".join(f"{c:12}" for c in cells)).rstrip())
     click.echo("('-': no stored choice, the helpdesk's value applies; 'out' always wins)")
 
 

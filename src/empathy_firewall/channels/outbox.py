@@ -27,7 +27,7 @@ __all__ = [
     "agents_with_work",
     "claim",
     "drop_stale",
-    "latest_email",
+    "latest_contact",
     "mark_sent",
     "moments_of",
     "queue_prompts",
@@ -61,6 +61,7 @@ class QueuedPrompt:
     body: str
     email: str | None
     evaluated_at: datetime
+    name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +98,7 @@ def queue_prompts(conn: Connection, items: Iterable[QueuedPrompt]) -> int:
             "rules": ",".join(q.rules),
             "body": q.body,
             "email": q.email,
+            "agent_name": q.name,
             "evaluated_at": q.evaluated_at,
             "status": "queued",
             "digest_id": None,
@@ -181,17 +183,23 @@ def moments_of(conn: Connection, digest_id: str) -> tuple[Moment, ...]:
     return tuple(_moment(row) for row in rows)
 
 
-def latest_email(store: StateStore, agent: AgentRef) -> str | None:
-    """The newest address the helpdesk gave for this agent with a queued prompt."""
+def latest_contact(store: StateStore, agent: AgentRef) -> tuple[str | None, str | None]:
+    """The newest e-mail address and name the helpdesk gave for this agent."""
     p = prompts
     with store.engine.connect() as conn:
-        row = conn.execute(
+        email = conn.execute(
             select(p.c.email)
             .where(*_where(p, agent), p.c.email.is_not(None))  # type: ignore[arg-type]
             .order_by(p.c.evaluated_at.desc(), p.c.id.desc())
             .limit(1)
-        ).first()
-    return None if row is None else str(row[0])
+        ).scalar()
+        name = conn.execute(
+            select(p.c.agent_name)
+            .where(*_where(p, agent), p.c.agent_name.is_not(None))  # type: ignore[arg-type]
+            .order_by(p.c.evaluated_at.desc(), p.c.id.desc())
+            .limit(1)
+        ).scalar()
+    return (None if email is None else str(email)), (None if name is None else str(name))
 
 
 def drop_stale(store: StateStore, agent: AgentRef, before: datetime) -> int:

@@ -54,7 +54,9 @@ def hold_prompts(
                 rest.append(planned)
                 continue
             agent = assignees.get(plan.ticket.key)
-            email = agent.email if agent is not None and agent.id == action.agent_id else None
+            same = agent is not None and agent.id == action.agent_id
+            email = agent.email if agent is not None and same else None
+            name = agent.name if agent is not None and same else None
             rule_ids = tuple(m.rule_id for m in planned.because)
             held.append(
                 QueuedPrompt(
@@ -68,6 +70,7 @@ def hold_prompts(
                     body=action.body,
                     email=email,
                     evaluated_at=plan.evaluated_at,
+                    name=name,
                 )
             )
         if len(rest) == len(plan.actions):

@@ -134,12 +134,13 @@ class DigestRun:
     def recipient(self, agent: AgentRef) -> Recipient:
         """Where the agent is reached: ``[channels.agents]``, else the helpdesk's address."""
         conf = self.settings.agents.get(agent.agent_id)
-        email = (conf.email if conf else None) or outbox.latest_email(self.store, agent)
+        known_email, name = outbox.latest_contact(self.store, agent)
         return Recipient(
             agent.connector,
             agent.account,
             agent.agent_id,
-            email=email,
+            name=name,
+            email=(conf.email if conf else None) or known_email,
             slack=conf.slack if conf else None,
         )
 

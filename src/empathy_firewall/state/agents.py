@@ -79,6 +79,7 @@ prompts = Table(
     Column("rules", String(500), nullable=False),
     Column("body", Text, nullable=False),
     Column("email", String(320), nullable=True),
+    Column("agent_name", String(200), nullable=True),
     Column("evaluated_at", UTCDateTime, nullable=False),
     Column("status", String(20), nullable=False),
     Column("digest_id", String(64), nullable=True),
