@@ -215,3 +215,26 @@ def test_hold_prompts_keeps_the_rest_of_the_plan() -> None:
 def test_bad_channel_settings_name_the_key(raw: dict[str, object], fragment: str) -> None:
     with pytest.raises(ConfigError, match=fragment.replace(".", r"\.")):
         parse_channel_settings(raw, "firewall.toml")
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("sam@example.com", "sam@example.com"),
+        (" sam@example.com ", "sam@example.com"),
+        ("sam", None),
+        ("a@b.c, eve@evil.example", None),
+        ("sam@example.com\r\nBcc: eve@evil.example", None),
+        ("Sam <sam@example.com>", None),
+        (None, None),
+    ],
+)
+def test_email_addresses_are_plain_or_nothing(given: str | None, expected: str | None) -> None:
+    from empathy_firewall.channels.base import Recipient
+    from empathy_firewall.channels.email import EmailChannel
+
+    settings = parse_channel_settings(
+        {"email": {"host": "127.0.0.1", "sender": "care@example.com", "security": "none"}}, "t"
+    )
+    channel = EmailChannel.from_settings(settings, {})
+    assert channel.address(Recipient("z", "a", "5", email=given)) == expected

@@ -74,8 +74,15 @@ class EmailChannel(Channel):
         return f"EmailChannel({self.settings.host}:{self.settings.port})"
 
     def address(self, recipient: Recipient) -> str | None:
-        """The agent's e-mail address (config, else the helpdesk's agent record)."""
-        return recipient.email or None
+        """The agent's e-mail address (config, else the helpdesk's agent record).
+
+        Something that is not a single plain address (no ``@``, a line break, a list) is
+        treated as no address rather than risked as a header.
+        """
+        value = (recipient.email or "").strip()
+        if value.count("@") != 1 or any(c in value for c in '\r\n,;<>"') or " " in value:
+            return None
+        return value
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
@@ -108,7 +115,10 @@ class EmailChannel(Channel):
         :class:`NotSent`; a failure during or after the body is uncertain and raises
         :class:`RetryableError`, leaving the digest to be sent again by the next run.
         """
-        message = build_message(digest, self.settings.sender, address, datetime.now(UTC))
+        try:
+            message = build_message(digest, self.settings.sender, address, datetime.now(UTC))
+        except (ValueError, TypeError) as exc:
+            raise NotSent(f"cannot build the message ({type(exc).__name__})", retry=False) from None
         smtp = self._connect()
         try:
             smtp.send_message(message)

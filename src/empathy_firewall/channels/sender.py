@@ -224,6 +224,11 @@ class DigestRun:
             return DigestOutcome(agent, "not-sent", name, len(digest.moments), exc.reason)
         except RetryableError as exc:
             return DigestOutcome(agent, "uncertain", name, len(digest.moments), str(exc))
+        except Exception as exc:  # a plugin's bug: maybe sent; the next run checks or resends
+            log.warning("channel %s failed unexpectedly (%s)", name, type(exc).__name__)
+            return DigestOutcome(
+                agent, "uncertain", name, len(digest.moments), f"unexpected {type(exc).__name__}"
+            )
         outbox.mark_sent(self.store, digest.digest_id, reference, self.now)
         return DigestOutcome(
             agent, status, name, len(digest.moments), digest=digest, address=address
