@@ -80,7 +80,7 @@ def migrate(engine: Engine) -> int:
 
     A database newer than this code raises :class:`ConfigError` (upgrade empathy-firewall).
     """
-    latest = MIGRATIONS[-1].version
+    latest = max(m.version for m in MIGRATIONS)  # entries may be merged out of order
     with _locked(engine) as conn:
         schema.metadata.create_all(conn, tables=[schema.schema_versions])
         version = current_version(conn)
@@ -90,7 +90,7 @@ def migrate(engine: Engine) -> int:
             f"the state store has schema version {version}, newer than this empathy-firewall "
             f"knows ({latest}); upgrade empathy-firewall"
         )
-    for step in MIGRATIONS:
+    for step in sorted(MIGRATIONS, key=lambda m: m.version):
         if step.version <= version:
             continue
         with _locked(engine) as conn:
