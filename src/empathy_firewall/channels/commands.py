@@ -50,7 +50,8 @@ def _fail(exc: EmpathyFirewallError) -> None:
 def _load(path: Path) -> SyncConfig:
     from empathy_firewall.sync.settings import load_sync_config
 
-    return load_sync_config(path)
+    # the same file `serve` reads: its [webhooks] table is allowed here
+    return load_sync_config(path, extra_tables=frozenset({"webhooks"}))
 
 
 def _store(config: SyncConfig) -> StateStore:
