@@ -109,3 +109,28 @@ def test_stale_moments_are_dropped_not_sent_late(lite: StateStore, tmp_path: Pat
     assert outcome.status == "nothing"
     assert inbox.messages == []
     assert "agt-01" not in {r["agent_id"] for r in queued_rows(lite)}
+
+
+def test_an_opt_out_after_a_crash_stops_the_resend(
+    store: StateStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from empathy_firewall.state.agents import set_choices
+
+    sample_sync(store, tmp_path)
+    account = queued_rows(store)[0]["account"]
+
+    def crash(*args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt("killed between send and mark")
+
+    with smtp_server() as (port, inbox):
+        with monkeypatch.context() as patched:
+            patched.setattr(outbox, "mark_sent", crash)
+            with pytest.raises(KeyboardInterrupt):
+                _run(store, port)
+        agent = outbox.AgentRef("file", account, "agt-01")
+        assert outbox.unfinished(store, agent) is not None
+        set_choices(store, "file", account, "agt-01", {"recognition": False}, via="link")
+        assert outbox.unfinished(store, agent) is None
+        assert _mine(_run(store, port)).status == "nothing"
+    assert len(inbox.to("maya@example.com")) == 1  # the one before the crash, no resend
+    assert "agt-01" not in {r["agent_id"] for r in queued_rows(store)}

@@ -180,7 +180,8 @@ def set_choices(
     """Store an agent's choices in one transaction; return the strain rows deleted.
 
     Opting out of ``strain`` deletes the agent's strain history; opting out of
-    ``breaks`` or ``recognition`` deletes that agent's undelivered prompts of the feature.
+    ``breaks`` or ``recognition`` deletes that agent's undelivered prompts of the feature
+    (including those of a digest a crash left unfinished).
     """
     at = now or datetime.now(UTC)
     rows = [
@@ -205,14 +206,28 @@ def set_choices(
             deleted = forget_strain(conn, connector, agent_id)
         dropped = [f for f in ("breaks", "recognition") if choices.get(f) is False]
         if dropped:
-            p = prompts
-            conn.execute(
-                delete(p).where(
-                    p.c.connector == connector,
-                    p.c.account == account,
-                    p.c.agent_id == agent_id,
-                    p.c.feature.in_(dropped),
-                    p.c.status == "queued",
-                )
-            )
+            _drop_undelivered(conn, connector, account, agent_id, dropped)
     return deleted
+
+
+def _drop_undelivered(
+    conn: Connection, connector: str, account: str, agent_id: str, features: list[str]
+) -> None:
+    """Delete the agent's undelivered moments of ``features``: queued ones, and ones claimed
+    by a digest a crash left unfinished (which is then dropped if nothing is left in it),
+    so an opted-out agent is never sent them, not even as a retry."""
+    p, d = prompts, digests
+    mine = (p.c.connector == connector, p.c.account == account, p.c.agent_id == agent_id)
+    conn.execute(
+        delete(p).where(*mine, p.c.feature.in_(features), p.c.status.in_(("queued", "claimed")))
+    )
+    left = select(p.c.id).where(p.c.digest_id == d.c.digest_id).exists()
+    conn.execute(
+        delete(d).where(
+            d.c.connector == connector,
+            d.c.account == account,
+            d.c.agent_id == agent_id,
+            d.c.status == "sending",
+            ~left,
+        )
+    )
