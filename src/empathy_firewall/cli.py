@@ -276,3 +276,8 @@ from empathy_firewall.webhooks.commands import inbox, serve, worker  # noqa: E40
 main.add_command(serve)
 main.add_command(worker)
 main.add_command(inbox)
+
+from empathy_firewall.channels.commands import agents, digest  # noqa: E402
+
+main.add_command(agents)
+main.add_command(digest)

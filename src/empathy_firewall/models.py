@@ -164,6 +164,8 @@ class Agent(_Model):
     opt_in: AgentOptIns = Field(default_factory=AgentOptIns)
     open_tickets: int | None = Field(default=None, ge=0)
     capacity: int | None = Field(default=None, ge=1)
+    email: str | None = None
+    """Where the agent's private digest may go (from the helpdesk's agent record)."""
 
 
 class TicketEvent(_Model):

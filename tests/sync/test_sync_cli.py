@@ -11,6 +11,7 @@ from sync_support import SAMPLE
 
 from empathy_firewall.cli import main
 from empathy_firewall.state import StateStore, acquire_lock
+from empathy_firewall.state.migrations import MIGRATIONS
 
 NOW = "2026-09-20T12:00:00+00:00"
 
@@ -129,7 +130,8 @@ def test_check_changes_nothing_and_says_ready(tmp_path: Path) -> None:
     _sync("--config", str(config), "--now", NOW, "--max-tickets", "10")
     result = CliRunner().invoke(main, ["check", "--config", str(config)])
     assert result.exit_code == 0
-    assert "schema version 1" in result.stdout
+    latest = max(m.version for m in MIGRATIONS)
+    assert f"schema version {latest}" in result.stdout
     assert "bookmark: saved" in result.stdout
 
 

@@ -41,6 +41,12 @@ def _v1(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=tables)
 
 
+def _v4(conn: Connection) -> None:
+    from empathy_firewall.state import agents
+
+    agents.metadata.create_all(conn)
+
+
 #: every migration, oldest first
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
@@ -48,6 +54,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         "bookmarks, ledger, firings, customer memory, agent load, signals, inbox, locks, runs",
         _v1,
     ),
+    Migration(4, "agent opt-ins, the agent prompt outbox and delivered digests", _v4),
 )
 
 
@@ -73,7 +80,7 @@ def migrate(engine: Engine) -> int:
 
     A database newer than this code raises :class:`ConfigError` (upgrade empathy-firewall).
     """
-    latest = MIGRATIONS[-1].version
+    latest = max(m.version for m in MIGRATIONS)  # entries may be merged out of order
     with _locked(engine) as conn:
         schema.metadata.create_all(conn, tables=[schema.schema_versions])
         version = current_version(conn)
@@ -83,7 +90,7 @@ def migrate(engine: Engine) -> int:
             f"the state store has schema version {version}, newer than this empathy-firewall "
             f"knows ({latest}); upgrade empathy-firewall"
         )
-    for step in MIGRATIONS:
+    for step in sorted(MIGRATIONS, key=lambda m: m.version):
         if step.version <= version:
             continue
         with _locked(engine) as conn:

@@ -27,14 +27,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from empathy_firewall.actions import Plan
+from empathy_firewall.channels.outbox import queue_prompts
+from empathy_firewall.channels.queue import hold_prompts
 from empathy_firewall.connectors.base import ApplyResult, Bookmark, Connector, markers_in
 from empathy_firewall.context import EvaluationContext
 from empathy_firewall.engine.evaluate import Engine
-from empathy_firewall.models import Ticket
+from empathy_firewall.models import Agent, Ticket
+from empathy_firewall.optins import apply_stored_opt_ins
 from empathy_firewall.settings import FirewallSettings
 from empathy_firewall.signals.enrich import Signals, enrich, observe
 from empathy_firewall.signals.history import Firing
 from empathy_firewall.signals.text import CommentCache, default_text_analyzer
+from empathy_firewall.state.agents import stored_choices
 from empathy_firewall.state.buffer import PageHistory
 from empathy_firewall.state.lock import Lease, acquire_lock
 from empathy_firewall.state.store import LedgerEntry, StateStore
@@ -262,7 +266,13 @@ class SyncJob:
         done = self.store.applied_keys(t.key for t in tickets)
         plans: list[Plan] = []
         signal_rows: list[tuple[str, datetime, dict[str, Any]]] = []
+        # agents' own choices in the store override what the helpdesk says (opt-out wins)
+        assigned = (t.assignee.id for t in tickets if t.assignee is not None)
+        choices = stored_choices(self.store, self.connector.name, self.account, assigned)
+        self._assignees: dict[str, Agent | None] = {}
         for ticket in tickets:
+            ticket = apply_stored_opt_ins(ticket, choices)
+            self._assignees[ticket.key] = ticket.assignee
             history.begin_ticket(ticket.key)
             signals = enrich(evaluation_view(ticket), context)
             plan = self.engine.evaluate_signals(signals, context)
@@ -296,6 +306,14 @@ class SyncJob:
         summary: SyncSummary,
     ) -> int:
         name, account = self.connector.name, self.account
+        # agent prompts never reach the helpdesk: they are queued for a private digest
+        plans, held = hold_prompts(
+            plans,
+            connector=name,
+            account=account,
+            assignees=getattr(self, "_assignees", {}),
+            rules=self.engine.rules,
+        )
         results: tuple[ApplyResult, ...] = ()
         if plans:
             if bookmark is not None:
@@ -319,7 +337,9 @@ class SyncJob:
                 summary.skipped.append(
                     SkippedTicket(result.ticket.external_id, outcome.reason, outcome.key)
                 )
+        entries += [LedgerEntry(q.ticket_key, q.prompt_key, "agent_prompt", "queued") for q in held]
         with self.store.engine.begin() as conn:
+            queue_prompts(conn, held)
             self.store.record_ledger(entries, run_id=summary.run_id, conn=conn)
             history.flush(conn, drop_firings_of=incomplete)
             self.store.record_signals(signal_rows, run_id=summary.run_id, conn=conn)

@@ -106,13 +106,15 @@ def create_app(
     ready: Callable[[], str | None],
     workers: WorkerThreads | None = None,
     writer: InboxWriter | None = None,
+    extra_routes: Sequence[Route] = (),
 ) -> Starlette:
     """The app for these receivers (keyed by route name).
 
     ``ready`` returns None when the service can take traffic, else the reason it cannot
     (the store unreachable); ``workers`` run for the app's lifetime. With a ``writer``
     the checks run on the event loop and the inbox write is awaited (group commit);
-    without one, each receiver runs whole in the thread pool.
+    without one, each receiver runs whole in the thread pool. ``extra_routes`` are
+    mounted as given (the agents' opt-out link, :mod:`empathy_firewall.channels.web`).
     """
 
     def endpoint(receiver: WebhookReceiver) -> Callable[[Request], object]:
@@ -175,6 +177,7 @@ def create_app(
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
     ]
+    routes += list(extra_routes)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

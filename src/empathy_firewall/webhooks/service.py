@@ -32,6 +32,7 @@ from empathy_firewall.webhooks.writer import InboxWriter
 
 if TYPE_CHECKING:  # Starlette loads only for the bundled app; mounted handlers skip it
     from starlette.applications import Starlette
+    from starlette.routing import Route
 
 __all__ = ["WebhookService"]
 
@@ -148,7 +149,23 @@ class WebhookService:
             ready=self.ready,
             workers=threads,
             writer=self.writer,
+            extra_routes=self.agent_routes(),
         )
+
+    def agent_routes(self) -> list[Route]:
+        """The agents' opt-out route when ``[channels]`` is configured (else none).
+
+        A ``[channels]`` table without its link secret stops ``serve`` at start-up.
+        """
+        raw = self.config.sync.app.extra.get("channels")
+        if raw is None:
+            return []
+        from empathy_firewall.channels.sender import link_key
+        from empathy_firewall.channels.settings import parse_channel_settings
+        from empathy_firewall.channels.web import opt_out_routes
+
+        settings = parse_channel_settings(raw, str(self.config.path))
+        return list(opt_out_routes(self.store, link_key(settings)))
 
     def close(self) -> None:
         """Stop the inbox writer and close the store's connections."""
