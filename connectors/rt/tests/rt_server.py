@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 import requests
 from empathy_firewall_rt import RtConnector
+from empathy_firewall_rt.parse import ref_id
 
 TAGS_FIELD = "Tags"
 
@@ -137,7 +138,7 @@ class RtAdmin:
         return [
             p["Content"]
             for p in parts["items"]
-            if p["TransactionId"]["id"] in ids and p["ContentType"] == "text/plain"
+            if ref_id(p["TransactionId"]) in ids and p["ContentType"] == "text/plain"
         ]
 
 

@@ -64,7 +64,7 @@ class RtClient(HttpClient):
             return super().send(request)
         except TransportError as exc:
             raise TransportError(
-                f"RT at {self.config.url} did not answer ({exc})",
+                f"RT at {self.config.web} did not answer ({exc})",
                 request_sent=exc.request_sent,
             ) from None
 

@@ -1,8 +1,9 @@
 """Request Tracker connector configuration and credentials.
 
 The config file names *environment variables*; secrets never appear in it. RT has no hosted
-address, so ``base_url`` (the RT web root, e.g. ``https://rt.example.com`` or
-``http://127.0.0.1:8080``; REST 2 lives under ``/REST/2.0``) is required.
+address, so ``base_url`` (scheme, host and port, e.g. ``https://rt.example.com``) is required; RT's
+``$WebPath`` goes in ``web_path`` (Debian's package default is ``/rt``); REST 2 lives under
+``{base_url}{web_path}/REST/2.0``.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class RtConfig(HttpConnectorConfig):
     password_env: str = "RT_PASSWORD"  # noqa: S105 - a variable name, not a secret
     token_env: str = "RT_TOKEN"  # noqa: S105 - a variable name, not a secret
 
+    web_path: str = Field(default="", pattern=r"^(/[\w.~-]+)*$")
     queues: tuple[str, ...] = ()
     tags_field: str = Field(default="Tags", min_length=1)
     settle_seconds: int = Field(default=2, ge=0, le=60)
@@ -67,9 +69,14 @@ class RtConfig(HttpConnectorConfig):
         return self
 
     @property
+    def web(self) -> str:
+        """RT's web root: ``base_url`` plus ``web_path`` (Debian's default is ``/rt``)."""
+        return f"{self.url}{self.web_path}"
+
+    @property
     def api(self) -> str:
-        """The REST 2 root: ``{base_url}/REST/2.0``."""
-        return f"{self.url}/REST/2.0"
+        """The REST 2 root: ``{web}/REST/2.0``."""
+        return f"{self.web}/REST/2.0"
 
 
 def resolve_authorization(config: RtConfig, env: Mapping[str, str] | None = None) -> str:

@@ -60,7 +60,7 @@ class RtConnector(HttpConnector[RtConfig, RtClient]):
             history,
             attachments,
             account=self.config.account,
-            web_url=self.config.url,
+            web_url=self.config.web,
             tags_field=self.config.tags_field,
             levels=self.config.priorities,
             names=self._names,
