@@ -203,3 +203,14 @@ def test_missing_credentials_name_the_variable_not_a_value() -> None:
     connector = RtConnector.from_config({"base_url": "http://rt.test"}, env={"RT_USER": "root"})
     with pytest.raises(ConfigError, match="RT_PASSWORD"):
         connector.check()
+
+
+def test_shipped_example_config_builds_the_connector() -> None:
+    from empathy_firewall.connectors import create
+    from empathy_firewall.sync.settings import load_sync_config
+
+    example = Path(__file__).parents[3] / "examples" / "sync-rt.toml"
+    config = load_sync_config(example)
+    made = create(config.connector_name, config.connector)
+    assert isinstance(made, RtConnector)
+    assert made.config.api == "http://127.0.0.1:8080/REST/2.0"
