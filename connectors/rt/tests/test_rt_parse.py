@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from empathy_firewall_rt import RtConfig, RtConnector
@@ -111,14 +112,20 @@ def test_correspondence_by_a_requestor_is_the_customer_and_by_others_an_agent() 
 def test_ticketsql_keyset_window_and_queue_filter() -> None:
     since = datetime(2026, 12, 7, 12, 0, 5, tzinfo=UTC)
     until = datetime(2026, 12, 7, 13, 0, 0, tzinfo=UTC)
-    first = ticket_query(("Support", "O'Neil"), (since, None), until)
+    first = ticket_query(("Support", "O'Neil"), (since, None), until, ZoneInfo("UTC"))
     assert first == (
-        "(Queue = 'Support' OR Queue = 'O\\'Neil') AND LastUpdated >= '2026-12-07 12:00:05 +0000'"
-        " AND LastUpdated < '2026-12-07 13:00:00 +0000'"
+        "(Queue = 'Support' OR Queue = 'O\\'Neil') AND LastUpdated >= '2026-12-07 12:00:05'"
+        " AND LastUpdated < '2026-12-07 13:00:00'"
     )
-    resumed = ticket_query((), (since, 41), until)
-    assert "(LastUpdated >= '2026-12-07 12:00:06 +0000' OR (LastUpdated >= '2026-12-07 " in resumed
-    assert "AND id > 41))" in resumed
+    resumed = ticket_query((), (since, 41), until, ZoneInfo("UTC"))
+    assert resumed == (
+        "(LastUpdated >= '2026-12-07 12:00:06' OR (LastUpdated >= '2026-12-07 12:00:05'"
+        " AND LastUpdated < '2026-12-07 12:00:06' AND id > 41))"
+        " AND LastUpdated < '2026-12-07 13:00:00'"
+    )
+    # RT reads literals as wall-clock times in its (or the user's) timezone
+    tokyo = ticket_query((), (since, None), until, ZoneInfo("Asia/Tokyo"))
+    assert tokyo.startswith("LastUpdated >= '2026-12-07 21:00:05'")
 
 
 @given(
@@ -197,6 +204,8 @@ def test_config_refuses_secrets_in_the_file_and_needs_a_base_url() -> None:
         RtConnector.from_config({"base_url": "http://rt.test", "password": "x"})
     with pytest.raises(ConfigError, match="base_url"):
         RtConnector.from_config({})
+    with pytest.raises(ConfigError, match="timezone"):
+        RtConnector.from_config({"base_url": "http://rt.test", "timezone": "Mars/Olympus"})
 
 
 def test_missing_credentials_name_the_variable_not_a_value() -> None:

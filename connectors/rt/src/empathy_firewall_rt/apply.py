@@ -1,27 +1,26 @@
-"""Write-back: plans -> RT requests, one ticket at a time. ``render`` shows the same requests.
+"""Write-back: plans -> RT requests, one ticket at a time; ``render`` shows the same requests.
 
 Per plan (:func:`ticket_change` splits it; pure):
 
-1. **Read** the ticket (``GET /ticket/{id}``) when tags or the priority change: tags live
-   in a multi-value custom field that RT replaces as a whole, so we merge into what is
-   there now (never into the polled snapshot); a field not applied to the ticket's queue
-   is reported, since RT silently ignores unknown custom fields.
-2. **Fields**: one ``PUT /ticket/{id}`` with the merged tag values and the priority, only
-   when something changes (a second pass writes nothing).
-3. **Note**: every note section (internal notes, draft replies, routing suggestions) in
-   ONE internal comment (``POST /ticket/{id}/comment``), each section ending with its
-   idempotency marker. RT answers a comment without its transaction id, and a lost answer
-   is never blindly resent: the ticket's comments are read first. With ``verify`` (after a
-   crash) they are read before writing too.
+1. **Read** the ticket (``GET /ticket/{id}``) when tags or the priority change: tags live in
+   a multi-value custom field that RT replaces as a whole, so ours are merged into what is
+   there now, never into the polled snapshot. A field not applied to the ticket's queue is
+   reported (RT silently ignores unknown custom fields).
+2. **Fields**: one ``PUT /ticket/{id}`` with the merged values and the priority, only when
+   something changes (so a second pass writes nothing).
+3. **Note**: every note section (internal notes, draft replies, routing suggestions) in ONE
+   internal comment (``POST /ticket/{id}/comment``), each section ending with its marker.
+   RT's answer carries no transaction id and a lost answer is never blindly resent: the
+   ticket's messages are searched for the markers first. With ``verify`` (after a crash)
+   they are searched before writing, too.
 
-Public replies and macros are not written (RT's capabilities say so); agent prompts are
-private and never reach a ticket.
+Public replies and macros are not written (see the capabilities); agent prompts are private
+and never reach a ticket.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from empathy_firewall.actions import AddTags, AgentPrompt, Plan, RemoveTags, SetPriority
@@ -36,81 +35,56 @@ from empathy_firewall.connectors.notes import agent_prompt_outcome, note_text
 from empathy_firewall.errors import RateLimitedError, RetryableError, SkipError
 from empathy_firewall.models import Priority
 from empathy_firewall_rt.client import RtClient
-from empathy_firewall_rt.parse import custom_field_values, ref_id
+from empathy_firewall_rt.parse import custom_field_values
+from empathy_firewall_rt.poll import read_ticket
 
-__all__ = ["RtChange", "apply_plans", "comment_text", "merge_tags", "render", "ticket_change"]
+__all__ = ["RtChange", "apply_plans", "merge_tags", "render", "ticket_change"]
 
 
-@dataclass(frozen=True, slots=True)
 class RtChange:
     """What one plan asks of one RT ticket, split by how it is written."""
 
-    ticket_id: str
-    add_tags: tuple[str, ...] = ()
-    remove_tags: tuple[str, ...] = ()
-    tag_keys: tuple[str, ...] = ()
-    priority: int | None = None
-    priority_key: str | None = None
-    note_keys: tuple[str, ...] = ()
-    note_sections: tuple[str, ...] = ()
-    unsupported: tuple[ActionOutcome, ...] = ()
+    def __init__(self, plan: Plan, levels: Mapping[Priority, int]) -> None:
+        self.ticket_id = plan.ticket.external_id
+        add: dict[str, None] = {}
+        remove: dict[str, None] = {}
+        self.tag_keys: list[str] = []
+        self.notes: list[tuple[str, str]] = []  # (key, section ending with its marker)
+        self.priority: int | None = None
+        self.priority_key: str | None = None
+        self.unsupported: list[ActionOutcome] = []
+        for planned in plan.actions:
+            action, key = planned.action, planned.key
+            text = note_text(planned)
+            if text is not None:
+                self.notes.append((key, f"{text}\n\n{note_marker(key)}"))
+            elif isinstance(action, AddTags | RemoveTags):
+                target = add if isinstance(action, AddTags) else remove
+                target.update(dict.fromkeys(t.strip() for t in action.tags))
+                self.tag_keys.append(key)
+            elif isinstance(action, SetPriority):
+                if self.priority_key is not None:
+                    self.unsupported.append(
+                        ActionOutcome(self.priority_key, "a later priority change won")
+                    )
+                self.priority, self.priority_key = levels[action.priority], key
+            elif isinstance(action, AgentPrompt):
+                self.unsupported.append(agent_prompt_outcome(key, "RT"))
+            else:
+                reason = f"the RT connector does not write {action.kind}"
+                self.unsupported.append(ActionOutcome(key, reason))
+        self.add_tags = list(add)
+        self.remove_tags = [t for t in remove if t not in add]  # added and removed: added
 
     @property
-    def field_keys(self) -> tuple[str, ...]:
-        """Keys written by the ticket ``PUT``."""
-        return self.tag_keys + ((self.priority_key,) if self.priority_key else ())
-
-    @property
-    def needs_read(self) -> bool:
-        """True when the current values must be read (tag merge, priority comparison)."""
-        return bool(self.field_keys)
+    def field_keys(self) -> list[str]:
+        """Keys written by the ticket ``PUT`` (tags and priority)."""
+        return self.tag_keys + ([self.priority_key] if self.priority_key else [])
 
 
 def ticket_change(plan: Plan, levels: Mapping[Priority, int]) -> RtChange:
-    """Split a plan into tag, priority and note parts. Pure.
-
-    Of several priority changes the last one wins (the others are reported); a tag both
-    added and removed stays added.
-    """
-    add: dict[str, None] = {}
-    remove: dict[str, None] = {}
-    tag_keys: list[str] = []
-    sections: list[tuple[str, str]] = []
-    priority: int | None = None
-    priority_key: str | None = None
-    unsupported: list[ActionOutcome] = []
-    for planned in plan.actions:
-        action = planned.action
-        text = note_text(planned)
-        if text is not None:
-            sections.append((planned.key, f"{text}\n\n{note_marker(planned.key)}"))
-        elif isinstance(action, AddTags):
-            add.update(dict.fromkeys(t.strip() for t in action.tags))
-            tag_keys.append(planned.key)
-        elif isinstance(action, RemoveTags):
-            remove.update(dict.fromkeys(t.strip() for t in action.tags))
-            tag_keys.append(planned.key)
-        elif isinstance(action, SetPriority):
-            if priority_key is not None:
-                unsupported.append(ActionOutcome(priority_key, "a later priority change won"))
-            priority, priority_key = levels[action.priority], planned.key
-        elif isinstance(action, AgentPrompt):
-            unsupported.append(agent_prompt_outcome(planned.key, "RT"))
-        else:
-            unsupported.append(
-                ActionOutcome(planned.key, f"the RT connector does not write {action.kind}")
-            )
-    return RtChange(
-        ticket_id=plan.ticket.external_id,
-        add_tags=tuple(add),
-        remove_tags=tuple(t for t in remove if t not in add),
-        tag_keys=tuple(tag_keys),
-        priority=priority,
-        priority_key=priority_key,
-        note_keys=tuple(k for k, _ in sections),
-        note_sections=tuple(s for _, s in sections),
-        unsupported=tuple(unsupported),
-    )
+    """Split a plan into tag, priority and note parts (the last priority change wins). Pure."""
+    return RtChange(plan, levels)
 
 
 def merge_tags(current: Sequence[str], add: Sequence[str], remove: Sequence[str]) -> list[str]:
@@ -121,127 +95,95 @@ def merge_tags(current: Sequence[str], add: Sequence[str], remove: Sequence[str]
     return list(merged)
 
 
-def comment_text(sections: Sequence[str]) -> str:
-    """One internal comment from its sections (each already ends with its marker)."""
-    return "\n\n----\n\n".join(sections)
+def _comment(api: str, tid: str, sections: Sequence[str]) -> HttpRequest:
+    body = {"Content": "\n\n----\n\n".join(sections), "ContentType": "text/plain"}
+    url = f"{api}/ticket/{tid}/comment"
+    return HttpRequest("POST", url, json_body=body, purpose="comment", item=tid, idempotent=False)
 
 
-def _url(api: str, tid: str, tail: str = "") -> str:
-    return f"{api}/ticket/{tid}{tail}"
-
-
-def _comment_request(api: str, tid: str, sections: Sequence[str]) -> HttpRequest:
-    body = {"Content": comment_text(sections), "ContentType": "text/plain"}
-    return HttpRequest(
-        "POST",
-        _url(api, tid, "/comment"),
-        json_body=body,
-        purpose="internal_comment",
-        item=tid,
-        idempotent=False,
-    )
-
-
-def _put_request(api: str, tid: str, update: Mapping[str, Any], purpose: str) -> HttpRequest:
-    return HttpRequest(
-        "PUT", _url(api, tid), json_body=dict(update), purpose=purpose, item=tid, idempotent=True
-    )
+def _put(api: str, tid: str, update: Mapping[str, Any], purpose: str) -> HttpRequest:
+    url = f"{api}/ticket/{tid}"
+    return HttpRequest("PUT", url, json_body=dict(update), purpose=purpose, item=tid)
 
 
 def render(api: str, change: RtChange, tags_field: str) -> tuple[HttpRequest, ...]:
-    """The requests :func:`apply_plans` sends for ``change``, as far as known before the
-    read (the merged tag values are completed from the current ones at apply time). Pure."""
-    tid = change.ticket_id
-    out: list[HttpRequest] = []
-    if change.needs_read:
-        out.append(HttpRequest("GET", _url(api, tid), purpose="read_ticket", item=tid))
+    """The requests :func:`apply_plans` sends for ``change`` as far as they are known before
+    the read (the merged tag values are completed from the current ones). Pure."""
+    tid, out = change.ticket_id, []
+    if change.field_keys:
+        out.append(HttpRequest("GET", f"{api}/ticket/{tid}", purpose="read_ticket", item=tid))
         update: dict[str, Any] = {}
         if change.tag_keys:
-            merge = {"merge_add": list(change.add_tags), "merge_remove": list(change.remove_tags)}
+            merge = {"merge_add": change.add_tags, "merge_remove": change.remove_tags}
             update["CustomFields"] = {tags_field: merge}
         if change.priority is not None:
             update["Priority"] = change.priority
-        out.append(_put_request(api, tid, update, "update_ticket (only if a value changes)"))
-    if change.note_sections:
-        out.append(_comment_request(api, tid, change.note_sections))
+        out.append(_put(api, tid, update, "update_ticket (only if a value changes)"))
+    if change.notes:
+        out.append(_comment(api, tid, [s for _, s in change.notes]))
     return tuple(out)
-
-
-@dataclass
-class _Outcome:
-    applied: list[str] = field(default_factory=list)
-    already: list[str] = field(default_factory=list)
-    skipped: list[ActionOutcome] = field(default_factory=list)
 
 
 def present_markers(client: RtClient, tid: str) -> frozenset[str]:
     """The markers in a ticket's messages (its attachments' text)."""
     found: set[str] = set()
-    for item in client.items(
-        f"/ticket/{tid}/attachments", (("fields", "ContentType,Content"),), purpose="markers"
-    ):
+    fields = (("fields", "Content"),)
+    for item in client.items(f"/ticket/{tid}/attachments", fields, purpose="markers"):
         content = item.get("Content")
         if isinstance(content, str) and "[empathy-firewall:" in content:
             found |= markers_in(content)
     return frozenset(found)
 
 
-def _write_fields(client: RtClient, change: RtChange, tags_field: str, outcome: _Outcome) -> None:
+class ApplyOutcome:
+    """The keys of one plan: applied, found already applied, skipped with a reason."""
+
+    def __init__(self, skipped: Sequence[ActionOutcome]) -> None:
+        self.applied: list[str] = []
+        self.already: list[str] = []
+        self.skipped: list[ActionOutcome] = list(skipped)
+
+
+def _write_fields(client: RtClient, change: RtChange, tags_field: str, out: ApplyOutcome) -> None:
     tid = change.ticket_id
-    body, _ = client.get(f"/ticket/{tid}", purpose="read_ticket")
-    if not isinstance(body, Mapping) or ref_id(body.get("id")) is None:
-        raise SkipError(f"RT ticket {tid}: unreadable response", item=tid)
+    record = read_ticket(client, tid)
     update: dict[str, Any] = {}
-    keys = list(change.field_keys)
+    keys = change.field_keys
     if change.tag_keys:
-        current = custom_field_values(body, tags_field)
+        current = custom_field_values(record, tags_field)
         if current is None:
-            outcome.skipped.extend(
-                ActionOutcome(
-                    k, f"custom field {tags_field!r} is not applied to this ticket's queue"
-                )
-                for k in change.tag_keys
-            )
+            reason = f"custom field {tags_field!r} is not applied to this ticket's queue"
+            out.skipped += [ActionOutcome(k, reason) for k in change.tag_keys]
             keys = [k for k in keys if k not in change.tag_keys]
-        else:
-            merged = merge_tags(current, change.add_tags, change.remove_tags)
-            if merged != list(current):
-                update["CustomFields"] = {tags_field: merged}
-    if change.priority is not None and str(body.get("Priority")) != str(change.priority):
+        elif (merged := merge_tags(current, change.add_tags, change.remove_tags)) != list(current):
+            update["CustomFields"] = {tags_field: merged}
+    if change.priority is not None and str(record.get("Priority")) != str(change.priority):
         update["Priority"] = change.priority
     if update:
-        client.send(_put_request(client.base_url, tid, update, "update_ticket"))
-    outcome.applied.extend(keys)
-
-
-def _post_comment(
-    client: RtClient, change: RtChange, sections: Sequence[tuple[str, str]], outcome: _Outcome
-) -> None:
-    keys = [k for k, _ in sections]
-    request = _comment_request(client.base_url, change.ticket_id, [s for _, s in sections])
-    try:
-        client.send(request)
-    except RateLimitedError:
-        raise
-    except RetryableError:
-        # RT may have written it before the answer was lost: look before writing again
-        if not set(keys) <= present_markers(client, change.ticket_id):
-            raise
-    outcome.applied.extend(keys)
+        client.send(_put(client.base_url, tid, update, "update_ticket"))
+    out.applied += keys
 
 
 def _apply_one(
-    client: RtClient, change: RtChange, tags_field: str, outcome: _Outcome, *, verify: bool
+    client: RtClient, change: RtChange, tags_field: str, out: ApplyOutcome, *, verify: bool
 ) -> None:
-    sections = list(zip(change.note_keys, change.note_sections, strict=True))
-    if verify and sections:
-        present = present_markers(client, change.ticket_id)
-        outcome.already.extend(k for k, _ in sections if k in present)
-        sections = [(k, s) for k, s in sections if k not in present]
-    if change.needs_read:
-        _write_fields(client, change, tags_field, outcome)
-    if sections:
-        _post_comment(client, change, sections, outcome)
+    tid, notes = change.ticket_id, change.notes
+    if verify and notes:
+        present = present_markers(client, tid)
+        out.already += [k for k, _ in notes if k in present]
+        notes = [(k, s) for k, s in notes if k not in present]
+    if change.field_keys:
+        _write_fields(client, change, tags_field, out)
+    if notes:
+        keys = [k for k, _ in notes]
+        try:
+            client.send(_comment(client.base_url, tid, [s for _, s in notes]))
+        except RateLimitedError:
+            raise
+        except RetryableError:  # written before the answer was lost? look before resending
+            if not set(keys) <= present_markers(client, tid):
+                raise
+        out.applied += keys
 
 
 def apply_plans(
@@ -252,28 +194,28 @@ def apply_plans(
     tags_field: str,
     levels: Mapping[Priority, int],
 ) -> tuple[ApplyResult, ...]:
-    """Apply plans; one :class:`ApplyResult` per plan, in order (see the module docstring).
+    """One :class:`ApplyResult` per plan, in order (see the module docstring).
 
-    A missing ticket (404) or a refused write skips that plan's remaining actions with the
+    A missing ticket (404) or a refused write skips the plan's remaining actions with the
     reason; 429s beyond the retry bounds and RT being down stop the run.
     """
-    results: list[ApplyResult] = []
+    results = []
     for plan in plans:
         change = ticket_change(plan, levels)
-        outcome = _Outcome(skipped=list(change.unsupported))
+        out = ApplyOutcome(change.unsupported)
         try:
-            _apply_one(client, change, tags_field, outcome, verify=verify)
+            _apply_one(client, change, tags_field, out, verify=verify)
         except SkipError as exc:
-            settled = {*outcome.applied, *outcome.already, *(o.key for o in outcome.skipped)}
-            outcome.skipped.extend(
+            settled = {*out.applied, *out.already, *(o.key for o in out.skipped)}
+            out.skipped += [
                 ActionOutcome(p.key, str(exc)) for p in plan.actions if p.key not in settled
-            )
+            ]
         results.append(
             ApplyResult(
                 ticket=plan.ticket,
-                applied=tuple(dict.fromkeys(outcome.applied)),
-                already=tuple(dict.fromkeys(outcome.already)),
-                skipped=tuple(outcome.skipped),
+                applied=tuple(dict.fromkeys(out.applied)),
+                already=tuple(dict.fromkeys(out.already)),
+                skipped=tuple(out.skipped),
             )
         )
     return tuple(results)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping
 from typing import ClassVar, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, model_validator
 
@@ -32,6 +33,8 @@ class RtConfig(HttpConnectorConfig):
     ``tags_field`` names the ticket custom field (multi-value, freeform) that holds tags;
     ``settle_seconds``: tickets updated in the last seconds wait for the next run (a write
     being committed in the current second is never skipped);
+    ``timezone`` is the zone RT reads TicketSQL dates in: RT's ``$Timezone``, or the RT
+    user's own timezone preference when set (checked at every poll);
     ``queues`` limits polling to these queues (empty: every queue the user can see);
     ``priorities`` maps the core's four levels onto RT's numeric priority (reading picks the
     highest level whose number the ticket reaches).
@@ -49,6 +52,7 @@ class RtConfig(HttpConnectorConfig):
     queues: tuple[str, ...] = ()
     tags_field: str = Field(default="Tags", min_length=1)
     settle_seconds: int = Field(default=2, ge=0, le=60)
+    timezone: str = "UTC"
     initial_lookback_minutes: int = Field(default=24 * 60, ge=1)
     per_page: int = Field(default=50, ge=1, le=100)
     priorities: dict[Priority, int] = Field(
@@ -64,9 +68,18 @@ class RtConfig(HttpConnectorConfig):
     def _needs_base_url(self) -> Self:
         if self.base_url is None:
             raise ValueError("set `base_url` to the RT web root (RT is self-hosted)")
+        try:
+            ZoneInfo(self.timezone)
+        except (ValueError, ZoneInfoNotFoundError):
+            raise ValueError(f"unknown timezone {self.timezone!r} (an IANA name)") from None
         if set(self.priorities) != set(Priority):
             raise ValueError("`priorities` must give a number for low, normal, high and urgent")
         return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """:attr:`timezone` as a zone."""
+        return ZoneInfo(self.timezone)
 
     @property
     def web(self) -> str:

@@ -17,13 +17,13 @@ from empathy_firewall.connectors.base import (
     Page,
 )
 from empathy_firewall.connectors.rest import HttpConnector
-from empathy_firewall.errors import ConfigError, SkipError
+from empathy_firewall.errors import ConfigError
 from empathy_firewall.models import Ticket
 from empathy_firewall_rt.apply import apply_plans, render, ticket_change
 from empathy_firewall_rt.client import RtClient
 from empathy_firewall_rt.config import RtConfig, resolve_authorization
 from empathy_firewall_rt.parse import normalize_ticket
-from empathy_firewall_rt.poll import Names, poll_pages, read_ticket, ticket_parts
+from empathy_firewall_rt.poll import Names, check_timezone, poll_pages
 
 __all__ = ["RtConnector"]
 
@@ -74,7 +74,8 @@ class RtConnector(HttpConnector[RtConfig, RtClient]):
     # I/O half ------------------------------------------------------------------------
 
     def check(self) -> None:
-        """Authenticate (``GET /rt``) and make sure the tags custom field exists."""
+        """Authenticate (``GET /rt``); the tags custom field must exist and RT must read
+        dates in the configured timezone."""
         self.client.get("/rt", purpose="check")
         body, _ = self.client.get(
             "/customfields",
@@ -86,6 +87,7 @@ class RtConnector(HttpConnector[RtConfig, RtClient]):
                 f"RT has no custom field {self.config.tags_field!r} for tags: create it "
                 "(multi-value freeform, applied to tickets; see docs/rt.md) or set `tags_field`"
             )
+        check_timezone(self.client, self.config.zone)
 
     def poll(self, bookmark: Bookmark | None) -> Iterator[Page]:
         """Pages of tickets updated since ``bookmark`` (see :mod:`.poll`)."""
@@ -98,19 +100,8 @@ class RtConnector(HttpConnector[RtConfig, RtClient]):
             per_page=self.config.per_page,
             default_since=wall - timedelta(minutes=self.config.initial_lookback_minutes),
             settle_seconds=self.config.settle_seconds,
+            zone=self.config.zone,
         )
-
-    def fetch(self, external_ids: Sequence[str]) -> tuple[Ticket, ...]:
-        """Read these tickets in full; unknown ids are left out."""
-        out: list[Ticket] = []
-        for tid in dict.fromkeys(i for i in external_ids if i.isdigit()):
-            try:
-                record = read_ticket(self.client, tid)
-            except SkipError:
-                continue
-            history, attachments = ticket_parts(self.client, tid)
-            out.append(self.normalize(record, history, attachments))
-        return tuple(out)
 
     def apply(self, plans: Sequence[Plan], *, verify: bool = False) -> tuple[ApplyResult, ...]:
         """Write plans back (see :mod:`.apply`)."""

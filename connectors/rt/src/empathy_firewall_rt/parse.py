@@ -37,16 +37,7 @@ from empathy_firewall.models import (
     TicketStatus,
 )
 
-__all__ = [
-    "HISTORY_FIELDS",
-    "NOBODY",
-    "STATUSES",
-    "TICKET_FIELDS",
-    "custom_field_values",
-    "normalize_ticket",
-    "priority_level",
-    "ref_id",
-]
+__all__ = ["custom_field_values", "normalize_ticket", "priority_level", "ref_id"]
 
 #: fields asked for in ticket searches and reads
 TICKET_FIELDS = "Subject,Status,Priority,Created,LastUpdated,Queue,Owner,Requestor,CustomFields"
@@ -55,19 +46,15 @@ HISTORY_FIELDS = "Type,Created,Creator,Field,OldValue,NewValue"
 #: RT's user for "no owner"
 NOBODY = "Nobody"
 SYSTEM_USERS = frozenset({"RT_System"})
-STATUSES: Mapping[str, TicketStatus] = {
-    "new": TicketStatus.NEW,
-    "open": TicketStatus.OPEN,
-    "stalled": TicketStatus.ON_HOLD,
-    "resolved": TicketStatus.SOLVED,
-    "rejected": TicketStatus.CLOSED,
-    "deleted": TicketStatus.CLOSED,
-}
+_S = TicketStatus
+#: RT's default lifecycle; statuses of custom lifecycles read as open
+STATUSES = {"new": _S.NEW, "open": _S.OPEN, "stalled": _S.ON_HOLD, "resolved": _S.SOLVED}
+STATUSES |= {"rejected": _S.CLOSED, "deleted": _S.CLOSED}
 _DONE = frozenset({TicketStatus.SOLVED, TicketStatus.CLOSED})
 _TAG = re.compile(r"<[^>]+>")
 
 #: resolves a numeric user or queue id from the history to its name
-Names = Callable[[str, str], str]
+NameOf = Callable[[str, str], str]
 
 
 def ref_id(value: object) -> str | None:
@@ -126,7 +113,7 @@ def _status(value: object) -> TicketStatus | None:
 
 
 def _event(
-    txn: Mapping[str, Any], at: datetime, actor: str | None, names: Names
+    txn: Mapping[str, Any], at: datetime, actor: str | None, names: NameOf
 ) -> TicketEvent | None:
     kind, field = txn.get("Type"), txn.get("Field")
     old, new = str(txn.get("OldValue") or ""), str(txn.get("NewValue") or "")
@@ -171,7 +158,7 @@ def normalize_ticket(
     web_url: str,
     tags_field: str,
     levels: Mapping[Priority, int],
-    names: Names,
+    names: NameOf,
 ) -> Ticket:
     """One RT ticket, normalized (see the module docstring). Pure apart from ``names``."""
     tid = ref_id(record.get("id"))

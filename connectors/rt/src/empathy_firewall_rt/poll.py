@@ -11,25 +11,28 @@ Each run first reads the server's clock and only looks at tickets updated before
 picked up by the next run instead of being skipped. When the run reaches the end, the
 bookmark moves to that bound.
 
-TicketSQL reads a date without a zone in the RT user's timezone, and ``...Z`` ISO dates
-wrongly (as midnight) under a non-UTC zone, so every literal says ``+0000``.
+TicketSQL reads every date literal as a wall-clock time in the RT user's timezone (RT's
+``$Timezone`` unless the user set one), even one that says ``+0000`` or ``Z``: literals are
+written in the configured ``timezone``, and every poll first checks that RT reads them
+back as meant (:func:`check_timezone`), so a wrong setting stops the run before a write.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any, Protocol
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from empathy_firewall.connectors.base import Bookmark, Page
 from empathy_firewall.connectors.parsing import normalize_or_skip, parse_time
-from empathy_firewall.errors import InputError, SkipError
+from empathy_firewall.errors import ConfigError, InputError, SkipError
 from empathy_firewall.models import Ticket
 from empathy_firewall_rt.client import RtClient, server_time
 from empathy_firewall_rt.parse import HISTORY_FIELDS, TICKET_FIELDS, ref_id
 
-__all__ = ["Names", "Position", "poll_pages", "read_ticket", "start_position", "ticket_query"]
+__all__ = ["Names", "check_timezone", "poll_pages", "read_ticket", "start_position", "ticket_query"]
 
 _FORMAT = "%Y-%m-%d %H:%M:%S"
 
@@ -37,37 +40,27 @@ _FORMAT = "%Y-%m-%d %H:%M:%S"
 Position = tuple[datetime, int | None]
 
 
-class Normalize(Protocol):
-    """Builds a ticket from its record, history and attachments (the connector's parser)."""
-
-    def __call__(
-        self,
-        record: Mapping[str, Any],
-        history: Sequence[Mapping[str, Any]],
-        attachments: Sequence[Mapping[str, Any]],
-    ) -> Ticket: ...
+_Item = Mapping[str, Any]
+#: builds a ticket from its record, history and attachments (the connector's parser)
+Normalize = Callable[[_Item, Sequence[_Item], Sequence[_Item]], Ticket]
 
 
-def _literal(moment: datetime) -> str:
-    return f"'{moment.astimezone(UTC).strftime(_FORMAT)} +0000'"
+def _literal(moment: datetime, zone: ZoneInfo) -> str:
+    return f"'{moment.astimezone(zone).strftime(_FORMAT)}'"
 
 
 def _quoted(name: str) -> str:
     return "'" + name.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def ticket_query(queues: Sequence[str], position: Position, until: datetime) -> str:
+def ticket_query(queues: Sequence[str], position: Position, until: datetime, zone: ZoneInfo) -> str:
     """The TicketSQL for tickets after ``position`` and updated before ``until``. Pure."""
     since, after = position
-    if after is None:
-        window = f"LastUpdated >= {_literal(since)}"
-    else:
-        next_second = since + timedelta(seconds=1)
-        window = (
-            f"(LastUpdated >= {_literal(next_second)} OR (LastUpdated >= {_literal(since)} "
-            f"AND LastUpdated < {_literal(next_second)} AND id > {after}))"
-        )
-    parts = [window, f"LastUpdated < {_literal(until)}"]
+    start, end = _literal(since, zone), _literal(since + timedelta(seconds=1), zone)
+    window = f"LastUpdated >= {start}"
+    if after is not None:
+        window = f"(LastUpdated >= {end} OR ({window} AND LastUpdated < {end} AND id > {after}))"
+    parts = [window, f"LastUpdated < {_literal(until, zone)}"]
     if queues:
         parts.insert(0, "(" + " OR ".join(f"Queue = {_quoted(q)}" for q in queues) + ")")
     return " AND ".join(parts)
@@ -102,38 +95,47 @@ class Names:
 
     def __init__(self, client: RtClient) -> None:
         self._client = client
-        self._cache: dict[tuple[str, str], str] = {}
+        self._cache: dict[str, str] = {}
 
     def __call__(self, kind: str, ident: str) -> str:
         """The name of user/queue ``ident`` (the id itself if RT does not say)."""
-        if not ident.isdigit():
-            return ident
-        key = (kind, ident)
-        if key not in self._cache:
+        path = f"/{kind}/{ident}"
+        if ident.isdigit() and path not in self._cache:
             try:
-                body, _ = self._client.get(f"/{kind}/{ident}", purpose=f"{kind}_name")
+                body, _ = self._client.get(path, purpose=f"{kind}_name")
             except SkipError:
                 body = None
             name = body.get("Name") if isinstance(body, Mapping) else None
-            self._cache[key] = str(name) if name else ident
-        return self._cache[key]
+            self._cache[path] = str(name or ident)
+        return self._cache.get(path, ident)
 
 
-def ticket_parts(
-    client: RtClient, tid: str
-) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
+def ticket_parts(client: RtClient, tid: str) -> tuple[list[_Item], list[_Item]]:
     """A ticket's history and its attachments' text (two paged listings)."""
-    history = list(
-        client.items(f"/ticket/{tid}/history", (("fields", HISTORY_FIELDS),), purpose="history")
+    history = list(client.items(f"/ticket/{tid}/history", (("fields", HISTORY_FIELDS),)))
+    fields = (("fields", "TransactionId,ContentType,Content"),)
+    return history, list(client.items(f"/ticket/{tid}/attachments", fields))
+
+
+def check_timezone(client: RtClient, zone: ZoneInfo) -> None:
+    """Make sure RT reads our date literals in ``zone``: the first ticket must be found at
+    its own ``LastUpdated`` second (tried twice, in case it changed between the reads)."""
+    for _ in range(2):
+        params = (("query", "id > 0"), ("per_page", "1"), ("fields", "LastUpdated"))
+        first, _ = client.get("/tickets", params, purpose="timezone_check")
+        items = first.get("items") if isinstance(first, Mapping) else None
+        if not items or (moment := parse_time(items[0].get("LastUpdated"))) is None:
+            return  # no ticket: nothing can be misread yet
+        end = _literal(moment + timedelta(seconds=1), zone)
+        query = f"id = {ref_id(items[0].get('id'))} AND LastUpdated >= {_literal(moment, zone)}"
+        query += f" AND LastUpdated < {end}"
+        found, _ = client.get("/tickets", (("query", query),), purpose="timezone_check")
+        if isinstance(found, Mapping) and found.get("total"):
+            return
+    raise ConfigError(
+        f"RT reads TicketSQL dates in another timezone than timezone = {zone.key!r}: set "
+        "`timezone` to RT's $Timezone (or the RT user's timezone preference)"
     )
-    attachments = list(
-        client.items(
-            f"/ticket/{tid}/attachments",
-            (("fields", "TransactionId,ContentType,Content"),),
-            purpose="attachments",
-        )
-    )
-    return history, attachments
 
 
 def read_ticket(client: RtClient, tid: str) -> Mapping[str, Any]:
@@ -153,14 +155,16 @@ def poll_pages(
     per_page: int,
     default_since: datetime,
     settle_seconds: int,
+    zone: ZoneInfo,
 ) -> Iterator[Page]:
     """Pages of tickets updated after ``bookmark`` (see the module docstring)."""
     position = start_position(bookmark, default_since)
+    check_timezone(client, zone)
     _, headers = client.get("/rt", purpose="server_time")
     until = server_time(headers, client.clock.wall()) - timedelta(seconds=settle_seconds)
     while True:
         params = (
-            ("query", ticket_query(queues, position, until)),
+            ("query", ticket_query(queues, position, until, zone)),
             ("orderby", "LastUpdated"),
             ("order", "ASC"),
             ("orderby", "id"),
