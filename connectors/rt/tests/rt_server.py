@@ -24,6 +24,8 @@ import requests
 from empathy_firewall_rt import RtConnector
 from empathy_firewall_rt.parse import ref_id
 
+from empathy_firewall.wire import Send
+
 TAGS_FIELD = "Tags"
 
 
@@ -142,7 +144,7 @@ class RtAdmin:
         ]
 
 
-def connector(url: str, queue: str, **config: Any) -> RtConnector:
+def connector(url: str, queue: str, transport: Send | None = None, **config: Any) -> RtConnector:
     """A connector for one test queue, looking back far enough for any test ticket."""
     raw: Mapping[str, Any] = {
         "base_url": url,
@@ -151,7 +153,7 @@ def connector(url: str, queue: str, **config: Any) -> RtConnector:
         "initial_lookback_minutes": 24 * 60,
         **config,
     }
-    made = RtConnector.from_config(raw, env=root_env())
+    made = RtConnector.from_config(raw, env=root_env(), transport=transport)
     assert isinstance(made, RtConnector)
     return made
 
