@@ -98,6 +98,14 @@ class RtAdmin:
         self.call("POST", "/queue", {"Name": name})
         return name
 
+    def new_agent(self) -> str:
+        """A privileged user (``scripts/rt5.sh install`` lets those own tickets)."""
+        name = f"agent-{uuid.uuid4().hex[:8]}"
+        self.call(
+            "POST", "/user", {"Name": name, "EmailAddress": f"{name}@localhost", "Privileged": 1}
+        )
+        return name
+
     def new_ticket(self, queue: str, text: str, subject: str = "Help", **extra: Any) -> str:
         body = {
             "Queue": queue,
