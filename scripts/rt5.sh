@@ -91,7 +91,7 @@ grant_rights() {
      SeeQueue SeeCustomField ModifyCustomField);
 1;
 PERL
-  (cd / && rt-setup-database-5 --action insert --datafile "$data" --skip-create) >/dev/null 2>&1 \
+  (cd / && /usr/sbin/rt-setup-database-5 --action insert --datafile "$data" --skip-create) >/dev/null 2>&1 \
     || { rm -f "$data"; die "could not grant the test rights (rt-setup-database-5)"; }
   rm -f "$data"
 }
