@@ -6,6 +6,7 @@
 #   scripts/rt5.sh stop      stop the server by the PID in the state file
 #   scripts/rt5.sh reset     stop, restore the pristine database, start again
 #   scripts/rt5.sh url       print the URL of the running server
+#   scripts/rt5.sh token     print a new REST 2 auth token for root (tests read EF_RT_TOKEN)
 #
 # The RT user is root with the password "password" (RT_ROOT_PASSWORD to change it at install).
 # The state file (RT5_STATE, default /run/empathy-firewall-rt5.state) holds PORT= and PID=.
@@ -157,11 +158,22 @@ do_reset() {
   do_start
 }
 
+do_token() {  # a new REST 2 auth token for root: REST 2 in RT 5.0.3 cannot create one
+  installed || die "RT is not installed: run $0 install"
+  (cd / && setpriv --reuid=www-data --regid=www-data --init-groups -- perl \
+    -I/usr/share/request-tracker5/lib -e 'use RT; RT::LoadConfig(); RT::Init();
+      my $root = RT::User->new(RT->SystemUser); $root->Load("root");
+      my ($id, $msg, $token) = RT::AuthToken->new(RT->SystemUser)->Create(
+        Owner => $root->Id, Description => "empathy-firewall tests");
+      die "$msg\n" unless $id; print "$token\n";' 2>/dev/null) || die "could not create a token"
+}
+
 case "${1:-}" in
   install) do_install ;;
   start) do_start ;;
   stop) do_stop ;;
   reset) do_reset ;;
+  token) do_token ;;
   url) [ -n "$(running_pid)" ] || die "not running"; echo "http://127.0.0.1:$(state_get PORT)" ;;
-  *) echo "usage: $0 install|start|stop|reset|url" >&2; exit 2 ;;
+  *) echo "usage: $0 install|start|stop|reset|url|token" >&2; exit 2 ;;
 esac

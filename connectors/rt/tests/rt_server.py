@@ -4,6 +4,8 @@ The URL comes from ``EF_RT_URL`` (``export EF_RT_URL="$(sudo scripts/rt5.sh star
 RT superuser is root / ``password`` (``EF_RT_PASSWORD`` to change). Without a reachable
 server the tests skip with the reason; under CI (``CI`` set) they fail instead.
 
+Token auth tests also need ``EF_RT_TOKEN`` (``sudo scripts/rt5.sh token``).
+
 Every test works in a queue of its own, so tests never see each other's tickets and the
 server never needs a reset between them.
 """
@@ -48,6 +50,17 @@ def require_rt() -> str:
             pytest.fail(f"RT tests must run in CI: {reason}")
         pytest.skip(reason)
     return url
+
+
+def require_token() -> str:
+    """A REST 2 auth token for root (``EF_RT_TOKEN``), or skip (fail under CI)."""
+    token = os.environ.get("EF_RT_TOKEN", "").strip()
+    if not token:
+        reason = 'EF_RT_TOKEN is not set: export EF_RT_TOKEN="$(sudo scripts/rt5.sh token)"'
+        if os.environ.get("CI"):
+            pytest.fail(f"RT tests must run in CI: {reason}")
+        pytest.skip(reason)
+    return token
 
 
 def root_auth() -> tuple[str, str]:
