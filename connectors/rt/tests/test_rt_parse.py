@@ -14,7 +14,7 @@ from empathy_firewall_rt import RtConfig, RtConnector
 from empathy_firewall_rt.apply import merge_tags, ticket_change
 from empathy_firewall_rt.parse import normalize_ticket, priority_level
 from empathy_firewall_rt.poll import encode, start_position, ticket_query
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from empathy_firewall.actions import (
@@ -223,3 +223,32 @@ def test_shipped_example_config_builds_the_connector() -> None:
     made = create(config.connector_name, config.connector)
     assert isinstance(made, RtConnector)
     assert made.config.api == "http://127.0.0.1:8080/REST/2.0"
+
+
+ids = st.one_of(st.just(""), st.from_regex(r"[0-9]{1,3}", fullmatch=True), st.text(max_size=8))
+transaction = st.fixed_dictionaries(
+    {
+        "id": ids,
+        "Type": st.sampled_from(
+            ["Create", "Correspond", "Comment", "Set", "Status", "EmailRecord", "CustomField"]
+        ),
+        "Field": st.sampled_from(["", "Queue", "Owner", "Status", "Priority"]),
+        "OldValue": st.one_of(st.none(), ids, st.sampled_from(["new", "resolved", "open"])),
+        "NewValue": st.one_of(st.none(), ids, st.sampled_from(["open", "rejected", "stalled"])),
+        "Created": st.one_of(
+            st.just("2026-12-07T12:00:00Z"), st.text(max_size=12), st.none(), st.integers()
+        ),
+        "Creator": st.one_of(st.none(), st.fixed_dictionaries({"id": ids}), ids),
+    }
+)
+
+
+@settings(max_examples=60)
+@given(st.lists(transaction, max_size=10, unique_by=lambda t: str(t["id"])))
+def test_any_history_normalizes_with_events_in_order(history: list[dict[str, Any]]) -> None:
+    """Whatever the history holds, the ticket normalizes (entries it cannot read are left
+    out) and internal comments stay internal."""
+    ticket = normalize(history)
+    assert [e.at for e in ticket.events] == sorted(e.at for e in ticket.events)
+    internal = {str(h["id"]) for h in history if h["Type"] == "Comment"}
+    assert all(not c.public for c in ticket.comments if c.id in internal)
