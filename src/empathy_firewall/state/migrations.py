@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine, inspect, select, text
 
 from empathy_firewall.errors import ConfigError
-from empathy_firewall.state import schema
+from empathy_firewall.state import agent_tables, schema
 
 __all__ = ["MIGRATIONS", "Migration", "current_version", "migrate"]
 
@@ -42,9 +42,7 @@ def _v1(conn: Connection) -> None:
 
 
 def _v4(conn: Connection) -> None:
-    from empathy_firewall.state import agents
-
-    agents.metadata.create_all(conn)
+    agent_tables.metadata.create_all(conn)
 
 
 #: every migration, oldest first
