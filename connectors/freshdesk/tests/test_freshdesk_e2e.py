@@ -427,11 +427,17 @@ def test_webhook_hint_then_re_read(fake: FakeFreshdesk, connector: FreshdeskConn
 def test_retried_webhooks_share_a_dedupe_key(
     fake: FakeFreshdesk, connector: FreshdeskConnector
 ) -> None:
-    body = b'{"ticket_id": "42", "status": "Open"}'
+    """A retry resends the body, with the same ``updated_at``: one key. Without a
+    delivery value, a hint five minutes later may be a new reply and gets its own key."""
+    body = b'{"ticket_id": "42", "status": "Open", "updated_at": "2026-03-01T09:00:00Z"}'
     first = connector.parse_webhook(fake.webhook(body))
     fake.clock.advance(timedelta(minutes=5).total_seconds())
     again = connector.parse_webhook(fake.webhook(body))
     assert first.id == again.id
+    bare = b'{"ticket_id": "42", "status": "Open"}'
+    early = connector.parse_webhook(fake.webhook(bare))
+    fake.clock.advance(timedelta(minutes=5).total_seconds())
+    assert connector.parse_webhook(fake.webhook(bare)).id != early.id
 
 
 def test_tag_writes_are_rechecked_in_one_list_call(fake: FakeFreshdesk) -> None:
