@@ -23,8 +23,8 @@ bounded number of times, re-checking that ticket alone. Tickets the list does no
 
 Priority-only changes on several tickets go in one ``bulk_update`` job per priority, polled
 on ``/api/v2/jobs/{id}``; a completed job is verified by reading the tickets back (a job
-reports completed even when it skipped a ticket). 429s beyond the retry bounds stop the run (it resumes from the
-bookmark); a 404/400/405 skips that ticket with the reason.
+reports completed even when it skipped a ticket). 429s beyond the retry bounds stop the
+run (it resumes from the bookmark); a 404/400/405 skips that ticket with the reason.
 """
 
 from __future__ import annotations
