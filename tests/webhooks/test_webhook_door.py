@@ -97,7 +97,7 @@ def test_a_separate_worker_process_exposes_its_metrics(tmp_path: Path) -> None:
     exe = Path(sys.executable).with_name("empathy-firewall")
     env = {**os.environ, "ZENDESK_EMAIL": "a@example.com", "ZENDESK_API_TOKEN": "t"}
     env["ZENDESK_WEBHOOK_SECRET"] = "s"
-    proc = subprocess.Popen(  # noqa: S603 - our own entry point
+    proc = subprocess.Popen(
         [str(exe), "worker", "--config", str(config), "--metrics-port", str(port)],
         env=env,
         stdout=subprocess.PIPE,
@@ -108,7 +108,7 @@ def test_a_separate_worker_process_exposes_its_metrics(tmp_path: Path) -> None:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:  # noqa: S310
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
                     text = r.read().decode()
                 break
             except OSError:
