@@ -30,7 +30,7 @@ __all__ = ["CONTENT_TYPE", "Metrics"]
 
 # No ``*_created`` twin of every counter and histogram: they double the series count and
 # no dashboard reads them (the library's own switch; process-wide, set on import).
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 #: the exposition format's content type
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
