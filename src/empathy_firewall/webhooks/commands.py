@@ -130,13 +130,29 @@ def serve(config_path: Path, host: str | None, port: int | None, workers: int | 
     "--until-empty", is_flag=True, help="Exit when the inbox has nothing claimable (cron, tests)."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
-def worker(config_path: Path, until_empty: bool, as_json: bool) -> None:
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="Serve this worker's Prometheus metrics on GET http://<host>:PORT/metrics "
+    "(host: webhooks.host, default 127.0.0.1).",
+)
+def worker(config_path: Path, until_empty: bool, as_json: bool, metrics_port: int | None) -> None:
     """Process the webhook inbox in this process until SIGTERM/SIGINT.
 
     Run as many as you like against one PostgreSQL store: no item is processed twice, and
-    an item whose worker died is claimed again when its lease expires.
+    an item whose worker died is claimed again when its lease expires. With
+    ``--metrics-port`` the worker's counters (processed, failed, processing time, inbox
+    items) are scraped from this process, as ``serve``'s are from ``/metrics``.
     """
     service = _service(config_path)
+    exporter = None
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        host = service.config.webhooks.host
+        exporter, _ = start_http_server(metrics_port, addr=host, registry=service.metrics.registry)
+        click.echo(f"worker metrics on http://{host}:{metrics_port}/metrics", err=True)
     stop = {"asked": False}
 
     def _asked(_signum: int, _frame: FrameType | None) -> None:
@@ -149,6 +165,9 @@ def worker(config_path: Path, until_empty: bool, as_json: bool) -> None:
     finally:
         signal.signal(signal.SIGTERM, previous_term)
         signal.signal(signal.SIGINT, previous_int)
+        if exporter is not None:
+            exporter.shutdown()
+            exporter.server_close()
         service.close()
     if as_json:
         click.echo(json.dumps(report.as_dict(), sort_keys=True))
