@@ -307,12 +307,29 @@ def _planned(
 
 
 def _why_footer(fired: Sequence[_Fired]) -> str:
+    """One "why" line per rule, then how to switch them off, said once for the note."""
     lines = []
+    packs: dict[str, set[str]] = {}
+    python: list[str] = []
     for item in fired:
         shown = [e for e in item.match.evidence if not e.private]
         facts = "; ".join(f"{e.path} = {_show(e.value)}" for e in shown) or "Python rule"
         rule = item.rule
-        lines.append(f"- {rule.id} ({rule.pack}): {facts}. To switch off: {rule.disable_hint}.")
+        lines.append(f"- {rule.id} ({rule.pack}): {facts}.")
+        if rule.python is not None:
+            python.append(f"unregister Python rule '{rule.id}'")
+        else:
+            file = rule.source.replace("\\", "/").rsplit("/", 1)[-1]
+            packs.setdefault(rule.pack, set()).add(file)
+    hints = [
+        f"in pack '{pack}' ({', '.join(sorted(files))})" for pack, files in sorted(packs.items())
+    ]
+    ways = []
+    if hints:
+        ways.append("set `enabled: false` on it " + "; or ".join(hints))
+    ways.extend(python)
+    one = "this" if len(fired) == 1 else "one of these"
+    lines.append(f"To switch {one} off: {'; '.join(ways)}.")
     return "Why empathy-firewall added this:\n" + "\n".join(lines)
 
 
