@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import sys
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from empathy_firewall import Engine, FirewallSettings, MemoryHistory, Pipeline, Ticket
@@ -44,12 +44,13 @@ def _cut(line: str, text: str) -> bool:
     rest = text[at + len(line) : at + len(line) + 2]
     return bool(rest) and (not rest[0].isspace() or rest[1:2].islower() or rest[1:2].isdigit())
 
+
 _FILLER = re.compile(r"^(?:sorry,? but who are you|ok(?:ay)?|hi|hello|thanks?)\b", re.I)
 
 
 _ORDER = (
-    "high frustration plans",
-    "  ...with no note (tag only)",
+    "tickets with high frustration",
+    "  ...never given a note while high (tag only)",
     "delay drafts",
     "  ...not in the customer's language",
     "  ...fresh full promise after a breach",
@@ -69,8 +70,8 @@ _ORDER = (
 )
 
 
-def _replays(ticket: Ticket) -> list[tuple[Ticket, object]]:
-    out = []
+def _replays(ticket: Ticket) -> list[tuple[Ticket, datetime]]:
+    out: list[tuple[Ticket, datetime]] = []
     for index, comment in enumerate(ticket.comments):
         if comment.author_role is not Role.CUSTOMER or not comment.public:
             continue
@@ -95,15 +96,17 @@ def main(path: Path) -> None:
     ]
     counts: Counter[str] = Counter()
     drafts: set[str] = set()
-    runs = sorted((r for t in tickets for r in _replays(t)), key=lambda r: r[1])  # type: ignore[arg-type,return-value]
+    high: set[str] = set()
+    noted: set[str] = set()
+    runs = sorted((r for t in tickets for r in _replays(t)), key=lambda r: r[1])
     for ticket, now in runs:
-        processed = pipeline.process(ticket, now)  # type: ignore[arg-type]
+        processed = pipeline.process(ticket, now)
         plan, signals = processed.plan, processed.signals
         note = next((p for p in plan.actions if isinstance(p.action, InternalNote)), None)
         if signals.emotion.frustration_level == "high":
-            counts["high frustration plans"] += 1
-            if note is None:
-                counts["  ...with no note (tag only)"] += 1
+            high.add(ticket.key)
+        if note is not None and signals.emotion.frustration_level == "high":
+            noted.add(ticket.key)
         lang = normalize_language(ticket.requester.language)
         for planned in plan.actions:
             action = planned.action
@@ -149,6 +152,8 @@ def main(path: Path) -> None:
                     counts["  ...on sarcasm or 'thanks, but'"] += 1
                 if not helped:
                     counts["  ...before any agent replied"] += 1
+    counts["tickets with high frustration"] = len(high)
+    counts["  ...never given a note while high (tag only)"] = len(high - noted)
     print(f"{len(runs)} evaluations of {len(tickets)} tickets")
     for name in _ORDER:
         print(f"{name}: {counts[name]}")

@@ -9,7 +9,7 @@ from typing import Any
 
 from empathy_firewall.actions import Quote
 from empathy_firewall.context import EvaluationContext
-from empathy_firewall.engine.narrative import recap
+from empathy_firewall.engine.narrative import feelings, recap
 from empathy_firewall.engine.registry import Registry
 from empathy_firewall.engine.templates import PRIVATE_TEMPLATE_NAMES, TEMPLATE_NAMES
 from empathy_firewall.models import (
@@ -149,7 +149,10 @@ class TemplateContext:
                 "explained": list(summary.explained),
                 "tried": list(summary.tried),
                 "provided": list(summary.provided),
+                "latest": summary.latest,
             }
+        if name == "frustration":
+            return {**self._group("frustration"), "feelings": feelings(signals.emotion)}
         if name == "expectation":
             return _expectation(signals)
         return self._group(name)
