@@ -29,7 +29,9 @@ from empathy_firewall.engine.languages import detect_language, normalize_languag
 from empathy_firewall.models import Role, TicketStatus
 
 SAMPLE = Path(__file__).resolve().parents[1] / "examples" / "sample_helpdesk.jsonl"
-_PROMISE = re.compile(r"you will hear from us within|recibirás|Sie hören von uns innerhalb")
+_PROMISE = re.compile(
+    r"you will hear from|Te responderemos|Sie hören|Vous aurez de nos|Você terá|Avrà nostre", re.I
+)
 _CAUSE = re.compile(r"more requests than usual", re.I)
 _BILLING = re.compile(r"charged twice|double charge|wrong(?:ly)? charged|refund|renewal", re.I)
 _SARCASM = re.compile(r"great job, really|thanks for the quick reply, but|thanks,? but", re.I)

@@ -173,9 +173,7 @@ class Engine:
         # and which evidence paths are agent-private.
         self._quote_kinds = {r.id: _quote_kinds(r) for r in self._active}
         self._names = {
-            r.id: frozenset().union(
-                *(spec.template.names for spec in r.actions if spec.template is not None)
-            )
+            r.id: frozenset().union(*(spec.names for spec in r.actions if spec.needs_context))
             for r in self._active
         }
         self._evidence_paths = {
@@ -193,7 +191,7 @@ class Engine:
         """Evaluate already-computed signals (lets callers reuse them)."""
         ticket = signals.ticket
         view = PathView(signals, self.rules.registry.paths)
-        texts = TemplateContext(signals, self._groups)
+        texts = TemplateContext(signals, self._groups, context.settings)
         fired: list[_Fired] = []
         suppressed: list[Suppressed] = []
         latest_anchor = ticket.comments[-1].id if ticket.comments else ticket.updated_at.isoformat()

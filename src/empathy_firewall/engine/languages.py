@@ -14,7 +14,16 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
-__all__ = ["SUPPORTED", "detect_language", "normalize_language", "ticket_language"]
+from empathy_firewall.models import Role
+from empathy_firewall.signals.enrich import Signals
+
+__all__ = [
+    "SUPPORTED",
+    "customer_language",
+    "detect_language",
+    "normalize_language",
+    "ticket_language",
+]
 
 #: languages the default drafts and cue lexicons cover
 SUPPORTED = ("en", "es", "de", "fr", "pt", "it")
@@ -95,3 +104,13 @@ def ticket_language(
     if seen:
         return seen.most_common(1)[0][0]
     return detect_language(texts)
+
+
+def customer_language(signals: Signals) -> str | None:
+    """The language of the ticket's customer (see :func:`ticket_language`)."""
+    ticket = signals.ticket
+    texts = [
+        c.text for c in ticket.comments if c.author_role is Role.CUSTOMER and c.public and c.text
+    ]
+    reported = [getattr(m, "language", None) for m in signals.messages]
+    return ticket_language(ticket.requester.language, reported, texts)
