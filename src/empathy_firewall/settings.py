@@ -7,6 +7,7 @@ configuration files carry a ``[settings]`` table with the same keys. Units are i
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -18,6 +19,7 @@ __all__ = [
     "EmotionSettings",
     "FirewallSettings",
     "FrictionSettings",
+    "InterimOffer",
     "MemorySettings",
     "RecoveryPolicy",
     "ReplySettings",
@@ -116,6 +118,24 @@ class RecoveryPolicy(_Settings):
     default_tier: str = "standard"
 
 
+class InterimOffer(_Settings):
+    """Something of value a waiting customer can use before the answer comes."""
+
+    kind: Literal["status_page", "workaround", "article"]
+    """What it is: a status page to follow, a workaround, or a self-service article."""
+    url: str | None = None
+    """Where it is (shown as is)."""
+    text: Mapping[str, str] = Field(default_factory=dict)
+    """A short description per language (``{"en": "...", "es": "..."}``), e.g. the
+    workaround's steps. A language without one gets the link alone."""
+
+    @model_validator(mode="after")
+    def _something(self) -> InterimOffer:
+        if not self.url and not self.text:
+            raise ValueError("an interim offer needs a url or a text")
+        return self
+
+
 class ReplySettings(_Settings):
     """Customer-facing text: drafts by default, sending only if the admin opts in."""
 
@@ -124,6 +144,11 @@ class ReplySettings(_Settings):
     public_reply_rules: tuple[str, ...] = ()
     """Rule ids allowed to send public replies when ``allow_public_replies`` is on;
     empty means every rule that asks to."""
+    breach_update_hours: float = Field(default=2.0, gt=0, le=72)
+    """After a breach a delay draft promises no new full reply target: it says the request
+    was escalated and that the agent writes again within this many hours."""
+    interim: InterimOffer | None = None
+    """Offered in delay drafts while the customer waits; none by default."""
 
 
 class FirewallSettings(_Settings):

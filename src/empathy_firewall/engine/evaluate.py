@@ -173,9 +173,7 @@ class Engine:
         # and which evidence paths are agent-private.
         self._quote_kinds = {r.id: _quote_kinds(r) for r in self._active}
         self._names = {
-            r.id: frozenset().union(
-                *(spec.template.names for spec in r.actions if spec.template is not None)
-            )
+            r.id: frozenset().union(*(spec.names for spec in r.actions if spec.needs_context))
             for r in self._active
         }
         self._evidence_paths = {
@@ -193,7 +191,7 @@ class Engine:
         """Evaluate already-computed signals (lets callers reuse them)."""
         ticket = signals.ticket
         view = PathView(signals, self.rules.registry.paths)
-        texts = TemplateContext(signals, self._groups)
+        texts = TemplateContext(signals, self._groups, context.settings)
         fired: list[_Fired] = []
         suppressed: list[Suppressed] = []
         latest_anchor = ticket.comments[-1].id if ticket.comments else ticket.updated_at.isoformat()
@@ -307,12 +305,29 @@ def _planned(
 
 
 def _why_footer(fired: Sequence[_Fired]) -> str:
+    """One "why" line per rule, then how to switch them off, said once for the note."""
     lines = []
+    packs: dict[str, set[str]] = {}
+    python: list[str] = []
     for item in fired:
         shown = [e for e in item.match.evidence if not e.private]
         facts = "; ".join(f"{e.path} = {_show(e.value)}" for e in shown) or "Python rule"
         rule = item.rule
-        lines.append(f"- {rule.id} ({rule.pack}): {facts}. To switch off: {rule.disable_hint}.")
+        lines.append(f"- {rule.id} ({rule.pack}): {facts}.")
+        if rule.python is not None:
+            python.append(f"unregister Python rule '{rule.id}'")
+        else:
+            file = rule.source.replace("\\", "/").rsplit("/", 1)[-1]
+            packs.setdefault(rule.pack, set()).add(file)
+    hints = [
+        f"in pack '{pack}' ({', '.join(sorted(files))})" for pack, files in sorted(packs.items())
+    ]
+    ways = []
+    if hints:
+        ways.append("set `enabled: false` on it " + "; or ".join(hints))
+    ways.extend(python)
+    one = "this" if len(fired) == 1 else "one of these"
+    lines.append(f"To switch {one} off: {'; '.join(ways)}.")
     return "Why empathy-firewall added this:\n" + "\n".join(lines)
 
 

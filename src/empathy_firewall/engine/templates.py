@@ -24,6 +24,8 @@ from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, meta
 from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from empathy_firewall.engine.units import duration_words, hours_words
+
 __all__ = [
     "PRIVATE_TEMPLATE_NAMES",
     "TEMPLATE_NAMES",
@@ -47,6 +49,7 @@ TEMPLATE_NAMES = frozenset(
         "quotes",
         "recap",
         "expectation",
+        "reply",
         "rule",
     }
 )
@@ -77,21 +80,15 @@ def _minutes(value: object) -> str:
     return f"{mins} min"
 
 
-def _duration(value: object) -> str:
-    """Minutes in plain words for customers: ``40 minutes``, ``about 3 hours``, ``2 days``."""
-    if not isinstance(value, int | float) or isinstance(value, bool) or math.isnan(value):
-        return "some time"
-    minutes = max(0, round(value))
-    if minutes < 60:
-        return f"{minutes} minute{'s' if minutes != 1 else ''}"
-    hours = minutes / 60
-    if hours < 23.5:
-        rounded = round(hours)
-        return f"about {rounded} hour{'s' if rounded != 1 else ''}"
-    days = hours / 24
-    if days < 1.5:
-        return "more than a day"
-    return f"{round(days)} days"
+def _duration(value: object, language: str = "en") -> str:
+    """Minutes in plain words for customers, in their language: ``40 minutes``,
+    ``about 3 hours``, ``2 days`` (``duration("es")``: ``unas 3 horas``)."""
+    return duration_words(value, language)
+
+
+def _hours(value: object, language: str = "en") -> str:
+    """A whole number of hours, at least 1, in the customer's language."""
+    return hours_words(value, language)
 
 
 def _money(value: object, currency: str = "") -> str:
@@ -176,6 +173,7 @@ def _environment() -> ImmutableSandboxedEnvironment:
         {
             "minutes": _strict(_minutes),
             "duration": _strict(_duration),
+            "hours": _strict(_hours),
             "money": _strict(_money),
             "percent": _strict(_percent),
             "signed": _strict(_signed),
