@@ -98,7 +98,12 @@ def _open_store(config: SyncConfig, *, migrate: bool = True, dry_run: bool = Fal
 
 
 def _connector(config: SyncConfig) -> Connector:
-    return create(config.connector_name, config.connector)
+    try:
+        return create(config.connector_name, config.connector)
+    except ConfigError as exc:
+        if str(config.path) in str(exc):
+            raise
+        raise ConfigError(f"{config.path}: {exc}") from None
 
 
 def _rules(config: SyncConfig) -> RuleSet:
