@@ -125,7 +125,9 @@ def _parse_now(value: str | None) -> datetime | None:
 
 def _config(path: Path | None, plugins: tuple[str, ...] = ()) -> AppConfig:
     """Read the config (if any) and load plugins before any rule pack is validated."""
-    config = load_config(path) if path is not None else AppConfig()
+    # the same file `sync` and `serve` read: their tables are theirs, simulate skips them
+    service_tables = frozenset({"state", "connector", "sync", "channels", "webhooks"})
+    config = load_config(path, allow_extra=service_tables) if path is not None else AppConfig()
     load_plugins((*config.plugins, *plugins))
     return config
 

@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, bindparam, case, delete, func, select
@@ -104,8 +105,32 @@ class StateStore:
         return self.engine.dialect.name
 
     def close(self) -> None:
-        """Release every pooled connection."""
+        """Release every pooled connection; on SQLite, fold the WAL back into the file.
+
+        A checkpoint (``TRUNCATE``) then a switch to ``journal_mode=DELETE`` leave just
+        the database file (no ``-wal``/``-shm`` beside it) when this was the last
+        connection; if another process still has it open, the switch is skipped (it sets
+        WAL again on its next connection anyway).
+        """
         self.engine.dispose()
+        if self.engine.dialect.name != "sqlite":
+            return
+        path = self.engine.url.database
+        if not path or path == ":memory:" or not Path(path).exists():
+            return
+        import sqlite3
+
+        try:
+            conn = sqlite3.connect(path, timeout=0.5)
+        except sqlite3.Error:
+            return
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.execute("PRAGMA journal_mode=DELETE")
+        except sqlite3.Error:
+            pass  # still in use elsewhere: leave WAL mode as it is
+        finally:
+            conn.close()
 
     def __enter__(self) -> StateStore:
         return self

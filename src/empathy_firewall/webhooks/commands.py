@@ -111,11 +111,19 @@ def serve(config_path: Path, host: str | None, port: int | None, workers: int | 
         service.close()
         _fail(exc)
         return
+    listen_host = host or settings.host
+    listen_port = settings.port if port is None else port
+    routes = ", ".join(f"/webhooks/{name}" for name in service.receivers)
+    click.echo(
+        f"empathy-firewall serve: listening on http://{listen_host}:{listen_port} "
+        f"({routes}; /healthz /readyz /metrics); Ctrl-C stops",
+        err=True,
+    )
     try:
         uvicorn.run(
             app,
-            host=host or settings.host,
-            port=settings.port if port is None else port,
+            host=listen_host,
+            port=listen_port,
             log_level=_uvicorn_level(),
             access_log=False,  # one line per rejection comes from the receiver instead
             server_header=False,
