@@ -23,6 +23,7 @@ from typing import Any
 
 from empathy_firewall.actions import (
     Action,
+    ActionPart,
     AddTags,
     AgentPrompt,
     DraftReply,
@@ -38,6 +39,7 @@ from empathy_firewall.actions import (
     Suppressed,
     action_key,
 )
+from empathy_firewall.connectors.base import note_marker
 from empathy_firewall.context import EvaluationContext
 from empathy_firewall.engine.conditions import PathView
 from empathy_firewall.engine.durations import format_duration
@@ -53,7 +55,16 @@ from empathy_firewall.signals.enrich import Signals, agent_key, enrich
 from empathy_firewall.signals.history import Firing, MemoryHistory
 from empathy_firewall.signals.memory import customer_key
 
-__all__ = ["Engine", "default_engine", "evaluate", "record_plan"]
+__all__ = [
+    "NOTE_SEPARATOR",
+    "WHY_HEADING",
+    "Engine",
+    "default_engine",
+    "evaluate",
+    "record_plan",
+    "section_key",
+    "tag_part_key",
+]
 
 _KIND_ORDER = (
     "remove_tags",
@@ -69,6 +80,9 @@ _KIND_ORDER = (
 _EMOTION_GROUPS = ("sentiment.", "frustration.", "cues.", "recovery.")
 _MAX_QUOTES = 3
 _NOTE_SEPARATOR = "\n\n---\n\n"
+#: the line that starts the footer of a merged note (one "- rule (pack): ..." line per rule)
+WHY_HEADING = "Why empathy-firewall added this:"
+NOTE_SEPARATOR = _NOTE_SEPARATOR
 
 
 @dataclass
@@ -201,7 +215,7 @@ class Engine:
             outcome = self._run_rule(rule, signals, view, texts, context, latest_anchor, suppressed)
             if outcome is not None and outcome.actions:
                 fired.append(outcome)
-        return _merge(ticket, context, fired, suppressed)
+        return _merge(ticket, context, fired, suppressed, latest_anchor)
 
     def _run_rule(
         self,
@@ -306,6 +320,16 @@ def _planned(
     )
 
 
+def tag_part_key(ticket_key: str, tag: str, anchor: str) -> str:
+    """The idempotency key of one tag added while the conversation ends at ``anchor``."""
+    return action_key(ticket_key, "tag", (), f"{tag}@{anchor}")
+
+
+def section_key(ticket_key: str, rule_id: str, anchor: str) -> str:
+    """The idempotency key of one rule's section of a merged internal note."""
+    return action_key(ticket_key, "note_section", (rule_id,), anchor)
+
+
 def _why_footer(fired: Sequence[_Fired]) -> str:
     lines = []
     for item in fired:
@@ -313,7 +337,7 @@ def _why_footer(fired: Sequence[_Fired]) -> str:
         facts = "; ".join(f"{e.path} = {_show(e.value)}" for e in shown) or "Python rule"
         rule = item.rule
         lines.append(f"- {rule.id} ({rule.pack}): {facts}. To switch off: {rule.disable_hint}.")
-    return "Why empathy-firewall added this:\n" + "\n".join(lines)
+    return WHY_HEADING + "\n" + "\n".join(lines)
 
 
 def _show(value: EvidenceValue) -> str:
@@ -329,6 +353,7 @@ def _merge(
     context: EvaluationContext,
     fired: Sequence[_Fired],
     suppressed: list[Suppressed],
+    latest_anchor: str = "",
 ) -> Plan:
     by_kind: dict[str, list[tuple[Action, _Fired]]] = {}
     for item in fired:
@@ -345,9 +370,13 @@ def _merge(
     new_tags = [t for t in adds if t not in on_ticket]
     if new_tags:
         sources = [f for t in new_tags for f in adds[t]]
-        planned.append(
-            _planned(ticket, AddTags(tags=tuple(new_tags)), sources, "+".join(sorted(new_tags)))
+        tagged = _planned(
+            ticket, AddTags(tags=tuple(new_tags)), sources, "+".join(sorted(new_tags))
         )
+        tag_parts = tuple(
+            ActionPart(key=tag_part_key(ticket.key, t, latest_anchor)) for t in new_tags
+        )
+        planned.append(tagged.model_copy(update={"parts": tag_parts}))
     removes: dict[str, list[_Fired]] = {}
     for action, item in by_kind.get("remove_tags", []):
         assert isinstance(action, RemoveTags)
@@ -376,13 +405,22 @@ def _merge(
 
     notes = by_kind.get("internal_note", [])
     if notes:
-        bodies = [a.body for a, _ in notes if isinstance(a, InternalNote)]
+        bodies: list[str] = []
+        parts: list[ActionPart] = []
+        numbers: dict[int, int] = {}
+        for action, item in notes:
+            assert isinstance(action, InternalNote)
+            number = numbers[id(item)] = numbers.get(id(item), 0) + 1
+            part = section_key(ticket.key, item.rule.id, f"{item.anchor}#{number}")
+            parts.append(ActionPart(key=part, rule_id=item.rule.id))
+            bodies.append(f"{action.body}\n{note_marker(part)}")
         sources = [f for _, f in notes]
         # Rules that only spoke privately to an agent (break prompts, recognition) stay out
         # of a note colleagues read: naming them would reveal the agent's strain or opt-ins.
         shared = [f for f in fired if any(a.kind != "agent_prompt" for a in f.actions)]
         body = _NOTE_SEPARATOR.join(bodies) + "\n\n" + _why_footer(shared)
-        planned.append(_planned(ticket, InternalNote(body=body), sources))
+        note = _planned(ticket, InternalNote(body=body), sources)
+        planned.append(note.model_copy(update={"parts": tuple(parts)}))
 
     replies = _customer_facing(by_kind, context)
     _first_wins(ticket, replies, planned, suppressed, "the customer-facing text")
