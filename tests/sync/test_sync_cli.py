@@ -70,7 +70,7 @@ def test_an_overlapping_run_exits_at_once_with_code_6(tmp_path: Path) -> None:
 def test_dry_run_prints_plans_and_writes_nothing(tmp_path: Path) -> None:
     config = _config(tmp_path)
     code, out, err = _sync(
-        "--config", str(config), "--now", NOW, "--dry-run", "--max-tickets", "50"
+        "--config", str(config), "--now", NOW, "--dry-run", "--max-tickets", "100"
     )
     assert code == 0
     plans = [json.loads(line) for line in out.splitlines() if line.startswith('{"plan"')]

@@ -345,12 +345,20 @@ class StateStore:
         out: dict[str, list[PastTicket]] = {}
         for part in chunks(sorted(set(customer_keys))):
             rows = conn.execute(
-                select(c.c.customer_key, c.c.ticket_key, c.c.at, c.c.sentiment, c.c.negative)
+                select(
+                    c.c.customer_key,
+                    c.c.ticket_key,
+                    c.c.at,
+                    c.c.sentiment,
+                    c.c.negative,
+                    c.c.created_at,
+                )
                 .where(c.c.customer_key.in_(part))
                 .order_by(c.c.at, c.c.ticket_key)
             )
-            for ckey, tkey, at, sentiment, negative in rows:
-                out.setdefault(ckey, []).append(PastTicket(tkey, at, sentiment, bool(negative)))
+            for ckey, tkey, at, sentiment, negative, opened in rows:
+                past = PastTicket(tkey, at, sentiment, bool(negative), created_at=opened)
+                out.setdefault(ckey, []).append(past)
         return out
 
     def load_interactions(
@@ -401,6 +409,7 @@ class StateStore:
                 "at": p.at,
                 "sentiment": p.sentiment,
                 "negative": p.negative,
+                "created_at": p.created_at,
             }
             for ckey, p in items
         ]
@@ -409,7 +418,7 @@ class StateStore:
                 conn,
                 t.customer_tickets,
                 ("customer_key", "ticket_key"),
-                ("at", "sentiment", "negative"),
+                ("at", "sentiment", "negative", "created_at"),
             )
             conn.execute(stmt, rows)
 
