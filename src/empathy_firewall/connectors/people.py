@@ -48,7 +48,7 @@ class CustomerFieldNames(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    tier: tuple[str, ...] = ("loyalty_tier", "tier", "customer_tier", "plan")
+    tier: tuple[str, ...] = ("loyalty_tier", "tier", "customer_tier", "plan", "account_tier")
     lifetime_value: tuple[str, ...] = ("lifetime_value", "ltv", "customer_lifetime_value")
     order_count: tuple[str, ...] = ("order_count", "orders", "total_orders")
     language: tuple[str, ...] = Field(default=("language",))

@@ -10,7 +10,7 @@ bundled sample. ``store_choices`` lets a run start with agents' stored opt-ins, 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -43,8 +43,12 @@ def firing_counts(
     *,
     settings: FirewallSettings | None = None,
     dry_run: bool = False,
+    prepare: Callable[[StateStore], None] | None = None,
 ) -> FiringTable:
-    """Sync ``connector`` once into a new SQLite store at ``store_path``; count firings."""
+    """Sync ``connector`` once into the SQLite store at ``store_path``; count firings.
+
+    ``prepare`` runs on the store first (to store agents' opt-ins, for instance).
+    """
     table = FiringTable()
 
     def on_page(report: PageReport) -> None:
@@ -60,6 +64,8 @@ def firing_counts(
                     table.recovery_notes.append(action.body)
 
     with StateStore(f"sqlite:///{store_path}") as store:
+        if prepare is not None:
+            prepare(store)
         SyncJob(
             store,
             connector,
