@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from hypothesis import given
 from hypothesis import strategies as st
 
+from empathy_firewall.config import load_config
 from empathy_firewall.connectors.people import (
     CustomerFieldNames,
     customer_record,
@@ -13,6 +17,7 @@ from empathy_firewall.connectors.people import (
     scalar_fields,
 )
 from empathy_firewall.models import AgentOptIns
+from empathy_firewall_zendesk import ZendeskConnector
 
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=20)
@@ -92,3 +97,20 @@ def test_opt_in_field_values() -> None:
 def test_opt_in_field_never_raises(value: object) -> None:
     result = opt_ins_from_field(value)
     assert result is None or isinstance(result, AgentOptIns)
+
+
+def test_the_mapping_in_the_docs_is_a_valid_configuration(tmp_path: Path) -> None:
+    """docs/helpdesk-data.md's TOML loads, and its connector section configures Zendesk
+    with the defaults the page lists."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "helpdesk-data.md").read_text()
+    (block,) = re.findall(r"```toml\n(.*?)```", text, re.S)
+    path = tmp_path / "config.toml"
+    path.write_text(block, encoding="utf-8")
+    loaded = load_config(path, allow_extra=frozenset({"connector"}))
+    assert loaded.settings.customer_fields.tier_aliases["vip"] == "platinum"
+    section = dict(loaded.extra["connector"])
+    assert section.pop("name") == "zendesk"
+    connector = ZendeskConnector.from_config(section)
+    assert isinstance(connector, ZendeskConnector)
+    assert connector.config.customer_fields == CustomerFieldNames()
+    assert connector.config.agent_opt_in_field == "empathy_firewall_opt_in"
