@@ -47,6 +47,12 @@ def _v4(conn: Connection) -> None:
     agents.metadata.create_all(conn)
 
 
+def _v5(conn: Connection) -> None:
+    from empathy_firewall.insights import tables
+
+    tables.metadata.create_all(conn)
+
+
 #: every migration, oldest first
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
@@ -55,6 +61,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         _v1,
     ),
     Migration(4, "agent opt-ins, the agent prompt outbox and delivered digests", _v4),
+    Migration(5, "the per-message timeline and positive moments (insights)", _v5),
 )
 
 

@@ -32,6 +32,7 @@ from empathy_firewall.channels.queue import hold_prompts
 from empathy_firewall.connectors.base import ApplyResult, Bookmark, Connector, markers_in
 from empathy_firewall.context import EvaluationContext
 from empathy_firewall.engine.evaluate import Engine
+from empathy_firewall.insights.record import TimelineBuffer, own_removed_tags
 from empathy_firewall.models import Agent, Ticket
 from empathy_firewall.optins import apply_stored_opt_ins
 from empathy_firewall.settings import FirewallSettings
@@ -270,6 +271,9 @@ class SyncJob:
         assigned = (t.assignee.id for t in tickets if t.assignee is not None)
         choices = stored_choices(self.store, self.connector.name, self.account, assigned)
         self._assignees: dict[str, Agent | None] = {}
+        self._timeline = TimelineBuffer(
+            self.store, tickets, own_removed_tags=own_removed_tags(self.engine.rules.rules)
+        )
         for ticket in tickets:
             ticket = apply_stored_opt_ins(ticket, choices)
             self._assignees[ticket.key] = ticket.assignee
@@ -287,7 +291,17 @@ class SyncJob:
                     Firing(rule_id=match.rule_id, at=plan.evaluated_at, episode=match.episode),
                 )
             signal_rows.append((ticket.key, now, signal_summary(signals)))
-            known = done.get(ticket.key, set()) | self.connector.applied_keys(ticket)
+            visible = self.connector.applied_keys(ticket)
+            self._timeline.add(
+                ticket,
+                signals,
+                plan,
+                self.texts,
+                self.settings.friction,
+                done_keys=done.get(ticket.key, set()),
+                visible_keys=visible,
+            )
+            known = done.get(ticket.key, set()) | visible
             fresh = tuple(a for a in plan.actions if a.key not in known)
             summary.actions_deduplicated += len(plan.actions) - len(fresh)
             if fresh:
@@ -343,6 +357,9 @@ class SyncJob:
             self.store.record_ledger(entries, run_id=summary.run_id, conn=conn)
             history.flush(conn, drop_firings_of=incomplete)
             self.store.record_signals(signal_rows, run_id=summary.run_id, conn=conn)
+            timeline: TimelineBuffer | None = getattr(self, "_timeline", None)
+            if timeline is not None:  # actions count once the ledger holds them
+                timeline.flush(conn, (e.action_key for e in entries))
             if bookmark is not None:
                 self.store.save_bookmark(name, account, bookmark.value, pending=False, conn=conn)
         return applied
