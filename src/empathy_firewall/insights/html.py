@@ -36,6 +36,10 @@ def _label(kind: str) -> str:
     return _LABELS.get(kind, kind)
 
 
+def _tick(value: float) -> str:
+    return f"{value:.0f}" if abs(value) >= 10 else f"{value:.2g}"
+
+
 def _ordinal(text: str) -> int:
     return date.fromisoformat(text[:10]).toordinal()
 
@@ -77,7 +81,7 @@ def _line_chart(
     for value in (y0, (y0 + y1) / 2, y1):
         parts.append(
             f'<text x="{_PAD - 4}" y="{sy(value) + 4:.1f}" class="tick" text-anchor="end">'
-            f"{value:.2g}</text>"
+            f"{_tick(value)}</text>"
         )
     if y0 < 0 < y1:
         parts.append(
@@ -257,8 +261,18 @@ def render_html(report: Report) -> str:
             _effect_rows(data["insights"]["interventions"]),
         ),
         "<h2>Friction over time</h2>",
-        '<p class="note">Disruptions per day, and tickets with customer messages that day.</p>',
-        _line_chart("chart-friction", data["friction"], y_label="per day"),
+        '<p class="note">Disruptions per day (each at the moment it happened).</p>',
+        _line_chart(
+            "chart-friction",
+            {k: v for k, v in data["friction"].items() if k != "active_tickets"},
+            y_label="per day",
+        ),
+        '<p class="note">Tickets with a customer message that day (the workload).</p>',
+        _line_chart(
+            "chart-active",
+            {"active_tickets": data["friction"]["active_tickets"]},
+            y_label="tickets",
+        ),
         "<h2>Customer sentiment over time</h2>",
         "<h3>By group</h3>",
         _line_chart(
