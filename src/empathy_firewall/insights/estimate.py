@@ -88,24 +88,22 @@ def _verdict(lo: float, hi: float) -> str:
 
 def estimate(obs: Observations, kinds: Sequence[str], *, min_n: int = MIN_N) -> list[Effect]:
     """Adjusted effects for ``kinds`` (each a disruption or intervention in ``obs``)."""
-    counts = {k: int(sum(obs.treated[k])) for k in obs.kinds}
+    counts = {k: int(np.sum(obs.treated[k])) for k in obs.kinds}
     fitted = [k for k in obs.kinds if counts[k] >= min_n]
     results: dict[str, tuple[float, tuple[float, float], float, tuple[float, float]]] = {}
     if fitted and len(obs) > len(fitted) + 10:
         columns: list[np.ndarray[Any, Any]] = [np.ones(len(obs))]
-        columns += [np.frombuffer(obs.treated[k], dtype=np.int8).astype(np.float64) for k in fitted]
-        columns.append(np.frombuffer(obs.prior, dtype=np.float64))
-        columns.append(np.frombuffer(obs.first, dtype=np.float64))
-        columns.append(np.frombuffer(obs.age, dtype=np.float64))
+        columns += [obs.treated[k].astype(np.float64) for k in fitted]
+        columns += [obs.prior, obs.first, obs.age]
         for codes, name in ((obs.channel, "channel"), (obs.group, "group")):
-            extra, _ = _dummies(np.frombuffer(codes, dtype=np.int32), name)
+            extra, _ = _dummies(codes, name)
             columns += extra
         design = np.column_stack(columns)
         del columns
-        clusters = np.frombuffer(obs.cluster, dtype=np.int32)
+        clusters = obs.cluster
         fits = []
         for outcome in (obs.sentiment, obs.frustrated):
-            y = np.frombuffer(outcome, dtype=np.float64)
+            y = outcome
             model = sm.OLS(y, design, missing="none", hasconst=True)
             fit = model.fit(method="qr", cov_type="cluster", cov_kwds={"groups": clusters})
             fits.append((np.asarray(fit.params), np.asarray(fit.conf_int(alpha=0.05))))

@@ -25,7 +25,7 @@ _LABELS = {
     "reopen": "reopen",
     "assignee_overloaded": "assignee overloaded",
     "long_wait": "long wait (> 1 day)",
-    "active_tickets": "active tickets",
+    "customer_messages": "customer messages",
     "delay_acknowledgement": "delay acknowledgement",
     "baton": "handoff baton",
     "recovery": "service recovery",
@@ -231,9 +231,9 @@ def render_html(report: Report) -> str:
     sections = [
         "<h1>What the empathy firewall learned</h1>",
         f'<p class="note">{escape(period["since"][:10])} to {escape(period["until"][:10])}, '
-        f"{escape(scope)}: {totals['tickets']} tickets, {totals['customer_messages']} customer "
-        f"and {totals['agent_messages']} agent messages; "
-        f"{data['insights']['observations']} customer replies analysed.</p>",
+        f"{escape(scope)}: {totals['customer_messages']} customer and "
+        f"{totals['agent_messages']} agent messages; {data['insights']['observations']} "
+        f"customer replies in {totals['tickets_analysed']} tickets analysed.</p>",
         "<h2>Which disruptions hurt</h2>",
         '<p class="note">Change in the customer\'s next message after each kind of internal '
         "disruption, compared with similar conversations without it (same channel, group, "
@@ -264,14 +264,14 @@ def render_html(report: Report) -> str:
         '<p class="note">Disruptions per day (each at the moment it happened).</p>',
         _line_chart(
             "chart-friction",
-            {k: v for k, v in data["friction"].items() if k != "active_tickets"},
+            {k: v for k, v in data["friction"].items() if k != "customer_messages"},
             y_label="per day",
         ),
-        '<p class="note">Tickets with a customer message that day (the workload).</p>',
+        '<p class="note">Customer messages per day (the workload).</p>',
         _line_chart(
-            "chart-active",
-            {"active_tickets": data["friction"]["active_tickets"]},
-            y_label="tickets",
+            "chart-workload",
+            {"customer_messages": data["friction"]["customer_messages"]},
+            y_label="messages",
         ),
         "<h2>Customer sentiment over time</h2>",
         "<h3>By group</h3>",

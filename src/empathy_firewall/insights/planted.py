@@ -73,11 +73,12 @@ def _tickets(
     rng: random.Random,
     now: datetime,
     days: float,
+    prefix: str,
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     """Yield ``(table, row)`` pairs, ticket after ticket."""
     span = timedelta(days=days).total_seconds()
     for number in range(count):
-        key = f"planted::{number}"
+        key = f"{prefix}::{number}"
         group, group_base, agents = rng.choice(_GROUPS)
         channel, channel_base = rng.choice(_CHANNELS)
         created = now - timedelta(seconds=rng.random() * span)
@@ -86,7 +87,7 @@ def _tickets(
         at = created
         sentiment = _clip(mood + group_base + rng.gauss(0.0, 0.3))
         messages = rng.randint(2, 6)
-        agent = f"planted::{group}-{rng.randrange(agents)}"
+        agent = f"{prefix}::{group}-{rng.randrange(agents)}"
         for index in range(messages):
             frustration = _clip(0.45 - 0.6 * sentiment + rng.gauss(0.0, 0.15), 0.0, 1.0)
             yield (
@@ -223,15 +224,19 @@ def plant(
     now: datetime | None = None,
     days: float = 28.0,
     batch: int = 5000,
+    prefix: str = "planted",
 ) -> Planted:
-    """Write ``tickets`` planted tickets into the store behind ``engine``."""
+    """Write ``tickets`` planted tickets into the store behind ``engine``.
+
+    Ticket keys are ``<prefix>::<number>``: use another prefix to add more tickets.
+    """
     rng = random.Random(seed)  # noqa: S311 - test data, not security
     moment = now or datetime.now(UTC)
     pending: dict[str, list[dict[str, Any]]] = {"timeline": [], "moments": []}
     targets = {"timeline": tables.timeline, "moments": tables.moments}
     rows = 0
     with engine.begin() as conn:
-        for table, row in _tickets(tickets, effects, interventions, rng, moment, days):
+        for table, row in _tickets(tickets, effects, interventions, rng, moment, days, prefix):
             pending[table].append(row)
             rows += table == "timeline"
             if len(pending[table]) >= batch:

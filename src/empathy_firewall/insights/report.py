@@ -104,81 +104,104 @@ def _window(options: ReportOptions) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = [tl.c.at >= options.since, tl.c.at <= options.until]
     scoped = ticket_filter(options.group)
     if scoped is not None:
-        where.append(scoped)  # type: ignore[arg-type]
+        where.append(scoped)
     return where
 
 
-def _friction(engine: Engine, options: ReportOptions) -> dict[str, list[list[Any]]]:
-    tl = tables.timeline
-    day = _day(engine, tl.c.at)
-    query = (
-        select(day, tl.c.kind, func.count(), func.count(func.distinct(tl.c.ticket_key)))
-        .where(*_window(options), tl.c.kind.in_((*DISRUPTIONS, "customer")))
-        .group_by(day, tl.c.kind)
-        .order_by(day)
-    )
-    out: dict[str, list[list[Any]]] = {k: [] for k in (*DISRUPTIONS, "active_tickets")}
-    with engine.connect() as conn:
-        for when, kind, count, tickets in conn.execute(query):
-            if kind == "customer":
-                out["active_tickets"].append([_day_text(when), int(tickets)])
-            else:
-                out[kind].append([_day_text(when), int(count)])
+@dataclass
+class _Daily:
+    """The one aggregate every chart over time is cut from."""
+
+    friction: dict[str, list[list[Any]]]
+    by_group: dict[str, list[list[Any]]]
+    by_channel: dict[str, list[list[Any]]]
+    frustration_by_group: dict[str, list[list[Any]]]
+    frustrated_by_group: dict[str | None, int]
+    messages: dict[str, int]
+
+
+def _series(
+    cells: dict[tuple[str, str], list[float]], top: list[str], index: int
+) -> dict[str, list[list[Any]]]:
+    out: dict[str, list[list[Any]]] = {}
+    for (day, name), (_count, sent, frus, scored) in sorted(cells.items()):
+        if name not in top or not scored:
+            continue
+        value = (sent if index == 1 else frus) / scored
+        out.setdefault(name, []).append([day, round(value, 4)])
     return out
 
 
-def _over_time(
-    engine: Engine, options: ReportOptions, by: Any
-) -> tuple[dict[str, list[list[Any]]], dict[str, list[list[Any]]]]:
-    """Mean sentiment and frustration rate of customer messages per day, by ``by``."""
+def _daily(engine: Engine, options: ReportOptions) -> _Daily:
+    """One ``GROUP BY day, kind, group, channel`` scan; everything over time comes from it."""
     tl = tables.timeline
     day = _day(engine, tl.c.at)
-    frustrated = func.avg(case((tl.c.frustration >= FRUSTRATED_AT, 1.0), else_=0.0))
-    where = [*_window(options), tl.c.kind == "customer", tl.c.sentiment.is_not(None)]
-    with engine.connect() as conn:
-        top = [
-            r[0]
-            for r in conn.execute(
-                select(by, func.count())
-                .where(*where)
-                .group_by(by)
-                .order_by(func.count().desc())
-                .limit(_TOP_SERIES)
-            )
-        ]
-        sentiment: dict[str, list[list[Any]]] = {}
-        rate: dict[str, list[list[Any]]] = {}
-        rows = conn.execute(
-            select(day, by, func.avg(tl.c.sentiment), frustrated, func.count())
-            .where(*where, by.in_([t for t in top if t is not None]))
-            .group_by(day, by)
-            .order_by(day)
+    frustrated = func.sum(case((tl.c.frustration >= FRUSTRATED_AT, 1), else_=0))
+    query = (
+        select(
+            day,
+            tl.c.kind,
+            tl.c.grp,
+            tl.c.channel,
+            func.count(),
+            func.sum(tl.c.sentiment),
+            frustrated,
+            func.count(tl.c.sentiment),
         )
-        for when, name, mean, share, _ in rows:
-            label = str(name)
-            sentiment.setdefault(label, []).append([_day_text(when), round(float(mean), 4)])
-            rate.setdefault(label, []).append([_day_text(when), round(float(share), 4)])
-    return sentiment, rate
+        .where(*_window(options), tl.c.kind.in_((*DISRUPTIONS, "customer", "agent")))
+        .group_by(day, tl.c.kind, tl.c.grp, tl.c.channel)
+    )
+    friction: dict[str, dict[str, int]] = {k: {} for k in (*DISRUPTIONS, "customer_messages")}
+    groups: dict[tuple[str, str], list[float]] = {}
+    channels: dict[tuple[str, str], list[float]] = {}
+    group_sizes: dict[str, int] = {}
+    channel_sizes: dict[str, int] = {}
+    hard: dict[str | None, int] = {}
+    messages = {"customer": 0, "agent": 0}
+    with engine.connect() as conn:
+        for when, kind, grp, channel, count, sent, frus, scored in conn.execute(query):
+            text = _day_text(when)
+            count = int(count)
+            if kind in messages:
+                messages[kind] += count
+            if kind != "customer":
+                if kind in friction:
+                    friction[kind][text] = friction[kind].get(text, 0) + count
+                continue
+            friction["customer_messages"][text] = friction["customer_messages"].get(text, 0) + count
+            hard[grp] = hard.get(grp, 0) + int(frus or 0)
+            cell = [count, float(sent or 0.0), float(frus or 0), int(scored or 0)]
+            for table, sizes, name in (
+                (groups, group_sizes, str(grp or "(no group)")),
+                (channels, channel_sizes, str(channel)),
+            ):
+                sizes[name] = sizes.get(name, 0) + count
+                found = table.setdefault((text, name), [0, 0.0, 0.0, 0])
+                for i in range(4):
+                    found[i] += cell[i]
+    top_groups = sorted(group_sizes, key=lambda g: -group_sizes[g])[:_TOP_SERIES]
+    top_channels = sorted(channel_sizes, key=lambda c: -channel_sizes[c])[:_TOP_SERIES]
+    return _Daily(
+        friction={k: [[d, n] for d, n in sorted(v.items())] for k, v in friction.items()},
+        by_group=_series(groups, top_groups, 1),
+        by_channel=_series(channels, top_channels, 1),
+        frustration_by_group=_series(groups, top_groups, 2),
+        frustrated_by_group=hard,
+        messages=messages,
+    )
 
 
-def _strain(engine: Engine, options: ReportOptions) -> tuple[list[dict[str, Any]], int]:
+def _strain(
+    engine: Engine, options: ReportOptions, hard: dict[str | None, int]
+) -> tuple[list[dict[str, Any]], int]:
     """Per group: agents, replies per agent, frustrated customer messages per agent."""
     tl = tables.timeline
-    where = _window(options)
     with engine.connect() as conn:
         agents = {
             grp: (int(n), int(replies))
             for grp, n, replies in conn.execute(
                 select(tl.c.grp, func.count(func.distinct(tl.c.actor)), func.count())
-                .where(*where, tl.c.kind == "agent", tl.c.actor.is_not(None))
-                .group_by(tl.c.grp)
-            )
-        }
-        hard = {
-            grp: int(n)
-            for grp, n in conn.execute(
-                select(tl.c.grp, func.count())
-                .where(*where, tl.c.kind == "customer", tl.c.frustration >= FRUSTRATED_AT)
+                .where(*_window(options), tl.c.kind == "agent", tl.c.actor.is_not(None))
                 .group_by(tl.c.grp)
             )
         }
@@ -189,13 +212,12 @@ def _strain(engine: Engine, options: ReportOptions) -> tuple[list[dict[str, Any]
         if count < options.min_group_agents:
             hidden += 1
             continue
-        frustrated = hard.get(grp, 0)
         shown.append(
             {
                 "group": grp or "(no group)",
                 "agents": count,
                 "replies_per_agent": round(replies / count, 1),
-                "frustrated_messages_per_agent": round(frustrated / count, 1),
+                "frustrated_messages_per_agent": round(hard.get(grp, 0) / count, 1),
             }
         )
     return shown, hidden
@@ -248,24 +270,6 @@ def _rule_health(engine: Engine, options: ReportOptions) -> list[dict[str, Any]]
     return out
 
 
-def _totals(engine: Engine, options: ReportOptions) -> dict[str, int]:
-    tl = tables.timeline
-    query = (
-        select(tl.c.kind, func.count())
-        .where(*_window(options), tl.c.kind.in_(("customer", "agent")))
-        .group_by(tl.c.kind)
-    )
-    tickets = select(func.count(func.distinct(tl.c.ticket_key))).where(*_window(options))
-    with engine.connect() as conn:
-        counts = {kind: int(n) for kind, n in conn.execute(query)}
-        count = int(conn.execute(tickets).scalar_one())
-    return {
-        "tickets": count,
-        "customer_messages": counts.get("customer", 0),
-        "agent_messages": counts.get("agent", 0),
-    }
-
-
 def _ranked(effects: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Most harmful first; too-thin kinds last."""
     return sorted(
@@ -287,11 +291,10 @@ def build_report(engine: Engine, options: ReportOptions) -> Report:
     )
     names = tuple(dict.fromkeys(options.interventions.values()))
     effects = {e.kind: e.as_dict() for e in estimate(obs, obs.kinds, min_n=options.min_n)}
-    observations = len(obs)
+    observations, tickets = len(obs), obs.tickets
     del obs
-    by_group, frustration = _over_time(engine, options, tables.timeline.c.grp)
-    by_channel, _ = _over_time(engine, options, tables.timeline.c.channel)
-    strain, hidden = _strain(engine, options)
+    daily = _daily(engine, options)
+    strain, hidden = _strain(engine, options, daily.frustrated_by_group)
     return Report(
         options=options,
         disruptions=_ranked([effects[k] for k in DISRUPTIONS]),
@@ -300,15 +303,19 @@ def build_report(engine: Engine, options: ReportOptions) -> Report:
             key=lambda e: (e["effect"] is None, -(e["effect"] or 0.0)),
         ),
         observations=observations,
-        friction=_friction(engine, options),
-        sentiment_by_group=by_group,
-        sentiment_by_channel=by_channel,
-        frustration_by_group=frustration,
+        friction=daily.friction,
+        sentiment_by_group=daily.by_group,
+        sentiment_by_channel=daily.by_channel,
+        frustration_by_group=daily.frustration_by_group,
         strain=strain,
         strain_hidden_groups=hidden,
         moments=_moments(engine, options),
         rule_health=_rule_health(engine, options),
-        totals=_totals(engine, options),
+        totals={
+            "customer_messages": daily.messages["customer"],
+            "agent_messages": daily.messages["agent"],
+            "tickets_analysed": tickets,
+        },
     )
 
 
