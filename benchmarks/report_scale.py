@@ -25,6 +25,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, func, select, text
 
@@ -108,6 +109,11 @@ def _report(config: Path, env: dict[str, str], out: Path) -> tuple[float, float,
     return seconds, int(marker) / 1024.0, json.loads(done.stdout)
 
 
+def _effect(e: dict[str, Any]) -> str:
+    lo, hi = e["ci95"]
+    return f"{e['effect']:+.3f} [{lo:+.3f},{hi:+.3f}]"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -157,10 +163,7 @@ def main() -> int:
         f"{'html KB':>8}  group_hop (-0.3)   sla_breach (-0.2)   reopen (0)"
     )
     for backend, rows, fill_seconds, seconds, peak, size, effects in results:
-        shown = "   ".join(
-            f"{effects[k]['effect']:+.3f} [{effects[k]['ci95'][0]:+.3f},{effects[k]['ci95'][1]:+.3f}]"
-            for k in ("group_hop", "sla_breach", "reopen")
-        )
+        shown = "   ".join(_effect(effects[k]) for k in ("group_hop", "sla_breach", "reopen"))
         print(
             f"{backend:11} {rows:>9} {fill_seconds:>10.1f} {seconds:>9.1f} {peak:>8.0f} "
             f"{size / 1024:>8.0f}  {shown}"
