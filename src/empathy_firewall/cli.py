@@ -343,3 +343,8 @@ from empathy_firewall.channels.commands import agents, digest  # noqa: E402
 
 main.add_command(agents)
 main.add_command(digest)
+
+from empathy_firewall.insights.commands import report, suggest  # noqa: E402
+
+main.add_command(report)
+rules.add_command(suggest)

@@ -61,6 +61,12 @@ def _v4(conn: Connection) -> None:
     agent_tables.metadata.create_all(conn)
 
 
+def _v5(conn: Connection) -> None:
+    from empathy_firewall.insights import tables
+
+    tables.metadata.create_all(conn)
+
+
 #: every migration, oldest first
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
@@ -74,6 +80,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         _v2,
     ),
     Migration(4, "agent opt-ins, the agent prompt outbox and delivered digests", _v4),
+    Migration(5, "the per-message timeline and positive moments (insights)", _v5),
 )
 
 

@@ -32,6 +32,7 @@ from empathy_firewall.channels.queue import hold_prompts
 from empathy_firewall.connectors.base import ApplyResult, Bookmark, Connector, markers_in
 from empathy_firewall.context import EvaluationContext
 from empathy_firewall.engine.evaluate import Engine
+from empathy_firewall.insights.record import TimelineBuffer, own_removed_tags
 from empathy_firewall.models import Agent, Ticket, TicketStatus
 from empathy_firewall.optins import apply_stored_opt_ins
 from empathy_firewall.settings import FirewallSettings
@@ -303,6 +304,9 @@ class SyncJob:
                 conn, self.connector.name, self.account, (t.source.external_id for t in tickets)
             )
         self._snapshots: dict[str, Snapshot] = {}
+        self._timeline = TimelineBuffer(
+            self.store, tickets, own_removed_tags=own_removed_tags(self.engine.rules.rules)
+        )
         for ticket in sorted(tickets, key=_canonical):
             ticket = apply_stored_opt_ins(ticket, choices)
             self._assignees[ticket.key] = ticket.assignee
@@ -317,6 +321,9 @@ class SyncJob:
             self._snapshots[ticket.key] = snapshot_of(ticket, fingerprint=digest)
             if ticket.status is TicketStatus.CLOSED:
                 summary.not_evaluated[CLOSED] += 1
+                if before is None or before.fingerprint != digest:
+                    # nothing is written to a closed ticket, but its past still teaches
+                    self._record_timeline_only(ticket, view, context)
             elif before is not None and before.fingerprint == digest:
                 summary.not_evaluated[UNCHANGED] += 1
             else:
@@ -332,7 +339,17 @@ class SyncJob:
                     Firing(rule_id=match.rule_id, at=plan.evaluated_at, episode=match.episode),
                 )
             signal_rows.append((ticket.key, now, signal_summary(signals)))
-            known = done.get(ticket.key, set()) | self.connector.applied_keys(ticket)
+            visible = self.connector.applied_keys(ticket)
+            self._timeline.add(
+                ticket,
+                signals,
+                plan,
+                self.texts,
+                self.settings.friction,
+                done_keys=done.get(ticket.key, set()),
+                visible_keys=visible,
+            )
+            known = done.get(ticket.key, set()) | visible
             fresh = tuple(
                 f for a in plan.actions if (f := fresh_action(a, known, ticket.key)) is not None
             )
@@ -345,6 +362,14 @@ class SyncJob:
                 summary.actions_planned.update(a.action.kind for a in fresh)
                 plans.append(plan.model_copy(update={"actions": fresh}))
         return plans, signal_rows
+
+    def _record_timeline_only(
+        self, ticket: Ticket, view: Ticket, context: EvaluationContext
+    ) -> None:
+        """Record a ticket's timeline (messages, disruptions) with no plan: nothing acts on it."""
+        signals = enrich(view, context)
+        plan = Plan(ticket=ticket.source, evaluated_at=context.now)
+        self._timeline.add(ticket, signals, plan, self.texts, self.settings.friction)
 
     def _apply_and_record(
         self,
@@ -402,6 +427,9 @@ class SyncJob:
             self.store.record_ledger(entries, run_id=summary.run_id, conn=conn)
             history.flush(conn, drop_firings_of=incomplete)
             self.store.record_signals(signal_rows, run_id=summary.run_id, conn=conn)
+            timeline: TimelineBuffer | None = getattr(self, "_timeline", None)
+            if timeline is not None:  # actions count once the ledger holds them
+                timeline.flush(conn, (e.action_key for e in entries))
             if bookmark is not None:
                 self.store.save_bookmark(name, account, bookmark.value, pending=False, conn=conn)
         return applied

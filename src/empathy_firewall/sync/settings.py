@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 #: the top-level tables the sync commands add to the configuration file
-EXTRA_TABLES = frozenset({"state", "connector", "sync", "channels"})
+EXTRA_TABLES = frozenset({"state", "connector", "sync", "channels", "report"})
 #: the default environment variable holding a state URL with credentials
 STATE_URL_ENV = "EMPATHY_FIREWALL_STATE_URL"
 
