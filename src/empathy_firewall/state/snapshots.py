@@ -23,7 +23,7 @@ from sqlalchemy import Column, Connection, Index, MetaData, String, Table, Text,
 
 from empathy_firewall.models import Ticket, TicketEvent
 from empathy_firewall.state.schema import UTCDateTime
-from empathy_firewall.state.store import chunks, upsert
+from empathy_firewall.state.sql import chunks, upsert
 
 __all__ = [
     "OPEN_STATUSES",

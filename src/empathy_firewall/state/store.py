@@ -10,15 +10,13 @@ sync job reads and writes history a page at a time through :class:`.buffer.PageH
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, bindparam, case, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql.dml import Insert
 
 from empathy_firewall.signals.history import Firing
 from empathy_firewall.signals.memory import PastTicket
@@ -26,29 +24,9 @@ from empathy_firewall.signals.strain import Interaction
 from empathy_firewall.state import schema as t
 from empathy_firewall.state.engine import create_store_engine
 from empathy_firewall.state.migrations import current_version, migrate
+from empathy_firewall.state.sql import chunks, upsert
 
 __all__ = ["BookmarkState", "LedgerEntry", "StateStore", "chunks", "upsert"]
-
-_CHUNK = 1000
-
-
-def chunks(items: Sequence[str], size: int = _CHUNK) -> Iterator[Sequence[str]]:
-    """Slices of at most ``size`` items (keeps IN lists within every backend's limits)."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def upsert(
-    conn: Connection, table: Any, keys: Sequence[str], update: Sequence[str] | None
-) -> Insert:
-    """An INSERT that updates ``update`` columns (or does nothing) on a key conflict."""
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(table)
-    if not update:
-        return stmt.on_conflict_do_nothing(index_elements=list(keys))
-    return stmt.on_conflict_do_update(
-        index_elements=list(keys), set_={c: stmt.excluded[c] for c in update}
-    )
 
 
 @dataclass(frozen=True, slots=True)
