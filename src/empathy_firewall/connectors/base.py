@@ -108,6 +108,10 @@ class Capabilities:
     public_replies: bool = False
     drafts: bool = False
     priority: bool = False
+    history: bool = False
+    """The connector delivers a ticket's history events (reassignments, reopens, status and
+    priority changes) itself. When False the sync step derives them from the differences
+    between what it read on successive syncs (:mod:`empathy_firewall.signals.derived`)."""
 
     @property
     def writes(self) -> bool:

@@ -32,9 +32,10 @@ from empathy_firewall.channels.queue import hold_prompts
 from empathy_firewall.connectors.base import ApplyResult, Bookmark, Connector, markers_in
 from empathy_firewall.context import EvaluationContext
 from empathy_firewall.engine.evaluate import Engine
-from empathy_firewall.models import Agent, Ticket, TicketStatus
+from empathy_firewall.models import Agent, Ticket, TicketEvent, TicketStatus
 from empathy_firewall.optins import apply_stored_opt_ins
 from empathy_firewall.settings import FirewallSettings
+from empathy_firewall.signals.derived import derive_events, with_events
 from empathy_firewall.signals.enrich import Signals, enrich, observe
 from empathy_firewall.signals.history import Firing
 from empathy_firewall.signals.text import CommentCache, default_text_analyzer
@@ -303,8 +304,19 @@ class SyncJob:
                 conn, self.connector.name, self.account, (t.source.external_id for t in tickets)
             )
         self._snapshots: dict[str, Snapshot] = {}
+        derive = not self.connector.capabilities.history
+        derived: dict[str, tuple[TicketEvent, ...]] = {}
         for ticket in sorted(tickets, key=_canonical):
             ticket = apply_stored_opt_ins(ticket, choices)
+            before = stored.get(ticket.source.external_id)
+            events = before.events if before is not None else ()
+            if derive:  # the connector has no history API: derive it from snapshots
+                if before is not None:
+                    events += derive_events(
+                        before.status, before.priority, before.assignee, before.group, ticket
+                    )
+                ticket = with_events(ticket, events)
+            derived[ticket.key] = events
             self._assignees[ticket.key] = ticket.assignee
             view = evaluation_view(ticket)
             seen = observe(enrich(view, context), hard_at)
@@ -313,8 +325,7 @@ class SyncJob:
             if seen.agent_key is not None:
                 history.record_interactions(seen.agent_key, seen.interactions)
             digest = fingerprint(view)
-            before = stored.get(ticket.source.external_id)
-            self._snapshots[ticket.key] = snapshot_of(ticket, fingerprint=digest)
+            self._snapshots[ticket.key] = snapshot_of(ticket, events, fingerprint=digest)
             if ticket.status is TicketStatus.CLOSED:
                 summary.not_evaluated[CLOSED] += 1
             elif before is not None and before.fingerprint == digest:
@@ -338,7 +349,9 @@ class SyncJob:
             )
             # what the helpdesk will hold once the writes land: reading that back is nothing new
             expected = after_plan(view, fresh) if lands else view
-            self._snapshots[ticket.key] = snapshot_of(ticket, fingerprint=fingerprint(expected))
+            self._snapshots[ticket.key] = snapshot_of(
+                ticket, derived[ticket.key], fingerprint=fingerprint(expected)
+            )
             summary.actions_deduplicated += len(plan.actions) - len(fresh)
             if fresh:
                 summary.tickets_with_actions += 1
