@@ -262,6 +262,16 @@ class Connector(ABC):
         """Read these tickets in full (after a webhook). Unknown ids are left out."""
         raise NotImplementedError(f"{self.name}: fetch is not supported")
 
+    def count_open(self, assignee_id: str) -> int | None:
+        """Open tickets (new, open, pending, on hold) assigned to ``assignee_id``, counted
+        by the helpdesk, or None when the connector has no such query (the default).
+
+        The sync step asks only while the state store is cold (before a sync recorded its
+        first page for this account), once per assignee per run; afterwards the backlog is
+        counted from the ticket snapshots the store keeps.
+        """
+        return None
+
     def apply(self, plans: Sequence[Plan], *, verify: bool = False) -> tuple[ApplyResult, ...]:
         """Write plans back; one result per plan, in order.
 
