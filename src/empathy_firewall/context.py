@@ -11,6 +11,7 @@ from datetime import datetime
 from functools import cache
 
 from empathy_firewall.settings import FirewallSettings
+from empathy_firewall.signals.backlog import Backlog
 from empathy_firewall.signals.history import EMPTY_HISTORY, History
 from empathy_firewall.signals.text import CommentCache, default_text_analyzer
 
@@ -34,6 +35,9 @@ class EvaluationContext:
     settings: FirewallSettings = field(default_factory=FirewallSettings)
     history: History = EMPTY_HISTORY
     texts: CommentCache = field(default_factory=default_comment_cache)
+    backlog: Backlog | None = None
+    """Open tickets per agent and group (the sync step fills it from the state store);
+    None: only what the ticket's agent record says."""
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None or self.now.utcoffset() is None:

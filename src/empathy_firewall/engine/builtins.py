@@ -196,6 +196,13 @@ def _register_paths(reg: Registry) -> None:
     p("friction.assignee_overloaded", B, "Assignee backlog at or above the overload ratio.")(
         lambda s: s.friction.assignee_overloaded
     )
+    p(
+        "friction.group_backlog",
+        INT,
+        "Open tickets in the ticket's group (from the state store).",
+        unit="tickets",
+        nullable=True,
+    )(lambda s: s.friction.group_backlog)
     p("handoff.pending", B, "Reassigned, and the new owner has not replied publicly yet.")(
         lambda s: s.handoff.pending
     )

@@ -81,7 +81,7 @@ def enrich(ticket: Ticket, context: EvaluationContext) -> Signals:
     now = context.now
     messages = _customer_messages(ticket, context)
     emotion = emotion_of(messages, settings.emotion)
-    friction = friction_of(ticket, now, settings.friction)
+    friction = friction_of(ticket, now, settings.friction, context.backlog)
     handoff = handoff_of(ticket, now)
     assignee = ticket.assignee
     strain = NOT_TRACKED
