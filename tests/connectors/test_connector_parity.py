@@ -57,6 +57,13 @@ NEEDS_HISTORY = ("handoff-baton", "delay-acknowledgement", "service-recovery-pri
 NO_OVERLOAD = SETTINGS.model_copy(update={"friction": FrictionSettings(overloaded_at=1_000_000.0)})
 
 
+def file_source(output: Path) -> FileConnector:
+    """The file source reading the sample as one page, as the Zendesk export does (1000 per
+    page): what a page teaches (agents' work) is recorded before it is evaluated, so
+    both sides must cut the sample into the same pages to be compared."""
+    return FileConnector(FileConfig(path=SAMPLE, output=output, page_size=1000))
+
+
 @pytest.fixture(scope="module")
 def sample() -> list[Ticket]:
     return list(iter_tickets(SAMPLE))
@@ -66,7 +73,7 @@ def sample() -> list[Ticket]:
 def from_file(sample: list[Ticket], tmp_path_factory: pytest.TempPathFactory) -> FiringTable:
     folder = tmp_path_factory.mktemp("file")
     latest = max(t.last_activity_at for t in sample)
-    connector = FileConnector(FileConfig(path=SAMPLE, output=folder / "plans.jsonl"))
+    connector = file_source(folder / "plans.jsonl")
     return firing_counts(
         connector, ENGINE, latest + timedelta(minutes=5), folder / "state.db", settings=SETTINGS
     )
@@ -74,7 +81,7 @@ def from_file(sample: list[Ticket], tmp_path_factory: pytest.TempPathFactory) ->
 
 def from_file_without_overload(sample: list[Ticket], folder: Path) -> FiringTable:
     latest = max(t.last_activity_at for t in sample)
-    connector = FileConnector(FileConfig(path=SAMPLE, output=folder / "plans-no.jsonl"))
+    connector = file_source(folder / "plans-no.jsonl")
     return firing_counts(
         connector,
         ENGINE,
