@@ -134,6 +134,9 @@ def test_zendesk_fires_as_the_file_does(
     # every note names a tier where the file (so the helpdesk) holds one
     assert tiers(table.recovery_notes) == tiers(from_file.recovery_notes)
     assert tiers(table.recovery_notes)["no"] <= 3
+    # agent prompts can reach their agent: the helpdesk gave every one an e-mail
+    assert table.prompt_emails
+    assert all(table.prompt_emails.values()), table.prompt_emails
     # history cost no extra call per ticket: audits replace the comments read
     assert fake.count("/comments") == 0
     assert fake.count("/audits") == 320
@@ -188,6 +191,8 @@ def test_freshdesk_fires_as_the_file_does_where_no_history_is_needed(
     customers = {t.requester.id for t in sample}
     assert fake.count("/api/v2/contacts/") == len(customers)
     assert all(a.email for a in connector.list_agents())
+    assert table.prompt_emails
+    assert all(table.prompt_emails.values()), table.prompt_emails
 
 
 @pytest.mark.xfail(
