@@ -17,7 +17,7 @@ settings.register_profile(
 settings.register_profile("dev", deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
-_SECRET_PREFIXES = ("ZENDESK_", "FRESHDESK_", "EMPATHY_FIREWALL_")
+_SECRET_PREFIXES = ("ZENDESK_", "FRESHDESK_", "RT_", "EMPATHY_FIREWALL_")
 
 
 @pytest.fixture(autouse=True)

@@ -10,8 +10,10 @@ import re
 from dataclasses import dataclass
 
 from empathy_firewall.models import Role, Ticket
+from empathy_firewall.signals.cues import CueKind
+from empathy_firewall.signals.emotion import Emotion
 
-__all__ = ["Recap", "recap", "sentence_around"]
+__all__ = ["Recap", "feelings", "recap", "sentence_around"]
 
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 _TRIED = re.compile(
@@ -48,6 +50,33 @@ class Recap:
     explained: tuple[str, ...]
     tried: tuple[str, ...]
     provided: tuple[str, ...]
+    latest: str = ""
+    """The first informative sentence of the latest customer message ("" if none)."""
+
+
+# What a cue says about how the customer feels, in words an agent reads at a glance.
+_FEELINGS: tuple[tuple[tuple[CueKind, ...], str], ...] = (
+    (
+        (
+            CueKind.THREAT_CANCEL,
+            CueKind.THREAT_ESCALATE,
+            CueKind.THREAT_PUBLIC,
+            CueKind.THREAT_LEGAL,
+        ),
+        "close to leaving or escalating",
+    ),
+    ((CueKind.REPEAT_CONTACT,), "unheard (they have had to repeat themselves)"),
+    ((CueKind.WAITING,), "worn down by the wait"),
+    ((CueKind.ASKS_FOR_HUMAN,), "they want a person, not a process"),
+    ((CueKind.SARCASM,), "exasperated (the praise is sarcastic)"),
+    ((CueKind.SHOUTING,), "angry"),
+)
+
+
+def feelings(emotion: Emotion) -> list[str]:
+    """How the customer feels, from the cues in their messages, strongest first."""
+    found = [words for kinds, words in _FEELINGS if any(emotion.cue_counts.get(k) for k in kinds)]
+    return found or ["upset"]
 
 
 def _trim(sentence: str) -> str:
@@ -99,4 +128,12 @@ def recap(ticket: Ticket) -> Recap:
         for label, pattern in _PROVIDED:
             if label not in provided and pattern.search(comment.text):
                 provided.append(label)
-    return Recap(tuple(explained), tuple(tried), tuple(provided))
+    latest = ""
+    customer = [
+        c for c in ticket.comments if c.author_role is Role.CUSTOMER and c.public and c.text
+    ]
+    if customer:
+        found = [s.strip() for s in _SENTENCE.findall(customer[-1].text) if s.strip()]
+        useful = [s for s in found if _informative(s)] or found
+        latest = _trim(useful[0]) if useful else ""
+    return Recap(tuple(explained), tuple(tried), tuple(provided), latest)

@@ -38,6 +38,8 @@ class _Job:
     created: float
     results: list[dict[str, Any]]
     total: int
+    #: with ``async_jobs``: the items, applied only when the job completes
+    items: list[Mapping[str, Any]] | None = None
 
 
 @dataclass
@@ -86,6 +88,9 @@ class FakeZendesk(FakeHelpdesk):
         #: search count includes them, the export does not show them)
         self.unseen_open: dict[int, int] = {}
         self.export_duplicates = False
+        #: like real Zendesk, apply update_many items only when the job completes
+        #: (``job_seconds`` after it was queued) instead of at submission
+        self.async_jobs = False
         self._account_window: deque[float] = deque()
         self._export_window: deque[float] = deque()
         self._ids = itertools.count(1001)
@@ -354,6 +359,7 @@ class FakeZendesk(FakeHelpdesk):
         reply_headers: dict[str, str],
     ) -> tuple[int, Any]:
         self._authenticate(headers)
+        self._settle_jobs()
         self._rate_limit(path)
         return self._route(method, path, params, body)
 
@@ -402,6 +408,13 @@ class FakeZendesk(FakeHelpdesk):
             return 200, self._update_many(params, body)
         if rest == ["tickets", "show_many"] and method == "GET":
             return 200, self._show_many(params)
+        if rest == ["job_statuses"] and method == "GET":
+            recent = sorted(self.state.jobs.values(), key=lambda j: j.created, reverse=True)
+            return 200, {
+                "job_statuses": [self._job_json(j.id) for j in recent[:100]],
+                "meta": {"has_more": False, "after_cursor": None, "before_cursor": None},
+                "links": {"next": None, "prev": None},
+            }
         if rest == ["job_statuses", "show_many"] and method == "GET":
             ids = [i for i in params.get("ids", "").split(",") if i]
             return 200, {"job_statuses": [self._job_json(i) for i in ids if i in self.state.jobs]}
@@ -595,6 +608,23 @@ class FakeZendesk(FakeHelpdesk):
                     "max_count": 100,
                 },
             )
+        job_id = f"V3-fake{next(self._job_ids):08d}"
+        if self.async_jobs:
+            job = _Job(job_id, self.clock.now(), [], len(items), list(items))
+            self.state.jobs[job_id] = job
+            return {"job_status": self._job_json(job_id, fresh=True)}
+        results = self._run_items(items)
+        self.state.jobs[job_id] = _Job(job_id, self.clock.now(), results, len(items))
+        return {"job_status": self._job_json(job_id, fresh=True)}
+
+    def _settle_jobs(self) -> None:
+        """Apply the items of asynchronous jobs whose time has come."""
+        for job in self.state.jobs.values():
+            if job.items is not None and self.clock.now() - job.created >= self.job_seconds:
+                job.results = self._run_items(job.items)
+                job.items = None
+
+    def _run_items(self, items: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
         results: list[dict[str, Any]] = []
         for index, item in enumerate(items):
             tid = int(item.get("id", 0))
@@ -614,9 +644,7 @@ class FakeZendesk(FakeHelpdesk):
                 results.append({"index": index, "id": tid, "error": error, "details": details})
                 continue
             results.append({"id": tid, "action": "update", "success": True, "status": "Updated"})
-        job_id = f"V3-fake{next(self._job_ids):08d}"
-        self.state.jobs[job_id] = _Job(job_id, self.clock.now(), results, len(items))
-        return {"job_status": self._job_json(job_id, fresh=True)}
+        return results
 
     def _job_json(self, job_id: str, *, fresh: bool = False) -> dict[str, Any]:
         job = self.state.jobs[job_id]

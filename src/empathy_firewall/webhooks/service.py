@@ -149,7 +149,7 @@ class WebhookService:
             ready=self.ready,
             workers=threads,
             writer=self.writer,
-            extra_routes=self.agent_routes(),
+            extra_routes=self.agent_routes() + self.report_routes(),
         )
 
     def agent_routes(self) -> list[Route]:
@@ -166,6 +166,16 @@ class WebhookService:
 
         settings = parse_channel_settings(raw, str(self.config.path))
         return list(opt_out_routes(self.store, link_key(settings)))
+
+    def report_routes(self) -> list[Route]:
+        """``/report`` behind the admin's credentials when ``[report]`` is configured."""
+        if "report" not in self.config.sync.app.extra:
+            return []
+        from empathy_firewall.insights.settings import report_settings
+        from empathy_firewall.insights.web import report_password, report_routes
+
+        settings = report_settings(self.config.sync.app.extra, str(self.config.path))
+        return report_routes(self.store, settings, report_password(settings))
 
     def close(self) -> None:
         """Stop the inbox writer and close the store's connections."""

@@ -159,7 +159,9 @@ class FreshdeskConnector(HttpConnector[FreshdeskConfig, FreshdeskClient]):
 
     def parse_webhook(self, request: WebhookRequest) -> WebhookEvent:
         """Parse an automation rule's webhook (verify it first): a hint naming the ticket."""
-        return parse_webhook_payload(request.body, account=self.config.account)
+        return parse_webhook_payload(
+            request.body, account=self.config.account, received_at=request.received_at
+        )
 
     def verifier(self) -> SharedSecretVerifier:
         """Shared-secret verifier (custom header or basic auth); fails closed."""

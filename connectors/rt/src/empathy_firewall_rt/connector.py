@@ -1,0 +1,114 @@
+"""The RT connector: the core Connector contract, wired to the modules of this package."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import timedelta
+from functools import cached_property
+from typing import Any, ClassVar
+
+from empathy_firewall.actions import Plan
+from empathy_firewall.connectors.base import (
+    ApplyResult,
+    Bookmark,
+    Capabilities,
+    ConnectorConfig,
+    HttpRequest,
+    Page,
+)
+from empathy_firewall.connectors.rest import HttpConnector
+from empathy_firewall.errors import ConfigError
+from empathy_firewall.models import Ticket
+from empathy_firewall_rt.apply import apply_plans, render, ticket_change
+from empathy_firewall_rt.client import RtClient
+from empathy_firewall_rt.config import RtConfig, resolve_authorization
+from empathy_firewall_rt.parse import normalize_ticket
+from empathy_firewall_rt.poll import Names, check_timezone, poll_pages
+
+__all__ = ["RtConnector"]
+
+
+class RtConnector(HttpConnector[RtConfig, RtClient]):
+    """Request Tracker 5 through REST 2: TicketSQL polling, internal comments, priority and
+    tags in a custom field. Poll-only (RT has no signed webhooks)."""
+
+    name: ClassVar[str] = "rt"
+    Config: ClassVar[type[ConnectorConfig]] = RtConfig
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        poll=True, tags=True, notes=True, drafts=True, priority=True
+    )
+
+    def _build_client(self) -> RtClient:
+        authorization = resolve_authorization(self.config, self._env)
+        return RtClient(self.config, authorization, transport=self._transport, clock=self._clock)
+
+    @cached_property
+    def _names(self) -> Names:
+        return Names(self.client)
+
+    # pure half -----------------------------------------------------------------------
+
+    def normalize(
+        self,
+        record: Mapping[str, Any],
+        history: Sequence[Mapping[str, Any]],
+        attachments: Sequence[Mapping[str, Any]],
+    ) -> Ticket:
+        """One ticket from its REST 2 record, history and attachments."""
+        return normalize_ticket(
+            record,
+            history,
+            attachments,
+            account=self.config.account,
+            web_url=self.config.web,
+            tags_field=self.config.tags_field,
+            levels=self.config.priorities,
+            names=self._names,
+        )
+
+    def render(self, plans: Sequence[Plan]) -> tuple[HttpRequest, ...]:
+        """The requests apply sends, per plan in order (tag values merged at apply time)."""
+        api, levels, field = self.config.api, self.config.priorities, self.config.tags_field
+        return tuple(r for p in plans for r in render(api, ticket_change(p, levels), field))
+
+    # I/O half ------------------------------------------------------------------------
+
+    def check(self) -> None:
+        """Authenticate (``GET /rt``); the tags custom field must exist and RT must read
+        dates in the configured timezone."""
+        self.client.get("/rt", purpose="check")
+        body, _ = self.client.get(
+            "/customfields",
+            (("query", f'[{{"field":"Name","value":"{self.config.tags_field}"}}]'),),
+            purpose="check_tags_field",
+        )
+        if not isinstance(body, Mapping) or not body.get("total"):
+            raise ConfigError(
+                f"RT has no custom field {self.config.tags_field!r} for tags: create it "
+                "(multi-value freeform, applied to tickets; see docs/rt.md) or set `tags_field`"
+            )
+        check_timezone(self.client, self.config.zone)
+
+    def poll(self, bookmark: Bookmark | None) -> Iterator[Page]:
+        """Pages of tickets updated since ``bookmark`` (see :mod:`.poll`)."""
+        wall = self._clock.wall()
+        return poll_pages(
+            self.client,
+            bookmark,
+            self.normalize,
+            queues=self.config.queues,
+            per_page=self.config.per_page,
+            default_since=wall - timedelta(minutes=self.config.initial_lookback_minutes),
+            settle_seconds=self.config.settle_seconds,
+            zone=self.config.zone,
+        )
+
+    def apply(self, plans: Sequence[Plan], *, verify: bool = False) -> tuple[ApplyResult, ...]:
+        """Write plans back (see :mod:`.apply`)."""
+        return apply_plans(
+            self.client,
+            plans,
+            verify=verify,
+            tags_field=self.config.tags_field,
+            levels=self.config.priorities,
+        )

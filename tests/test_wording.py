@@ -1,0 +1,137 @@
+"""What the default pack writes to customers: their language, honest times, variety.
+
+Golden cases (rules/default/golden/delay-acknowledgement.yaml) hold one ticket each; these
+tests look across tickets (variety) and at the pieces (language choice, time words,
+per-language texts in a pack).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from _engine_support import comment, load_pack, stub_context, ticket
+from hypothesis import given
+from hypothesis import strategies as st
+
+from empathy_firewall.actions import DraftReply
+from empathy_firewall.engine.evaluate import Engine
+from empathy_firewall.engine.languages import detect_language, normalize_language, ticket_language
+from empathy_firewall.engine.units import duration_words, hours_words
+from empathy_firewall.errors import RulePackError
+from empathy_firewall.models import Agent, Customer, SlaInfo, Ticket
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Where is my order? I have been waiting for a week and nobody answers.", "en"),
+        ("Hola, mi pedido no ha llegado y nadie me contesta desde hace una semana.", "es"),
+        ("Hallo, meine Bestellung ist noch nicht da und niemand antwortet mir.", "de"),
+        ("Bonjour, ma commande n'est toujours pas arrivée et je n'ai pas de réponse.", "fr"),
+        ("Olá, o meu pedido ainda não chegou e ninguém me responde há uma semana.", "pt"),
+        ("Ciao, il mio ordine non è ancora arrivato e nessuno mi risponde.", "it"),
+        ("Hi", None),
+    ],
+)
+def test_the_customers_language_is_told_from_their_words(text: str, expected: str | None) -> None:
+    assert detect_language([text]) == expected
+
+
+def test_the_record_wins_then_the_analyzer_then_the_words() -> None:
+    assert ticket_language("pt_BR", ["es"], ["Hello there, my order is late"]) == "pt"
+    assert ticket_language(None, ["es", None, "es", "en"], ["Hello, my order"]) == "es"
+    assert ticket_language("", [None], ["Hello, where is my order? It is late."]) == "en"
+    assert normalize_language(" DE-at ") == "de"
+
+
+@given(st.floats(min_value=0, max_value=60 * 24 * 60), st.sampled_from(["en", "es", "de"]))
+def test_time_words_are_never_empty_and_never_zero_hours(minutes: float, lang: str) -> None:
+    assert duration_words(minutes, lang)
+    assert "0 " not in hours_words(minutes / 60, lang)[:2]
+
+
+def test_time_words_follow_the_language() -> None:
+    assert duration_words(180, "es") == "unas 3 horas"
+    assert duration_words(3 * 1440, "de") == "3 Tage"
+    assert duration_words(60, "it") == "circa un'ora"
+    assert hours_words(1, "fr") == "une heure"
+    assert duration_words(float("nan"), "pt") == "algum tempo"
+
+
+def _delay_ticket(number: int, language: str | None = None) -> Ticket:
+    return ticket(
+        [comment("1", 200, "Hi, could you tell me when my replacement card will be sent?")],
+        external_id=str(number),
+        requester=Customer(id=f"c{number}", name="Dana Whitfield", language=language),
+        assignee=Agent(id="a-7", name="Priya Raman"),
+        sla=SlaInfo(reply_target_minutes=240),
+    )
+
+
+def test_delay_drafts_vary_between_tickets_and_are_signed_by_the_agent() -> None:
+    engine = Engine()
+    bodies = []
+    for number in range(24):
+        plan = engine.evaluate(_delay_ticket(number), stub_context())
+        [draft] = [p.action for p in plan.actions if isinstance(p.action, DraftReply)]
+        bodies.append(draft.body)
+    openings = {body.split("\n\n")[1].split(".")[0] for body in bodies}
+    assert len(openings) == 3
+    assert all(body.endswith("\nPriya") for body in bodies)
+    # the same ticket and wait keep their words: a second pass writes the same text
+    again = engine.evaluate(_delay_ticket(0), stub_context())
+    [again_draft] = [p.action for p in again.actions if isinstance(p.action, DraftReply)]
+    assert again_draft.body == bodies[0]
+
+
+@pytest.mark.parametrize("language", ["en", "es", "de", "fr", "pt", "it"])
+def test_every_supported_language_gets_a_draft_in_it(language: str) -> None:
+    plan = Engine().evaluate(_delay_ticket(1, language), stub_context())
+    [draft] = [p.action for p in plan.actions if isinstance(p.action, DraftReply)]
+    assert detect_language([draft.body]) == language
+
+
+PER_LANGUAGE = """
+pack: words
+rules:
+  - id: hello
+    when: {ticket.is_open: true}
+    actions:
+      - draft_reply:
+          en: "Hello {{ customer.first_name }}"
+          nl: "Hallo {{ customer.first_name }}"
+"""
+
+
+def test_an_admin_adds_a_language_by_adding_its_text(tmp_path: Path) -> None:
+    rules = load_pack(tmp_path, PER_LANGUAGE)
+    dutch = ticket([comment("1", 10)], requester=Customer(id="c", name="Daan", language="nl"))
+    plan = Engine(rules).evaluate(dutch, stub_context())
+    assert [p.action for p in plan.actions] == [DraftReply(body="Hallo Daan")]
+    german = ticket([comment("1", 10)], requester=Customer(id="c", name="Jan", language="de"))
+    assert Engine(rules).evaluate(german, stub_context()).actions == ()
+
+
+@pytest.mark.parametrize(
+    ("texts", "message"),
+    [
+        ('{english: "Hello"}', "'english' is not a language code"),
+        ('{en: "{{ customer.nam }}"}', "en: "),
+        ("{}", "texts by language"),
+    ],
+)
+def test_a_bad_per_language_text_names_the_language(
+    tmp_path: Path, texts: str, message: str
+) -> None:
+    pack = f"""
+pack: words
+rules:
+  - id: hello
+    when: {{ticket.is_open: true}}
+    actions:
+      - draft_reply: {texts}
+"""
+    with pytest.raises(RulePackError) as caught:
+        load_pack(tmp_path, pack)
+    assert message in str(caught.value)
