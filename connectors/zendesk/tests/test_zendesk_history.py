@@ -122,6 +122,7 @@ def test_fake_zendesk_people_reach_the_ticket() -> None:
     fake.unseen_open[agent] = 6
     assert connector.count_open_by_assignee([str(agent), "not-an-id"]) == {str(agent): 7}
     assert fake.count("/search/count") == 1
+    assert connector.count_open(str(agent)) == 7  # the core's cold-store hook
 
 
 def test_a_stored_opt_out_wins_over_the_agent_field() -> None:
