@@ -100,9 +100,8 @@ class EventType(StrEnum):
     REASSIGNED = "reassigned"
     REOPENED = "reopened"
     STATUS_CHANGED = "status_changed"
-    SLA_WARNING = "sla_warning"
     PRIORITY_CHANGED = "priority_changed"
-    """``detail`` holds ``"<from> -> <to>"`` (priority names)."""
+    SLA_WARNING = "sla_warning"
 
 
 class SourceRef(_Model):

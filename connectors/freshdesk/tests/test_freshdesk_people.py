@@ -37,6 +37,7 @@ def test_contact_and_company_fields_reach_the_ticket_and_agents_are_listed() -> 
     assert listed[str(agent)].email == "ana@corp.test"
     fake.unseen_open[agent] = 4
     assert connector.count_open_by_assignee([str(agent), "x"]) == {str(agent): 5}
+    assert connector.count_open(str(agent)) == 5  # the core's cold-store hook
 
 
 def test_a_contact_that_vanished_is_an_unknown_customer_not_an_error() -> None:

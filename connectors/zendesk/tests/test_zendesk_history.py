@@ -8,6 +8,7 @@ from typing import Any
 from zendesk_fixtures import connect
 
 from empathy_firewall.models import EventType, Role, TicketStatus
+from empathy_firewall.optins import apply_stored_opt_ins
 from empathy_firewall.testing import FakeZendesk
 from empathy_firewall_zendesk.parse import ParseContext, parse_audits
 
@@ -121,3 +122,28 @@ def test_fake_zendesk_people_reach_the_ticket() -> None:
     fake.unseen_open[agent] = 6
     assert connector.count_open_by_assignee([str(agent), "not-an-id"]) == {str(agent): 7}
     assert fake.count("/search/count") == 1
+    assert connector.count_open(str(agent)) == 7  # the core's cold-store hook
+
+
+def test_a_stored_opt_out_wins_over_the_agent_field() -> None:
+    """The agent's user field says "all"; a stored opt-out of recognition still wins on the
+    next evaluation, while the field's other opt-ins stay."""
+    fake = FakeZendesk()
+    agent = fake.add_user(name="Sam", role="agent", user_fields={"ef_opt": "all"})
+    tid = fake.add_ticket(body="Thank you so much, you were wonderful!", assignee_id=agent)
+    fake.add_comment(tid, "Glad I could help.", author_id=agent)
+    fake.add_comment(
+        tid,
+        "Thanks a lot, great job, really appreciated!",
+        author_id=fake.ticket(tid)["requester_id"],
+    )
+    fake.clock.advance(120)
+    connector = connect(fake, agent_opt_in_field="ef_opt", initial_lookback_minutes=600)
+    (ticket,) = next(iter(connector.poll(None))).tickets
+    assert ticket.assignee is not None
+    assert ticket.assignee.opt_in.recognition
+    stored = {str(agent): {"recognition": False}}
+    merged = apply_stored_opt_ins(ticket, stored)
+    assert merged.assignee is not None
+    assert not merged.assignee.opt_in.recognition
+    assert merged.assignee.opt_in.strain_tracking

@@ -37,7 +37,15 @@ from empathy_firewall.models import Agent, Customer, EventType, Role, Ticket
 from empathy_firewall.testing.fake_zendesk import FakeZendesk
 from empathy_firewall.ticketfile import iter_tickets
 
-__all__ = ["ServerClock", "main", "seed_from_tickets", "serve"]
+__all__ = [
+    "OPT_IN_FIELD",
+    "ServerClock",
+    "agent_email",
+    "main",
+    "opt_in_value",
+    "seed_from_tickets",
+    "serve",
+]
 
 _STATUS = {"on_hold": "hold"}
 
@@ -75,7 +83,8 @@ def _iso(moment: datetime) -> str:
 OPT_IN_FIELD = "empathy_firewall_opt_in"
 
 
-def _opt_in_value(agent: Agent) -> str:
+def opt_in_value(agent: Agent) -> str:
+    """An agent's opt-ins as the text the seeded opt-in user field holds."""
     chosen = agent.opt_in
     words = [
         word
@@ -89,7 +98,8 @@ def _opt_in_value(agent: Agent) -> str:
     return ",".join(words)
 
 
-def _agent_email(agent: Agent) -> str:
+def agent_email(agent: Agent) -> str:
+    """The agent's e-mail, or a made-up one from their name (the file has none)."""
     if agent.email:
         return agent.email
     slug = re.sub(r"[^a-z0-9]+", ".", (agent.name or agent.id).lower()).strip(".")
@@ -140,14 +150,14 @@ def seed_from_tickets(fake: FakeZendesk, tickets: Iterable[Ticket], shift: timed
             users[key] = fake.add_user(
                 name=(agent.name if agent is not None else None) or "Agent",
                 role="agent",
-                email=_agent_email(agent) if agent is not None else None,
+                email=agent_email(agent) if agent is not None else None,
             )
         uid = users[key]
         if agent is not None:
             record = fake.state.users[uid]
             record["name"] = agent.name or record["name"]
-            record["email"] = _agent_email(agent)
-            record["user_fields"][OPT_IN_FIELD] = _opt_in_value(agent)
+            record["email"] = agent_email(agent)
+            record["user_fields"][OPT_IN_FIELD] = opt_in_value(agent)
             for name in agent.groups:
                 gid = group_id(name)
                 if gid is not None:

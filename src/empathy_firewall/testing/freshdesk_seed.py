@@ -18,6 +18,7 @@ from typing import Any
 
 from empathy_firewall.models import Agent, Customer, EventType, Priority, Role, Ticket, TicketStatus
 from empathy_firewall.testing.fake_freshdesk import FakeFreshdesk
+from empathy_firewall.testing.zendesk_seed import ticks
 
 __all__ = ["FRESHDESK_PRIORITY", "FRESHDESK_STATUS", "replay_into_freshdesk"]
 
@@ -200,16 +201,12 @@ def replay_into_freshdesk(
             if event.type in (EventType.STATUS_CHANGED, EventType.REASSIGNED):
                 steps.append((event.at, order, 2, ticket, number))
     steps.sort(key=lambda s: (s[0], s[1], s[2], s[4]))
-    next_tick: datetime | None = None
+    passed = ticks(tick)
     for when, _order, kind, ticket, number in steps:
         if on_tick is not None:
-            if next_tick is None:
-                start = when.replace(minute=0, second=0, microsecond=0)
-                next_tick = start + tick
-            while next_tick <= when:
-                fake.clock.advance((next_tick - fake.clock.wall()).total_seconds())
-                on_tick(next_tick)
-                next_tick += tick
+            for moment in passed(when):
+                fake.clock.advance((moment - fake.clock.wall()).total_seconds())
+                on_tick(moment)
         fake.clock.advance(max(0.0, (when - fake.clock.wall()).total_seconds()))
         if kind == 0:
             replay.create(ticket)

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from empathy_firewall.actions import InternalNote
+from empathy_firewall.channels.outbox import agents_with_work, latest_contact
 from empathy_firewall.connectors.base import Connector
 from empathy_firewall.engine.evaluate import Engine
 from empathy_firewall.settings import FirewallSettings
@@ -33,6 +34,8 @@ class FiringTable:
     rules: Counter[str] = field(default_factory=Counter)
     recovery_notes: list[str] = field(default_factory=list)
     tickets: int = 0
+    #: agents with prompts queued for a private digest, and the e-mail the helpdesk gave
+    prompt_emails: dict[str, str | None] = field(default_factory=dict)
 
 
 def firing_counts(
@@ -74,6 +77,8 @@ def firing_counts(
             SyncOptions(now=now, dry_run=dry_run),
             on_page=on_page,
         ).run()
+        for agent in agents_with_work(store):
+            table.prompt_emails[agent.agent_id] = latest_contact(store, agent)[0]
     return table
 
 

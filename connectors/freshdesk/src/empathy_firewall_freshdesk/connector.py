@@ -256,6 +256,11 @@ class FreshdeskConnector(HttpConnector[FreshdeskConfig, FreshdeskClient]):
         ctx = self.context({"agents": agents, "groups": groups})
         return tuple(agent_of(aid, ctx) for aid in sorted(agents, key=int))
 
+    def count_open(self, assignee_id: str) -> int | None:
+        """Open tickets assigned to one agent, counted by the helpdesk (the core asks while
+        its store is cold); None when the helpdesk gives no count."""
+        return self.count_open_by_assignee([assignee_id]).get(assignee_id)
+
     def count_open_by_assignee(self, agent_ids: Sequence[str]) -> dict[str, int]:
         """Open tickets per agent from the filter API (Open, Pending and the custom
         statuses configured as open-like): the backlog fallback for a first run, one

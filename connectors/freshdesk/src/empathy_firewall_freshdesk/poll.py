@@ -25,6 +25,7 @@ there with a note instead of failing.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
@@ -219,6 +220,18 @@ def count_open(client: FreshdeskClient, agent_id: str, statuses: Iterable[int]) 
     return total if isinstance(total, int) and not isinstance(total, bool) and total >= 0 else None
 
 
+@dataclass(frozen=True, slots=True)
+class _Held:
+    """Pages of a crowd of tickets changed within one overlap window, read but not yet
+    handed out, with the watermark and the copies seen before the crowd began."""
+
+    body: list[Any]
+    conversations: dict[str, list[Mapping[str, Any]]]
+    vanished: list[str]
+    mark: Watermark
+    seen: Mapping[str, str]
+
+
 def poll_pages(
     connector: FreshdeskConnector, client: FreshdeskClient, bookmark: Bookmark | None
 ) -> Iterator[Page]:
@@ -232,6 +245,7 @@ def poll_pages(
     page_number = 1
     query_since = mark.query_since
     cutoff: datetime | None = None  # the server's clock at the first list call
+    held: _Held | None = None  # pages of a same-second crowd read but not handed out yet
     while True:
         params = {
             "updated_since": iso(query_since),
@@ -270,6 +284,7 @@ def poll_pages(
         # Restart from the newest change on this page (settled or not: ``handed`` drops the
         # copies within the run); the bookmark's watermark only moves with settled ones.
         restart = listing.newest - overlap if listing.newest is not None else query_since
+        turned = False
         if full:
             if restart > query_since:
                 query_since, page_number = restart, 1  # keyset restart
@@ -287,6 +302,24 @@ def poll_pages(
                 after = Watermark(after.since + overlap + timedelta(seconds=1), {}, overlap)
             else:
                 page_number += 1  # a whole page within the overlap: turn the page
+                turned = True
+        page_mark: Watermark = mark
+        page_seen: Mapping[str, str] = seen
+        if held is not None:  # the earlier pages of this crowd go out with this one
+            body = [*held.body, *body]
+            conversations = {**held.conversations, **conversations}
+            vanished = [*held.vanished, *vanished]
+            page_mark, page_seen = held.mark, held.seen
+        for ticket in listing.tickets:
+            handed[str(ticket["id"])] = str(ticket.get("updated_at"))
+        if turned and more:
+            # Page numbers within a crowd of tickets changed in the same second only hold
+            # still while nobody writes to them: hand the crowd out in one page, after its
+            # last page is read, so our own write-back cannot shift a page we have not read.
+            held = _Held(body, conversations, vanished, page_mark, page_seen)
+            mark = after
+            continue
+        held = None
         page = connector.parse_page(
             RawPage(
                 body={"tickets": body},
@@ -296,8 +329,8 @@ def poll_pages(
                     "groups": people.groups or {},
                     "contacts": people.contacts,
                     "companies": people.companies,
-                    "watermark": mark,
-                    "seen": seen,
+                    "watermark": page_mark,
+                    "seen": page_seen,
                     "horizon": horizon,
                     "vanished": vanished,
                     "more": more,
@@ -307,8 +340,6 @@ def poll_pages(
             )
         )
         mark = after
-        for ticket in listing.tickets:
-            handed[str(ticket["id"])] = str(ticket.get("updated_at"))
         yield page
         if not more:
             return

@@ -238,6 +238,11 @@ class ZendeskConnector(HttpConnector[ZendeskConfig, ZendeskClient]):
         )
         return tuple(agent_of(uid, ctx) for uid in sorted(directory.memberships, key=int))
 
+    def count_open(self, assignee_id: str) -> int | None:
+        """Open tickets assigned to one agent, counted by the helpdesk (the core asks while
+        its store is cold); None when the helpdesk gives no count."""
+        return self.count_open_by_assignee([assignee_id]).get(assignee_id)
+
     def count_open_by_assignee(self, agent_ids: Sequence[str]) -> dict[str, int]:
         """Open (unsolved) tickets per agent from the search count API: the backlog
         fallback for a first run, one request per agent. Agents Zendesk gives no count
