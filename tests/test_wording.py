@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 from empathy_firewall.actions import DraftReply
 from empathy_firewall.engine.evaluate import Engine
 from empathy_firewall.engine.languages import detect_language, normalize_language, ticket_language
+from empathy_firewall.engine.narrative import substantive
+from empathy_firewall.engine.segment import sentences
 from empathy_firewall.engine.units import duration_words, hours_words
 from empathy_firewall.errors import RulePackError
 from empathy_firewall.models import Agent, Customer, SlaInfo, Ticket
@@ -135,3 +137,46 @@ rules:
     with pytest.raises(RulePackError) as caught:
         load_pack(tmp_path, pack)
     assert message in str(caught.value)
+
+
+# -- batons: the sentence segmenter and what it keeps ----------------------------------
+
+_WORDS = st.sampled_from(
+    ["I", "paid", "the", "order", "never", "came", "Dr.", "e.g.", "$59.99", "3.5", "ok", "no"]
+)
+_EXTRAS = st.sampled_from(
+    ["pablo.garcia@example.com", "https://example.com/a.b?x=1", "www.example.org/help"]
+)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.one_of(_WORDS, _EXTRAS), min_size=1, max_size=8), st.sampled_from(".!?")
+        ),
+        min_size=1,
+        max_size=5,
+    ),
+    st.sampled_from(["en", "es", "de", "fr", "pt", "it", None]),
+)
+def test_sentences_are_exact_ordered_spans_that_never_cut_an_email_or_url(
+    parts: list[tuple[list[str], str]], language: str | None
+) -> None:
+    text = " ".join(" ".join(words) + end for words, end in parts)
+    found = sentences(text, language)
+    last = 0
+    for sentence in found:
+        assert text[sentence.start : sentence.end] == sentence.text
+        assert sentence.start >= last
+        last = sentence.end
+    for extra in ("pablo.garcia@example.com", "https://example.com/a.b?x=1"):
+        if extra in text:
+            assert any(extra in s.text for s in found)
+
+
+def test_holding_lines_are_not_substance_and_answers_are() -> None:
+    assert not substantive("Hi Dana, thanks for your patience. I'm looking into it!")
+    assert not substantive("Hallo Dana, danke. Ich schaue mir das an.", "de")
+    assert not substantive("Bonjour Camille, merci. Je regarde cela tout de suite.", "fr")
+    assert substantive("Hi Dana, I have refunded the second charge; it shows within two days.")
+    assert substantive("Hola Javier, ya está solucionado, puedes entrar con tu nueva clave.", "es")

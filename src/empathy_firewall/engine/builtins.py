@@ -6,6 +6,7 @@ in ``docs/signals.md`` is generated from this catalogue (``empathy-firewall rule
 
 from __future__ import annotations
 
+from empathy_firewall.engine.narrative import awaiting_substance
 from empathy_firewall.engine.registry import Registry, default_registry
 from empathy_firewall.engine.types import PathSpec, Value, ValueType
 from empathy_firewall.models import Channel, Priority, TicketStatus
@@ -199,6 +200,12 @@ def _register_paths(reg: Registry) -> None:
     p("handoff.pending", B, "Reassigned, and the new owner has not replied publicly yet.")(
         lambda s: s.handoff.pending
     )
+    p(
+        "handoff.awaiting_reply",
+        B,
+        "Reassigned, and no agent has replied publicly with substance since (a greeting or "
+        'a holding line such as "I\'m looking into it" does not count).',
+    )(lambda s: awaiting_substance(s.ticket))
     p(
         "handoff.minutes_since",
         N,

@@ -188,10 +188,11 @@ class TemplateContext:
                 "currency": signals.recovery.currency,
             }
         if name == "recap":
-            summary = recap(ticket)
+            summary = recap(ticket, customer_language(signals))
             return {
                 "explained": list(summary.explained),
                 "tried": list(summary.tried),
+                "dont_ask": list(summary.dont_ask),
                 "provided": list(summary.provided),
                 "latest": summary.latest,
             }
