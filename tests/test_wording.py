@@ -18,10 +18,11 @@ from empathy_firewall.actions import DraftReply
 from empathy_firewall.engine.evaluate import Engine
 from empathy_firewall.engine.languages import detect_language, normalize_language, ticket_language
 from empathy_firewall.engine.narrative import substantive
+from empathy_firewall.engine.recognition import agent_helped, thanks_but
 from empathy_firewall.engine.segment import sentences
 from empathy_firewall.engine.units import duration_words, hours_words
 from empathy_firewall.errors import RulePackError
-from empathy_firewall.models import Agent, Customer, SlaInfo, Ticket
+from empathy_firewall.models import Agent, Customer, Role, SlaInfo, Ticket
 
 
 @pytest.mark.parametrize(
@@ -180,3 +181,40 @@ def test_holding_lines_are_not_substance_and_answers_are() -> None:
     assert not substantive("Bonjour Camille, merci. Je regarde cela tout de suite.", "fr")
     assert substantive("Hi Dana, I have refunded the second charge; it shows within two days.")
     assert substantive("Hola Javier, ya está solucionado, puedes entrar con tu nueva clave.", "es")
+
+
+# -- recognition only when earned ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "mixed"),
+    [
+        ("Thanks for the quick reply, but the replacement also arrived broken", True),
+        ("Great job, really. Paying for premium to get slower answers", True),
+        ("Gracias, pero sigue sin funcionar.", True),
+        ("Danke, aber es ist immer noch kaputt.", True),
+        ("Merci, mais le colis n'est toujours pas arrivé.", True),
+        ("Obrigado, mas ainda não chegou.", True),
+        ("Grazie, ma non funziona ancora.", True),
+        ("Still broken. Thanks.", True),
+        ("Wonderful, thank you so much for sorting this out so quickly!", False),
+        ("Thanks, no problem at all.", False),
+        ("Thank you so much, it works now, no more errors!", False),
+        ("Muchas gracias, ya funciona.", False),
+        ("Grazie mille, ora funziona.", False),
+        ("The parcel is still missing.", False),  # no thanks at all
+    ],
+)
+def test_thanks_but_is_told_from_plain_thanks(text: str, mixed: bool) -> None:
+    assert thanks_but(text) is mixed
+
+
+def test_an_agent_helped_only_with_a_public_reply_before_the_latest_message() -> None:
+    question = comment("1", 60, "How do I change my email? Thanks!")
+    assert not agent_helped(ticket([question]))
+    note = comment("2", 30, "Checking.", role=Role.AGENT, public=False)
+    assert not agent_helped(ticket([question, note]))
+    answer = comment("2", 30, "Settings > Account > Email.", role=Role.AGENT)
+    thanks = comment("3", 10, "Thank you, done!")
+    assert agent_helped(ticket([question, answer, thanks]))
+    assert not agent_helped(ticket([answer]))  # no customer message at all

@@ -7,6 +7,7 @@ in ``docs/signals.md`` is generated from this catalogue (``empathy-firewall rule
 from __future__ import annotations
 
 from empathy_firewall.engine.narrative import awaiting_substance
+from empathy_firewall.engine.recognition import agent_helped, thanks_but
 from empathy_firewall.engine.registry import Registry, default_registry
 from empathy_firewall.engine.types import PathSpec, Value, ValueType
 from empathy_firewall.models import Channel, Priority, TicketStatus
@@ -57,6 +58,11 @@ def _register_paths(reg: Registry) -> None:
     p("ticket.comments", INT, "Number of comments of any kind.", unit="comments")(
         lambda s: len(s.ticket.comments)
     )
+    p(
+        "ticket.agent_helped",
+        B,
+        "An agent replied publicly before the customer's latest message.",
+    )(lambda s: agent_helped(s.ticket))
 
     # -- customer emotion ------------------------------------------------------
     e = "Customer sentiment"
@@ -119,6 +125,12 @@ def _register_paths(reg: Registry) -> None:
         "Kinds of cue found in the latest customer message.",
         choices=tuple(CueKind),
     )(lambda s: s.emotion.latest_kinds)
+    p(
+        "cues.latest_thanks_but",
+        B,
+        "The latest customer message thanks or praises and, in the same message, complains "
+        '("thanks, but ...").',
+    )(lambda s: _latest_thanks_but(s))
     p("cues.count", INT, "Cues of all kinds in all customer messages.", unit="cues")(
         lambda s: sum(s.emotion.cue_counts.values())
     )
@@ -337,6 +349,16 @@ def _register_paths(reg: Registry) -> None:
         "Opted-in agents with headroom (only computed when the assignee is overloaded).",
         private=True,
     )(lambda s: s.headroom)
+
+
+def _latest_thanks_but(signals: Signals) -> bool:
+    if not signals.messages:
+        return False
+    latest = signals.messages[-1].comment_id
+    for comment in signals.ticket.comments:
+        if comment.id == latest:
+            return thanks_but(comment.text, signals.ticket.requester.language)
+    return False
 
 
 # -- operators ---------------------------------------------------------------------
