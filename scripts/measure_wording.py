@@ -61,7 +61,7 @@ _ORDER = (
     "  ...batons with a line cut mid-sentence",
     "  ...baton lines that are filler",
     "recovery notes on billing problems",
-    "  ...offering a generic credit",
+    "  ...a generic credit, no refund of the charge",
     "recognition prompts",
     "  ...on sarcasm or 'thanks, but'",
     "  ...before any agent replied",
@@ -138,8 +138,8 @@ def main(path: Path) -> None:
                     _BILLING.search(c.text) for c in ticket.comments
                 ):
                     counts["recovery notes on billing problems"] += 1
-                    if re.search(r"credit of up to", action.body):
-                        counts["  ...offering a generic credit"] += 1
+                    if "credit of up to" in action.body and "refund the wrong" not in action.body:
+                        counts["  ...a generic credit, no refund of the charge"] += 1
             if isinstance(action, RoutingSuggestion):
                 counts["routing suggestions"] += 1
                 text = note_text(planned) or ""

@@ -13,7 +13,8 @@ from empathy_firewall.engine.types import PathSpec, Value, ValueType
 from empathy_firewall.models import Channel, Priority, TicketStatus
 from empathy_firewall.signals.cues import CueKind
 from empathy_firewall.signals.enrich import Signals
-from empathy_firewall.signals.recovery import SEVERITIES
+from empathy_firewall.signals.problem import PROBLEMS
+from empathy_firewall.signals.recovery import REASONS, SEVERITIES
 
 __all__ = ["register_builtins"]
 
@@ -275,8 +276,19 @@ def _register_paths(reg: Registry) -> None:
         "recovery.reasons",
         L,
         "What went wrong.",
-        choices=("sla_breach", "reopened", "repeated_contact", "negative_turn", "threat"),
+        choices=REASONS,
     )(lambda s: s.recovery.reasons)
+    p(
+        "recovery.problem",
+        S,
+        "The kind of problem, from the subject and the customer's words.",
+        choices=PROBLEMS,
+    )(lambda s: s.recovery.problem)
+    p(
+        "recovery.valued",
+        B,
+        "A highly valued customer: a valued tier, lifetime value or order count.",
+    )(lambda s: s.recovery.valued)
     p("recovery.history", S, "The customer's history.", choices=("new", "good", "strained"))(
         lambda s: s.recovery.history
     )

@@ -186,6 +186,7 @@ class TemplateContext:
                 **self._group("recovery"),
                 "gesture": signals.recovery.gesture,
                 "currency": signals.recovery.currency,
+                "explain": list(signals.recovery.explain),
             }
         if name == "recap":
             summary = recap(ticket, customer_language(signals))

@@ -12,6 +12,7 @@ from empathy_firewall.settings import AgentCareSettings
 from empathy_firewall.signals.emotion import Emotion, MessageSignals, emotion_of
 from empathy_firewall.signals.friction import Friction, Handoff, friction_of, handoff_of
 from empathy_firewall.signals.memory import CustomerMemory, PastTicket, customer_key, memory_of
+from empathy_firewall.signals.problem import problem_of
 from empathy_firewall.signals.recovery import Recovery, recovery_of
 from empathy_firewall.signals.strain import NOT_TRACKED, AgentStrain, Interaction, strain_of
 
@@ -101,7 +102,7 @@ def enrich(ticket: Ticket, context: EvaluationContext) -> Signals:
         settings.customer_fields,
         settings.memory,
     )
-    recovery = recovery_of(emotion, friction, memory, settings.recovery)
+    recovery = recovery_of(emotion, friction, memory, settings.recovery, problem_of(ticket))
     return Signals(
         ticket, now, messages, emotion, friction, handoff, strain, memory, recovery, headroom
     )
