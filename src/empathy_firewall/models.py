@@ -101,6 +101,8 @@ class EventType(StrEnum):
     REOPENED = "reopened"
     STATUS_CHANGED = "status_changed"
     SLA_WARNING = "sla_warning"
+    PRIORITY_CHANGED = "priority_changed"
+    """``detail`` holds ``"<from> -> <to>"`` (priority names)."""
 
 
 class SourceRef(_Model):

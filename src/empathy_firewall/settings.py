@@ -50,6 +50,38 @@ class EmotionSettings(_Settings):
         return self
 
 
+#: agent phrases that only hold or move a ticket ("we're looking into it"), several languages
+DEFAULT_HOLDING_PHRASES: tuple[str, ...] = (
+    "looking into",
+    "look into this",
+    "moved your ticket",
+    "moved this to",
+    "transferred",
+    "passed this on",
+    "passing this on",
+    "passing this to",
+    "passed your ticket",
+    "handed this over",
+    "handing this over",
+    "escalated this",
+    "escalated your",
+    "get back to you",
+    "come back to you",
+    "will update you",
+    "keep you posted",
+    "bear with us",
+    "checking this with",
+    "estoy revisando",
+    "te mantendremos informad",
+    "je regarde cela",
+    "je reviens vers vous",
+    "ich schaue mir das",
+    "ich melde mich",
+    "estou verificando",
+    "retorno em breve",
+)
+
+
 class FrictionSettings(_Settings):
     """Internal friction: SLA targets used when the helpdesk gives none, and overload."""
 
@@ -66,6 +98,15 @@ class FrictionSettings(_Settings):
     """Open tickets an agent can carry comfortably, unless the agent record says otherwise."""
     overloaded_at: float = Field(default=1.0, gt=0)
     """Backlog / capacity ratio from which an assignee counts as overloaded."""
+    holding_replies_end_wait: bool = False
+    """Whether a public agent reply that only holds or moves the ticket ends the customer's
+    wait (false: the wait goes on, as the customer feels it; see docs/signals.md)."""
+    holding_phrases: tuple[str, ...] = DEFAULT_HOLDING_PHRASES
+    """Phrases (case-insensitive) that make a public agent reply a holding reply, unless it
+    asks the customer something (contains "?")."""
+    handoff_reply_minutes: float = Field(default=10.0, ge=0)
+    """A public agent reply at most this long before a reassignment is a handoff reply
+    (a holding reply), unless it asks the customer something."""
 
 
 class AgentCareSettings(_Settings):

@@ -273,8 +273,9 @@ def validate_config(cls: type[Connector], raw: Mapping[str, Any]) -> ConnectorCo
     try:
         return cls.Config.model_validate(dict(raw))
     except ValidationError as exc:
-        parts = []
-        for err in exc.errors(include_input=False, include_url=False):
-            loc = ".".join(str(p) for p in err["loc"]) or "(config)"
-            parts.append(f"{loc}: {err['msg']}")
-        raise ConfigError(f"invalid {cls.name} connector config: " + "; ".join(parts)) from None
+        from empathy_firewall.config_errors import format_problems, validation_problems
+
+        problems = validation_problems("connector", exc, cls.Config)
+        raise ConfigError(
+            format_problems(f"invalid {cls.name} connector config ([connector])", problems)
+        ) from None

@@ -741,6 +741,8 @@ def run_golden_paths(
         rules = load_rule_packs(list(rule_paths), registry=registry)
         return run_golden(list(paths), rules)
     for path in paths:
+        if path.is_dir() and path.name != "golden" and (path / "golden").is_dir():
+            path = path / "golden"  # `rules test rules/default`: the pack's own cases
         packs = pack_paths_for(path)
         if not packs:
             raise GoldenFileError(

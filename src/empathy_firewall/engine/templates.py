@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, meta
+from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, meta, nodes
 from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -231,9 +231,36 @@ def compile_template(
     if unknown:
         allowed = ", ".join(sorted(names))
         raise TemplateProblem(f"unknown name(s) {', '.join(unknown)}; available: {allowed}")
+    missing = _missing_attributes(parsed, sample)
+    if missing:
+        raise TemplateProblem("; ".join(missing))
     try:
         compiled = CompiledTemplate(source, frozenset(used))
     except TemplateSyntaxError as exc:  # unknown filters and tests surface when compiling
         raise TemplateProblem(f"template: {exc.message}", exc.lineno) from None
     compiled.render(sample)
     return compiled
+
+
+def _missing_attributes(parsed: nodes.Template, sample: Mapping[str, Any]) -> list[str]:
+    """``ticket.subjct``-style typos on the context's names, with the known attributes."""
+    import difflib
+
+    found: list[str] = []
+    for node in parsed.find_all(nodes.Getattr):
+        base = node.node
+        if not isinstance(base, nodes.Name) or base.ctx != "load":
+            continue
+        value = sample.get(base.name)
+        if not isinstance(value, Mapping) or node.attr in value:
+            continue
+        known = sorted(str(k) for k in value)
+        close = difflib.get_close_matches(node.attr, known, n=1)
+        hint = f"; did you mean {base.name}.{close[0]}?" if close else ""
+        message = (
+            f"{base.name}.{node.attr}: {base.name!r} has no attribute {node.attr!r}{hint} "
+            f"(known: {', '.join(known)})"
+        )
+        if message not in found:
+            found.append(message)
+    return found

@@ -129,11 +129,15 @@ def observe(signals: Signals, hard_at: float) -> Observation:
     emotion = signals.emotion
     past = None
     if emotion.mean is not None:
+        # the newest comment (our own notes are not in the evaluation view), not
+        # ``updated_at``, which the firewall's own writes move
+        last = ticket.comments[-1].created_at if ticket.comments else ticket.created_at
         past = PastTicket(
             ticket.key,
-            ticket.last_activity_at,
+            last,
             emotion.mean,
             emotion.min is not None and emotion.min < -0.2,
+            created_at=ticket.created_at,
         )
     assignee = ticket.assignee
     if assignee is None or not assignee.opt_in.strain_tracking:

@@ -4,7 +4,11 @@ Definitions (all durations in minutes, measured at the evaluation time ``now``):
 
 - *waiting*: the customer wrote and no agent has publicly replied since. ``waiting_minutes``
   counts from the first customer message of that unanswered run. Solved and closed
-  tickets are never waiting.
+  tickets are never waiting. A *holding reply* does not end the wait (the customer is
+  still waiting for an answer): a public agent reply that contains one of
+  ``holding_phrases`` ("I'm looking into it", "I've moved your ticket to billing") or that
+  came at most ``handoff_reply_minutes`` before a reassignment, and that asks the customer
+  nothing (no "?"). ``holding_replies_end_wait = true`` restores "any public reply".
 - *SLA target*: the ticket's own reply target when the helpdesk gives one, else the
   configured target for its priority. ``sla_used_ratio`` = waiting / target.
 - *breach*: the helpdesk's breach time when known, else waiting start + target.
@@ -20,10 +24,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from empathy_firewall.models import EventType, Role, Ticket, TicketEvent, TicketStatus
+from empathy_firewall.models import Comment, EventType, Role, Ticket, TicketEvent, TicketStatus
 from empathy_firewall.settings import FrictionSettings
 
-__all__ = ["Friction", "Handoff", "friction_of", "handoff_of"]
+__all__ = ["Friction", "Handoff", "friction_of", "handoff_of", "is_holding_reply"]
 
 _CLOSED = frozenset({TicketStatus.SOLVED, TicketStatus.CLOSED})
 
@@ -61,7 +65,21 @@ def _minutes(later: datetime, earlier: datetime) -> float:
     return (later - earlier).total_seconds() / 60.0
 
 
-def _waiting_since(ticket: Ticket) -> datetime | None:
+def is_holding_reply(ticket: Ticket, comment: Comment, settings: FrictionSettings) -> bool:
+    """True when a public agent reply only holds or moves the ticket (see the module doc)."""
+    if comment.author_role is not Role.AGENT or not comment.public or "?" in comment.text:
+        return False
+    text = comment.text.casefold()
+    if any(phrase.casefold() in text for phrase in settings.holding_phrases):
+        return True
+    window = timedelta(minutes=settings.handoff_reply_minutes)
+    return any(
+        e.type is EventType.REASSIGNED and comment.created_at <= e.at <= comment.created_at + window
+        for e in ticket.events
+    )
+
+
+def _waiting_since(ticket: Ticket, settings: FrictionSettings) -> datetime | None:
     if ticket.status in _CLOSED:
         return None
     since: datetime | None = None
@@ -71,14 +89,16 @@ def _waiting_since(ticket: Ticket) -> datetime | None:
         if comment.author_role is Role.CUSTOMER:
             if since is None:
                 since = comment.created_at
-        elif comment.author_role is Role.AGENT:
+        elif comment.author_role is Role.AGENT and (
+            settings.holding_replies_end_wait or not is_holding_reply(ticket, comment, settings)
+        ):
             since = None
     return since
 
 
 def friction_of(ticket: Ticket, now: datetime, settings: FrictionSettings) -> Friction:
     """Compute the friction signals of one ticket at ``now``."""
-    since = _waiting_since(ticket)
+    since = _waiting_since(ticket, settings)
     waiting_minutes = max(0.0, _minutes(now, since)) if since is not None else None
     target = None
     if ticket.sla is not None and ticket.sla.reply_target_minutes is not None:

@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, bindparam, case, delete, func, select
@@ -104,8 +105,32 @@ class StateStore:
         return self.engine.dialect.name
 
     def close(self) -> None:
-        """Release every pooled connection."""
+        """Release every pooled connection; on SQLite, fold the WAL back into the file.
+
+        A checkpoint (``TRUNCATE``) then a switch to ``journal_mode=DELETE`` leave just
+        the database file (no ``-wal``/``-shm`` beside it) when this was the last
+        connection; if another process still has it open, the switch is skipped (it sets
+        WAL again on its next connection anyway).
+        """
         self.engine.dispose()
+        if self.engine.dialect.name != "sqlite":
+            return
+        path = self.engine.url.database
+        if not path or path == ":memory:" or not Path(path).exists():
+            return
+        import sqlite3
+
+        try:
+            conn = sqlite3.connect(path, timeout=0.5)
+        except sqlite3.Error:
+            return
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.execute("PRAGMA journal_mode=DELETE")
+        except sqlite3.Error:
+            pass  # still in use elsewhere: leave WAL mode as it is
+        finally:
+            conn.close()
 
     def __enter__(self) -> StateStore:
         return self
@@ -320,12 +345,20 @@ class StateStore:
         out: dict[str, list[PastTicket]] = {}
         for part in chunks(sorted(set(customer_keys))):
             rows = conn.execute(
-                select(c.c.customer_key, c.c.ticket_key, c.c.at, c.c.sentiment, c.c.negative)
+                select(
+                    c.c.customer_key,
+                    c.c.ticket_key,
+                    c.c.at,
+                    c.c.sentiment,
+                    c.c.negative,
+                    c.c.created_at,
+                )
                 .where(c.c.customer_key.in_(part))
                 .order_by(c.c.at, c.c.ticket_key)
             )
-            for ckey, tkey, at, sentiment, negative in rows:
-                out.setdefault(ckey, []).append(PastTicket(tkey, at, sentiment, bool(negative)))
+            for ckey, tkey, at, sentiment, negative, opened in rows:
+                past = PastTicket(tkey, at, sentiment, bool(negative), created_at=opened)
+                out.setdefault(ckey, []).append(past)
         return out
 
     def load_interactions(
@@ -376,6 +409,7 @@ class StateStore:
                 "at": p.at,
                 "sentiment": p.sentiment,
                 "negative": p.negative,
+                "created_at": p.created_at,
             }
             for ckey, p in items
         ]
@@ -384,7 +418,7 @@ class StateStore:
                 conn,
                 t.customer_tickets,
                 ("customer_key", "ticket_key"),
-                ("at", "sentiment", "negative"),
+                ("at", "sentiment", "negative", "created_at"),
             )
             conn.execute(stmt, rows)
 

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,7 +32,7 @@ from empathy_firewall.channels.queue import hold_prompts
 from empathy_firewall.connectors.base import ApplyResult, Bookmark, Connector, markers_in
 from empathy_firewall.context import EvaluationContext
 from empathy_firewall.engine.evaluate import Engine
-from empathy_firewall.models import Agent, Ticket
+from empathy_firewall.models import Agent, Ticket, TicketStatus
 from empathy_firewall.optins import apply_stored_opt_ins
 from empathy_firewall.settings import FirewallSettings
 from empathy_firewall.signals.enrich import Signals, enrich, observe
@@ -41,7 +41,14 @@ from empathy_firewall.signals.text import CommentCache, default_text_analyzer
 from empathy_firewall.state.agents import stored_choices
 from empathy_firewall.state.buffer import PageHistory
 from empathy_firewall.state.lock import Lease, acquire_lock
+from empathy_firewall.state.snapshots import (
+    Snapshot,
+    load_snapshots,
+    snapshot_of,
+    write_snapshots,
+)
 from empathy_firewall.state.store import LedgerEntry, StateStore
+from empathy_firewall.sync.dedupe import after_plan, done_keys, fingerprint, fresh_action
 from empathy_firewall.sync.summary import SkippedTicket, SyncSummary
 
 __all__ = [
@@ -137,6 +144,23 @@ def _http_stats(connector: Connector) -> dict[str, float]:
     except Exception:  # pragma: no cover - a third-party connector's property failed
         return {}
     return dict(stats) if isinstance(stats, dict) else {}
+
+
+#: why a ticket read was not evaluated (counted in the summary)
+CLOSED = "closed (the helpdesk takes no more writes)"
+UNCHANGED = "unchanged since the firewall last handled them"
+
+
+def _canonical(ticket: Ticket) -> tuple[datetime, str]:
+    """The order a page is evaluated in: oldest ticket first, then by key."""
+    return ticket.created_at, ticket.key
+
+
+def _part_entries(
+    ticket_key: str, parts: Sequence[str], kinds: Mapping[str, str], key: str, outcome: str
+) -> list[LedgerEntry]:
+    """Ledger rows for the parts (tags, note sections) of an action that was done."""
+    return [LedgerEntry(ticket_key, part, kinds.get(key, "?"), outcome) for part in parts]
 
 
 class SyncJob:
@@ -270,17 +294,38 @@ class SyncJob:
         assigned = (t.assignee.id for t in tickets if t.assignee is not None)
         choices = stored_choices(self.store, self.connector.name, self.account, assigned)
         self._assignees: dict[str, Agent | None] = {}
-        for ticket in tickets:
+        # Order independence: the page is read in a canonical order, and everything it
+        # teaches (customer memory, agent work) is recorded before any ticket of it is
+        # evaluated, so no ticket's plan depends on where in the page it arrived.
+        views: list[tuple[Ticket, Ticket]] = []
+        with self.store.engine.connect() as conn:
+            stored = load_snapshots(
+                conn, self.connector.name, self.account, (t.source.external_id for t in tickets)
+            )
+        self._snapshots: dict[str, Snapshot] = {}
+        for ticket in sorted(tickets, key=_canonical):
             ticket = apply_stored_opt_ins(ticket, choices)
             self._assignees[ticket.key] = ticket.assignee
-            history.begin_ticket(ticket.key)
-            signals = enrich(evaluation_view(ticket), context)
-            plan = self.engine.evaluate_signals(signals, context)
-            seen = observe(signals, hard_at)
+            view = evaluation_view(ticket)
+            seen = observe(enrich(view, context), hard_at)
             if seen.past_ticket is not None:
                 history.record_ticket(seen.customer_key, seen.past_ticket)
             if seen.agent_key is not None:
                 history.record_interactions(seen.agent_key, seen.interactions)
+            digest = fingerprint(view)
+            before = stored.get(ticket.source.external_id)
+            self._snapshots[ticket.key] = snapshot_of(ticket, fingerprint=digest)
+            if ticket.status is TicketStatus.CLOSED:
+                summary.not_evaluated[CLOSED] += 1
+            elif before is not None and before.fingerprint == digest:
+                summary.not_evaluated[UNCHANGED] += 1
+            else:
+                views.append((ticket, view))
+        lands = self.connector.capabilities.writes
+        for ticket, view in views:
+            history.begin_ticket(ticket.key)
+            signals = enrich(view, context)
+            plan = self.engine.evaluate_signals(signals, context)
             for match in plan.matches:
                 history.record_firing(
                     match.scope or plan.ticket.key,
@@ -288,7 +333,12 @@ class SyncJob:
                 )
             signal_rows.append((ticket.key, now, signal_summary(signals)))
             known = done.get(ticket.key, set()) | self.connector.applied_keys(ticket)
-            fresh = tuple(a for a in plan.actions if a.key not in known)
+            fresh = tuple(
+                f for a in plan.actions if (f := fresh_action(a, known, ticket.key)) is not None
+            )
+            # what the helpdesk will hold once the writes land: reading that back is nothing new
+            expected = after_plan(view, fresh) if lands else view
+            self._snapshots[ticket.key] = snapshot_of(ticket, fingerprint=fingerprint(expected))
             summary.actions_deduplicated += len(plan.actions) - len(fresh)
             if fresh:
                 summary.tickets_with_actions += 1
@@ -320,6 +370,7 @@ class SyncJob:
                 self.store.mark_pending(name, account)
             results = self.connector.apply(plans, verify=verify)
         kinds = {a.key: a.action.kind for p in plans for a in p.actions}
+        parts = {a.key: done_keys(a)[1:] for p in plans for a in p.actions}
         entries: list[LedgerEntry] = []
         incomplete: set[str] = set()
         applied = 0
@@ -327,10 +378,12 @@ class SyncJob:
             ticket_key = result.ticket.key
             for key in result.applied:
                 entries.append(LedgerEntry(ticket_key, key, kinds.get(key, "?"), "applied"))
+                entries += _part_entries(ticket_key, parts.get(key, ()), kinds, key, "applied")
                 summary.actions_applied[kinds.get(key, "?")] += 1
                 applied += 1
             for key in result.already:
                 entries.append(LedgerEntry(ticket_key, key, kinds.get(key, "?"), "already"))
+                entries += _part_entries(ticket_key, parts.get(key, ()), kinds, key, "already")
                 summary.actions_already_done += 1
             for outcome in result.skipped:
                 incomplete.add(ticket_key)
@@ -338,8 +391,14 @@ class SyncJob:
                     SkippedTicket(result.ticket.external_id, outcome.reason, outcome.key)
                 )
         entries += [LedgerEntry(q.ticket_key, q.prompt_key, "agent_prompt", "queued") for q in held]
+        snaps = getattr(self, "_snapshots", {})
+        kept = [
+            snap if key not in incomplete else replace(snap, fingerprint=None)
+            for key, snap in snaps.items()
+        ]
         with self.store.engine.begin() as conn:
             queue_prompts(conn, held)
+            write_snapshots(conn, name, account, kept)
             self.store.record_ledger(entries, run_id=summary.run_id, conn=conn)
             history.flush(conn, drop_firings_of=incomplete)
             self.store.record_signals(signal_rows, run_id=summary.run_id, conn=conn)

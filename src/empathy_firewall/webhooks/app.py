@@ -120,6 +120,15 @@ def create_app(
     def endpoint(receiver: WebhookReceiver) -> Callable[[Request], object]:
         async def receive(request: Request) -> Response:
             started = time.perf_counter()
+            if request.method.upper() != "POST":  # JSON 405, logged and counted
+                response = receiver.check(
+                    WebhookRequest(
+                        request.method, request.url.path, Headers(request.headers.items()), b""
+                    )
+                )
+                assert isinstance(response, WebhookResponse)
+                metrics.answered(receiver.name, time.perf_counter() - started)
+                return _starlette(response)
             try:
                 body = await read_limited(request, receiver.max_body_bytes)
             except _TooLarge:
@@ -130,6 +139,7 @@ def create_app(
                     f"body exceeds {receiver.max_body_bytes} bytes",
                     size=receiver.max_body_bytes + 1,
                 )
+                metrics.answered(receiver.name, time.perf_counter() - started)
                 return _starlette(response)
             neutral = WebhookRequest(
                 request.method, request.url.path, Headers(request.headers.items()), body
@@ -169,7 +179,11 @@ def create_app(
         return Response(text, headers={"Content-Type": CONTENT_TYPE})
 
     routes = [
-        Route(f"/webhooks/{name}", endpoint(receiver), methods=["POST"])
+        Route(
+            f"/webhooks/{name}",
+            endpoint(receiver),
+            methods=["POST", "GET", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        )
         for name, receiver in receivers.items()
     ]
     routes += [
