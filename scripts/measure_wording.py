@@ -160,6 +160,29 @@ def main(path: Path) -> None:
     for name in _ORDER:
         print(f"{name}: {counts[name]}")
     print(f"distinct delay draft texts: {len(drafts)}")
+    _routing(tickets, settings)
+
+
+def _routing(tickets: list[Ticket], settings: FirewallSettings) -> None:
+    """Routing advice in one pass over the file at the latest activity (as `simulate`)."""
+    pipeline = Pipeline(Engine(), settings, MemoryHistory(max_tickets=20))
+    now = max(t.last_activity_at for t in tickets)
+    total = naming = ids = 0
+    for processed in pipeline.run(tickets, now):
+        for planned in processed.plan.actions:
+            if isinstance(planned.action, RoutingSuggestion):
+                total += 1
+                text = note_text(planned) or ""
+                assignee = processed.ticket.assignee
+                if assignee is not None and (
+                    assignee.id in text or (assignee.name or "\0") in text
+                ):
+                    naming += 1
+                if re.search(r"agt-\d+", text):
+                    ids += 1
+    print(f"simulate pass: routing suggestions: {total}")
+    print(f"  ...naming the strained assignee on the ticket: {naming}")
+    print(f"  ...showing raw agent ids: {ids}")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ from _engine_support import comment, load_pack, stub_context, ticket
 from hypothesis import given
 from hypothesis import strategies as st
 
-from empathy_firewall.actions import DraftReply
+from empathy_firewall.actions import DraftReply, PlannedAction, RoutingSuggestion, RuleMatch
+from empathy_firewall.connectors.notes import note_text
 from empathy_firewall.engine.evaluate import Engine
 from empathy_firewall.engine.languages import detect_language, normalize_language, ticket_language
 from empathy_firewall.engine.narrative import substantive
@@ -23,6 +24,10 @@ from empathy_firewall.engine.segment import sentences
 from empathy_firewall.engine.units import duration_words, hours_words
 from empathy_firewall.errors import RulePackError
 from empathy_firewall.models import Agent, Customer, Role, SlaInfo, Ticket
+from empathy_firewall.settings import FrictionSettings
+from empathy_firewall.signals.roster import teammates_for
+
+FRICTION = FrictionSettings()
 
 
 @pytest.mark.parametrize(
@@ -218,3 +223,37 @@ def test_an_agent_helped_only_with_a_public_reply_before_the_latest_message() ->
     thanks = comment("3", 10, "Thank you, done!")
     assert agent_helped(ticket([question, answer, thanks]))
     assert not agent_helped(ticket([answer]))  # no customer message at all
+
+
+# -- private routing -------------------------------------------------------------------------
+
+
+def test_a_routing_note_names_no_agent_id_it_was_not_given_in_words() -> None:
+    planned = PlannedAction(
+        action=RoutingSuggestion(
+            reason="If this conversation changes hands, Sam Lee has room in billing.",
+            avoid_agent_ids=("agt-01",),
+            prefer_agent_ids=("agt-07",),
+        ),
+        because=(RuleMatch(rule_id="r", pack="p"),),
+        key="k",
+    )
+    text = note_text(planned)
+    assert text is not None
+    assert "Sam Lee" in text
+    assert "agt-01" not in text
+    assert "agt-07" not in text
+
+
+def test_teammates_fit_the_group_and_have_room_lightest_first() -> None:
+    roster = {
+        "a1": Agent(id="a1", name="Ann", groups=("billing",), open_tickets=20, capacity=25),
+        "a2": Agent(id="a2", name="Bo", groups=("billing",), open_tickets=2, capacity=25),
+        "a3": Agent(id="a3", name="Cy", groups=("returns",), open_tickets=0, capacity=25),
+        "a4": Agent(id="a4", name="Di", groups=("billing",), open_tickets=46, capacity=30),
+        "a5": Agent(id="a5", name="Ed", groups=(), open_tickets=None),
+        "me": Agent(id="me", name="Me", groups=("billing",), open_tickets=0, capacity=25),
+    }
+    item = ticket([comment("1", 10)], group="billing", assignee=roster["me"])
+    found = teammates_for(item, ["a1", "a2", "a3", "a4", "a5", "me", "ghost"], roster, FRICTION)
+    assert [a.id for a in found] == ["a2", "a1", "a5"]

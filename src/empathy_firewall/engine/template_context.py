@@ -203,6 +203,20 @@ class TemplateContext:
             return _expectation(signals)
         if name == "reply":
             return _reply(signals, self._settings)
+        if name == "routing":
+            return {
+                "group": ticket.group or "",
+                "candidates": [
+                    {
+                        "name": agent.name or "",
+                        "first_name": _first_name(agent.name),
+                        "groups": list(agent.groups),
+                        "open_tickets": agent.open_tickets,
+                        "capacity": agent.capacity or self._settings.friction.default_capacity,
+                    }
+                    for agent in signals.teammates
+                ],
+            }
         return self._group(name)
 
     def build(
