@@ -49,6 +49,8 @@ def test_the_customers_language_is_told_from_their_words(text: str, expected: st
 def test_the_record_wins_then_the_analyzer_then_the_words() -> None:
     assert ticket_language("pt_BR", ["es"], ["Hello there, my order is late"]) == "pt"
     assert ticket_language(None, ["es", None, "es", "en"], ["Hello, my order"]) == "es"
+    # an analyzer that could not tell ("und") leaves it to the words
+    assert ticket_language(None, ["und", "und"], ["Hola, mi pedido no ha llegado"]) == "es"
     assert ticket_language("", [None], ["Hello, where is my order? It is late."]) == "en"
     assert normalize_language(" DE-at ") == "de"
 
