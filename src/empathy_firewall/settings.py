@@ -162,6 +162,15 @@ class RecoveryPolicy(_Settings):
     """The largest goodwill credit (in the account's currency) to suggest, by loyalty tier."""
     currency: str = "EUR"
     default_tier: str = "standard"
+    valued_tiers: tuple[str, ...] = ("platinum",)
+    """Tiers whose customers count as highly valued (one step more severe when something
+    went wrong)."""
+    valued_lifetime_value: float = Field(default=5000.0, ge=0)
+    """A lifetime value from which a customer counts as highly valued."""
+    valued_order_count: int = Field(default=50, ge=1)
+    """An order count from which a customer counts as highly valued."""
+    long_breach_ratio: float = Field(default=2.0, gt=1)
+    """A wait of this many times the reply target counts as a second thing gone wrong."""
 
 
 class InterimOffer(_Settings):
