@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from empathy_firewall.actions import Plan
 from empathy_firewall.errors import ConfigError, InputError
-from empathy_firewall.models import SourceRef, Ticket
+from empathy_firewall.models import Agent, SourceRef, Ticket
 from empathy_firewall.wire import (
     Headers,
     HttpRequest,
@@ -261,6 +261,14 @@ class Connector(ABC):
     def fetch(self, external_ids: Sequence[str]) -> tuple[Ticket, ...]:
         """Read these tickets in full (after a webhook). Unknown ids are left out."""
         raise NotImplementedError(f"{self.name}: fetch is not supported")
+
+    def list_agents(self) -> tuple[Agent, ...]:
+        """The helpdesk's agents (name, e-mail, groups), or ``()`` when the connector cannot
+        list them (the default); routing suggestions then name only agents seen on tickets.
+
+        The sync step asks once per run.
+        """
+        return ()
 
     def count_open(self, assignee_id: str) -> int | None:
         """Open tickets (new, open, pending, on hold) assigned to ``assignee_id``, counted

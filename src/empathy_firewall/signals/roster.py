@@ -14,8 +14,9 @@ from collections.abc import Iterable, Mapping
 
 from empathy_firewall.models import Agent, Ticket
 from empathy_firewall.settings import FrictionSettings
+from empathy_firewall.signals.backlog import Backlog
 
-__all__ = ["MAX_SUGGESTED", "load_ratio", "teammates_for"]
+__all__ = ["MAX_SUGGESTED", "load_ratio", "roster_of", "teammates_for"]
 
 #: at most this many teammates are suggested
 MAX_SUGGESTED = 3
@@ -50,3 +51,30 @@ def teammates_for(
         found.append((ratio if ratio is not None else 1.0, agent.name or agent.id, agent))
     found.sort(key=lambda item: (item[0], item[1]))
     return tuple(agent for _, _, agent in found[:MAX_SUGGESTED])
+
+
+def roster_of(
+    listed: Iterable[Agent], page: Iterable[Ticket], backlog: Backlog | None = None
+) -> dict[str, Agent]:
+    """The agents a page's routing suggestions may name, whatever order the page came in.
+
+    ``listed`` is the helpdesk's agent directory (it wins: names, groups, e-mail); the page's
+    assignees fill the gaps, the most recently updated ticket's record winning, ties broken by
+    ticket key. Where the backlog knows an agent's open tickets, that count replaces the
+    agent record's own. Pure.
+    """
+    roster: dict[str, Agent] = {}
+    for ticket in sorted(page, key=lambda t: (t.updated_at, t.key)):
+        if ticket.assignee is not None:
+            roster[ticket.assignee.id] = ticket.assignee
+    roster.update((agent.id, agent) for agent in listed)
+    if backlog is None:
+        return roster
+    return {
+        agent_id: (
+            agent.model_copy(update={"open_tickets": backlog.agents[agent_id]})
+            if agent_id in backlog.agents
+            else agent
+        )
+        for agent_id, agent in roster.items()
+    }

@@ -42,6 +42,7 @@ from empathy_firewall.signals.backlog import Backlog, page_backlog
 from empathy_firewall.signals.derived import derive_events, with_events
 from empathy_firewall.signals.enrich import Signals, enrich, observe
 from empathy_firewall.signals.history import Firing
+from empathy_firewall.signals.roster import roster_of
 from empathy_firewall.signals.text import CommentCache, default_text_analyzer
 from empathy_firewall.state.agents import stored_choices
 from empathy_firewall.state.buffer import PageHistory
@@ -204,6 +205,7 @@ class SyncJob:
         )
         self.account = account_of(connector)
         self._vendor_counts: dict[str, int | None] = {}
+        self._listed_agents: tuple[Agent, ...] | None = None
         self.lock_name = f"sync:{connector.name}:{self.account}"
 
     def run(self) -> SyncSummary:
@@ -299,8 +301,15 @@ class SyncJob:
                 conn, self.connector.name, self.account, (t.source.external_id for t in tickets)
             )
             backlog = self._backlog(conn, stored, tickets)
+        if self._listed_agents is None:
+            self._listed_agents = self.connector.list_agents()
         context = EvaluationContext(
-            now=now, settings=self.settings, history=history, texts=self.texts, backlog=backlog
+            now=now,
+            settings=self.settings,
+            history=history,
+            texts=self.texts,
+            backlog=backlog,
+            agents=roster_of(self._listed_agents, tickets, backlog),
         )
         hard_at = self.settings.agent_care.hard_interaction_at
         done = self.store.applied_keys(t.key for t in tickets)
