@@ -182,8 +182,8 @@ def test_the_base_pack_loads(tmp_path: Path) -> None:
             "{{ customer.frist_name }}",
             14,
             "rules[0].actions[1].internal_note",
-            "template failed to render",
-            id="misspelt attribute caught by the sample render",
+            "'customer' has no attribute 'frist_name'; did you mean customer.first_name?",
+            id="misspelt attribute named with the known ones",
         ),
         pytest.param(
             "{{ customer.first_name }}",

@@ -18,6 +18,7 @@ from empathy_firewall.models import Priority, SourceRef
 __all__ = [
     "Action",
     "ActionKind",
+    "ActionPart",
     "AddTags",
     "AgentPrompt",
     "ApplyMacro",
@@ -182,12 +183,25 @@ class RuleMatch(_Model):
         return f"set `enabled: false` on rule '{self.rule_id}' in pack '{self.pack}'"
 
 
+class ActionPart(_Model):
+    """One part of a planned action (a tag, a note section) with its own idempotency key."""
+
+    key: str
+    rule_id: str | None = None
+    """The rule that wrote this part (note sections), None where several may share it."""
+
+
 class PlannedAction(_Model):
     """One action with the rule matches that explain it and its idempotency key."""
 
     action: Action
     because: tuple[RuleMatch, ...] = Field(min_length=1)
     key: str
+    parts: tuple[ActionPart, ...] = ()
+    """The action's parts, in order: one per tag of an ``add_tags``, one per section of a
+    merged internal note (each section ends with its marker). A part already on the ticket
+    or in the ledger is dropped, so a re-run never repeats a section or a tag even when the
+    rules that fired together changed (see :mod:`empathy_firewall.sync.dedupe`)."""
 
 
 class Suppressed(_Model):

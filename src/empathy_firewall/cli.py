@@ -2,7 +2,11 @@
 
 Exit codes: 0 success; 1 unexpected failure; 2 configuration or rule pack error (fix the
 config); 3 bad input data (fix the file); 4 transient vendor failure (retry later);
-5 an item could not be processed.
+5 an item could not be processed; 6 another run holds the lock; 7 the state store cannot
+be opened or read (unreachable, locked, not a store).
+
+Every error, from any command, is one or two lines on stderr (what is wrong, where, what to
+do) and never a traceback; ``--log-level debug`` logs the traceback of unexpected ones.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from empathy_firewall.engine.golden import format_results, run_golden_paths
 from empathy_firewall.engine.loader import load_rule_packs
 from empathy_firewall.engine.registry import default_registry
 from empathy_firewall.engine.rules import RuleSet
-from empathy_firewall.errors import EmpathyFirewallError, RulePackError
+from empathy_firewall.errors import ConfigError, EmpathyFirewallError, RulePackError
 from empathy_firewall.pipeline import Pipeline, simulate_file
 from empathy_firewall.plugins import load_plugins
 from empathy_firewall.present import RunTally, format_plan
@@ -35,6 +39,62 @@ __all__ = ["main"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("empathy_firewall")
+
+
+#: exit code when the state store cannot be opened or read
+STORE_EXIT_CODE = 7
+
+
+def _first_line(text: str, limit: int = 300) -> str:
+    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def error_message(exc: BaseException, command: str) -> tuple[str, int]:
+    """The short message and exit code for an exception a command did not handle."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if isinstance(exc, EmpathyFirewallError):
+        return f"error: {exc}", exc.exit_code
+    if isinstance(exc, SQLAlchemyError):
+        orig = getattr(exc, "orig", None) or exc
+        reason = _first_line(f"{type(orig).__name__}: {orig}")
+        return (
+            f"error: {command}: the state store cannot be used ({reason})\n"
+            "check [state] url (or EF_STATE_URL): the database must be reachable, writable "
+            "and an empathy-firewall store",
+            STORE_EXIT_CODE,
+        )
+    if isinstance(exc, NotImplementedError):
+        return (
+            f"error: {command}: not possible with this configuration: {_first_line(str(exc))}\n"
+            "choose a connector that supports it (see docs/connectors.md)",
+            ConfigError.exit_code,
+        )
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        return f"error: {command}: {exc.strerror or exc}{where}", ConfigError.exit_code
+    return (
+        f"error: {command}: unexpected {type(exc).__name__}: {_first_line(str(exc))}\n"
+        "rerun with --log-level debug for details, and please report it",
+        1,
+    )
+
+
+class _Main(click.Group):
+    """The root group: turns anything a command raises into a short error and exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            command = " ".join(ctx.protected_args[:2]) if ctx.protected_args else "command"
+            log.debug("%s failed", command, exc_info=True)
+            message, code = error_message(exc, f"empathy-firewall {command}".strip())
+            click.echo(message, err=True)
+            ctx.exit(code)
 
 
 def _handle_errors(fn: F) -> F:
@@ -65,7 +125,9 @@ def _parse_now(value: str | None) -> datetime | None:
 
 def _config(path: Path | None, plugins: tuple[str, ...] = ()) -> AppConfig:
     """Read the config (if any) and load plugins before any rule pack is validated."""
-    config = load_config(path) if path is not None else AppConfig()
+    # the same file `sync` and `serve` read: their tables are theirs, simulate skips them
+    service_tables = frozenset({"state", "connector", "sync", "channels", "webhooks"})
+    config = load_config(path, allow_extra=service_tables) if path is not None else AppConfig()
     load_plugins((*config.plugins, *plugins))
     return config
 
@@ -84,7 +146,7 @@ _plugin_option = click.option(
 )
 
 
-@click.group()
+@click.group(cls=_Main)
 @click.version_option(__version__, prog_name="empathy-firewall")
 @click.option(
     "--log-level",
@@ -281,3 +343,8 @@ from empathy_firewall.channels.commands import agents, digest  # noqa: E402
 
 main.add_command(agents)
 main.add_command(digest)
+
+from empathy_firewall.insights.commands import report, suggest  # noqa: E402
+
+main.add_command(report)
+rules.add_command(suggest)

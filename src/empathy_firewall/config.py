@@ -26,6 +26,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from empathy_firewall.config_errors import ConfigFileError, unknown_key, validation_problems
 from empathy_firewall.errors import ConfigError
 from empathy_firewall.settings import FirewallSettings
 
@@ -45,44 +46,50 @@ class AppConfig:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def load_config(path: Path, *, allow_extra: frozenset[str] = frozenset()) -> AppConfig:
-    """Read and validate a configuration file; raise :class:`ConfigError` naming the key."""
+def load_config(
+    path: Path, *, allow_extra: frozenset[str] = frozenset(), lenient: bool = False
+) -> AppConfig:
+    """Read and validate a configuration file.
+
+    Every problem in the file is reported at once in one :class:`ConfigFileError` naming
+    the file, each unknown key with the allowed ones and the closest. ``lenient`` returns
+    what could be read despite problems (callers that collect further problems).
+    """
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read configuration: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    unknown = sorted(set(data) - _TOP_KEYS - allow_extra)
-    if unknown:
-        raise ConfigError(
-            f"{path}: unknown key(s) {', '.join(unknown)} (expected: "
-            f"{', '.join(sorted(_TOP_KEYS | allow_extra))})"
-        )
+    problems: list[str] = []
+    allowed = sorted(_TOP_KEYS | allow_extra)
+    for key in sorted(set(data) - _TOP_KEYS - allow_extra):
+        problems.append(unknown_key("", key, allowed))
     rules = None
     if "rules" in data:
         raw = data["rules"]
         if not isinstance(raw, list) or not all(isinstance(r, str) for r in raw):
-            raise ConfigError(f"{path}: 'rules' expects a list of paths (strings)")
-        rules = tuple((path.parent / r).resolve() for r in raw)
-    disabled = _strings(data, "disabled_rules", path, "rule ids")
-    plugins = _strings(data, "plugins", path, "importable module names")
+            problems.append("'rules' expects a list of paths (strings)")
+        else:
+            rules = tuple((path.parent / r).resolve() for r in raw)
+    disabled = _strings(data, "disabled_rules", "rule ids", problems)
+    plugins = _strings(data, "plugins", "importable module names", problems)
+    settings = FirewallSettings()
     try:
         settings = FirewallSettings.model_validate(data.get("settings", {}))
     except ValidationError as exc:
-        problems = "; ".join(
-            f"settings.{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
-            for err in exc.errors(include_url=False, include_input=False)
-        )
-        raise ConfigError(f"{path}: {problems}") from None
+        problems += validation_problems("settings", exc, FirewallSettings)
+    if problems and not lenient:
+        raise ConfigFileError(path, problems)
     extra = {k: v for k, v in data.items() if k in allow_extra}
     return AppConfig(
         rules=rules, disabled_rules=disabled, plugins=plugins, settings=settings, extra=extra
     )
 
 
-def _strings(data: dict[str, Any], key: str, path: Path, what: str) -> tuple[str, ...]:
+def _strings(data: dict[str, Any], key: str, what: str, problems: list[str]) -> tuple[str, ...]:
     raw = data.get(key, [])
     if not isinstance(raw, list) or not all(isinstance(item, str) and item for item in raw):
-        raise ConfigError(f"{path}: '{key}' expects a list of {what} (strings)")
+        problems.append(f"'{key}' expects a list of {what} (strings)")
+        return ()
     return tuple(raw)

@@ -100,6 +100,7 @@ class EventType(StrEnum):
     REASSIGNED = "reassigned"
     REOPENED = "reopened"
     STATUS_CHANGED = "status_changed"
+    PRIORITY_CHANGED = "priority_changed"
     SLA_WARNING = "sla_warning"
 
 

@@ -45,5 +45,10 @@ def load_plugins(modules: Sequence[str] = (), *, installed: bool = True) -> list
             importlib.import_module(name)
         except ImportError as exc:
             raise ConfigError(f"plugin module {name!r} cannot be imported: {exc}") from exc
+        except Exception as exc:  # the plugin's own code raised while importing
+            raise ConfigError(
+                f"plugin module {name!r} failed while importing: {type(exc).__name__}: {exc} "
+                "(fix the plugin or remove it from `plugins`)"
+            ) from exc
         loaded.append(name)
     return loaded

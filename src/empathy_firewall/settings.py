@@ -7,6 +7,7 @@ configuration files carry a ``[settings]`` table with the same keys. Units are i
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -18,6 +19,7 @@ __all__ = [
     "EmotionSettings",
     "FirewallSettings",
     "FrictionSettings",
+    "InterimOffer",
     "MemorySettings",
     "RecoveryPolicy",
     "ReplySettings",
@@ -48,6 +50,38 @@ class EmotionSettings(_Settings):
         return self
 
 
+#: agent phrases that only hold or move a ticket ("we're looking into it"), several languages
+DEFAULT_HOLDING_PHRASES: tuple[str, ...] = (
+    "looking into",
+    "look into this",
+    "moved your ticket",
+    "moved this to",
+    "transferred",
+    "passed this on",
+    "passing this on",
+    "passing this to",
+    "passed your ticket",
+    "handed this over",
+    "handing this over",
+    "escalated this",
+    "escalated your",
+    "get back to you",
+    "come back to you",
+    "will update you",
+    "keep you posted",
+    "bear with us",
+    "checking this with",
+    "estoy revisando",
+    "te mantendremos informad",
+    "je regarde cela",
+    "je reviens vers vous",
+    "ich schaue mir das",
+    "ich melde mich",
+    "estou verificando",
+    "retorno em breve",
+)
+
+
 class FrictionSettings(_Settings):
     """Internal friction: SLA targets used when the helpdesk gives none, and overload."""
 
@@ -64,6 +98,20 @@ class FrictionSettings(_Settings):
     """Open tickets an agent can carry comfortably, unless the agent record says otherwise."""
     overloaded_at: float = Field(default=1.0, gt=0)
     """Backlog / capacity ratio from which an assignee counts as overloaded."""
+    capacity_per_agent: Mapping[str, Annotated[int, Field(ge=1)]] = Field(default_factory=dict)
+    """Capacity by agent id, when the agent record gives none."""
+    capacity_per_group: Mapping[str, Annotated[int, Field(ge=1)]] = Field(default_factory=dict)
+    """Capacity of the agents working a group's tickets (by the ticket's group), when
+    neither the agent record nor ``capacity_per_agent`` gives one."""
+    holding_replies_end_wait: bool = False
+    """Whether a public agent reply that only holds or moves the ticket ends the customer's
+    wait (false: the wait goes on, as the customer feels it; see docs/signals.md)."""
+    holding_phrases: tuple[str, ...] = DEFAULT_HOLDING_PHRASES
+    """Phrases (case-insensitive) that make a public agent reply a holding reply, unless it
+    asks the customer something (contains "?")."""
+    handoff_reply_minutes: float = Field(default=10.0, ge=0)
+    """A public agent reply at most this long before a reassignment is a handoff reply
+    (a holding reply), unless it asks the customer something."""
 
 
 class AgentCareSettings(_Settings):
@@ -114,6 +162,33 @@ class RecoveryPolicy(_Settings):
     """The largest goodwill credit (in the account's currency) to suggest, by loyalty tier."""
     currency: str = "EUR"
     default_tier: str = "standard"
+    valued_tiers: tuple[str, ...] = ("platinum",)
+    """Tiers whose customers count as highly valued (one step more severe when something
+    went wrong)."""
+    valued_lifetime_value: float = Field(default=5000.0, ge=0)
+    """A lifetime value from which a customer counts as highly valued."""
+    valued_order_count: int = Field(default=50, ge=1)
+    """An order count from which a customer counts as highly valued."""
+    long_breach_ratio: float = Field(default=2.0, gt=1)
+    """A wait of this many times the reply target counts as a second thing gone wrong."""
+
+
+class InterimOffer(_Settings):
+    """Something of value a waiting customer can use before the answer comes."""
+
+    kind: Literal["status_page", "workaround", "article"]
+    """What it is: a status page to follow, a workaround, or a self-service article."""
+    url: str | None = None
+    """Where it is (shown as is)."""
+    text: Mapping[str, str] = Field(default_factory=dict)
+    """A short description per language (``{"en": "...", "es": "..."}``), e.g. the
+    workaround's steps. A language without one gets the link alone."""
+
+    @model_validator(mode="after")
+    def _something(self) -> InterimOffer:
+        if not self.url and not self.text:
+            raise ValueError("an interim offer needs a url or a text")
+        return self
 
 
 class ReplySettings(_Settings):
@@ -124,6 +199,11 @@ class ReplySettings(_Settings):
     public_reply_rules: tuple[str, ...] = ()
     """Rule ids allowed to send public replies when ``allow_public_replies`` is on;
     empty means every rule that asks to."""
+    breach_update_hours: float = Field(default=2.0, gt=0, le=72)
+    """After a breach a delay draft promises no new full reply target: it says the request
+    was escalated and that the agent writes again within this many hours."""
+    interim: InterimOffer | None = None
+    """Offered in delay drafts while the customer waits; none by default."""
 
 
 class FirewallSettings(_Settings):

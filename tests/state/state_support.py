@@ -20,12 +20,18 @@ def pg_url() -> str:
 
 
 def require_postgres() -> None:
-    """Skip the calling test, with the reason, when the server is not reachable."""
+    """Skip the calling test, with the reason, when the server is not reachable.
+
+    Under CI (``CI`` set) the server must be there: the test fails instead of skipping.
+    """
     try:
         with socket.create_connection(("127.0.0.1", 5432), timeout=1.0):
             pass
     except OSError as exc:
-        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432 ({exc.strerror})")
+        reason = f"PostgreSQL not reachable at 127.0.0.1:5432 ({exc.strerror})"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}; CI must provide it")
+        pytest.skip(reason)
 
 
 @contextmanager

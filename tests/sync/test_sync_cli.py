@@ -69,12 +69,14 @@ def test_an_overlapping_run_exits_at_once_with_code_6(tmp_path: Path) -> None:
 
 def test_dry_run_prints_plans_and_writes_nothing(tmp_path: Path) -> None:
     config = _config(tmp_path)
-    code, out, _ = _sync("--config", str(config), "--now", NOW, "--dry-run", "--max-tickets", "50")
+    code, out, err = _sync(
+        "--config", str(config), "--now", NOW, "--dry-run", "--max-tickets", "100"
+    )
     assert code == 0
     plans = [json.loads(line) for line in out.splitlines() if line.startswith('{"plan"')]
     assert plans
     assert not (tmp_path / "plans.jsonl").exists()
-    assert "dry_run=true" in out
+    assert "dry_run=true" in err  # the summary goes to stderr: stdout is JSON lines only
 
 
 def test_max_tickets_and_since(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from empathy_firewall.connectors.base import ApplyResult, markers_in
 from empathy_firewall.errors import RetryableError
 from empathy_firewall.state import StateStore
 from empathy_firewall.sync import SyncJob, SyncOptions
-from empathy_firewall.sync.job import account_of
+from empathy_firewall.sync.job import CLOSED, account_of
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -130,7 +130,7 @@ def _memory_store() -> StateStore:
 
 
 def test_dry_run_sends_and_stores_nothing(store: StateStore) -> None:
-    fake, now = seeded_fake(40)
+    fake, now = seeded_fake(100)
     before = fake.snapshot()
     dry, connector = job(store, fake, now, dry_run=True)
     summary = dry.run()
@@ -155,14 +155,16 @@ def test_max_tickets_stops_after_the_page_and_the_next_run_continues(
     assert rest.run().tickets_seen == 40
 
 
-def test_skipped_tickets_are_reported_with_reasons(store: StateStore) -> None:
+def test_closed_tickets_are_not_written_to_and_counted_with_a_reason(store: StateStore) -> None:
     fake, now = seeded_fake()
+    closed = {tid for tid, t in fake.state.tickets.items() if t["status"] == "closed"}
+    before = {tid: fake.snapshot()[tid] for tid in closed}
     summary = job(store, fake, now)[0].run()
-    closed = {str(tid) for tid, t in fake.state.tickets.items() if t["status"] == "closed"}
-    skipped = {s.ticket for s in summary.skipped}
-    assert skipped
-    assert skipped <= closed
-    assert all("closed" in s.reason for s in summary.skipped)
+    assert closed
+    assert summary.skipped == []  # no write Zendesk would refuse was sent
+    assert summary.not_evaluated[CLOSED] == len(closed)
+    assert {tid: fake.snapshot()[tid] for tid in closed} == before
+    assert "not evaluated: " in "\n".join(summary.lines())
     assert summary.status == "finished"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import timedelta
 
@@ -147,6 +148,43 @@ def test_a_500_on_the_note_is_checked_then_resent_once(
     fake.fail_next(500, path="/notes")
     connector.apply([p])
     assert fake.marker_count(tid, p.actions[0].key) == 1
+
+
+def test_a_note_that_keeps_failing_is_retried_with_backoff_then_skipped_alone(
+    fake: FakeFreshdesk, connector: FreshdeskConnector
+) -> None:
+    """Issue 11 item 3: 500s on the note are retried with pauses, then only that ticket
+    is skipped (with a reason) and the run goes on with the next ticket."""
+    bad, good = fake.add_ticket(), fake.add_ticket()
+    p_bad, p_good = plan(bad, InternalNote(body="note")), plan(good, InternalNote(body="n2"))
+    fake.fail_next(500, times=20, path=f"/tickets/{bad}/notes")
+    started = fake.clock.now()
+    r_bad, r_good = connector.apply([p_bad, p_good])
+    posts = [r for r in fake.log if r.path.endswith(f"/tickets/{bad}/notes")]
+    assert len(posts) >= 3
+    assert all(b.at - a.at >= 0.5 for a, b in itertools.pairwise(posts))
+    assert fake.clock.now() - started < 120
+    assert r_bad.applied == ()
+    assert [o.key for o in r_bad.skipped] == [p_bad.actions[0].key]
+    assert "500" in r_bad.skipped[0].reason or "error" in r_bad.skipped[0].reason.lower()
+    assert r_good.applied == (p_good.actions[0].key,)
+    assert fake.marker_count(good, p_good.actions[0].key) == 1
+    assert fake.marker_count(bad, p_bad.actions[0].key) == 0
+
+
+def test_a_completed_bulk_job_is_verified_ticket_by_ticket(
+    fake: FakeFreshdesk, connector: FreshdeskConnector
+) -> None:
+    """Issue 11 item 3: Freshdesk reports a bulk job completed even when it skipped a
+    ticket; the priority counts as applied only on tickets that now hold it."""
+    tids = [fake.add_ticket() for _ in range(4)]
+    plans = [plan(t, SetPriority(priority=Priority.URGENT)) for t in tids]
+    fake.delete_ticket(tids[1])
+    results = connector.apply(plans)
+    assert fake.count("/bulk_update") == 1
+    assert [bool(r.applied) for r in results] == [True, False, True, True]
+    assert results[1].skipped
+    assert "priority" in results[1].skipped[0].reason
 
 
 def test_notes_drafts_and_canned_responses_share_one_private_note(
@@ -427,11 +465,17 @@ def test_webhook_hint_then_re_read(fake: FakeFreshdesk, connector: FreshdeskConn
 def test_retried_webhooks_share_a_dedupe_key(
     fake: FakeFreshdesk, connector: FreshdeskConnector
 ) -> None:
-    body = b'{"ticket_id": "42", "status": "Open"}'
+    """A retry resends the body, with the same ``updated_at``: one key. Without a
+    delivery value, a hint five minutes later may be a new reply and gets its own key."""
+    body = b'{"ticket_id": "42", "status": "Open", "updated_at": "2026-03-01T09:00:00Z"}'
     first = connector.parse_webhook(fake.webhook(body))
     fake.clock.advance(timedelta(minutes=5).total_seconds())
     again = connector.parse_webhook(fake.webhook(body))
     assert first.id == again.id
+    bare = b'{"ticket_id": "42", "status": "Open"}'
+    early = connector.parse_webhook(fake.webhook(bare))
+    fake.clock.advance(timedelta(minutes=5).total_seconds())
+    assert connector.parse_webhook(fake.webhook(bare)).id != early.id
 
 
 def test_tag_writes_are_rechecked_in_one_list_call(fake: FakeFreshdesk) -> None:

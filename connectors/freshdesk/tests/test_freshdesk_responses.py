@@ -75,8 +75,30 @@ def test_poll_normalizes_a_real_ticket_and_its_conversations() -> None:
             load("reply_created_real_freshly_2016.json"),
         ],
     )
+    # the contact view, shaped as the API reference's "View a Contact" example
+    responses.get(
+        f"{BASE}/api/v2/contacts/{ticket['requester_id']}",
+        json={
+            "id": ticket["requester_id"],
+            "name": "Sam Duke",
+            "email": "sam@example.com",
+            "active": True,
+            "company_id": None,
+            "language": "de",
+            "custom_fields": {"loyalty_tier": "Gold", "orders": "14", "ltv": None},
+            "created_at": "2016-02-09T21:13:25Z",
+            "updated_at": "2016-03-16T23:07:08Z",
+        },
+    )
     (page,) = make(initial_lookback_minutes=60 * 24 * 365 * 20).poll(None)
     (normalized,) = page.tickets
+    customer = normalized.requester
+    assert (customer.loyalty_tier, customer.order_count, customer.lifetime_value) == (
+        "Gold",
+        14,
+        None,
+    )
+    assert customer.language == "de"
     assert [c.text for c in normalized.comments] == [
         "I am testing the api",
         "this is a test reply to a test conversation",

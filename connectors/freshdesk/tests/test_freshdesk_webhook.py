@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from freshdesk_fixtures import connect
@@ -140,3 +142,52 @@ def test_common_hand_written_bodies(body: dict[str, object]) -> None:
 def test_bad_bodies_are_input_errors(body: bytes) -> None:
     with pytest.raises(InputError):
         parse_webhook_payload(body)
+
+
+def _deliver(receiver: object, body: bytes, secret: str, at: datetime) -> str:
+    from empathy_firewall.webhooks import WebhookReceiver
+
+    assert isinstance(receiver, WebhookReceiver)
+    req = WebhookRequest(
+        "POST",
+        "/webhooks/freshdesk",
+        Headers({HEADER: secret, "Content-Type": "application/json"}),
+        body,
+        received_at=at,
+    )
+    answer = receiver.receive(req)
+    assert answer.status == 202, answer.json
+    return str(answer.json["status"])
+
+
+def test_a_new_reply_with_unchanged_status_is_never_dropped_as_a_duplicate(
+    fake: FakeFreshdesk, tmp_path: Path
+) -> None:
+    """Issue 11 item 1: the documented body is identical for every update that leaves
+    status and priority alone; only hints arriving together are coalesced."""
+    from empathy_firewall.state.store import StateStore
+    from empathy_firewall.webhooks import WebhookReceiver
+    from empathy_firewall.webhooks.queue import StoreInbox
+
+    store = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
+    receiver = WebhookReceiver(connect(fake), StoreInbox(store), account="acme")
+    body = (
+        WEBHOOK_BODY_TEMPLATE.replace("{{ticket.id}}", "42")
+        .replace("{{ticket.status}}", "Open")
+        .replace("{{ticket.priority}}", "Low")
+        .encode()
+    )
+    t0 = datetime(2026, 3, 1, 9, 0, 0, tzinfo=UTC)
+    assert _deliver(receiver, body, fake.webhook_secret, t0) == "queued"
+    # a second automation rule firing on the same update, a moment later: coalesced
+    assert _deliver(receiver, body, fake.webhook_secret, t0 + timedelta(milliseconds=300)) == (
+        "duplicate"
+    )
+    # the customer writes again ten minutes later; status and priority are unchanged
+    assert _deliver(receiver, body, fake.webhook_secret, t0 + timedelta(minutes=10)) == "queued"
+    # a body carrying the modification time dedupes exactly on it, however late the retry
+    stamped = json.dumps({"ticket_id": "42", "updated_at": "2026-03-01T09:20:00Z"}).encode()
+    assert _deliver(receiver, stamped, fake.webhook_secret, t0 + timedelta(minutes=20)) == "queued"
+    retry = t0 + timedelta(minutes=85)
+    assert _deliver(receiver, stamped, fake.webhook_secret, retry) == "duplicate"
+    store.close()

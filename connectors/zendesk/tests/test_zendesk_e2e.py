@@ -69,6 +69,26 @@ def test_a_lost_bulk_response_does_not_duplicate_notes(
         assert set(result.done) == {a.key for a in p.actions}
 
 
+def test_a_lost_bulk_answer_while_the_job_is_still_queued_sends_nothing_twice(
+    fake: FakeZendesk, connector: ZendeskConnector
+) -> None:
+    """Issue 11 item 2: Zendesk runs update_many asynchronously; right after a lost answer
+    the notes are not on the tickets yet, so re-reading at once would send them again."""
+    fake.async_jobs = True
+    fake.job_seconds = 3.0
+    ids = [fake.add_ticket() for _ in range(3)]
+    plans = [plan(t, InternalNote(body="note"), AddTags(tags=("ef_x",))) for t in ids]
+    fake.timeout_next(processed=True, path="update_many")
+    results = connector.apply(plans)
+    fake.clock.advance(10)
+    fake.count()  # let the fake finish every queued job
+    connector.apply([])
+    for tid, p, result in zip(ids, plans, results, strict=True):
+        assert fake.marker_count(tid, p.actions[0].key) == 1
+        assert set(result.done) == {a.key for a in p.actions}
+    assert fake.count("update_many") == 1
+
+
 def test_a_bulk_request_that_never_arrived_is_sent_again(
     fake: FakeZendesk, connector: ZendeskConnector
 ) -> None:

@@ -16,13 +16,14 @@ from empathy_firewall.testing import FakeClock, FakeZendesk
 from empathy_firewall_zendesk import ZendeskConnector
 
 BASE = "https://company.zendesk.com"
+#: organisations are sideloaded where Zendesk honours it, else read with show_many
+ORGS = {"organizations": [{"id": 509974, "name": "Acme", "organization_fields": {"tier": "Gold"}}]}
 ENV = {"ZENDESK_EMAIL": "admin@company.test", "ZENDESK_API_TOKEN": "t0k3n"}
 
 
-def make(clock: FakeClock | None = None) -> ZendeskConnector:
-    connector = ZendeskConnector.from_config(
-        {"subdomain": "company"}, clock=clock or FakeClock(), env=ENV
-    )
+def make(clock: FakeClock | None = None, **config: object) -> ZendeskConnector:
+    settings = {"subdomain": "company", "history": "comments", "fetch_agents": False, **config}
+    connector = ZendeskConnector.from_config(settings, clock=clock or FakeClock(), env=ENV)
     assert isinstance(connector, ZendeskConnector)
     return connector
 
@@ -33,6 +34,7 @@ def test_poll_on_the_documented_export_and_comment_payloads() -> None:
         f"{BASE}/api/v2/incremental/tickets/cursor.json",
         json=load("oas_incremental_tickets_cursor.json"),
     )
+    responses.get(f"{BASE}/api/v2/organizations/show_many.json", json=ORGS)
     responses.get(
         f"{BASE}/api/v2/tickets/35436/comments.json",
         json=load("ticket_comments_list_zendesk_go.json"),
@@ -43,8 +45,34 @@ def test_poll_on_the_documented_export_and_comment_payloads() -> None:
     export_call = responses.calls[0].request
     assert "start_time=" in export_call.url
     assert "support_type_scope=all" in export_call.url
-    assert "include=users%2Cgroups%2Cmetric_sets" in export_call.url
+    assert "include=users%2Cgroups%2Corganizations%2Cmetric_sets" in export_call.url
     assert export_call.headers["Authorization"].startswith("Basic ")
+
+
+@responses.activate
+def test_history_from_the_documented_audits_payload() -> None:
+    """The OAS audits example (offset pagination, a private comment and a status change
+    made by a trigger) becomes a comment and a status_changed event; the comments
+    endpoint is not called."""
+    responses.get(
+        f"{BASE}/api/v2/incremental/tickets/cursor.json",
+        json=load("oas_incremental_tickets_cursor.json"),
+    )
+    responses.get(f"{BASE}/api/v2/organizations/show_many.json", json=ORGS)
+    responses.get(
+        f"{BASE}/api/v2/tickets/35436/audits.json", json=load("oas_ticket_audits_for_ticket.json")
+    )
+    (page,) = list(make(history="audits").poll(None))
+    (ticket,) = page.tickets
+    (comment,) = ticket.comments
+    assert (comment.text, comment.public, comment.author_id) == (
+        "This is a new private comment",
+        False,
+        "5246746",
+    )
+    changes = [(e.type.value, e.from_status, e.to_status) for e in ticket.events]
+    assert ("status_changed", "new", "open") in changes
+    assert not any("/comments" in call.request.url for call in responses.calls)
 
 
 @responses.activate
@@ -58,6 +86,7 @@ def test_a_plain_text_429_then_success() -> None:
         content_type="text/plain",
     )
     responses.get(url, json=load("oas_incremental_tickets_cursor.json"))
+    responses.get(f"{BASE}/api/v2/organizations/show_many.json", json=ORGS)
     responses.get(re.compile(rf"{BASE}/api/v2/tickets/\d+/comments.json.*"), json={"comments": []})
     clock = FakeClock()
     (page,) = list(make(clock).poll(None))

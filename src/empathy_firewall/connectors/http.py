@@ -46,6 +46,7 @@ from empathy_firewall.errors import (
 __all__ = [
     "Clock",
     "ConflictError",
+    "ConnectError",
     "Describe",
     "PolicySender",
     "RateBudget",
@@ -116,6 +117,20 @@ class TransportError(RetryableError):
     def __init__(self, message: str, *, request_sent: bool) -> None:
         super().__init__(message)
         self.request_sent = request_sent
+
+
+class ConnectError(TransportError):
+    """No connection to the server at all (refused, name not resolved, connect timeout).
+
+    Nothing was sent, so any request may be retried; but a server that cannot be reached
+    is not a busy server: the policy retries only briefly (``RetryPolicy.connect_attempts``)
+    and the wait is counted apart from rate-limit waits.
+    """
+
+    def __init__(self, message: str, *, host: str, reason: str) -> None:
+        self.host = host
+        self.reason = reason
+        super().__init__(message, request_sent=False)
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -250,7 +265,8 @@ class RetryPolicy:
     waiting for one request; if the server asks for longer, the error is raised at once
     (the run ends and resumes later from its bookmark). Backoff for errors without advice
     is ``base * 2**n`` capped at ``max_backoff`` with equal jitter; server advice gets up
-    to ``advice_jitter`` seconds added, never subtracted.
+    to ``advice_jitter`` seconds added, never subtracted. A server that cannot be reached
+    at all (:class:`ConnectError`) is retried ``connect_attempts`` times only.
     """
 
     max_attempts: int = 5
@@ -258,6 +274,10 @@ class RetryPolicy:
     base: float = 1.0
     max_backoff: float = 60.0
     advice_jitter: float = 1.0
+    #: tries (the first included) when the server cannot be reached at all, with pauses of
+    #: ``connect_backoff`` then twice that: a few seconds in all, then the error names the host
+    connect_attempts: int = 3
+    connect_backoff: float = 0.5
 
 
 @dataclass(slots=True)
@@ -353,7 +373,12 @@ class PolicySender:
         self._cost_of = cost_of
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self._not_before = 0.0
-        self.stats: dict[str, float] = {"requests": 0, "retries": 0, "waited": 0.0}
+        self.stats: dict[str, float] = {
+            "requests": 0,
+            "retries": 0,
+            "waited": 0.0,
+            "connect_wait": 0.0,
+        }
 
     def hold_until(self, moment: float) -> None:
         """Send nothing before ``moment`` (clock seconds); used after a Retry-After."""
@@ -365,6 +390,8 @@ class PolicySender:
 
         def wait(state: RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
+            if isinstance(exc, ConnectError):
+                return self.policy.connect_backoff * float(2 ** (state.attempt_number - 1))
             advice = exc.retry_after if isinstance(exc, RetryableError) else None
             if advice is not None:
                 return advice + self._rng.uniform(0.0, self.policy.advice_jitter)
@@ -373,18 +400,26 @@ class PolicySender:
             return backoff / 2 + self._rng.uniform(0.0, backoff / 2)
 
         def stop(state: RetryCallState) -> bool:
+            exc = state.outcome.exception() if state.outcome else None
+            if isinstance(exc, ConnectError):
+                return state.attempt_number >= self.policy.connect_attempts
             if state.attempt_number >= self.policy.max_attempts:
                 return True
             return waited + state.upcoming_sleep > self.policy.max_total_wait
 
         def before_sleep(state: RetryCallState) -> None:
             nonlocal waited
-            waited += state.upcoming_sleep
-            self.stats["retries"] += 1
-            self.stats["waited"] += state.upcoming_sleep
-            # The gate holds back every request (this one and others) until the advice ends.
-            self.hold_until(self.clock.now() + state.upcoming_sleep)
             exc = state.outcome.exception() if state.outcome else None
+            self.stats["retries"] += 1
+            if isinstance(exc, ConnectError):  # no answer at all: not a rate-limit wait
+                self.stats["connect_wait"] = self.stats.get("connect_wait", 0.0) + (
+                    state.upcoming_sleep
+                )
+            else:
+                waited += state.upcoming_sleep
+                self.stats["waited"] += state.upcoming_sleep
+                # The gate holds back every request until the advice ends.
+                self.hold_until(self.clock.now() + state.upcoming_sleep)
             log.info(
                 "%s %s %s: %s; retrying in %.1fs",
                 self._vendor,
@@ -443,12 +478,21 @@ class PolicySender:
 class RequestsTransport:
     """The production transport: one ``requests.Session``, timeouts always set.
 
-    Connection failures become :class:`TransportError` with ``request_sent=False``; read
-    timeouts with ``request_sent=True``. Messages name the host and path only.
+    A server that cannot be reached (refused, unknown name, connect timeout, by default
+    after 5 s) is a :class:`ConnectError` naming the host and the reason; read timeouts
+    and broken connections are :class:`TransportError` with ``request_sent=True``.
+    Messages name the host and path only.
     """
 
-    def __init__(self, *, timeout: float = 30.0, session: requests.Session | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        timeout: float = 30.0,
+        session: requests.Session | None = None,
+        connect_timeout: float = 5.0,
+    ) -> None:
         self._timeout = timeout
+        self._connect_timeout = min(connect_timeout, timeout)
         self._session = session or requests.Session()
         self._environment: dict[str, dict[str, Any]] = {}
 
@@ -484,13 +528,31 @@ class RequestsTransport:
             )
             raw = self._session.send(
                 prepared,
-                timeout=self._timeout,
+                timeout=(self._connect_timeout, self._timeout),
                 allow_redirects=False,
                 **self._settings_for(request.url),
             )
         except requests.ConnectTimeout:
-            raise TransportError(
-                f"{request.method} {request.path}: connect timeout", request_sent=False
+            host = _host(request.url)
+            raise ConnectError(
+                f"cannot connect to {host}: connect timeout after {self._connect_timeout:g} s "
+                "(check base_url and the network)",
+                host=host,
+                reason="connect timeout",
+            ) from None
+        except requests.ConnectionError as exc:
+            reason = _connect_reason(exc)
+            if reason is None:  # the connection was made, then broke: it may have been sent
+                raise TransportError(
+                    f"{request.method} {request.path} on {_host(request.url)}: "
+                    f"{type(exc).__name__}",
+                    request_sent=True,
+                ) from None
+            host = _host(request.url)
+            raise ConnectError(
+                f"cannot connect to {host}: {reason} (check base_url and the network)",
+                host=host,
+                reason=reason,
             ) from None
         except requests.RequestException as exc:
             # A read timeout, a reset connection, a broken body: it may have been processed.
@@ -500,6 +562,32 @@ class RequestsTransport:
         return HttpResponse(
             status=raw.status_code, headers=Headers(raw.headers.items()), body=raw.content
         )
+
+
+def _host(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.netloc.rpartition("@")[2] or url
+
+
+def _connect_reason(exc: requests.ConnectionError) -> str | None:
+    """Why no connection was made, or None when one was made and then broke."""
+    text = repr(exc.args[0]) if exc.args else repr(exc)
+    lowered = text.lower()
+    for needle, reason in (
+        ("name or service not known", "the host name does not resolve"),
+        ("nodename nor servname", "the host name does not resolve"),
+        ("temporary failure in name resolution", "the host name does not resolve"),
+        ("failed to resolve", "the host name does not resolve"),
+        ("nameresolutionerror", "the host name does not resolve"),
+        ("connection refused", "connection refused"),
+        ("no route to host", "no route to host"),
+        ("network is unreachable", "network is unreachable"),
+        ("newconnectionerror", "no connection"),
+        ("certificate verify failed", "TLS certificate not trusted"),
+    ):
+        if needle in lowered:
+            return reason
+    return None
 
 
 def headers_of(mapping: Mapping[str, Any]) -> Headers:

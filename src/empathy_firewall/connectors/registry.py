@@ -29,10 +29,18 @@ def load(name: str) -> type[Connector]:
     found = available()
     entry = found.get(name)
     if entry is None:
+        from empathy_firewall.config_errors import closest
+
         names = ", ".join(sorted(found)) or "none"
+        guess = closest(name, found)
+        if guess is not None:  # a typo of an installed connector: never suggest a package
+            raise ConfigError(
+                f"connector.name: unknown connector {name!r}; did you mean {guess!r}? "
+                f"(installed: {names})"
+            )
         raise ConfigError(
-            f"unknown connector {name!r}; installed connectors: {names}. "
-            f"Install its distribution (for example empathy-firewall-{name})."
+            f"connector.name: unknown connector {name!r} (installed: {names}); a third-party "
+            "connector must be installed first: see docs/connectors.md"
         )
     try:
         loaded = entry.load()

@@ -63,15 +63,23 @@ class CompiledCondition:
 
 
 class ConditionError(ValueError):
-    """A problem at a location inside the condition tree."""
+    """A problem at a location inside the condition tree; ``others`` holds the further
+    problems found in the same tree (every bad item of an ``all``/``any`` list)."""
 
     def __init__(self, loc: Loc, message: str) -> None:
         self.loc = loc
+        self.others: list[ConditionError] = []
         super().__init__(message)
+
+    @property
+    def every(self) -> list[ConditionError]:
+        """This problem and the others."""
+        return [self, *self.others]
 
 
 def compile_condition(node: object, registry: Registry, loc: Loc = ()) -> CompiledCondition:
-    """Compile a condition tree; raise :class:`ConditionError` at the first problem."""
+    """Compile a condition tree; raise :class:`ConditionError` (with ``others``) listing
+    every problem found."""
     paths: list[str] = []
     test = _compile(node, registry, loc, paths, 0)
     return CompiledCondition(test, tuple(dict.fromkeys(paths)))
@@ -98,9 +106,18 @@ def _compile(node: object, reg: Registry, loc: Loc, paths: list[str], depth: int
     if key in ("all", "any"):
         if not isinstance(value, list) or not value:
             raise ConditionError(here, f"'{key}' expects a non-empty list of conditions")
-        parts = tuple(
-            _compile(item, reg, (*here, i), paths, depth + 1) for i, item in enumerate(value)
-        )
+        compiled: list[Test] = []
+        errors: list[ConditionError] = []
+        for i, item in enumerate(value):
+            try:
+                compiled.append(_compile(item, reg, (*here, i), paths, depth + 1))
+            except ConditionError as exc:  # go on: report every bad item at once
+                errors.extend(exc.every)
+        if errors:
+            first = errors[0]
+            first.others = errors[1:]
+            raise first
+        parts = tuple(compiled)
         if key == "all":
 
             def all_of(view: PathView) -> bool:

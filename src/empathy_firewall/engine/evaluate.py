@@ -23,6 +23,7 @@ from typing import Any
 
 from empathy_firewall.actions import (
     Action,
+    ActionPart,
     AddTags,
     AgentPrompt,
     DraftReply,
@@ -38,9 +39,11 @@ from empathy_firewall.actions import (
     Suppressed,
     action_key,
 )
+from empathy_firewall.connectors.base import note_marker
 from empathy_firewall.context import EvaluationContext
 from empathy_firewall.engine.conditions import PathView
 from empathy_firewall.engine.durations import format_duration
+from empathy_firewall.engine.languages import normalize_language
 from empathy_firewall.engine.loader import load_rule_packs
 from empathy_firewall.engine.narrative import sentence_around
 from empathy_firewall.engine.registry import default_registry
@@ -53,7 +56,17 @@ from empathy_firewall.signals.enrich import Signals, agent_key, enrich
 from empathy_firewall.signals.history import Firing, MemoryHistory
 from empathy_firewall.signals.memory import customer_key
 
-__all__ = ["Engine", "default_engine", "evaluate", "record_plan"]
+__all__ = [
+    "NOTE_SEPARATOR",
+    "SWITCH_OFF_PREFIX",
+    "WHY_HEADING",
+    "Engine",
+    "default_engine",
+    "evaluate",
+    "record_plan",
+    "section_key",
+    "tag_part_key",
+]
 
 _KIND_ORDER = (
     "remove_tags",
@@ -69,6 +82,11 @@ _KIND_ORDER = (
 _EMOTION_GROUPS = ("sentiment.", "frustration.", "cues.", "recovery.")
 _MAX_QUOTES = 3
 _NOTE_SEPARATOR = "\n\n---\n\n"
+#: the line that starts the footer of a merged note (one "- rule (pack): ..." line per rule)
+WHY_HEADING = "Why empathy-firewall added this:"
+#: how the one switch-off line of a note's "why" footer starts
+SWITCH_OFF_PREFIX = "To switch "
+NOTE_SEPARATOR = _NOTE_SEPARATOR
 
 
 @dataclass
@@ -134,6 +152,7 @@ def _quotes(signals: Signals, kinds: frozenset[CueKind]) -> tuple[Quote, ...]:
     if not kinds:
         return ()
     texts: dict[str, str] | None = None
+    language = normalize_language(signals.ticket.requester.language)
     found: list[Quote] = []
     sentences: set[str] = set()
     for item in reversed(signals.emotion.evidence):
@@ -142,7 +161,9 @@ def _quotes(signals: Signals, kinds: frozenset[CueKind]) -> tuple[Quote, ...]:
             continue
         if texts is None:
             texts = {c.id: c.text for c in signals.ticket.comments}
-        context = sentence_around(texts.get(item.comment_id, cue.quote), cue.start, cue.end)
+        context = sentence_around(
+            texts.get(item.comment_id, cue.quote), cue.start, cue.end, language
+        )
         if context in sentences:
             continue
         sentences.add(context)
@@ -173,9 +194,7 @@ class Engine:
         # and which evidence paths are agent-private.
         self._quote_kinds = {r.id: _quote_kinds(r) for r in self._active}
         self._names = {
-            r.id: frozenset().union(
-                *(spec.template.names for spec in r.actions if spec.template is not None)
-            )
+            r.id: frozenset().union(*(spec.names for spec in r.actions if spec.needs_context))
             for r in self._active
         }
         self._evidence_paths = {
@@ -193,7 +212,7 @@ class Engine:
         """Evaluate already-computed signals (lets callers reuse them)."""
         ticket = signals.ticket
         view = PathView(signals, self.rules.registry.paths)
-        texts = TemplateContext(signals, self._groups)
+        texts = TemplateContext(signals, self._groups, context.settings)
         fired: list[_Fired] = []
         suppressed: list[Suppressed] = []
         latest_anchor = ticket.comments[-1].id if ticket.comments else ticket.updated_at.isoformat()
@@ -201,7 +220,7 @@ class Engine:
             outcome = self._run_rule(rule, signals, view, texts, context, latest_anchor, suppressed)
             if outcome is not None and outcome.actions:
                 fired.append(outcome)
-        return _merge(ticket, context, fired, suppressed)
+        return _merge(ticket, context, fired, suppressed, latest_anchor)
 
     def _run_rule(
         self,
@@ -306,14 +325,41 @@ def _planned(
     )
 
 
+def tag_part_key(ticket_key: str, tag: str, anchor: str) -> str:
+    """The idempotency key of one tag added while the conversation ends at ``anchor``."""
+    return action_key(ticket_key, "tag", (), f"{tag}@{anchor}")
+
+
+def section_key(ticket_key: str, rule_id: str, anchor: str) -> str:
+    """The idempotency key of one rule's section of a merged internal note."""
+    return action_key(ticket_key, "note_section", (rule_id,), anchor)
+
+
 def _why_footer(fired: Sequence[_Fired]) -> str:
+    """One "why" line per rule, then how to switch them off, said once for the note."""
     lines = []
+    packs: dict[str, set[str]] = {}
+    python: list[str] = []
     for item in fired:
         shown = [e for e in item.match.evidence if not e.private]
         facts = "; ".join(f"{e.path} = {_show(e.value)}" for e in shown) or "Python rule"
         rule = item.rule
-        lines.append(f"- {rule.id} ({rule.pack}): {facts}. To switch off: {rule.disable_hint}.")
-    return "Why empathy-firewall added this:\n" + "\n".join(lines)
+        lines.append(f"- {rule.id} ({rule.pack}): {facts}.")
+        if rule.python is not None:
+            python.append(f"unregister Python rule '{rule.id}'")
+        else:
+            file = rule.source.replace("\\", "/").rsplit("/", 1)[-1]
+            packs.setdefault(rule.pack, set()).add(file)
+    hints = [
+        f"in pack '{pack}' ({', '.join(sorted(files))})" for pack, files in sorted(packs.items())
+    ]
+    ways = []
+    if hints:
+        ways.append("set `enabled: false` on it " + "; or ".join(hints))
+    ways.extend(python)
+    one = "this" if len(fired) == 1 else "one of these"
+    lines.append(f"{SWITCH_OFF_PREFIX}{one} off: {'; '.join(ways)}.")
+    return WHY_HEADING + "\n" + "\n".join(lines)
 
 
 def _show(value: EvidenceValue) -> str:
@@ -329,6 +375,7 @@ def _merge(
     context: EvaluationContext,
     fired: Sequence[_Fired],
     suppressed: list[Suppressed],
+    latest_anchor: str = "",
 ) -> Plan:
     by_kind: dict[str, list[tuple[Action, _Fired]]] = {}
     for item in fired:
@@ -345,9 +392,13 @@ def _merge(
     new_tags = [t for t in adds if t not in on_ticket]
     if new_tags:
         sources = [f for t in new_tags for f in adds[t]]
-        planned.append(
-            _planned(ticket, AddTags(tags=tuple(new_tags)), sources, "+".join(sorted(new_tags)))
+        tagged = _planned(
+            ticket, AddTags(tags=tuple(new_tags)), sources, "+".join(sorted(new_tags))
         )
+        tag_parts = tuple(
+            ActionPart(key=tag_part_key(ticket.key, t, latest_anchor)) for t in new_tags
+        )
+        planned.append(tagged.model_copy(update={"parts": tag_parts}))
     removes: dict[str, list[_Fired]] = {}
     for action, item in by_kind.get("remove_tags", []):
         assert isinstance(action, RemoveTags)
@@ -376,13 +427,22 @@ def _merge(
 
     notes = by_kind.get("internal_note", [])
     if notes:
-        bodies = [a.body for a, _ in notes if isinstance(a, InternalNote)]
+        bodies: list[str] = []
+        parts: list[ActionPart] = []
+        numbers: dict[int, int] = {}
+        for action, item in notes:
+            assert isinstance(action, InternalNote)
+            number = numbers[id(item)] = numbers.get(id(item), 0) + 1
+            part = section_key(ticket.key, item.rule.id, f"{item.anchor}#{number}")
+            parts.append(ActionPart(key=part, rule_id=item.rule.id))
+            bodies.append(f"{action.body}\n{note_marker(part)}")
         sources = [f for _, f in notes]
         # Rules that only spoke privately to an agent (break prompts, recognition) stay out
         # of a note colleagues read: naming them would reveal the agent's strain or opt-ins.
         shared = [f for f in fired if any(a.kind != "agent_prompt" for a in f.actions)]
         body = _NOTE_SEPARATOR.join(bodies) + "\n\n" + _why_footer(shared)
-        planned.append(_planned(ticket, InternalNote(body=body), sources))
+        note = _planned(ticket, InternalNote(body=body), sources)
+        planned.append(note.model_copy(update={"parts": tuple(parts)}))
 
     replies = _customer_facing(by_kind, context)
     _first_wins(ticket, replies, planned, suppressed, "the customer-facing text")

@@ -198,10 +198,24 @@ def parse_rule_pack(text: str, file: str, registry: Registry) -> tuple[list[Rule
         return [], problems
     sample = sample_context(registry)
     rules: list[Rule] = []
+    failed: list[tuple[str, int | None]] = []  # ids of rules with other errors
     for index, raw_rule in enumerate(raw_rules):
         rule = _parse_rule(raw_rule, ("rules", index), pack, located, registry, sample, problems)
         if rule is not None:
             rules.append(rule)
+        elif isinstance(raw_rule, dict) and isinstance(raw_rule.get("id"), str):
+            failed.append((raw_rule["id"], located.line_of(("rules", index))))
+    # a duplicate id is reported even when one of the rules has other errors too
+    seen = {r.id: r.line for r in rules}
+    for rule_id, line in failed:
+        if rule_id in seen:
+            first = seen[rule_id]
+            where = f"{file}:{first}" if first else file
+            problems.append(
+                Problem(file, line, "id", f"rule id {rule_id!r} already used at {where}")
+            )
+        else:
+            seen[rule_id] = line
     return rules, problems
 
 
@@ -266,7 +280,8 @@ def _parse_rule(
         try:
             condition = compile_condition(raw["when"], registry)
         except ConditionError as exc:
-            problems.append(located.problem((*loc, "when", *exc.loc), str(exc)))
+            for each in exc.every:
+                problems.append(located.problem((*loc, "when", *each.loc), str(each)))
     actions: list[ActionSpec] = []
     raw_actions = raw.get("actions")
     if not isinstance(raw_actions, list) or not raw_actions:

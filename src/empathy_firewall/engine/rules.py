@@ -27,8 +27,9 @@ from empathy_firewall.actions import (
     SetPriority,
 )
 from empathy_firewall.engine.conditions import CompiledCondition
+from empathy_firewall.engine.languages import customer_language
 from empathy_firewall.engine.registry import Registry
-from empathy_firewall.engine.templates import CompiledTemplate, compile_template
+from empathy_firewall.engine.templates import CompiledTemplate, TemplateProblem, compile_template
 from empathy_firewall.engine.types import PythonRule
 from empathy_firewall.models import Priority
 from empathy_firewall.signals.enrich import Signals
@@ -36,6 +37,7 @@ from empathy_firewall.signals.enrich import Signals
 __all__ = ["ACTION_KINDS", "ActionSpec", "Rule", "RuleSet", "compile_action"]
 
 _TAG = re.compile(r"^[\w:./-]{1,80}$")
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}$")
 ACTION_KINDS = (
     "add_tags",
     "remove_tags",
@@ -59,17 +61,32 @@ class ActionSpec:
     template: CompiledTemplate | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
 
+    by_language: Mapping[str, CompiledTemplate] = field(default_factory=dict)
+    """Customer-facing texts given per language: the one in the customer's language is
+    used, and a customer whose language has none gets no text at all."""
+
     @property
     def needs_context(self) -> bool:
         """True when producing the action renders a template."""
-        return self.template is not None
+        return self.template is not None or bool(self.by_language)
+
+    @property
+    def names(self) -> frozenset[str]:
+        """The top-level context names the action's templates read."""
+        found = frozenset().union(*(t.names for t in self.by_language.values()))
+        return found | (self.template.names if self.template is not None else frozenset())
 
     def produce(self, signals: Signals, context: Mapping[str, Any]) -> Action | None:
         """The concrete action for one ticket, or None if it does not apply to it."""
         if self.static is not None:
             return self.static
-        assert self.template is not None
-        text = self.template.render(context)
+        template = self.template
+        if self.by_language:
+            template = self.by_language.get(customer_language(signals) or "")
+            if template is None:
+                return None
+        assert template is not None
+        text = template.render(context)
         if not text:
             return None
         if self.kind == "internal_note":
@@ -87,7 +104,11 @@ class ActionSpec:
             avoid = (signals.ticket.assignee.id,)
         prefer: tuple[str, ...] = ()
         if self.options.get("prefer_headroom", True):
-            prefer = tuple(key.rsplit(":", 1)[-1] for key in signals.headroom)
+            if signals.teammates:
+                prefer = tuple(agent.id for agent in signals.teammates)
+            else:
+                prefer = tuple(key.rsplit(":", 1)[-1] for key in signals.headroom)
+            prefer = tuple(a for a in prefer if not avoid or a != avoid[0])
         return RoutingSuggestion(
             reason=text,
             avoid_agent_ids=avoid,
@@ -111,6 +132,22 @@ def _tags(value: object) -> tuple[str, ...]:
     return tuple(dict.fromkeys(tags))
 
 
+def _by_language(value: Mapping[Any, Any], sample: Mapping[str, Any]) -> dict[str, Any]:
+    if not value:
+        raise ValueError("expects a text, or texts by language ({en: ..., es: ...})")
+    out = {}
+    for code, text in value.items():
+        if not isinstance(code, str) or not _LANGUAGE.match(code):
+            raise ValueError(f"{code!r} is not a language code (two or three letters, e.g. es)")
+        try:
+            out[code.lower()] = compile_template(
+                text, {**sample, "reply": {**sample["reply"], "language": code.lower()}}
+            )
+        except TemplateProblem as exc:
+            raise TemplateProblem(f"{code}: {exc}", exc.line) from None
+    return out
+
+
 def compile_action(kind: str, value: object, sample: Mapping[str, Any]) -> ActionSpec:
     """Check one action line; raise ``ValueError`` (or :class:`TemplateProblem`) if invalid."""
     if kind == "add_tags":
@@ -126,6 +163,8 @@ def compile_action(kind: str, value: object, sample: Mapping[str, Any]) -> Actio
         if not isinstance(value, str) or value not in {p.value for p in Priority}:
             raise ValueError(f"expects one of {choices}, got {value!r}")
         return ActionSpec(kind, static=SetPriority(priority=Priority(value)))
+    if kind in ("draft_reply", "public_reply") and isinstance(value, dict):
+        return ActionSpec(kind, by_language=_by_language(value, sample))
     if kind in ("internal_note", "draft_reply", "public_reply", "agent_prompt"):
         private = kind == "agent_prompt"
         return ActionSpec(kind, template=compile_template(value, sample, private=private))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -9,7 +10,8 @@ from typing import Any
 
 from empathy_firewall.actions import Quote
 from empathy_firewall.context import EvaluationContext
-from empathy_firewall.engine.narrative import recap
+from empathy_firewall.engine.languages import SUPPORTED, customer_language
+from empathy_firewall.engine.narrative import feelings, recap
 from empathy_firewall.engine.registry import Registry
 from empathy_firewall.engine.templates import PRIVATE_TEMPLATE_NAMES, TEMPLATE_NAMES
 from empathy_firewall.models import (
@@ -23,6 +25,7 @@ from empathy_firewall.models import (
     Ticket,
     TicketEvent,
 )
+from empathy_firewall.settings import FirewallSettings
 from empathy_firewall.signals.cues import CueKind
 from empathy_firewall.signals.enrich import Signals, enrich
 from empathy_firewall.signals.text import CommentCache, LexiconTextAnalyzer, TextSignals
@@ -40,6 +43,44 @@ _PATH_GROUPS = ("sentiment", "frustration", "cues", "friction", "handoff", "reco
 
 def _first_name(name: str | None) -> str:
     return name.split()[0] if name and name.strip() else ""
+
+
+def _variant(signals: Signals, count: int = 3) -> int:
+    """A stable choice among ``count`` wordings: the same ticket and wait, the same words;
+    another ticket or another wait, likely others."""
+    seed = f"{signals.ticket.key}|{signals.friction.waiting_since}"
+    return int(hashlib.sha256(seed.encode()).hexdigest()[:8], 16) % count
+
+
+def _reply(signals: Signals, settings: FirewallSettings) -> dict[str, Any]:
+    """What a customer-facing text may say, honestly: only what was measured."""
+    friction = signals.friction
+    language = customer_language(signals) or ""
+    breached = friction.breached or (
+        friction.minutes_to_breach is not None and friction.minutes_to_breach <= 0
+    )
+    within: int | None = None
+    if not breached:
+        left = friction.minutes_to_breach
+        if left is None:
+            left = friction.sla_target_minutes or 240.0
+        within = max(1, round(left / 60))
+    offer = settings.replies.interim
+    interim: dict[str, Any] | None = None
+    if offer is not None:
+        text = offer.text.get(language)
+        if offer.url or text:
+            interim = {"kind": offer.kind, "url": offer.url or "", "text": text or ""}
+    return {
+        "language": language,
+        "supported": language in SUPPORTED,
+        "variant": _variant(signals),
+        "breached": breached,
+        "within_hours": within,
+        "update_hours": settings.replies.breach_update_hours,
+        "interim": interim,
+        "teams_passed": friction.group_hops >= 2,
+    }
 
 
 def _expectation(signals: Signals) -> str:
@@ -78,9 +119,12 @@ class TemplateContext:
     that uses it is rendered, then shared by every rule acting on the same ticket.
     """
 
-    def __init__(self, signals: Signals, groups: GroupGetters) -> None:
+    def __init__(
+        self, signals: Signals, groups: GroupGetters, settings: FirewallSettings | None = None
+    ) -> None:
         self.signals = signals
         self._groups = groups
+        self._settings = settings if settings is not None else FirewallSettings()
         self._values: dict[str, Any] = {}
         self._quotes: dict[frozenset[CueKind], tuple[Quote, ...]] = {}
 
@@ -142,16 +186,37 @@ class TemplateContext:
                 **self._group("recovery"),
                 "gesture": signals.recovery.gesture,
                 "currency": signals.recovery.currency,
+                "explain": list(signals.recovery.explain),
             }
         if name == "recap":
-            summary = recap(ticket)
+            summary = recap(ticket, customer_language(signals))
             return {
                 "explained": list(summary.explained),
                 "tried": list(summary.tried),
+                "dont_ask": list(summary.dont_ask),
                 "provided": list(summary.provided),
+                "latest": summary.latest,
             }
+        if name == "frustration":
+            return {**self._group("frustration"), "feelings": feelings(signals.emotion)}
         if name == "expectation":
             return _expectation(signals)
+        if name == "reply":
+            return _reply(signals, self._settings)
+        if name == "routing":
+            return {
+                "group": ticket.group or "",
+                "candidates": [
+                    {
+                        "name": agent.name or "",
+                        "first_name": _first_name(agent.name),
+                        "groups": list(agent.groups),
+                        "open_tickets": agent.open_tickets,
+                        "capacity": agent.capacity or self._settings.friction.default_capacity,
+                    }
+                    for agent in signals.teammates
+                ],
+            }
         return self._group(name)
 
     def build(
@@ -180,10 +245,14 @@ class TemplateContext:
 
 
 def template_context(
-    signals: Signals, registry: Registry, quotes: tuple[Quote, ...], rule: Mapping[str, Any]
+    signals: Signals,
+    registry: Registry,
+    quotes: tuple[Quote, ...],
+    rule: Mapping[str, Any],
+    settings: FirewallSettings | None = None,
 ) -> dict[str, Any]:
     """The full context for one rule on one ticket (every name; plain values only)."""
-    builder = TemplateContext(signals, path_groups(registry))
+    builder = TemplateContext(signals, path_groups(registry), settings)
     return builder.build(TEMPLATE_NAMES | PRIVATE_TEMPLATE_NAMES, quotes, rule)
 
 
@@ -252,4 +321,7 @@ def sample_context(registry: Registry) -> dict[str, Any]:
         ),
     )
     rule = {"id": "sample", "pack": "sample", "description": "sample rule"}
-    return template_context(signals, registry, quotes, rule)
+    settings = FirewallSettings.model_validate(
+        {"replies": {"interim": {"kind": "status_page", "url": "https://status.example.com"}}}
+    )
+    return template_context(signals, registry, quotes, rule, settings)

@@ -20,9 +20,11 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, meta
+from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, meta, nodes
 from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from empathy_firewall.engine.units import duration_words, hours_words
 
 __all__ = [
     "PRIVATE_TEMPLATE_NAMES",
@@ -47,6 +49,8 @@ TEMPLATE_NAMES = frozenset(
         "quotes",
         "recap",
         "expectation",
+        "reply",
+        "routing",
         "rule",
     }
 )
@@ -77,21 +81,15 @@ def _minutes(value: object) -> str:
     return f"{mins} min"
 
 
-def _duration(value: object) -> str:
-    """Minutes in plain words for customers: ``40 minutes``, ``about 3 hours``, ``2 days``."""
-    if not isinstance(value, int | float) or isinstance(value, bool) or math.isnan(value):
-        return "some time"
-    minutes = max(0, round(value))
-    if minutes < 60:
-        return f"{minutes} minute{'s' if minutes != 1 else ''}"
-    hours = minutes / 60
-    if hours < 23.5:
-        rounded = round(hours)
-        return f"about {rounded} hour{'s' if rounded != 1 else ''}"
-    days = hours / 24
-    if days < 1.5:
-        return "more than a day"
-    return f"{round(days)} days"
+def _duration(value: object, language: str = "en") -> str:
+    """Minutes in plain words for customers, in their language: ``40 minutes``,
+    ``about 3 hours``, ``2 days`` (``duration("es")``: ``unas 3 horas``)."""
+    return duration_words(value, language)
+
+
+def _hours(value: object, language: str = "en") -> str:
+    """A whole number of hours, at least 1, in the customer's language."""
+    return hours_words(value, language)
 
 
 def _money(value: object, currency: str = "") -> str:
@@ -176,6 +174,7 @@ def _environment() -> ImmutableSandboxedEnvironment:
         {
             "minutes": _strict(_minutes),
             "duration": _strict(_duration),
+            "hours": _strict(_hours),
             "money": _strict(_money),
             "percent": _strict(_percent),
             "signed": _strict(_signed),
@@ -233,9 +232,36 @@ def compile_template(
     if unknown:
         allowed = ", ".join(sorted(names))
         raise TemplateProblem(f"unknown name(s) {', '.join(unknown)}; available: {allowed}")
+    missing = _missing_attributes(parsed, sample)
+    if missing:
+        raise TemplateProblem("; ".join(missing))
     try:
         compiled = CompiledTemplate(source, frozenset(used))
     except TemplateSyntaxError as exc:  # unknown filters and tests surface when compiling
         raise TemplateProblem(f"template: {exc.message}", exc.lineno) from None
     compiled.render(sample)
     return compiled
+
+
+def _missing_attributes(parsed: nodes.Template, sample: Mapping[str, Any]) -> list[str]:
+    """``ticket.subjct``-style typos on the context's names, with the known attributes."""
+    import difflib
+
+    found: list[str] = []
+    for node in parsed.find_all(nodes.Getattr):
+        base = node.node
+        if not isinstance(base, nodes.Name) or base.ctx != "load":
+            continue
+        value = sample.get(base.name)
+        if not isinstance(value, Mapping) or node.attr in value:
+            continue
+        known = sorted(str(k) for k in value)
+        close = difflib.get_close_matches(node.attr, known, n=1)
+        hint = f"; did you mean {base.name}.{close[0]}?" if close else ""
+        message = (
+            f"{base.name}.{node.attr}: {base.name!r} has no attribute {node.attr!r}{hint} "
+            f"(known: {', '.join(known)})"
+        )
+        if message not in found:
+            found.append(message)
+    return found

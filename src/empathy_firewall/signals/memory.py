@@ -26,6 +26,9 @@ class PastTicket:
     at: datetime
     sentiment: float
     negative: bool
+    created_at: datetime | None = None
+    """When the ticket was opened: only tickets opened before the current one count as
+    earlier (ties by key), so memory never depends on the order tickets are read."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +95,14 @@ def memory_of(
         raw_orders = _number(_field(sources, mapping.order_count_field))
         orders = int(raw_orders) if raw_orders is not None else None
 
-    earlier = [p for p in past if p.ticket_key != ticket.key and p.at <= now]
+    opened = (ticket.created_at, ticket.key)
+    earlier = [
+        p
+        for p in past
+        if p.ticket_key != ticket.key
+        and p.at <= now
+        and (p.created_at is None or (p.created_at, p.ticket_key) < opened)
+    ]
     weighted = total = 0.0
     last: datetime | None = None
     for item in earlier:

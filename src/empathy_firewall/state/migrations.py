@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine, inspect, select, text
 
 from empathy_firewall.errors import ConfigError
-from empathy_firewall.state import schema
+from empathy_firewall.state import agent_tables, schema
 
 __all__ = ["MIGRATIONS", "Migration", "current_version", "migrate"]
 
@@ -41,10 +41,30 @@ def _v1(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=tables)
 
 
-def _v4(conn: Connection) -> None:
-    from empathy_firewall.state import agents
+def _v2(conn: Connection) -> None:
+    from empathy_firewall.state import snapshots
 
-    agents.metadata.create_all(conn)
+    translate = conn.get_execution_options().get("schema_translate_map") or {}
+    where = translate.get(None)
+    found = inspect(conn).get_columns(schema.customer_tickets.name, schema=where)
+    if "created_at" not in {c["name"] for c in found}:  # stores made before this column
+        prep = conn.dialect.identifier_preparer
+        table = prep.quote(schema.customer_tickets.name)
+        if where:
+            table = f"{prep.quote_schema(where)}.{table}"
+        kind = "TIMESTAMP WITH TIME ZONE" if conn.dialect.name == "postgresql" else "DATETIME"
+        conn.execute(text(f"ALTER TABLE {table} ADD COLUMN created_at {kind}"))
+    snapshots.metadata.create_all(conn)
+
+
+def _v4(conn: Connection) -> None:
+    agent_tables.metadata.create_all(conn)
+
+
+def _v5(conn: Connection) -> None:
+    from empathy_firewall.insights import tables
+
+    tables.metadata.create_all(conn)
 
 
 #: every migration, oldest first
@@ -54,7 +74,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         "bookmarks, ledger, firings, customer memory, agent load, signals, inbox, locks, runs",
         _v1,
     ),
+    Migration(
+        2,
+        "ticket snapshots (derived history, agent backlog); when remembered tickets opened",
+        _v2,
+    ),
     Migration(4, "agent opt-ins, the agent prompt outbox and delivered digests", _v4),
+    Migration(5, "the per-message timeline and positive moments (insights)", _v5),
 )
 
 

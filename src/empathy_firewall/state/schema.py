@@ -119,6 +119,8 @@ customer_tickets = Table(
     Column("at", UTCDateTime, nullable=False),
     Column("sentiment", Float, nullable=False),
     Column("negative", Boolean, nullable=False),
+    # added by migration 2 (order-independent memory: only tickets opened earlier count)
+    Column("created_at", UTCDateTime, nullable=True),
 )
 
 #: agent load windows: opted-in agents' public replies with the weight of what they answered

@@ -10,14 +10,13 @@ sync job reads and writes history a page at a time through :class:`.buffer.PageH
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, bindparam, case, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql.dml import Insert
 
 from empathy_firewall.signals.history import Firing
 from empathy_firewall.signals.memory import PastTicket
@@ -25,29 +24,9 @@ from empathy_firewall.signals.strain import Interaction
 from empathy_firewall.state import schema as t
 from empathy_firewall.state.engine import create_store_engine
 from empathy_firewall.state.migrations import current_version, migrate
+from empathy_firewall.state.sql import chunks, upsert
 
 __all__ = ["BookmarkState", "LedgerEntry", "StateStore", "chunks", "upsert"]
-
-_CHUNK = 1000
-
-
-def chunks(items: Sequence[str], size: int = _CHUNK) -> Iterator[Sequence[str]]:
-    """Slices of at most ``size`` items (keeps IN lists within every backend's limits)."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def upsert(
-    conn: Connection, table: Any, keys: Sequence[str], update: Sequence[str] | None
-) -> Insert:
-    """An INSERT that updates ``update`` columns (or does nothing) on a key conflict."""
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(table)
-    if not update:
-        return stmt.on_conflict_do_nothing(index_elements=list(keys))
-    return stmt.on_conflict_do_update(
-        index_elements=list(keys), set_={c: stmt.excluded[c] for c in update}
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +83,32 @@ class StateStore:
         return self.engine.dialect.name
 
     def close(self) -> None:
-        """Release every pooled connection."""
+        """Release every pooled connection; on SQLite, fold the WAL back into the file.
+
+        A checkpoint (``TRUNCATE``) then a switch to ``journal_mode=DELETE`` leave just
+        the database file (no ``-wal``/``-shm`` beside it) when this was the last
+        connection; if another process still has it open, the switch is skipped (it sets
+        WAL again on its next connection anyway).
+        """
         self.engine.dispose()
+        if self.engine.dialect.name != "sqlite":
+            return
+        path = self.engine.url.database
+        if not path or path == ":memory:" or not Path(path).exists():
+            return
+        import sqlite3
+
+        try:
+            conn = sqlite3.connect(path, timeout=0.5)
+        except sqlite3.Error:
+            return
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.execute("PRAGMA journal_mode=DELETE")
+        except sqlite3.Error:
+            pass  # still in use elsewhere: leave WAL mode as it is
+        finally:
+            conn.close()
 
     def __enter__(self) -> StateStore:
         return self
@@ -320,12 +323,20 @@ class StateStore:
         out: dict[str, list[PastTicket]] = {}
         for part in chunks(sorted(set(customer_keys))):
             rows = conn.execute(
-                select(c.c.customer_key, c.c.ticket_key, c.c.at, c.c.sentiment, c.c.negative)
+                select(
+                    c.c.customer_key,
+                    c.c.ticket_key,
+                    c.c.at,
+                    c.c.sentiment,
+                    c.c.negative,
+                    c.c.created_at,
+                )
                 .where(c.c.customer_key.in_(part))
                 .order_by(c.c.at, c.c.ticket_key)
             )
-            for ckey, tkey, at, sentiment, negative in rows:
-                out.setdefault(ckey, []).append(PastTicket(tkey, at, sentiment, bool(negative)))
+            for ckey, tkey, at, sentiment, negative, opened in rows:
+                past = PastTicket(tkey, at, sentiment, bool(negative), created_at=opened)
+                out.setdefault(ckey, []).append(past)
         return out
 
     def load_interactions(
@@ -376,6 +387,7 @@ class StateStore:
                 "at": p.at,
                 "sentiment": p.sentiment,
                 "negative": p.negative,
+                "created_at": p.created_at,
             }
             for ckey, p in items
         ]
@@ -384,7 +396,7 @@ class StateStore:
                 conn,
                 t.customer_tickets,
                 ("customer_key", "ticket_key"),
-                ("at", "sentiment", "negative"),
+                ("at", "sentiment", "negative", "created_at"),
             )
             conn.execute(stmt, rows)
 

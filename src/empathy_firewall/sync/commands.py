@@ -74,12 +74,22 @@ def _time(value: str | None, option: str) -> datetime | None:
     return parsed
 
 
-def _open_store(config: SyncConfig, *, migrate: bool = True) -> StateStore:
+def _open_store(config: SyncConfig, *, migrate: bool = True, dry_run: bool = False) -> StateStore:
+    from sqlalchemy.engine import make_url
+
     from empathy_firewall.state.store import StateStore
     from empathy_firewall.sync.settings import resolve_state_url
 
+    url = resolve_state_url(config)
+    if dry_run:
+        target = make_url(url)
+        missing = not Path(target.database or "").exists()
+        if target.get_backend_name() == "sqlite" and missing:
+            # "stores nothing": a dry run before the first sync must not create the file;
+            # it reads an empty store, exactly what the first real run would start from
+            url = "sqlite:///:memory:"
     return StateStore(
-        resolve_state_url(config),
+        url,
         schema=config.state.schema_,
         max_tickets=config.state.max_tickets_per_customer,
         keep_hours=config.state.keep_hours,
@@ -88,7 +98,12 @@ def _open_store(config: SyncConfig, *, migrate: bool = True) -> StateStore:
 
 
 def _connector(config: SyncConfig) -> Connector:
-    return create(config.connector_name, config.connector)
+    try:
+        return create(config.connector_name, config.connector)
+    except ConfigError as exc:
+        if str(config.path) in str(exc):
+            raise
+        raise ConfigError(f"{config.path}: {exc}") from None
 
 
 def _rules(config: SyncConfig) -> RuleSet:
@@ -105,6 +120,7 @@ class _Progress:
         self.show_plans = show_plans
         self.label = "dry run" if dry_run else "sync"
         self.tickets = 0
+        self.shown = False  # a line is on the terminal and must be ended
         self.started = time.monotonic()
 
     def __call__(self, report: PageReport) -> None:
@@ -120,10 +136,13 @@ class _Progress:
                 f"({rate:.0f}/s), {applied} actions applied"
             )
             click.echo(line, nl=False, err=True)
+            self.shown = True
 
     def close(self) -> None:
-        if self.enabled and self.tickets:
+        """End the progress line (even a run that read no ticket showed one)."""
+        if self.enabled and self.shown:
             click.echo(err=True)
+            self.shown = False
             self.tickets = 0
 
 
@@ -179,7 +198,7 @@ def sync(
         )
         engine = Engine(_rules(config))
         connector = _connector(config)
-        store = _open_store(config)
+        store = _open_store(config, dry_run=dry_run)
     except EmpathyFirewallError as exc:
         _fail(exc)
         return
@@ -211,16 +230,21 @@ def sync(
         progress.close()
         signal.signal(signal.SIGTERM, previous)
         store.close()
+    # a dry run's stdout is JSON lines (the plans): a human summary goes to stderr
+    to_err = dry_run and not as_json
     if as_json:
         click.echo(json.dumps(summary.as_dict(), sort_keys=True))
-    elif sys.stdout.isatty():
+    elif sys.stdout.isatty() and not to_err:
         for line in summary.lines():
             click.echo(line)
     else:
-        click.echo(summary.logfmt())
+        click.echo(summary.logfmt(), err=to_err)
         for item in summary.skipped:
             key = f" action={item.action_key}" if item.action_key else ""
-            click.echo(f"sync skipped ticket={item.ticket}{key} reason={json.dumps(item.reason)}")
+            click.echo(
+                f"sync skipped ticket={item.ticket}{key} reason={json.dumps(item.reason)}",
+                err=to_err,
+            )
 
 
 @click.command()

@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from sqlalchemy import Connection
 
 from empathy_firewall.actions import Plan
 from empathy_firewall.channels.outbox import queue_prompts
@@ -32,16 +34,29 @@ from empathy_firewall.channels.queue import hold_prompts
 from empathy_firewall.connectors.base import ApplyResult, Bookmark, Connector, markers_in
 from empathy_firewall.context import EvaluationContext
 from empathy_firewall.engine.evaluate import Engine
-from empathy_firewall.models import Agent, Ticket
+from empathy_firewall.insights.record import TimelineBuffer, own_removed_tags
+from empathy_firewall.models import Agent, Ticket, TicketEvent, TicketStatus
 from empathy_firewall.optins import apply_stored_opt_ins
 from empathy_firewall.settings import FirewallSettings
+from empathy_firewall.signals.backlog import Backlog, page_backlog
+from empathy_firewall.signals.derived import derive_events, with_events
 from empathy_firewall.signals.enrich import Signals, enrich, observe
 from empathy_firewall.signals.history import Firing
+from empathy_firewall.signals.roster import roster_of
 from empathy_firewall.signals.text import CommentCache, default_text_analyzer
 from empathy_firewall.state.agents import stored_choices
 from empathy_firewall.state.buffer import PageHistory
 from empathy_firewall.state.lock import Lease, acquire_lock
+from empathy_firewall.state.snapshots import (
+    OPEN_STATUSES,
+    Snapshot,
+    count_open,
+    load_snapshots,
+    snapshot_of,
+    write_snapshots,
+)
 from empathy_firewall.state.store import LedgerEntry, StateStore
+from empathy_firewall.sync.dedupe import after_plan, done_keys, fingerprint, fresh_action
 from empathy_firewall.sync.summary import SkippedTicket, SyncSummary
 
 __all__ = [
@@ -125,6 +140,9 @@ def signal_summary(signals: Signals) -> dict[str, Any]:
         "reassignments": friction.reassignments,
         "group_hops": friction.group_hops,
         "reopens": friction.reopens,
+        "assignee_backlog": friction.assignee_backlog,
+        "assignee_overloaded": friction.assignee_overloaded,
+        "group_backlog": friction.group_backlog,
         "agent_load_ratio": strain.load_ratio,
     }
 
@@ -137,6 +155,23 @@ def _http_stats(connector: Connector) -> dict[str, float]:
     except Exception:  # pragma: no cover - a third-party connector's property failed
         return {}
     return dict(stats) if isinstance(stats, dict) else {}
+
+
+#: why a ticket read was not evaluated (counted in the summary)
+CLOSED = "closed (the helpdesk takes no more writes)"
+UNCHANGED = "unchanged since the firewall last handled them"
+
+
+def _canonical(ticket: Ticket) -> tuple[datetime, str]:
+    """The order a page is evaluated in: oldest ticket first, then by key."""
+    return ticket.created_at, ticket.key
+
+
+def _part_entries(
+    ticket_key: str, parts: Sequence[str], kinds: Mapping[str, str], key: str, outcome: str
+) -> list[LedgerEntry]:
+    """Ledger rows for the parts (tags, note sections) of an action that was done."""
+    return [LedgerEntry(ticket_key, part, kinds.get(key, "?"), outcome) for part in parts]
 
 
 class SyncJob:
@@ -169,6 +204,8 @@ class SyncJob:
             else CommentCache(default_text_analyzer(), max_entries=RUN_CACHE)
         )
         self.account = account_of(connector)
+        self._vendor_counts: dict[str, int | None] = {}
+        self._listed_agents: tuple[Agent, ...] | None = None
         self.lock_name = f"sync:{connector.name}:{self.account}"
 
     def run(self) -> SyncSummary:
@@ -259,8 +296,20 @@ class SyncJob:
     def _evaluate(
         self, tickets: Sequence[Ticket], history: PageHistory, now: datetime, summary: SyncSummary
     ) -> tuple[list[Plan], list[tuple[str, datetime, dict[str, Any]]]]:
+        with self.store.engine.connect() as conn:
+            stored = load_snapshots(
+                conn, self.connector.name, self.account, (t.source.external_id for t in tickets)
+            )
+            backlog = self._backlog(conn, stored, tickets)
+        if self._listed_agents is None:
+            self._listed_agents = self.connector.list_agents()
         context = EvaluationContext(
-            now=now, settings=self.settings, history=history, texts=self.texts
+            now=now,
+            settings=self.settings,
+            history=history,
+            texts=self.texts,
+            backlog=backlog,
+            agents=roster_of(self._listed_agents, tickets, backlog),
         )
         hard_at = self.settings.agent_care.hard_interaction_at
         done = self.store.applied_keys(t.key for t in tickets)
@@ -270,31 +319,112 @@ class SyncJob:
         assigned = (t.assignee.id for t in tickets if t.assignee is not None)
         choices = stored_choices(self.store, self.connector.name, self.account, assigned)
         self._assignees: dict[str, Agent | None] = {}
-        for ticket in tickets:
+        # Order independence: the page is read in a canonical order, and everything it
+        # teaches (customer memory, agent work) is recorded before any ticket of it is
+        # evaluated, so no ticket's plan depends on where in the page it arrived.
+        views: list[tuple[Ticket, Ticket]] = []
+        self._snapshots: dict[str, Snapshot] = {}
+        self._timeline = TimelineBuffer(
+            self.store, tickets, own_removed_tags=own_removed_tags(self.engine.rules.rules)
+        )
+        derive = not self.connector.capabilities.history
+        derived: dict[str, tuple[TicketEvent, ...]] = {}
+        for ticket in sorted(tickets, key=_canonical):
             ticket = apply_stored_opt_ins(ticket, choices)
+            before = stored.get(ticket.source.external_id)
+            events = before.events if before is not None else ()
+            if derive:  # the connector has no history API: derive it from snapshots
+                if before is not None:
+                    events += derive_events(
+                        before.status, before.priority, before.assignee, before.group, ticket
+                    )
+                ticket = with_events(ticket, events)
+            derived[ticket.key] = events
             self._assignees[ticket.key] = ticket.assignee
-            history.begin_ticket(ticket.key)
-            signals = enrich(evaluation_view(ticket), context)
-            plan = self.engine.evaluate_signals(signals, context)
-            seen = observe(signals, hard_at)
+            view = evaluation_view(ticket)
+            seen = observe(enrich(view, context), hard_at)
             if seen.past_ticket is not None:
                 history.record_ticket(seen.customer_key, seen.past_ticket)
             if seen.agent_key is not None:
                 history.record_interactions(seen.agent_key, seen.interactions)
+            digest = fingerprint(view)
+            self._snapshots[ticket.key] = snapshot_of(ticket, events, fingerprint=digest)
+            if ticket.status is TicketStatus.CLOSED:
+                summary.not_evaluated[CLOSED] += 1
+                if before is None or before.fingerprint != digest:
+                    # nothing is written to a closed ticket, but its past still teaches
+                    self._record_timeline_only(ticket, view, context)
+            elif before is not None and before.fingerprint == digest:
+                summary.not_evaluated[UNCHANGED] += 1
+            else:
+                views.append((ticket, view))
+        lands = self.connector.capabilities.writes
+        for ticket, view in views:
+            history.begin_ticket(ticket.key)
+            signals = enrich(view, context)
+            plan = self.engine.evaluate_signals(signals, context)
             for match in plan.matches:
                 history.record_firing(
                     match.scope or plan.ticket.key,
                     Firing(rule_id=match.rule_id, at=plan.evaluated_at, episode=match.episode),
                 )
             signal_rows.append((ticket.key, now, signal_summary(signals)))
-            known = done.get(ticket.key, set()) | self.connector.applied_keys(ticket)
-            fresh = tuple(a for a in plan.actions if a.key not in known)
+            visible = self.connector.applied_keys(ticket)
+            self._timeline.add(
+                ticket,
+                signals,
+                plan,
+                self.texts,
+                self.settings.friction,
+                done_keys=done.get(ticket.key, set()),
+                visible_keys=visible,
+            )
+            known = done.get(ticket.key, set()) | visible
+            fresh = tuple(
+                f for a in plan.actions if (f := fresh_action(a, known, ticket.key)) is not None
+            )
+            # what the helpdesk will hold once the writes land: reading that back is nothing new
+            expected = after_plan(view, fresh) if lands else view
+            self._snapshots[ticket.key] = snapshot_of(
+                ticket, derived[ticket.key], fingerprint=fingerprint(expected)
+            )
             summary.actions_deduplicated += len(plan.actions) - len(fresh)
             if fresh:
                 summary.tickets_with_actions += 1
                 summary.actions_planned.update(a.action.kind for a in fresh)
                 plans.append(plan.model_copy(update={"actions": fresh}))
         return plans, signal_rows
+
+    def _record_timeline_only(
+        self, ticket: Ticket, view: Ticket, context: EvaluationContext
+    ) -> None:
+        """Record a ticket's timeline (messages, disruptions) with no plan: nothing acts on it."""
+        signals = enrich(view, context)
+        plan = Plan(ticket=ticket.source, evaluated_at=context.now)
+        self._timeline.add(ticket, signals, plan, self.texts, self.settings.friction)
+
+    def _backlog(
+        self, conn: Connection, stored: Mapping[str, Snapshot], tickets: Sequence[Ticket]
+    ) -> Backlog:
+        """Open tickets per assignee and group, with this page counted as it reads now."""
+        name, account = self.connector.name, self.account
+        agents = count_open(conn, name, account, by="assignee")
+        groups = count_open(conn, name, account, by="group")
+        known = [
+            (s.assignee, s.group, s.status in OPEN_STATUSES)
+            for t in tickets
+            if (s := stored.get(t.source.external_id)) is not None
+        ]
+        asked: dict[str, int] = {}
+        if self.store.bookmark(name, account) is None:  # cold store: ask the helpdesk
+            cache = self._vendor_counts
+            for agent in sorted({t.assignee.id for t in tickets if t.assignee is not None}):
+                if agent not in cache:
+                    cache[agent] = self.connector.count_open(agent)
+                found = cache[agent]
+                if found is not None:
+                    asked[agent] = found
+        return page_backlog(agents, groups, known, tickets, asked)
 
     def _apply_and_record(
         self,
@@ -320,6 +450,7 @@ class SyncJob:
                 self.store.mark_pending(name, account)
             results = self.connector.apply(plans, verify=verify)
         kinds = {a.key: a.action.kind for p in plans for a in p.actions}
+        parts = {a.key: done_keys(a)[1:] for p in plans for a in p.actions}
         entries: list[LedgerEntry] = []
         incomplete: set[str] = set()
         applied = 0
@@ -327,10 +458,12 @@ class SyncJob:
             ticket_key = result.ticket.key
             for key in result.applied:
                 entries.append(LedgerEntry(ticket_key, key, kinds.get(key, "?"), "applied"))
+                entries += _part_entries(ticket_key, parts.get(key, ()), kinds, key, "applied")
                 summary.actions_applied[kinds.get(key, "?")] += 1
                 applied += 1
             for key in result.already:
                 entries.append(LedgerEntry(ticket_key, key, kinds.get(key, "?"), "already"))
+                entries += _part_entries(ticket_key, parts.get(key, ()), kinds, key, "already")
                 summary.actions_already_done += 1
             for outcome in result.skipped:
                 incomplete.add(ticket_key)
@@ -338,11 +471,20 @@ class SyncJob:
                     SkippedTicket(result.ticket.external_id, outcome.reason, outcome.key)
                 )
         entries += [LedgerEntry(q.ticket_key, q.prompt_key, "agent_prompt", "queued") for q in held]
+        snaps = getattr(self, "_snapshots", {})
+        kept = [
+            snap if key not in incomplete else replace(snap, fingerprint=None)
+            for key, snap in snaps.items()
+        ]
         with self.store.engine.begin() as conn:
             queue_prompts(conn, held)
+            write_snapshots(conn, name, account, kept)
             self.store.record_ledger(entries, run_id=summary.run_id, conn=conn)
             history.flush(conn, drop_firings_of=incomplete)
             self.store.record_signals(signal_rows, run_id=summary.run_id, conn=conn)
+            timeline: TimelineBuffer | None = getattr(self, "_timeline", None)
+            if timeline is not None:  # actions count once the ledger holds them
+                timeline.flush(conn, (e.action_key for e in entries))
             if bookmark is not None:
                 self.store.save_bookmark(name, account, bookmark.value, pending=False, conn=conn)
         return applied

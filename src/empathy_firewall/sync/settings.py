@@ -33,6 +33,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from empathy_firewall.config import AppConfig, load_config
+from empathy_firewall.config_errors import ConfigFileError, validation_problems
 from empathy_firewall.errors import ConfigError
 
 __all__ = [
@@ -46,7 +47,7 @@ __all__ = [
 ]
 
 #: the top-level tables the sync commands add to the configuration file
-EXTRA_TABLES = frozenset({"state", "connector", "sync", "channels"})
+EXTRA_TABLES = frozenset({"state", "connector", "sync", "channels", "report"})
 #: the default environment variable holding a state URL with credentials
 STATE_URL_ENV = "EMPATHY_FIREWALL_STATE_URL"
 
@@ -97,21 +98,31 @@ def load_sync_config(path: Path, *, extra_tables: frozenset[str] = frozenset()) 
     ``extra_tables`` are further top-level tables the caller validates itself (``serve``
     reads ``[webhooks]`` from the same file).
     """
-    app = load_config(path, allow_extra=EXTRA_TABLES | extra_tables)
+    problems: list[str] = []
+    try:
+        app = load_config(path, allow_extra=EXTRA_TABLES | extra_tables)
+    except ConfigFileError as exc:  # go on: report the other tables' problems with these
+        problems += exc.problems
+        app = load_config(path, allow_extra=EXTRA_TABLES | extra_tables, lenient=True)
     tables: dict[str, Any] = {}
     for name in EXTRA_TABLES:
         raw = app.extra.get(name, {})
         if not isinstance(raw, dict):
-            raise ConfigError(f"{path}: '{name}' must be a table ([{name}])")
+            problems.append(f"'{name}' must be a table ([{name}])")
+            raw = {}
         tables[name] = raw
+    state = StateSettings()
+    sync = SyncSettings()
     try:
         state = StateSettings.model_validate(tables["state"])
     except ValidationError as exc:
-        raise ConfigError(f"{path}: {_problems('state', exc)}") from None
+        problems += validation_problems("state", exc, StateSettings)
     try:
         sync = SyncSettings.model_validate(tables["sync"])
     except ValidationError as exc:
-        raise ConfigError(f"{path}: {_problems('sync', exc)}") from None
+        problems += validation_problems("sync", exc, SyncSettings)
+    if problems:
+        raise ConfigFileError(path, problems)
     connector = dict(tables["connector"])
     name = connector.pop("name", None)
     if not isinstance(name, str) or not name:

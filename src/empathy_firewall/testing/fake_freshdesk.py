@@ -1,8 +1,8 @@
 """A stateful fake Freshdesk (API v2) for tests, benchmarks and the conformance suite.
 
-It holds tickets (with ``stats`` timestamps and SLA fields), conversations, contacts,
-agents, groups, canned responses and bulk-update jobs, and speaks the REST shapes the
-Freshdesk connector uses:
+It holds tickets (with ``stats`` timestamps and SLA fields), conversations, contacts and
+companies (with ``custom_fields``), agents (with ``group_ids``), groups, canned responses
+and bulk-update jobs, and speaks the REST shapes the Freshdesk connector uses:
 
 * ``GET /api/v2/tickets`` with ``updated_since``, ``order_by``/``order_type``, ``per_page``
   (at most 100), ``page`` (capped at ``page_cap``, 300 by default, with Freshdesk's
@@ -13,7 +13,9 @@ Freshdesk connector uses:
   does), ``include=conversations`` (up to ten), ``/conversations``, ``/notes``, ``/reply``;
 * ``POST /api/v2/tickets/bulk_update`` + ``GET /api/v2/jobs/{id}``;
 * ``/agents``, ``/agents/me``, ``/groups``, ``/canned_response_folders[/{id}/responses]``,
-  ``/canned_responses/{id}``.
+  ``/canned_responses/{id}``, ``/contacts/{id}``, ``/companies/{id}``, and
+  ``/search/tickets?query="agent_id:N AND (status:2 OR status:3)"`` (``total`` only
+  counts; the ``include=requester`` sideload carries just email, id, mobile, name, phone).
 
 Rate limits are credits per rolling minute, account-wide, with the "Tickets List"
 sub-limit on ``GET /api/v2/tickets``; includes cost extra credits (2 per include on the
@@ -70,6 +72,7 @@ class _State:
     tickets: dict[int, dict[str, Any]] = field(default_factory=dict)
     conversations: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     contacts: dict[int, dict[str, Any]] = field(default_factory=dict)
+    companies: dict[int, dict[str, Any]] = field(default_factory=dict)
     agents: dict[int, dict[str, Any]] = field(default_factory=dict)
     groups: dict[int, dict[str, Any]] = field(default_factory=dict)
     folders: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -109,6 +112,9 @@ class FakeFreshdesk(FakeHelpdesk):
         self.state = _State()
         self.over_budget = 0
         self.credits_spent = 0
+        #: open tickets per agent the account holds beyond the seeded ones (search counts
+        #: include them, the ticket list does not show them)
+        self.unseen_open: dict[int, int] = {}
         self._after_write: dict[int, deque[Sequence[str]]] = {}
         self._account: deque[tuple[float, int]] = deque()
         self._lists: deque[float] = deque()
@@ -139,29 +145,96 @@ class FakeFreshdesk(FakeHelpdesk):
 
     # -- seeding -----------------------------------------------------------------------
 
-    def add_contact(self, *, name: str, email: str | None = None) -> int:
-        """Add a customer contact; returns its id."""
+    def add_contact(
+        self,
+        *,
+        name: str,
+        email: str | None = None,
+        language: str = "en",
+        company_id: int | None = None,
+        custom_fields: Mapping[str, Any] | None = None,
+    ) -> int:
+        """Add a customer contact (``custom_fields`` keyed by field name, no ``cf_``)."""
         cid = next(self._ids)
+        now = iso(self.clock.wall())
         self.state.contacts[cid] = {
             "id": cid,
             "name": name,
             "email": email or f"contact{cid}@example.com",
             "mobile": None,
             "phone": None,
+            "active": True,
+            "address": None,
+            "company_id": company_id,
+            "description": None,
+            "job_title": None,
+            "language": language,
+            "time_zone": "Eastern Time (US & Canada)",
+            "tags": [],
+            "other_emails": [],
+            "custom_fields": dict(custom_fields or {}),
+            "created_at": now,
+            "updated_at": now,
         }
         return cid
 
-    def add_agent(self, *, name: str, email: str | None = None) -> int:
-        """Add an agent; returns its id."""
+    def add_company(
+        self,
+        name: str,
+        *,
+        custom_fields: Mapping[str, Any] | None = None,
+        account_tier: str | None = None,
+    ) -> int:
+        """Add a company (``custom_fields`` keyed by field name, no ``cf_``)."""
+        cid = next(self._ids)
+        now = iso(self.clock.wall())
+        self.state.companies[cid] = {
+            "id": cid,
+            "name": name,
+            "description": None,
+            "note": None,
+            "domains": [],
+            "health_score": None,
+            "account_tier": account_tier,
+            "renewal_date": None,
+            "industry": None,
+            "custom_fields": dict(custom_fields or {}),
+            "created_at": now,
+            "updated_at": now,
+        }
+        return cid
+
+    def add_agent(
+        self, *, name: str, email: str | None = None, group_ids: Sequence[int] = ()
+    ) -> int:
+        """Add an agent (in ``group_ids``); returns its id."""
         aid = next(self._ids)
         self.state.agents[aid] = {
             "id": aid,
             "available": True,
             "occasional": False,
+            "signature": None,
             "ticket_scope": 1,
+            "group_ids": list(dict.fromkeys(group_ids)),
+            "role_ids": [1],
+            "skill_ids": [],
+            "type": "support_agent",
             "created_at": iso(self.clock.wall()),
             "updated_at": iso(self.clock.wall()),
-            "contact": {"active": True, "email": email or f"agent{aid}@example.com", "name": name},
+            "available_since": None,
+            "contact": {
+                "active": True,
+                "email": email or f"agent{aid}@example.com",
+                "job_title": None,
+                "language": "en",
+                "last_login_at": None,
+                "mobile": None,
+                "name": name,
+                "phone": None,
+                "time_zone": "Eastern Time (US & Canada)",
+                "created_at": iso(self.clock.wall()),
+                "updated_at": iso(self.clock.wall()),
+            },
         }
         return aid
 
@@ -226,7 +299,7 @@ class FakeFreshdesk(FakeHelpdesk):
             "requester_id": requester,
             "responder_id": responder_id,
             "group_id": group_id,
-            "company_id": None,
+            "company_id": self.state.contacts.get(requester, {}).get("company_id"),
             "product_id": None,
             "email_config_id": None,
             "tags": list(dict.fromkeys(tags)),
@@ -450,6 +523,14 @@ class FakeFreshdesk(FakeHelpdesk):
             return 200, self.state.agents[self.admin_id], {}
         if rest == ["agents"] and method == "GET":
             return self._paged(list(self.state.agents.values()), path, params)
+        if len(rest) == 2 and rest[0] in ("contacts", "companies") and method == "GET":
+            store = self.state.contacts if rest[0] == "contacts" else self.state.companies
+            record = store.get(int(rest[1])) if rest[1].isdigit() else None
+            if record is None:
+                raise Reply(404, _NOT_FOUND)
+            return 200, record, {}
+        if rest == ["search", "tickets"] and method == "GET":
+            return 200, self._search_tickets(params.get("query", "")), {}
         if rest == ["groups"] and method == "GET":
             return self._paged(list(self.state.groups.values()), path, params)
         if rest == ["tickets"] and method == "GET":
@@ -541,8 +622,45 @@ class FakeFreshdesk(FakeHelpdesk):
         if "stats" in includes:
             out["stats"] = dict(ticket["_stats"])
         if "requester" in includes:
-            out["requester"] = self.state.contacts.get(ticket["requester_id"])
+            # the documented include: email, id, mobile, name, phone (no custom fields)
+            contact = self.state.contacts.get(ticket["requester_id"]) or {}
+            out["requester"] = {
+                k: contact.get(k) for k in ("email", "id", "mobile", "name", "phone")
+            }
         return out
+
+    def _search_tickets(self, query: str) -> dict[str, Any]:
+        """``/search/tickets``: only ``"agent_id:N AND (status:2 OR status:3)"``-style
+        queries (an agent and some statuses) are understood; results hold the first 30."""
+        text = query.strip()
+        if len(text) < 2 or not (text.startswith('"') and text.endswith('"')):
+            raise Reply(
+                400,
+                {
+                    "description": "Validation failed",
+                    "errors": [
+                        {
+                            "field": "query",
+                            "message": "Query should be wrapped in double quotes",
+                            "code": "invalid_value",
+                        }
+                    ],
+                },
+            )
+        agent = re.search(r"agent_id:(\d+)", text)
+        statuses = {int(s) for s in re.findall(r"status:(\d+)", text)}
+        found = [
+            t
+            for t in self.state.tickets.values()
+            if not t["_deleted"]
+            and (agent is None or t["responder_id"] == int(agent.group(1)))
+            and (not statuses or t["status"] in statuses)
+        ]
+        extra = self.unseen_open.get(int(agent.group(1)), 0) if agent and statuses else 0
+        return {
+            "total": len(found) + extra,
+            "results": [self._public(t, set()) for t in found[:30]],
+        }
 
     def _list_tickets(self, path: str, params: dict[str, str]) -> tuple[int, Any, dict[str, str]]:
         per_page = self._per_page(params, default=30)

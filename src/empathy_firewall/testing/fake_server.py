@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import socket
 import sys
 import threading
@@ -32,11 +33,19 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from empathy_firewall.connectors.base import Headers
-from empathy_firewall.models import Role, Ticket
+from empathy_firewall.models import Agent, Customer, EventType, Role, Ticket
 from empathy_firewall.testing.fake_zendesk import FakeZendesk
 from empathy_firewall.ticketfile import iter_tickets
 
-__all__ = ["ServerClock", "main", "seed_from_tickets", "serve"]
+__all__ = [
+    "OPT_IN_FIELD",
+    "ServerClock",
+    "agent_email",
+    "main",
+    "opt_in_value",
+    "seed_from_tickets",
+    "serve",
+]
 
 _STATUS = {"on_hold": "hold"}
 
@@ -70,31 +79,123 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+#: the user field where the seeded agents keep their opt-ins (see ``agent_opt_in_field``)
+OPT_IN_FIELD = "empathy_firewall_opt_in"
+
+
+def opt_in_value(agent: Agent) -> str:
+    """An agent's opt-ins as the text the seeded opt-in user field holds."""
+    chosen = agent.opt_in
+    words = [
+        word
+        for word, on in (
+            ("strain", chosen.strain_tracking),
+            ("breaks", chosen.break_prompts),
+            ("recognition", chosen.recognition),
+        )
+        if on
+    ]
+    return ",".join(words)
+
+
+def agent_email(agent: Agent) -> str:
+    """The agent's e-mail, or a made-up one from their name (the file has none)."""
+    if agent.email:
+        return agent.email
+    slug = re.sub(r"[^a-z0-9]+", ".", (agent.name or agent.id).lower()).strip(".")
+    return f"{slug or agent.id}@support.example.com"
+
+
+def _history(ticket: Ticket) -> tuple[str | None, str | None, str]:
+    """The ticket's first assignee, first group and first status (before any change)."""
+    assignee = ticket.assignee.id if ticket.assignee is not None else None
+    group = ticket.group
+    for event in ticket.events:
+        if event.type is EventType.REASSIGNED:
+            assignee, group = event.from_assignee, event.from_group
+            break
+    status = "new"
+    for event in ticket.events:
+        if event.type is EventType.STATUS_CHANGED and event.from_status is not None:
+            status = event.from_status.value
+            break
+    return assignee, group, _STATUS.get(status, status)
+
+
 def seed_from_tickets(fake: FakeZendesk, tickets: Iterable[Ticket], shift: timedelta) -> int:
-    """Load normalized tickets into ``fake`` (times moved by ``shift``); returns the count."""
+    """Load normalized tickets into ``fake`` (times moved by ``shift``); returns the count.
+
+    Everything the file says is put where Zendesk keeps it: the requester's loyalty tier,
+    lifetime value, order count and fields as ``user_fields`` (language as ``locale``),
+    their organisation as an organisation, each agent with an e-mail, group memberships
+    and their opt-ins in the user field :data:`OPT_IN_FIELD`, and the ticket's history
+    (creation, comments, reassignments, status changes) as audits; metric sets carry the
+    reopen and station counts.
+    """
     users: dict[str, int] = {}
     groups: dict[str, int] = {}
+    orgs: dict[str, int] = {}
+    backlog: dict[int, int] = {}
 
-    def user(key: str, name: str, role: str, email: str | None = None) -> int:
+    def group_id(name: str | None) -> int | None:
+        if not name:
+            return None
+        if name not in groups:
+            groups[name] = fake.add_group(name)
+        return groups[name]
+
+    def agent_user(agent_id: str, agent: Agent | None = None) -> int:
+        key = "a:" + agent_id
         if key not in users:
-            users[key] = fake.add_user(name=name, role=role, email=email)
+            users[key] = fake.add_user(
+                name=(agent.name if agent is not None else None) or "Agent",
+                role="agent",
+                email=agent_email(agent) if agent is not None else None,
+            )
+        uid = users[key]
+        if agent is not None:
+            record = fake.state.users[uid]
+            record["name"] = agent.name or record["name"]
+            record["email"] = agent_email(agent)
+            record["user_fields"][OPT_IN_FIELD] = opt_in_value(agent)
+            for name in agent.groups:
+                gid = group_id(name)
+                if gid is not None:
+                    fake.add_membership(uid, gid)
+        return uid
+
+    def customer_user(customer: Customer) -> int:
+        key = "c:" + customer.id
+        if key not in users:
+            org = None
+            if customer.organization:
+                if customer.organization not in orgs:
+                    orgs[customer.organization] = fake.add_organization(customer.organization)
+                org = orgs[customer.organization]
+            fields: dict[str, Any] = {
+                "loyalty_tier": customer.loyalty_tier,
+                "lifetime_value": customer.lifetime_value,
+                "order_count": customer.order_count,
+                **customer.fields,
+            }
+            users[key] = fake.add_user(
+                name=customer.name or customer.id,
+                role="end-user",
+                email=customer.email,
+                locale=customer.language or "en-US",
+                user_fields=fields,
+                organization_id=org,
+            )
         return users[key]
 
     count = 0
     for ticket in tickets:
-        requester = user(
-            "c:" + ticket.requester.id,
-            ticket.requester.name or ticket.requester.id,
-            "end-user",
-            ticket.requester.email,
-        )
+        requester = customer_user(ticket.requester)
         assignee = None
         if ticket.assignee is not None:
-            assignee = user("a:" + ticket.assignee.id, ticket.assignee.name or "Agent", "agent")
-        group = None
-        if ticket.group:
-            group = groups.get(ticket.group) or fake.add_group(ticket.group)
-            groups[ticket.group] = group
+            assignee = agent_user(ticket.assignee.id, ticket.assignee)
+
+        first_assignee, first_group, first_status = _history(ticket)
         tid = fake.add_ticket(
             subject=ticket.subject,
             body=".",
@@ -103,7 +204,7 @@ def seed_from_tickets(fake: FakeZendesk, tickets: Iterable[Ticket], shift: timed
             priority=ticket.priority.value,
             tags=ticket.tags,
             assignee_id=assignee,
-            group_id=group,
+            group_id=group_id(ticket.group),
         )
         record = fake.state.tickets[tid]
         created = ticket.created_at + shift
@@ -112,30 +213,133 @@ def seed_from_tickets(fake: FakeZendesk, tickets: Iterable[Ticket], shift: timed
         record["updated_at"] = _iso(updated)
         record["generated_timestamp"] = int(updated.timestamp())
         record["via"] = {"channel": ticket.channel.value}
-        if ticket.metrics is not None and ticket.metrics.reopens is not None:
-            fake.state.metrics[tid]["reopens"] = ticket.metrics.reopens
-        comments: list[dict[str, Any]] = []
+        record["organization_id"] = fake.state.users[requester]["organization_id"]
+        if ticket.sla is not None and ticket.sla.breach_at is not None:
+            record["_slas"] = {
+                "policy_metrics": [
+                    {
+                        "breach_at": _iso(ticket.sla.breach_at + shift),
+                        "stage": "active",
+                        "metric": ticket.sla.policy or "first_reply_time",
+                        **(
+                            {"minutes": int(ticket.sla.reply_target_minutes)}
+                            if ticket.sla.reply_target_minutes
+                            else {}
+                        ),
+                    }
+                ]
+            }
+        metrics = fake.state.metrics[tid]
+        if ticket.metrics is not None:
+            if ticket.metrics.reopens is not None:
+                metrics["reopens"] = ticket.metrics.reopens
+            if ticket.metrics.reassignments is not None:
+                metrics["assignee_stations"] = ticket.metrics.reassignments + 1
+            if ticket.metrics.group_hops is not None:
+                metrics["group_stations"] = ticket.metrics.group_hops + 1
+        if ticket.assignee is not None and ticket.assignee.open_tickets is not None:
+            # the file's backlog figure is the whole account's: what the sample does not
+            # hold is open elsewhere (the last ticket read wins, as the file's would)
+            backlog[assignee or 0] = ticket.assignee.open_tickets
+        fake.state.comments[tid] = []
+        fake.state.audits[tid] = []
+        # the ticket's life as audits, in time order
+        timeline: list[tuple[datetime, int, int, list[dict[str, Any]], str]] = []
+        creates = [
+            {"type": "Create", "field_name": name, "value": value}
+            for name, value in (
+                ("subject", ticket.subject),
+                ("status", first_status),
+                ("priority", ticket.priority.value),
+                ("group_id", group_id(first_group)),
+                (
+                    "assignee_id",
+                    agent_user(first_assignee) if first_assignee is not None else None,
+                ),
+            )
+            if value is not None
+        ]
+        timeline.append((ticket.created_at, 0, requester, creates, ticket.channel.value))
         for number, comment in enumerate(ticket.comments, start=1):
             if comment.author_role is Role.CUSTOMER:
                 author = requester
             elif comment.author_role is Role.AGENT:
-                author = user("a:" + (comment.author_id or "agent"), "Agent", "agent")
+                author = agent_user(comment.author_id or "agent")
             else:
                 author = -1  # a system message
-            comments.append(
-                {
-                    "id": tid * 1000 + number,
-                    "type": "Comment",
-                    "author_id": author,
-                    "body": comment.text,
-                    "plain_body": comment.text,
-                    "public": comment.public,
-                    "created_at": _iso(comment.created_at + shift),
-                    "via": {"channel": comment.channel.value if comment.channel else "web"},
-                }
+            stored: dict[str, Any] = {
+                "id": tid * 1000 + number,
+                "type": "Comment",
+                "author_id": author,
+                "body": comment.text,
+                "plain_body": comment.text,
+                "public": comment.public,
+                "created_at": _iso(comment.created_at + shift),
+                "via": {"channel": comment.channel.value if comment.channel else "web"},
+            }
+            fake.state.comments[tid].append(stored)
+            timeline.append(
+                (
+                    comment.created_at,
+                    1,
+                    author,
+                    [fake._comment_event(stored)],
+                    comment.channel.value,
+                )
             )
-        fake.state.comments[tid] = comments
+        for event in ticket.events:
+            changes: list[dict[str, Any]] = []
+            if event.type is EventType.STATUS_CHANGED and event.to_status is not None:
+                before = event.from_status.value if event.from_status is not None else None
+                changes.append(
+                    {
+                        "type": "Change",
+                        "field_name": "status",
+                        "previous_value": _STATUS.get(before or "", before),
+                        "value": _STATUS.get(event.to_status.value, event.to_status.value),
+                    }
+                )
+            elif event.type is EventType.REASSIGNED:
+                if event.from_assignee != event.to_assignee:
+                    changes.append(
+                        {
+                            "type": "Change",
+                            "field_name": "assignee_id",
+                            "previous_value": agent_user(event.from_assignee)
+                            if event.from_assignee
+                            else None,
+                            "value": agent_user(event.to_assignee) if event.to_assignee else None,
+                        }
+                    )
+                if event.from_group != event.to_group:
+                    changes.append(
+                        {
+                            "type": "Change",
+                            "field_name": "group_id",
+                            "previous_value": group_id(event.from_group),
+                            "value": group_id(event.to_group),
+                        }
+                    )
+            if changes:
+                who = event.actor_id
+                if who is None:
+                    author = -1
+                elif who == ticket.requester.id:
+                    author = requester
+                else:
+                    author = agent_user(who)
+                timeline.append((event.at, 2, author, changes, "web"))
+        for at, _order, author, events, channel in sorted(timeline, key=lambda t: (t[0], t[1])):
+            fake.add_audit(tid, events, author_id=author, at=at + shift, channel=channel)
         count += 1
+    unsolved = {"new", "open", "pending", "hold"}
+    for uid, figure in backlog.items():
+        seen = sum(
+            1
+            for t in fake.state.tickets.values()
+            if t.get("assignee_id") == uid and t["status"] in unsolved
+        )
+        fake.unseen_open[uid] = max(0, figure - seen)
     return count
 
 

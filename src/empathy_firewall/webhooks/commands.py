@@ -111,11 +111,19 @@ def serve(config_path: Path, host: str | None, port: int | None, workers: int | 
         service.close()
         _fail(exc)
         return
+    listen_host = host or settings.host
+    listen_port = settings.port if port is None else port
+    routes = ", ".join(f"/webhooks/{name}" for name in service.receivers)
+    click.echo(
+        f"empathy-firewall serve: listening on http://{listen_host}:{listen_port} "
+        f"({routes}; /healthz /readyz /metrics); Ctrl-C stops",
+        err=True,
+    )
     try:
         uvicorn.run(
             app,
-            host=host or settings.host,
-            port=settings.port if port is None else port,
+            host=listen_host,
+            port=listen_port,
             log_level=_uvicorn_level(),
             access_log=False,  # one line per rejection comes from the receiver instead
             server_header=False,
@@ -130,13 +138,29 @@ def serve(config_path: Path, host: str | None, port: int | None, workers: int | 
     "--until-empty", is_flag=True, help="Exit when the inbox has nothing claimable (cron, tests)."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
-def worker(config_path: Path, until_empty: bool, as_json: bool) -> None:
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="Serve this worker's Prometheus metrics on GET http://<host>:PORT/metrics "
+    "(host: webhooks.host, default 127.0.0.1).",
+)
+def worker(config_path: Path, until_empty: bool, as_json: bool, metrics_port: int | None) -> None:
     """Process the webhook inbox in this process until SIGTERM/SIGINT.
 
     Run as many as you like against one PostgreSQL store: no item is processed twice, and
-    an item whose worker died is claimed again when its lease expires.
+    an item whose worker died is claimed again when its lease expires. With
+    ``--metrics-port`` the worker's counters (processed, failed, processing time, inbox
+    items) are scraped from this process, as ``serve``'s are from ``/metrics``.
     """
     service = _service(config_path)
+    exporter = None
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        host = service.config.webhooks.host
+        exporter, _ = start_http_server(metrics_port, addr=host, registry=service.metrics.registry)
+        click.echo(f"worker metrics on http://{host}:{metrics_port}/metrics", err=True)
     stop = {"asked": False}
 
     def _asked(_signum: int, _frame: FrameType | None) -> None:
@@ -149,6 +173,9 @@ def worker(config_path: Path, until_empty: bool, as_json: bool) -> None:
     finally:
         signal.signal(signal.SIGTERM, previous_term)
         signal.signal(signal.SIGINT, previous_int)
+        if exporter is not None:
+            exporter.shutdown()
+            exporter.server_close()
         service.close()
     if as_json:
         click.echo(json.dumps(report.as_dict(), sort_keys=True))

@@ -128,7 +128,13 @@ class WebhookService:
         )
 
     def ready(self) -> str | None:
-        """None when the store answers; else why not (for ``/readyz``)."""
+        """None when the store answers and inbox writes go through; else why not
+        (for ``/readyz``): a write stuck longer than the accept timeout (a locked SQLite
+        store) makes the service not ready, as deliveries get 503 meanwhile."""
+        bound = self.config.webhooks.accept_timeout_seconds
+        stalled = self.writer.stalled_seconds()
+        if stalled > bound:
+            return f"inbox writes blocked for {stalled:.0f} s (state store locked or slow)"
         try:
             with self.store.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
@@ -148,8 +154,9 @@ class WebhookService:
             metrics=self.metrics,
             ready=self.ready,
             workers=threads,
+            accept_timeout=self.config.webhooks.accept_timeout_seconds,
             writer=self.writer,
-            extra_routes=self.agent_routes(),
+            extra_routes=self.agent_routes() + self.report_routes(),
         )
 
     def agent_routes(self) -> list[Route]:
@@ -166,6 +173,16 @@ class WebhookService:
 
         settings = parse_channel_settings(raw, str(self.config.path))
         return list(opt_out_routes(self.store, link_key(settings)))
+
+    def report_routes(self) -> list[Route]:
+        """``/report`` behind the admin's credentials when ``[report]`` is configured."""
+        if "report" not in self.config.sync.app.extra:
+            return []
+        from empathy_firewall.insights.settings import report_settings
+        from empathy_firewall.insights.web import report_password, report_routes
+
+        settings = report_settings(self.config.sync.app.extra, str(self.config.path))
+        return report_routes(self.store, settings, report_password(settings))
 
     def close(self) -> None:
         """Stop the inbox writer and close the store's connections."""

@@ -22,8 +22,9 @@ bounded number of times, re-checking that ticket alone. Tickets the list does no
 (or shows without tags) are read one by one. The tag keys count as applied only then.
 
 Priority-only changes on several tickets go in one ``bulk_update`` job per priority, polled
-on ``/api/v2/jobs/{id}``. 429s beyond the retry bounds stop the run (it resumes from the
-bookmark); a 404/400/405 skips that ticket with the reason.
+on ``/api/v2/jobs/{id}``; a completed job is verified by reading the tickets back (a job
+reports completed even when it skipped a ticket). 429s beyond the retry bounds stop the
+run (it resumes from the bookmark); a 404/400/405 skips that ticket with the reason.
 """
 
 from __future__ import annotations
@@ -224,11 +225,16 @@ class _Applier:
         shift under us (another agent's change may: tickets not found here are read one
         by one by the caller).
         """
-        wanted = {p.change.ticket_id for p in pending}
+        if self.first_write is None:
+            return {}
+        return self.read_back({p.change.ticket_id for p in pending}, self.first_write)
+
+    def read_back(self, wanted: set[str], first_write: datetime) -> dict[str, Mapping[str, Any]]:
+        """The ``wanted`` tickets changed since ``first_write``, from the ticket list."""
         found: dict[str, Mapping[str, Any]] = {}
-        if not wanted or self.first_write is None:
+        if not wanted:
             return found
-        since = self.first_write - timedelta(seconds=self.config.settle_seconds)
+        since = first_write - timedelta(seconds=self.config.settle_seconds)
         for page in range(1, self.config.max_pages + 1):
             params = {
                 "updated_since": iso(since),
@@ -336,9 +342,14 @@ class _Applier:
     # -- conversations -----------------------------------------------------------------
 
     def post_note(self, tid: str, sections: Sequence[tuple[str, str]], outcome: _Outcome) -> None:
+        """Post the one private note; after a lost answer or a 5xx, look before writing
+        again, pause with backoff, and after ``max_attempts`` skip this ticket's keys with
+        the reason (the run goes on with the next ticket)."""
         keys = [k for k, _ in sections]
         body = {"body": note_html([s for _, s in sections]), "private": True}
-        for attempt in range(2):
+        attempts = max(2, self.config.max_attempts)
+        pause = 1.0
+        for attempt in range(attempts):
             try:
                 self.client.request(
                     "POST",
@@ -350,14 +361,24 @@ class _Applier:
                 )
             except RateLimitedError:
                 raise
-            except RetryableError:
+            except RetryableError as exc:
                 # It may have been written: look before writing again.
-                present = present_keys(list_conversations(self.client, tid), ())
+                try:
+                    present = present_keys(list_conversations(self.client, tid), ())
+                except (RetryableError, SkipError):
+                    if isinstance(exc, RateLimitedError):
+                        raise
+                    present = frozenset()
                 if all(k in present for k in keys):
                     outcome.applied.extend(keys)
                     return
-                if attempt == 1:
-                    raise
+                if attempt == attempts - 1:
+                    outcome.skip(
+                        keys, f"private note failed {attempts} times ({exc}); next run retries"
+                    )
+                    return
+                self.client.clock.sleep(pause)
+                pause = min(pause * 2, 30.0)
                 continue
             outcome.applied.extend(keys)
             return
@@ -401,16 +422,22 @@ class _Applier:
 
     # -- bulk --------------------------------------------------------------------------
 
-    def bulk_priority(self, ids: Sequence[str], priority: int) -> str | None:
-        """One bulk job; None when it completed, else why not."""
+    def bulk_priority(self, ids: Sequence[str], priority: int) -> dict[str, str | None]:
+        """One bulk job; per ticket None when it now holds ``priority``, else why not.
+
+        Freshdesk reports a job completed even when it skipped some tickets, so the
+        tickets are read back (one list call per 100) before anything counts as applied.
+        """
         request = bulk_priority_request(self.client.base_url, ids, priority)
         try:
-            data = self.client.send(request).json_or_none()
+            response = self.client.send(request)
         except SkipError as exc:
-            return f"bulk_update refused: {exc}"
+            return dict.fromkeys(ids, f"bulk_update refused: {exc}")
+        submitted = server_now(response.headers, self.client.clock.wall())
+        data = response.json_or_none()
         job_id = data.get("job_id") if isinstance(data, Mapping) else None
         if not isinstance(job_id, str) or not job_id:
-            return "bulk_update answered without a job id"
+            return dict.fromkeys(ids, "bulk_update answered without a job id")
         waited = 0.0
         interval = self.config.job_poll_interval_seconds
         while waited < self.config.job_timeout_seconds:
@@ -419,11 +446,31 @@ class _Applier:
             job = self.client.request("GET", f"/api/v2/jobs/{job_id}", purpose="job_status")
             status = str(job.get("status", "")).upper() if isinstance(job, Mapping) else ""
             if any(word in status for word in _FAILED):
-                return f"bulk_update job {job_id} {status.lower()}"
+                return dict.fromkeys(ids, f"bulk_update job {job_id} {status.lower()}")
             if status and not any(word in status for word in _RUNNING):
-                return None
+                return self._verify_priority(ids, priority, submitted)
             interval = min(interval * 1.5, 10.0)
-        return f"bulk_update job {job_id} still running at timeout; verify next run"
+        return dict.fromkeys(
+            ids, f"bulk_update job {job_id} still running at timeout; verify next run"
+        )
+
+    def _verify_priority(
+        self, ids: Sequence[str], priority: int, since: datetime
+    ) -> dict[str, str | None]:
+        """Read back the tickets a completed bulk job touched."""
+        found = self.read_back(set(ids), since)
+        out: dict[str, str | None] = {}
+        for tid in ids:
+            current = found.get(tid)
+            if current is None:
+                try:
+                    current, _ = self.read_ticket(tid, conversations=False)
+                except SkipError as exc:
+                    out[tid] = f"bulk job completed but the priority is not set: {exc}"
+                    continue
+            held = current.get("priority") == priority
+            out[tid] = None if held else "bulk job completed but the priority is not set"
+        return out
 
 
 def _apply_one(
@@ -539,10 +586,11 @@ def apply_plans(
             for i, c in members
             if not any(o.key == c.priority_key for o in outcomes[i].skipped)
         ]
-        reason = applier.bulk_priority(list(dict.fromkeys(alive)), priority) if alive else None
+        reasons = applier.bulk_priority(list(dict.fromkeys(alive)), priority) if alive else {}
         for index, change in members:
             key = change.priority_key
             assert key is not None
+            reason = reasons.get(change.ticket_id)
             if reason is None:
                 if not any(o.key == key for o in outcomes[index].skipped):
                     outcomes[index].applied.append(key)

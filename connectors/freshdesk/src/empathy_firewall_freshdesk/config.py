@@ -15,6 +15,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from empathy_firewall.connectors.config import HttpConnectorConfig, required_secret, secret_from_env
+from empathy_firewall.connectors.people import CustomerFieldNames
 from empathy_firewall.models import TicketStatus
 
 __all__ = ["Credentials", "FreshdeskConfig", "resolve_credentials", "webhook_secret"]
@@ -67,6 +68,13 @@ class FreshdeskConfig(HttpConnectorConfig):
     fetch_conversations: bool = True
     custom_statuses: dict[int, TicketStatus] = Field(default_factory=dict)
     people_cache_seconds: float = Field(default=600.0, ge=0)
+
+    # people
+    customer_fields: CustomerFieldNames = Field(default_factory=CustomerFieldNames)
+    """Contact/company custom field names holding tier, lifetime value, orders, language."""
+    fetch_contacts: bool = True
+    """Read each new requester's contact (and company) once per run: the list's
+    ``include=requester`` carries no custom fields, no language and no company."""
 
     # rate limits: None means "learn it from X-RateLimit-Total"
     requests_per_minute: int | None = Field(default=None, ge=1)

@@ -22,18 +22,25 @@ from empathy_firewall.connectors.base import (
 from empathy_firewall.connectors.parsing import normalize_or_skip
 from empathy_firewall.connectors.rest import HttpConnector
 from empathy_firewall.errors import AuthenticationError, ConfigError, SkipError
-from empathy_firewall.models import Ticket
+from empathy_firewall.models import Agent, Ticket, TicketStatus
 from empathy_firewall.webhooks.request import WebhookRequest
 from empathy_firewall_freshdesk.apply import apply_plans
 from empathy_firewall_freshdesk.client import FreshdeskClient
 from empathy_firewall_freshdesk.config import FreshdeskConfig, resolve_credentials
 from empathy_firewall_freshdesk.parse import (
     ParseContext,
+    agent_of,
     index_by_id,
     normalize_ticket,
     parse_ticket_list,
 )
-from empathy_firewall_freshdesk.poll import Watermark, list_conversations, poll_pages
+from empathy_firewall_freshdesk.poll import (
+    People,
+    Watermark,
+    count_open,
+    list_conversations,
+    poll_pages,
+)
 from empathy_firewall_freshdesk.render import (
     bulk_groups,
     bulk_priority_request,
@@ -66,6 +73,7 @@ class FreshdeskConnector(HttpConnector[FreshdeskConfig, FreshdeskClient]):
     )
 
     #: agents and groups read for :meth:`fetch`, with the clock time they were read
+    _people_seen: People | None = None
     _people_cache: (
         tuple[float, dict[str, Mapping[str, Any]], dict[str, Mapping[str, Any]]] | None
     ) = None
@@ -86,7 +94,10 @@ class FreshdeskConnector(HttpConnector[FreshdeskConfig, FreshdeskClient]):
             base_url=self.config.url,
             agents=related.get("agents") or {},
             groups=related.get("groups") or {},
+            contacts=related.get("contacts") or {},
+            companies=related.get("companies") or {},
             custom_statuses=self.config.custom_statuses,
+            customer_fields=self.config.customer_fields,
         )
 
     def parse_page(self, raw: RawPage) -> Page:
@@ -148,7 +159,9 @@ class FreshdeskConnector(HttpConnector[FreshdeskConfig, FreshdeskClient]):
 
     def parse_webhook(self, request: WebhookRequest) -> WebhookEvent:
         """Parse an automation rule's webhook (verify it first): a hint naming the ticket."""
-        return parse_webhook_payload(request.body, account=self.config.account)
+        return parse_webhook_payload(
+            request.body, account=self.config.account, received_at=request.received_at
+        )
 
     def verifier(self) -> SharedSecretVerifier:
         """Shared-secret verifier (custom header or basic auth); fails closed."""
@@ -202,7 +215,7 @@ class FreshdeskConnector(HttpConnector[FreshdeskConfig, FreshdeskClient]):
         if not ids:
             return ()
         agents, groups = self._people()
-        ctx = self.context({"agents": agents, "groups": groups})
+        people = self.people()
         for tid in ids:
             try:
                 record = self.client.request(
@@ -217,8 +230,54 @@ class FreshdeskConnector(HttpConnector[FreshdeskConfig, FreshdeskClient]):
                 conversations = list_conversations(self.client, tid)
             except SkipError:
                 continue  # deleted, spam or never existed
+            if self.config.fetch_contacts:
+                people.customers([record])
+            ctx = self.context(
+                {
+                    "agents": agents,
+                    "groups": groups,
+                    "contacts": people.contacts,
+                    "companies": people.companies,
+                }
+            )
             out.append(normalize_ticket(record, conversations=conversations, ctx=ctx))
         return tuple(out)
+
+    def people(self) -> People:
+        """Contacts and companies read by this connector (kept for its lifetime: a run)."""
+        if self._people_seen is None:
+            self._people_seen = People(self.client)
+        return self._people_seen
+
+    def list_agents(self) -> tuple[Agent, ...]:
+        """Every agent: name, e-mail (from the agent's contact) and groups. Freshdesk
+        agents have no custom fields, so opt-ins come from the firewall's store only."""
+        agents, groups = self._people()
+        ctx = self.context({"agents": agents, "groups": groups})
+        return tuple(agent_of(aid, ctx) for aid in sorted(agents, key=int))
+
+    def count_open(self, assignee_id: str) -> int | None:
+        """Open tickets assigned to one agent, counted by the helpdesk (the core asks while
+        its store is cold); None when the helpdesk gives no count."""
+        return self.count_open_by_assignee([assignee_id]).get(assignee_id)
+
+    def count_open_by_assignee(self, agent_ids: Sequence[str]) -> dict[str, int]:
+        """Open tickets per agent from the filter API (Open, Pending and the custom
+        statuses configured as open-like): the backlog fallback for a first run, one
+        request per agent. Agents Freshdesk gives no total for are left out."""
+        open_like = (
+            code
+            for code, status in self.config.custom_statuses.items()
+            if status not in (TicketStatus.SOLVED, TicketStatus.CLOSED)
+        )
+        statuses = [2, 3, *sorted(open_like)]
+        out: dict[str, int] = {}
+        for agent_id in dict.fromkeys(agent_ids):
+            if agent_id.isdigit():
+                total = count_open(self.client, agent_id, statuses)
+                if total is not None:
+                    out[agent_id] = total
+        return out
 
     def _people(self) -> tuple[dict[str, Mapping[str, Any]], dict[str, Mapping[str, Any]]]:
         """Agents and groups for :meth:`fetch`, kept for ``people_cache_seconds`` so a

@@ -26,6 +26,7 @@ from typing import Any
 from empathy_firewall.connectors.base import HttpResponse
 from empathy_firewall.connectors.http import describe_error_body
 from empathy_firewall.connectors.parsing import field_value, parse_time
+from empathy_firewall.connectors.people import CustomerFieldNames, customer_record, scalar_fields
 from empathy_firewall.errors import InputError
 from empathy_firewall.models import (
     Agent,
@@ -49,7 +50,9 @@ __all__ = [
     "PRIORITY_CODES",
     "ParseContext",
     "TicketList",
+    "agent_of",
     "channel_of",
+    "customer_of",
     "describe_freshdesk_error",
     "html_to_text",
     "index_by_id",
@@ -166,6 +169,66 @@ class ParseContext:
     groups: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     contacts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     custom_statuses: Mapping[int, TicketStatus] = field(default_factory=dict)
+    companies: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    customer_fields: CustomerFieldNames = field(default_factory=CustomerFieldNames)
+
+    def group_name(self, group_id: str | None) -> str | None:
+        """A group's name when known, else its id."""
+        if group_id is None:
+            return None
+        return _str(self.groups.get(group_id, {}).get("name")) or group_id
+
+
+def customer_of(
+    requester_id: str | None, embedded: object, company_id: str | None, ctx: ParseContext
+) -> Customer:
+    """The requester from their contact (custom fields, language) and company (custom
+    fields, ``account_tier``), read through the mapping; missing fields are unknown."""
+    contact = ctx.contacts.get(requester_id or "", {})
+    person: Mapping[str, Any] = {
+        **(embedded if isinstance(embedded, Mapping) else {}),
+        **contact,
+    }
+    company_key = company_id or _id(person.get("company_id"))
+    company = ctx.companies.get(company_key or "", {})
+    org_fields = scalar_fields(company.get("custom_fields"))
+    tier = _str(company.get("account_tier"))
+    if tier is not None:
+        org_fields.setdefault("account_tier", tier)
+    return customer_record(
+        id=requester_id or "unknown",
+        name=_str(person.get("name")),
+        email=_str(person.get("email")),
+        organization=_str(company.get("name")) or company_key,
+        language=_str(person.get("language")),
+        person_fields=scalar_fields(person.get("custom_fields")),
+        organization_fields=org_fields,
+        names=ctx.customer_fields,
+    )
+
+
+def agent_of(agent_id: str, ctx: ParseContext, *, group: str | None = None) -> Agent:
+    """An agent with name, e-mail (from the agent's contact) and groups (``group_ids``,
+    else the ticket's group)."""
+    record = ctx.agents.get(agent_id, {})
+    contact = record.get("contact")
+    email = _str(contact.get("email")) if isinstance(contact, Mapping) else None
+    ids = record.get("group_ids")
+    groups = tuple(
+        dict.fromkeys(
+            n
+            for g in (ids if isinstance(ids, list) else ())
+            if (n := ctx.group_name(_id(g))) is not None
+        )
+    )
+    if not groups and group:
+        groups = (group,)
+    return Agent(
+        id=agent_id,
+        name=_agent_name(record),
+        email=email if email is not None and "@" in email else None,
+        groups=groups,
+    )
 
 
 def index_by_id(records: object) -> dict[str, Mapping[str, Any]]:
@@ -349,27 +412,10 @@ def normalize_ticket(
         raise InputError(f"Freshdesk ticket {tid}: created_at/updated_at missing or invalid")
     status = status_of(data.get("status"), ctx.custom_statuses)
     requester_id = _id(data.get("requester_id"))
-    embedded = data.get("requester")
-    person: Mapping[str, Any] = (
-        embedded if isinstance(embedded, Mapping) else ctx.contacts.get(requester_id or "", {})
-    )
-    requester = Customer(
-        id=requester_id or "unknown",
-        name=_str(person.get("name")),
-        email=_str(person.get("email")),
-        organization=_id(data.get("company_id")),
-    )
-    group_id = _id(data.get("group_id"))
-    group_name = _str(ctx.groups.get(group_id or "", {}).get("name"))
-    group = group_name or group_id
-    assignee: Agent | None = None
+    requester = customer_of(requester_id, data.get("requester"), _id(data.get("company_id")), ctx)
+    group = ctx.group_name(_id(data.get("group_id")))
     responder = _id(data.get("responder_id"))
-    if responder is not None:
-        assignee = Agent(
-            id=responder,
-            name=_agent_name(ctx.agents.get(responder, {})),
-            groups=(group,) if group else (),
-        )
+    assignee = agent_of(responder, ctx, group=group) if responder is not None else None
     tags = data.get("tags")
     custom = data.get("custom_fields")
     fields: dict[str, FieldValue] = (

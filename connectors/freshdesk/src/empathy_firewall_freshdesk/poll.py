@@ -24,7 +24,8 @@ there with a note instead of failing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
@@ -43,7 +44,9 @@ if TYPE_CHECKING:
     from empathy_firewall_freshdesk.connector import FreshdeskConnector
 
 __all__ = [
+    "People",
     "Watermark",
+    "count_open",
     "iso",
     "list_conversations",
     "poll_pages",
@@ -160,19 +163,73 @@ def list_conversations(client: FreshdeskClient, ticket_id: str) -> list[Mapping[
     )
 
 
-class _People:
-    """Agents and groups, read once per run on first use."""
+class People:
+    """Agents and groups, read once per run on first use; contacts and companies read one
+    by one as tickets name them, each once per run (a contact view costs one credit)."""
 
     def __init__(self, client: FreshdeskClient) -> None:
         self._client = client
         self.agents: dict[str, Mapping[str, Any]] | None = None
         self.groups: dict[str, Mapping[str, Any]] | None = None
+        self.contacts: dict[str, Mapping[str, Any]] = {}
+        self.companies: dict[str, Mapping[str, Any]] = {}
 
     def load(self) -> None:
+        """Read agents and groups (once)."""
         if self.agents is None:
             self.agents = index_by_id(self._client.list_all("/api/v2/agents", purpose="agents"))
         if self.groups is None:
             self.groups = index_by_id(self._client.list_all("/api/v2/groups", purpose="groups"))
+
+    def _view(self, kind: str, rid: str) -> Mapping[str, Any]:
+        try:
+            body = self._client.request(
+                "GET", f"/api/v2/{kind}/{rid}", purpose=kind, item=rid, idempotent=True
+            )
+        except SkipError:
+            return {}  # deleted or merged meanwhile: unknown, not an error
+        return body if isinstance(body, Mapping) else {}
+
+    def customers(self, tickets: Iterable[Mapping[str, Any]]) -> None:
+        """Read the contacts (and their companies) of ``tickets`` not read yet."""
+        for ticket in tickets:
+            rid = ticket.get("requester_id")
+            if isinstance(rid, int) and not isinstance(rid, bool) and str(rid) not in self.contacts:
+                self.contacts[str(rid)] = self._view("contacts", str(rid))
+            contact = self.contacts.get(str(rid), {})
+            for company in (ticket.get("company_id"), contact.get("company_id")):
+                if isinstance(company, int) and company > 0 and str(company) not in self.companies:
+                    self.companies[str(company)] = self._view("companies", str(company))
+
+
+def count_open(client: FreshdeskClient, agent_id: str, statuses: Iterable[int]) -> int | None:
+    """Open tickets of an agent by the filter (search) API, one request:
+    ``"agent_id:ID AND (status:2 OR status:3 ...)"``; its ``total``. None without one.
+
+    The search index lags a few minutes behind changes; good enough for a first run.
+    """
+    either = " OR ".join(f"status:{s}" for s in statuses)
+    body = client.request(
+        "GET",
+        "/api/v2/search/tickets",
+        params={"query": f'"agent_id:{agent_id} AND ({either})"'},
+        purpose="backlog_count",
+        item=agent_id,
+    )
+    total = body.get("total") if isinstance(body, Mapping) else None
+    return total if isinstance(total, int) and not isinstance(total, bool) and total >= 0 else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Held:
+    """Pages of a crowd of tickets changed within one overlap window, read but not yet
+    handed out, with the watermark and the copies seen before the crowd began."""
+
+    body: list[Any]
+    conversations: dict[str, list[Mapping[str, Any]]]
+    vanished: list[str]
+    mark: Watermark
+    seen: Mapping[str, str]
 
 
 def poll_pages(
@@ -183,11 +240,12 @@ def poll_pages(
     overlap = timedelta(seconds=config.overlap_seconds)
     start = client.clock.wall() - timedelta(minutes=config.initial_lookback_minutes)
     mark = Watermark.from_bookmark(bookmark, default=start, overlap=overlap)
-    people = _People(client)
+    people = connector.people()
     handed: dict[str, str] = {}  # every copy handed out this run, settled or not
     page_number = 1
     query_since = mark.query_since
     cutoff: datetime | None = None  # the server's clock at the first list call
+    held: _Held | None = None  # pages of a same-second crowd read but not handed out yet
     while True:
         params = {
             "updated_since": iso(query_since),
@@ -210,6 +268,8 @@ def poll_pages(
         vanished: list[str] = []
         if listing.tickets:
             people.load()
+            if config.fetch_contacts:
+                people.customers(listing.tickets)
         if config.fetch_conversations:
             for ticket in listing.tickets:
                 tid = str(ticket["id"])
@@ -224,6 +284,7 @@ def poll_pages(
         # Restart from the newest change on this page (settled or not: ``handed`` drops the
         # copies within the run); the bookmark's watermark only moves with settled ones.
         restart = listing.newest - overlap if listing.newest is not None else query_since
+        turned = False
         if full:
             if restart > query_since:
                 query_since, page_number = restart, 1  # keyset restart
@@ -241,6 +302,24 @@ def poll_pages(
                 after = Watermark(after.since + overlap + timedelta(seconds=1), {}, overlap)
             else:
                 page_number += 1  # a whole page within the overlap: turn the page
+                turned = True
+        page_mark: Watermark = mark
+        page_seen: Mapping[str, str] = seen
+        if held is not None:  # the earlier pages of this crowd go out with this one
+            body = [*held.body, *body]
+            conversations = {**held.conversations, **conversations}
+            vanished = [*held.vanished, *vanished]
+            page_mark, page_seen = held.mark, held.seen
+        for ticket in listing.tickets:
+            handed[str(ticket["id"])] = str(ticket.get("updated_at"))
+        if turned and more:
+            # Page numbers within a crowd of tickets changed in the same second only hold
+            # still while nobody writes to them: hand the crowd out in one page, after its
+            # last page is read, so our own write-back cannot shift a page we have not read.
+            held = _Held(body, conversations, vanished, page_mark, page_seen)
+            mark = after
+            continue
+        held = None
         page = connector.parse_page(
             RawPage(
                 body={"tickets": body},
@@ -248,8 +327,10 @@ def poll_pages(
                     "conversations": conversations,
                     "agents": people.agents or {},
                     "groups": people.groups or {},
-                    "watermark": mark,
-                    "seen": seen,
+                    "contacts": people.contacts,
+                    "companies": people.companies,
+                    "watermark": page_mark,
+                    "seen": page_seen,
                     "horizon": horizon,
                     "vanished": vanished,
                     "more": more,
@@ -259,8 +340,6 @@ def poll_pages(
             )
         )
         mark = after
-        for ticket in listing.tickets:
-            handed[str(ticket["id"])] = str(ticket.get("updated_at"))
         yield page
         if not more:
             return

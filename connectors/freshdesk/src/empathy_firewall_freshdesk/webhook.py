@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from empathy_firewall.connectors.base import WebhookEvent
@@ -31,6 +32,7 @@ from empathy_firewall.webhooks.request import SignatureError, WebhookRequest
 from empathy_firewall_freshdesk.parse import CONNECTOR, parse_time
 
 __all__ = [
+    "COALESCE_SECONDS",
     "DEFAULT_SECRET_HEADER",
     "WEBHOOK_BODY_TEMPLATE",
     "SharedSecretVerifier",
@@ -144,14 +146,39 @@ def _ticket_id(data: Mapping[str, Any]) -> str | None:
     return None
 
 
-def parse_webhook_payload(body: bytes, *, account: str | None = None) -> WebhookEvent:
+#: bodies for one ticket with the same content inside this window are coalesced into one
+#: inbox item (several automation rules firing on one update); anything later is processed
+COALESCE_SECONDS = 2
+
+
+def _delivery_key(data: Mapping[str, Any]) -> str | None:
+    """A value that changes with every real change: an explicit delivery id, or the
+    ticket's modification time, when the admin's template includes one."""
+    for name in ("delivery_id", "updated_at"):
+        value = data.get(name)
+        if isinstance(value, (str, int)) and not isinstance(value, bool):
+            text = str(value).strip()
+            if text and "{{" not in text and len(text) <= 100:
+                return f"{name}={text}"
+    return None
+
+
+def parse_webhook_payload(
+    body: bytes, *, account: str | None = None, received_at: datetime | None = None
+) -> WebhookEvent:
     """Parse a rule's webhook body into a hint :class:`WebhookEvent`; :class:`InputError`
     if it is not a JSON object naming a ticket.
 
-    The event's ``id`` (the dedupe key) is ``ticket id + sha256(body)``: Freshdesk's
-    retries (after about 5, 30 and 60 minutes) resend the same body and are dropped, while
-    a later change to the ticket renders a different body (status, priority) or arrives
-    after the inbox forgot the key; either way processing re-reads the ticket.
+    The event's ``id`` is the inbox dedupe key, and it drops only true redeliveries. The
+    documented body (ticket id, status, priority) is the same for a new customer reply that
+    changes neither status nor priority, so a content hash alone would drop real updates:
+
+    * a body with a ``delivery_id`` or ``updated_at`` value keys on the ticket and that
+      value (a Freshdesk retry resends it unchanged; a real change renders a new one);
+    * otherwise the key is the ticket, a hash of the body and the ``received_at`` time
+      rounded down to :data:`COALESCE_SECONDS`: identical hints arriving together are
+      coalesced, every later hint is processed (a retry re-reads the ticket, which writes
+      nothing new).
     """
     if len(body) > _MAX_BODY:
         raise InputError("Freshdesk webhook body is too large")
@@ -167,10 +194,18 @@ def parse_webhook_payload(body: bytes, *, account: str | None = None) -> Webhook
     if ticket_id is None:
         raise InputError("Freshdesk webhook body has no ticket id (see the documented template)")
     event = data.get("event")
-    digest = hashlib.sha256(body).hexdigest()[:24]
+    delivery = _delivery_key(data)
+    if delivery is not None:
+        digest = hashlib.sha256(delivery.encode()).hexdigest()[:24]
+        key = f"freshdesk:{ticket_id}:d:{digest}"
+    else:
+        when = received_at if received_at is not None else datetime.now(UTC)
+        window = int(when.timestamp()) // COALESCE_SECONDS
+        digest = hashlib.sha256(body).hexdigest()[:24]
+        key = f"freshdesk:{ticket_id}:{digest}:{window}"
     hints = {k: data[k] for k in ("event", "status", "priority") if isinstance(data.get(k), str)}
     return WebhookEvent(
-        id=f"freshdesk:{ticket_id}:{digest}",
+        id=key,
         type=event if isinstance(event, str) and event else "ticket.updated",
         ticket=SourceRef(connector=CONNECTOR, external_id=ticket_id, account=account),
         occurred_at=parse_time(data.get("updated_at")),

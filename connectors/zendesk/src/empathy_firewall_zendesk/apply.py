@@ -225,7 +225,14 @@ class _Applier:
                 uncertain = isinstance(exc, TransportError) or not request.is_idempotent
                 if not uncertain or attempt == 1:
                     raise
-                # It may have been processed: re-read, then send only what is missing.
+                # It may have been queued: Zendesk runs bulk jobs asynchronously, so wait
+                # until no job is queued or working, then re-read and send what is missing.
+                if not self._await_settled_jobs():
+                    for entry in chunk:
+                        outcomes[entry.index].skip(
+                            entry.keys, "bulk answer lost and a job still running; next run"
+                        )
+                    return None
                 again = self._resend_missing(chunk, outcomes)
                 if again is None:
                     return None
@@ -237,6 +244,39 @@ class _Applier:
                 return None
             return parse_job_status(response.json()).id
         return None  # pragma: no cover - the loop always returns or raises
+
+    def _await_settled_jobs(self) -> bool:
+        """Poll the account's recent jobs until none is queued or working (bounded by
+        ``job_timeout_seconds``); False if one still runs at the bound.
+
+        A submission whose answer was lost may still sit in Zendesk's queue: its notes are
+        not on the tickets yet, so a re-read right away would send them a second time.
+        """
+        waited = 0.0
+        interval = self.config.job_poll_interval_seconds
+        while True:
+            try:
+                body = self.client.request(
+                    "GET",
+                    "/api/v2/job_statuses.json",
+                    params={"page[size]": "100"},
+                    purpose="job_status",
+                )
+            except SkipError:
+                return True  # the list is not readable: fall back to the re-read
+            statuses = body.get("job_statuses") if isinstance(body, Mapping) else None
+            jobs = (
+                [parse_job_status(raw) for raw in statuses if isinstance(raw, Mapping)]
+                if (isinstance(statuses, list))
+                else []
+            )
+            if not any(not job.finished for job in jobs):
+                return True
+            if waited >= self.config.job_timeout_seconds:
+                return False
+            self.client.clock.sleep(interval)
+            waited += interval
+            interval = min(interval * 1.5, 10.0)
 
     def _resend_missing(self, chunk: list[_Entry], outcomes: list[_Outcome]) -> HttpRequest | None:
         """After an unanswered submission: keep only entries whose update is not there."""

@@ -20,6 +20,7 @@ from empathy_firewall.connectors.config import (
     required_secret,
     secret_from_env,
 )
+from empathy_firewall.connectors.people import CustomerFieldNames
 from empathy_firewall.errors import ConfigError
 
 __all__ = ["Credentials", "ZendeskConfig", "resolve_credentials"]
@@ -60,11 +61,25 @@ class ZendeskConfig(HttpConnectorConfig):
     polling: bool = True
     initial_lookback_minutes: int = Field(default=24 * 60, ge=2)
     per_page: int = Field(default=1000, ge=1, le=1000)
-    sideloads: tuple[str, ...] = ("users", "groups", "metric_sets")
+    sideloads: tuple[str, ...] = ("users", "groups", "organizations", "metric_sets")
     include_slas: bool = False
     support_type_scope: Literal["all", "agent", "ai_agent"] = "all"
     exclude_deleted: bool = False
     fetch_comments: bool = True
+    history: Literal["audits", "comments"] = "audits"
+    """``audits``: read each ticket's audits, which hold its comments *and* its history
+    (reassignments, status and priority changes) for the same one call per ticket that
+    the comments endpoint costs; ``comments``: comments only (no history events)."""
+    audits_page_size: int = Field(default=100, ge=1, le=100)
+
+    # people
+    customer_fields: CustomerFieldNames = Field(default_factory=CustomerFieldNames)
+    """User/organisation field keys holding tier, lifetime value, orders, language."""
+    fetch_agents: bool = True
+    """List agents once per run (group memberships with users and groups sideloaded)."""
+    agent_opt_in_field: str | None = None
+    """A user field key where agents record their opt-ins (``strain,breaks,recognition``,
+    ``all``, or a checkbox meaning all); a choice stored by the firewall wins over it."""
     comments_page_size: int = Field(default=100, ge=1, le=100)
     export_requests_per_minute: int = Field(default=10, ge=1, le=30)
 

@@ -21,18 +21,27 @@ from empathy_firewall.connectors.base import (
 from empathy_firewall.connectors.parsing import normalize_or_skip
 from empathy_firewall.connectors.rest import HttpConnector
 from empathy_firewall.errors import AuthenticationError, ConfigError
-from empathy_firewall.models import Ticket
+from empathy_firewall.models import Agent, Ticket
 from empathy_firewall.webhooks.request import WebhookRequest
 from empathy_firewall_zendesk.apply import TicketUpdateBudget, apply_plans
 from empathy_firewall_zendesk.client import ZendeskClient
 from empathy_firewall_zendesk.config import ZendeskConfig, resolve_credentials
 from empathy_firewall_zendesk.parse import (
     ParseContext,
+    agent_of,
     index_by_id,
     normalize_ticket,
     parse_export,
 )
-from empathy_firewall_zendesk.poll import list_comments, poll_pages
+from empathy_firewall_zendesk.poll import (
+    AgentDirectory,
+    count_open,
+    list_agents,
+    list_audits,
+    list_comments,
+    missing_organizations,
+    poll_pages,
+)
 from empathy_firewall_zendesk.render import (
     batch_item,
     public_item,
@@ -64,6 +73,8 @@ class ZendeskConnector(HttpConnector[ZendeskConfig, ZendeskClient]):
         priority=True,
     )
 
+    _directory: AgentDirectory | None = None
+
     @cached_property
     def _budget(self) -> TicketUpdateBudget:
         """Zendesk's per-ticket update limit, counted across every apply of this connector."""
@@ -88,10 +99,15 @@ class ZendeskConnector(HttpConnector[ZendeskConfig, ZendeskClient]):
             users=related.get("users") or {},
             groups=related.get("groups") or {},
             metric_sets=related.get("metric_sets") or {},
+            organizations=related.get("organizations") or {},
+            memberships=related.get("memberships") or {},
+            customer_fields=self.config.customer_fields,
+            opt_in_field=self.config.agent_opt_in_field,
         )
 
     def parse_page(self, raw: RawPage) -> Page:
-        """Normalize one export page (``related``: comments, users, groups, seen, cursor)."""
+        """Normalize one export page (``related``: comments or audits, users, groups,
+        organizations, memberships, seen, cursor)."""
         related = raw.related
         export = parse_export(raw.body, seen=related.get("seen") or {})
         ctx = self.context(
@@ -99,9 +115,15 @@ class ZendeskConnector(HttpConnector[ZendeskConfig, ZendeskClient]):
                 "users": {**(related.get("users") or {}), **export.users},
                 "groups": {**(related.get("groups") or {}), **export.groups},
                 "metric_sets": export.metric_sets,
+                "organizations": {
+                    **(related.get("organizations") or {}),
+                    **export.organizations,
+                },
+                "memberships": related.get("memberships") or {},
             }
         )
         comments: Mapping[str, Sequence[object]] = related.get("comments") or {}
+        audits: Mapping[str, Sequence[object]] = related.get("audits") or {}
         vanished = set(related.get("vanished") or ())
         tickets: list[Ticket] = []
         notes: list[str] = []
@@ -110,7 +132,15 @@ class ZendeskConnector(HttpConnector[ZendeskConfig, ZendeskClient]):
             if tid in vanished:
                 continue
             ticket = normalize_or_skip(
-                tid, partial(normalize_ticket, record, comments=comments.get(tid), ctx=ctx), notes
+                tid,
+                partial(
+                    normalize_ticket,
+                    record,
+                    comments=comments.get(tid),
+                    audits=audits.get(tid),
+                    ctx=ctx,
+                ),
+                notes,
             )
             if ticket is not None:
                 tickets.append(ticket)
@@ -186,6 +216,45 @@ class ZendeskConnector(HttpConnector[ZendeskConfig, ZendeskClient]):
                 "(set `polling: false` for a webhook-only deployment)"
             )
 
+    def directory(self) -> AgentDirectory:
+        """The account's agents and groups, listed once per connector (i.e. per run);
+        empty when ``fetch_agents`` is off."""
+        if self._directory is None:
+            self._directory = (
+                list_agents(self.client) if self.config.fetch_agents else AgentDirectory()
+            )
+        return self._directory
+
+    def list_agents(self) -> tuple[Agent, ...]:
+        """Every agent in a group: name, email, groups and (when configured) the opt-ins of
+        their agent field."""
+        directory = self.directory()
+        ctx = self.context(
+            {
+                "users": directory.users,
+                "groups": directory.groups,
+                "memberships": directory.memberships,
+            }
+        )
+        return tuple(agent_of(uid, ctx) for uid in sorted(directory.memberships, key=int))
+
+    def count_open(self, assignee_id: str) -> int | None:
+        """Open tickets assigned to one agent, counted by the helpdesk (the core asks while
+        its store is cold); None when the helpdesk gives no count."""
+        return self.count_open_by_assignee([assignee_id]).get(assignee_id)
+
+    def count_open_by_assignee(self, agent_ids: Sequence[str]) -> dict[str, int]:
+        """Open (unsolved) tickets per agent from the search count API: the backlog
+        fallback for a first run, one request per agent. Agents Zendesk gives no count
+        for are left out."""
+        out: dict[str, int] = {}
+        for agent_id in dict.fromkeys(agent_ids):
+            if agent_id.isdigit():
+                count = count_open(self.client, agent_id)
+                if count is not None:
+                    out[agent_id] = count
+        return out
+
     def poll(self, bookmark: Bookmark | None) -> Iterator[Page]:
         """Pages of changed tickets since ``bookmark`` (see :mod:`.poll`)."""
         return poll_pages(self, self.client, bookmark)
@@ -204,16 +273,43 @@ class ZendeskConnector(HttpConnector[ZendeskConfig, ZendeskClient]):
             )
             if not isinstance(body, Mapping):
                 continue
-            users = index_by_id(body.get("users"))
-            groups = index_by_id(body.get("groups"))
+            directory = self.directory()
+            users = {**directory.users, **index_by_id(body.get("users"))}
+            groups = {**directory.groups, **index_by_id(body.get("groups"))}
             metrics = index_by_id(body.get("metric_sets"), key="ticket_id")
-            for record in body.get("tickets") or []:
-                if not isinstance(record, Mapping) or record.get("status") == "deleted":
-                    continue
+            records = [
+                r
+                for r in body.get("tickets") or []
+                if isinstance(r, Mapping) and r.get("status") != "deleted"
+            ]
+            orgs = index_by_id(body.get("organizations"))
+            orgs.update(missing_organizations(self.client, records, users, orgs))
+            ctx = self.context(
+                {
+                    "users": users,
+                    "groups": groups,
+                    "metric_sets": metrics,
+                    "organizations": orgs,
+                    "memberships": directory.memberships,
+                }
+            )
+            for record in records:
                 tid = str(record.get("id"))
-                comments = list_comments(self.client, tid, users)
-                ctx = self.context({"users": users, "groups": groups, "metric_sets": metrics})
-                out.append(normalize_ticket(record, comments=comments, ctx=ctx))
+                if self.config.history == "audits":
+                    audits = list_audits(self.client, tid)
+                    out.append(normalize_ticket(record, audits=audits, ctx=ctx))
+                else:
+                    comments = list_comments(self.client, tid, users)
+                    ctx = self.context(
+                        {
+                            "users": users,
+                            "groups": groups,
+                            "metric_sets": metrics,
+                            "organizations": orgs,
+                            "memberships": directory.memberships,
+                        }
+                    )
+                    out.append(normalize_ticket(record, comments=comments, ctx=ctx))
         return tuple(out)
 
     def apply(self, plans: Sequence[Plan], *, verify: bool = False) -> tuple[ApplyResult, ...]:

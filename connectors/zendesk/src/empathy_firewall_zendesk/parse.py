@@ -15,6 +15,12 @@ from typing import Any
 from empathy_firewall.connectors.base import HttpResponse
 from empathy_firewall.connectors.http import describe_error_body
 from empathy_firewall.connectors.parsing import field_value, parse_time
+from empathy_firewall.connectors.people import (
+    CustomerFieldNames,
+    customer_record,
+    opt_ins_from_field,
+    scalar_fields,
+)
 from empathy_firewall.errors import InputError
 from empathy_firewall.models import (
     Agent,
@@ -39,9 +45,11 @@ __all__ = [
     "JobItem",
     "JobStatus",
     "ParseContext",
+    "agent_of",
     "describe_zendesk_error",
     "export_stamp",
     "normalize_ticket",
+    "parse_audits",
     "parse_comments",
     "parse_export",
     "parse_job_status",
@@ -136,6 +144,19 @@ class ParseContext:
     users: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     groups: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     metric_sets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    organizations: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: group ids per agent id (from group memberships), for ``Agent.groups``
+    memberships: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    customer_fields: CustomerFieldNames = field(default_factory=CustomerFieldNames)
+    #: the user field holding an agent's opt-ins (``None``: not read from Zendesk)
+    opt_in_field: str | None = None
+
+    def group_name(self, group_id: str | None) -> str | None:
+        """A group's name when known, else its id."""
+        if group_id is None:
+            return None
+        name = self.groups.get(group_id, {}).get("name")
+        return name if isinstance(name, str) and name else group_id
 
 
 def index_by_id(records: object, key: str = "id") -> dict[str, Mapping[str, Any]]:
@@ -155,6 +176,8 @@ def _role_of(author: str | None, requester: str | None, public: bool, ctx: Parse
         return Role.SYSTEM
     if author == requester:
         return Role.CUSTOMER
+    if author in ctx.memberships:
+        return Role.AGENT
     user = ctx.users.get(author)
     if user is not None:
         role = _lower(user.get("role"))
@@ -195,6 +218,203 @@ def parse_comments(
             )
         )
     return tuple(out)
+
+
+_CLOSED_STATUSES = frozenset({TicketStatus.SOLVED, TicketStatus.CLOSED})
+
+
+def _author(value: object) -> str | None:
+    if isinstance(value, int) and value < 0:
+        return str(value)
+    return _id(value)
+
+
+def _audit_comment(
+    event: Mapping[str, Any],
+    audit: Mapping[str, Any],
+    at: datetime,
+    *,
+    requester_id: str | None,
+    ctx: ParseContext,
+) -> Comment | None:
+    cid = _id(event.get("id"))
+    if cid is None:
+        return None
+    public = event.get("public") is not False
+    author = _author(event.get("author_id", audit.get("author_id")))
+    text = event.get("plain_body") or event.get("body") or ""
+    return Comment(
+        id=cid,
+        author_role=_role_of(author, requester_id, public, ctx),
+        author_id=author,
+        public=public,
+        channel=channel_of(event.get("via") or audit.get("via")),
+        created_at=parse_time(event.get("created_at")) or at,
+        text=text if isinstance(text, str) else "",
+    )
+
+
+def parse_audits(
+    audits: Iterable[object], *, requester_id: str | None, ctx: ParseContext
+) -> tuple[tuple[Comment, ...], tuple[TicketEvent, ...]]:
+    """A ticket's comments and history events from its audits (``GET .../audits``).
+
+    Each audit is one update: its ``Comment`` events become comments (author and time are
+    the audit's), its ``Create`` events the ``created`` event, and its ``Change`` events on
+    ``assignee_id``/``group_id`` one ``reassigned`` event (from/to, group names where
+    known). A first assignment is not a reassignment. ``status`` changes become
+    ``status_changed`` (plus ``reopened`` when a solved or closed ticket opens again),
+    ``priority`` changes ``priority_changed``. Public comments also give
+    ``customer_replied``/``agent_replied`` events.
+    """
+    ordered = sorted(
+        (a for a in audits if isinstance(a, Mapping) and parse_time(a.get("created_at"))),
+        key=lambda a: (str(parse_time(a.get("created_at"))), str(a.get("id"))),
+    )
+    comments: list[Comment] = []
+    events: list[TicketEvent] = []
+    assignee: str | None = None
+    group: str | None = None
+    for audit in ordered:
+        at = parse_time(audit.get("created_at"))
+        assert at is not None  # filtered above
+        actor = _author(audit.get("author_id"))
+        actor = None if actor is None or actor.startswith("-") else actor
+        items = [e for e in audit.get("events") or () if isinstance(e, Mapping)]
+        created: dict[str, object] = {}
+        changed: dict[str, tuple[object, object]] = {}
+        for event in items:
+            kind = event.get("type")
+            name = event.get("field_name")
+            if kind == "Comment":
+                comment = _audit_comment(event, audit, at, requester_id=requester_id, ctx=ctx)
+                if comment is None:
+                    continue
+                comments.append(comment)
+                if comment.public and comment.author_role is not Role.SYSTEM:
+                    replied = (
+                        EventType.CUSTOMER_REPLIED
+                        if comment.author_role is Role.CUSTOMER
+                        else EventType.AGENT_REPLIED
+                    )
+                    events.append(TicketEvent(type=replied, at=at, actor_id=comment.author_id))
+            elif kind == "Create" and isinstance(name, str):
+                created[name] = event.get("value")
+            elif kind == "Change" and isinstance(name, str):
+                changed[name] = (event.get("previous_value"), event.get("value"))
+        if created:
+            assignee = _id(created.get("assignee_id"))
+            group = _id(created.get("group_id"))
+            events.append(
+                TicketEvent(
+                    type=EventType.CREATED,
+                    at=at,
+                    actor_id=actor,
+                    to_group=ctx.group_name(group),
+                    to_assignee=assignee,
+                )
+            )
+        if "assignee_id" in changed or "group_id" in changed:
+            new_assignee = _id(changed["assignee_id"][1]) if "assignee_id" in changed else assignee
+            new_group = _id(changed["group_id"][1]) if "group_id" in changed else group
+            old_assignee = _id(changed["assignee_id"][0]) if "assignee_id" in changed else assignee
+            old_group = _id(changed["group_id"][0]) if "group_id" in changed else group
+            moved = (old_assignee, old_group) != (new_assignee, new_group)
+            had_owner = old_assignee is not None or old_group is not None
+            has_owner = new_assignee is not None or new_group is not None
+            first_assignment = old_assignee is None and old_group in (None, new_group)
+            if moved and had_owner and has_owner and not first_assignment:
+                events.append(
+                    TicketEvent(
+                        type=EventType.REASSIGNED,
+                        at=at,
+                        actor_id=actor,
+                        from_assignee=old_assignee,
+                        to_assignee=new_assignee,
+                        from_group=ctx.group_name(old_group),
+                        to_group=ctx.group_name(new_group),
+                    )
+                )
+            assignee, group = new_assignee, new_group
+        if "status" in changed:
+            before, after = changed["status"]
+            old = status_of(before) if _lower(before) else None
+            new = status_of(after)
+            events.append(
+                TicketEvent(
+                    type=EventType.STATUS_CHANGED,
+                    at=at,
+                    actor_id=actor,
+                    from_status=old,
+                    to_status=new,
+                )
+            )
+            if old in _CLOSED_STATUSES and new not in _CLOSED_STATUSES:
+                events.append(TicketEvent(type=EventType.REOPENED, at=at, actor_id=actor))
+        if "priority" in changed:
+            before, after = changed["priority"]
+            events.append(
+                TicketEvent(
+                    type=EventType.PRIORITY_CHANGED,
+                    at=at,
+                    actor_id=actor,
+                    detail=f"{_lower(before) or 'none'} -> {_lower(after) or 'none'}",
+                )
+            )
+    return tuple(comments), tuple(events)
+
+
+def customer_of(
+    requester_id: str | None, organization_id: str | None, ctx: ParseContext
+) -> Customer:
+    """The requester with their user fields and organisation fields read through the mapping.
+
+    Unknown people and missing fields give ``None`` values (unknown), never an error.
+    """
+    person = ctx.users.get(requester_id or "", {})
+    org_id = organization_id or _id(person.get("organization_id"))
+    org = ctx.organizations.get(org_id or "", {})
+    org_name = org.get("name")
+
+    def text(value: object) -> str | None:
+        return value if isinstance(value, str) and value.strip() else None
+
+    return customer_record(
+        id=requester_id or "unknown",
+        name=text(person.get("name")),
+        email=text(person.get("email")),
+        organization=text(org_name) or org_id,
+        language=text(person.get("locale")),
+        person_fields=scalar_fields(person.get("user_fields")),
+        organization_fields=scalar_fields(org.get("organization_fields")),
+        names=ctx.customer_fields,
+    )
+
+
+def agent_of(agent_id: str, ctx: ParseContext, *, group: str | None = None) -> Agent:
+    """An agent with name, email, groups (memberships, else the ticket's group) and the
+    opt-ins of the configured user field."""
+    user = ctx.users.get(agent_id, {})
+    groups = tuple(
+        dict.fromkeys(
+            n for g in ctx.memberships.get(agent_id, ()) if (n := ctx.group_name(g)) is not None
+        )
+    )
+    if not groups and group:
+        groups = (group,)
+    opt_in = None
+    if ctx.opt_in_field:
+        fields = user.get("user_fields")
+        if isinstance(fields, Mapping):
+            opt_in = opt_ins_from_field(fields.get(ctx.opt_in_field))
+    name, email = user.get("name"), user.get("email")
+    return Agent(
+        id=agent_id,
+        name=name if isinstance(name, str) else None,
+        email=email if isinstance(email, str) and "@" in email else None,
+        groups=groups,
+        **({"opt_in": opt_in} if opt_in is not None else {}),
+    )
 
 
 def _metrics(metric_set: Mapping[str, Any] | None) -> TicketMetrics | None:
@@ -253,9 +473,13 @@ def normalize_ticket(
     data: Mapping[str, Any],
     *,
     comments: Sequence[object] | None = None,
+    audits: Sequence[object] | None = None,
     ctx: ParseContext | None = None,
 ) -> Ticket:
     """Normalize one ticket (REST object or webhook ``detail``).
+
+    With ``audits`` (the ticket's audit list) comments and history events come from them;
+    otherwise from ``comments`` and the ticket carries only its ``created`` event.
 
     Raises :class:`InputError` naming the ticket id when required fields are missing.
     """
@@ -268,27 +492,10 @@ def normalize_ticket(
     if created is None or updated is None:
         raise InputError(f"Zendesk ticket {tid}: created_at/updated_at missing or invalid")
     requester_id = _id(data.get("requester_id"))
-    person = ctx.users.get(requester_id or "", {})
-    org = _id(data.get("organization_id"))
-    requester = Customer(
-        id=requester_id or "unknown",
-        name=person.get("name") if isinstance(person.get("name"), str) else None,
-        email=person.get("email") if isinstance(person.get("email"), str) else None,
-        organization=org,
-        language=person.get("locale") if isinstance(person.get("locale"), str) else None,
-    )
-    group_id = _id(data.get("group_id"))
-    group_name = ctx.groups.get(group_id or "", {}).get("name")
-    group = group_name if isinstance(group_name, str) else group_id
-    assignee: Agent | None = None
+    requester = customer_of(requester_id, _id(data.get("organization_id")), ctx)
+    group = ctx.group_name(_id(data.get("group_id")))
     assignee_id = _id(data.get("assignee_id"))
-    if assignee_id is not None:
-        agent = ctx.users.get(assignee_id, {})
-        assignee = Agent(
-            id=assignee_id,
-            name=agent.get("name") if isinstance(agent.get("name"), str) else None,
-            groups=(group,) if group else (),
-        )
+    assignee = agent_of(assignee_id, ctx, group=group) if assignee_id is not None else None
     tags = data.get("tags")
     fields: dict[str, FieldValue] = {}
     custom = data.get("custom_fields") or data.get("fields")
@@ -297,6 +504,13 @@ def normalize_ticket(
             if isinstance(item, Mapping) and _id(item.get("id")) is not None:
                 fields[str(_id(item.get("id")))] = field_value(item.get("value"))
     url = f"{ctx.base_url}/agent/tickets/{tid}" if ctx.base_url else None
+    if audits is not None:
+        thread, events = parse_audits(audits, requester_id=requester_id, ctx=ctx)
+        if not any(e.type is EventType.CREATED for e in events):
+            events = (TicketEvent(type=EventType.CREATED, at=created), *events)
+    else:
+        thread = parse_comments(comments or (), requester_id=requester_id, ctx=ctx)
+        events = (TicketEvent(type=EventType.CREATED, at=created),)
     subject = data.get("subject") or data.get("raw_subject") or ""
     return Ticket(
         source=SourceRef(connector=CONNECTOR, external_id=tid, account=ctx.account, url=url),
@@ -312,8 +526,8 @@ def normalize_ticket(
         tags=tuple(t for t in tags if isinstance(t, str) and t.strip())
         if isinstance(tags, list)
         else (),
-        comments=parse_comments(comments or (), requester_id=requester_id, ctx=ctx),
-        events=(TicketEvent(type=EventType.CREATED, at=created),),
+        comments=thread,
+        events=events,
         sla=_sla(data),
         metrics=_metrics(ctx.metric_sets.get(tid)),
         custom_fields=fields,
@@ -338,6 +552,7 @@ class ExportPage:
     groups: dict[str, Mapping[str, Any]]
     metric_sets: dict[str, Mapping[str, Any]]
     duplicates: int = 0
+    organizations: dict[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 def export_stamp(ticket: Mapping[str, Any]) -> tuple[int, str]:
@@ -389,6 +604,7 @@ def parse_export(body: object, *, seen: Mapping[str, tuple[int, str]] | None = N
         groups=index_by_id(body.get("groups")),
         metric_sets=index_by_id(body.get("metric_sets"), key="ticket_id"),
         duplicates=duplicates,
+        organizations=index_by_id(body.get("organizations")),
     )
 
 

@@ -158,6 +158,10 @@ def _parse_event(data: Mapping[str, Any], *, account: str | None, fallback_id: s
         subject = data.get("subject")
         if ticket_id is None and isinstance(subject, str) and subject.startswith("zen:ticket:"):
             ticket_id = _as_id(subject.rsplit(":", 1)[1])
+        if ticket_id is None:
+            # a ticket event must name its ticket; a 400 makes the problem visible (a 200
+            # "ignored" would tell Zendesk all is well and the update would be lost)
+            raise InputError(f"Zendesk ticket event {kind!r} has no ticket id (detail.id)")
         if ticket_id is not None:
             try:
                 snapshot = normalize_ticket(detail, ctx=ParseContext(account=account))

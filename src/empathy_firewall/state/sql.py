@@ -1,0 +1,37 @@
+"""Small SQL helpers every state table module shares (no store, no migrations here).
+
+They sit below :mod:`empathy_firewall.state.store` and the table modules, so a module that
+defines tables for a migration can use them without importing the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert
+
+__all__ = ["chunks", "upsert"]
+
+_CHUNK = 1000
+
+
+def chunks(items: Sequence[str], size: int = _CHUNK) -> Iterator[Sequence[str]]:
+    """Slices of at most ``size`` items (keeps IN lists within every backend's limits)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def upsert(
+    conn: Connection, table: Any, keys: Sequence[str], update: Sequence[str] | None
+) -> Insert:
+    """An INSERT that updates ``update`` columns (or does nothing) on a key conflict."""
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(table)
+    if not update:
+        return stmt.on_conflict_do_nothing(index_elements=list(keys))
+    return stmt.on_conflict_do_update(
+        index_elements=list(keys), set_={c: stmt.excluded[c] for c in update}
+    )

@@ -1,0 +1,203 @@
+"""Replay normalized tickets (the bundled sample) into a :class:`FakeZendesk`, in time order.
+
+Unlike :func:`~empathy_firewall.testing.fake_server.seed_from_tickets`, which loads every
+ticket with its whole history at once, this replays the tickets' lives through the fake's
+own API at the moment each thing happened (ticket created, comment added, status changed,
+reassigned), so the fake records audits as Zendesk would and ``on_tick(moment)`` can run a
+cron-like sync whenever the replay crosses a multiple of ``tick``. People are set up as
+the seeder does (user fields, organisations, agents' e-mail, memberships and opt-in field).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from empathy_firewall.models import Agent, Customer, EventType, Role, Ticket
+from empathy_firewall.testing.fake_server import OPT_IN_FIELD, agent_email, opt_in_value
+from empathy_firewall.testing.fake_zendesk import FakeZendesk
+
+__all__ = ["replay_into_zendesk", "ticks"]
+
+_STATUS = {"on_hold": "hold"}
+
+
+class _Replay:
+    def __init__(self, fake: FakeZendesk) -> None:
+        self.fake = fake
+        self.users: dict[str, int] = {}
+        self.groups: dict[str, int] = {}
+        self.orgs: dict[str, int] = {}
+        self.ids: dict[str, int] = {}
+
+    def group(self, name: str | None) -> int | None:
+        if not name:
+            return None
+        if name not in self.groups:
+            self.groups[name] = self.fake.add_group(name)
+        return self.groups[name]
+
+    def agent(self, agent_id: str, agent: Agent | None = None) -> int:
+        key = "a:" + agent_id
+        if key not in self.users:
+            self.users[key] = self.fake.add_user(name="Agent", role="agent")
+        uid = self.users[key]
+        if agent is not None:
+            record = self.fake.state.users[uid]
+            record["name"] = agent.name or record["name"]
+            record["email"] = agent_email(agent)
+            record["user_fields"][OPT_IN_FIELD] = opt_in_value(agent)
+            for name in agent.groups:
+                gid = self.group(name)
+                if gid is not None:
+                    self.fake.add_membership(uid, gid)
+        return uid
+
+    def customer(self, customer: Customer) -> int:
+        key = "c:" + customer.id
+        if key not in self.users:
+            org = None
+            if customer.organization:
+                if customer.organization not in self.orgs:
+                    self.orgs[customer.organization] = self.fake.add_organization(
+                        customer.organization
+                    )
+                org = self.orgs[customer.organization]
+            fields: dict[str, Any] = {
+                "loyalty_tier": customer.loyalty_tier,
+                "lifetime_value": customer.lifetime_value,
+                "order_count": customer.order_count,
+                **customer.fields,
+            }
+            self.users[key] = self.fake.add_user(
+                name=customer.name or customer.id,
+                email=customer.email,
+                locale=customer.language or "en-US",
+                user_fields=fields,
+                organization_id=org,
+            )
+        return self.users[key]
+
+    def person(self, ticket: Ticket, who: str | None) -> int:
+        if who is None:
+            return -1
+        if who == ticket.requester.id:
+            return self.customer(ticket.requester)
+        return self.agent(who)
+
+    def create(self, ticket: Ticket) -> None:
+        assignee = ticket.assignee.id if ticket.assignee is not None else None
+        group = ticket.group
+        status = "new"
+        for event in ticket.events:
+            if event.type is EventType.REASSIGNED:
+                assignee, group = event.from_assignee, event.from_group
+                break
+        for event in ticket.events:
+            if event.type is EventType.STATUS_CHANGED and event.from_status is not None:
+                status = event.from_status.value
+                break
+        if ticket.assignee is not None:
+            self.agent(ticket.assignee.id, ticket.assignee)
+        first = ticket.comments[0] if ticket.comments else None
+        opening = first is not None and first.author_role is Role.CUSTOMER
+        tid = self.fake.add_ticket(
+            subject=ticket.subject,
+            body=first.text if opening and first is not None else ticket.subject,
+            requester_id=self.customer(ticket.requester),
+            status=_STATUS.get(status, status),
+            priority=ticket.priority.value,
+            tags=ticket.tags,
+            assignee_id=self.agent(assignee) if assignee else None,
+            group_id=self.group(group),
+            age_seconds=0.0,
+        )
+        record = self.fake.state.tickets[tid]
+        record["via"] = {"channel": ticket.channel.value}
+        record["organization_id"] = self.fake.state.users[record["requester_id"]]["organization_id"]
+        self.ids[ticket.key] = tid
+
+    def comment(self, ticket: Ticket, number: int) -> None:
+        comment = ticket.comments[number]
+        if comment.author_role is Role.CUSTOMER:
+            author = self.customer(ticket.requester)
+        elif comment.author_role is Role.AGENT:
+            author = self.agent(comment.author_id or "agent")
+        else:
+            author = -1
+        self.fake.add_comment(
+            self.ids[ticket.key], comment.text, author_id=author, public=comment.public
+        )
+
+    def change(self, ticket: Ticket, number: int) -> None:
+        event = ticket.events[number]
+        tid = self.ids[ticket.key]
+        author = self.person(ticket, event.actor_id)
+        if event.type is EventType.STATUS_CHANGED and event.to_status is not None:
+            value = event.to_status.value
+            self.fake.change(tid, author_id=author, status=_STATUS.get(value, value))
+        elif event.type is EventType.REASSIGNED:
+            self.fake.change(
+                tid,
+                author_id=author,
+                assignee_id=self.agent(event.to_assignee) if event.to_assignee else None,
+                group_id=self.group(event.to_group),
+            )
+
+
+def ticks(tick: timedelta) -> Callable[[datetime], list[datetime]]:
+    """A function giving, for each later moment, the multiples of ``tick`` (from the hour
+    of the first moment) passed on the way to it, in order, each once."""
+    state: dict[str, datetime] = {}
+
+    def passed(when: datetime) -> list[datetime]:
+        if "next" not in state:
+            state["next"] = when.replace(minute=0, second=0, microsecond=0) + tick
+        out = []
+        while state["next"] <= when:
+            out.append(state["next"])
+            state["next"] += tick
+        return out
+
+    return passed
+
+
+def replay_into_zendesk(
+    fake: FakeZendesk,
+    tickets: Iterable[Ticket],
+    *,
+    on_tick: Callable[[datetime], None] | None = None,
+    tick: timedelta = timedelta(hours=1),
+) -> dict[str, int]:
+    """Replay ``tickets`` into ``fake`` in time order (its clock moves to each moment).
+
+    Returns the fake's ticket id per ticket key. ``on_tick`` is called with the fake's
+    time at every multiple of ``tick`` the replay passes.
+    """
+    replay = _Replay(fake)
+    steps: list[tuple[datetime, int, int, Ticket, int]] = []
+    for order, ticket in enumerate(tickets):
+        steps.append((ticket.created_at, order, 0, ticket, -1))
+        opening = bool(ticket.comments) and ticket.comments[0].author_role is Role.CUSTOMER
+        for number, comment in enumerate(ticket.comments):
+            if not (number == 0 and opening):
+                steps.append((comment.created_at, order, 1, ticket, number))
+        for number, event in enumerate(ticket.events):
+            if event.type in (EventType.STATUS_CHANGED, EventType.REASSIGNED):
+                steps.append((event.at, order, 2, ticket, number))
+    steps.sort(key=lambda s: (s[0], s[1], s[2], s[4]))
+    passed = ticks(tick)
+    for when, _order, kind, ticket, number in steps:
+        if on_tick is not None:
+            for moment in passed(when):
+                fake.clock.advance((moment - fake.clock.wall()).total_seconds())
+                on_tick(moment)
+        fake.clock.advance(max(0.0, (when - fake.clock.wall()).total_seconds()))
+        if kind == 0:
+            replay.create(ticket)
+        elif kind == 1:
+            replay.comment(ticket, number)
+        else:
+            replay.change(ticket, number)
+    return dict(replay.ids)
