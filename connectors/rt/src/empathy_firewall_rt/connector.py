@@ -23,7 +23,7 @@ from empathy_firewall_rt.apply import apply_plans, render, ticket_change
 from empathy_firewall_rt.client import RtClient
 from empathy_firewall_rt.config import RtConfig, resolve_authorization
 from empathy_firewall_rt.parse import normalize_ticket
-from empathy_firewall_rt.poll import Names, check_timezone, poll_pages
+from empathy_firewall_rt.poll import Names, check_timezone, poll_pages, quoted
 
 __all__ = ["RtConnector"]
 
@@ -102,6 +102,13 @@ class RtConnector(HttpConnector[RtConfig, RtClient]):
             settle_seconds=self.config.settle_seconds,
             zone=self.config.zone,
         )
+
+    def count_open(self, assignee_id: str) -> int | None:
+        """The agent's active tickets (RT's ``__Active__`` statuses), counted by RT."""
+        query = f"Owner = {quoted(assignee_id)} AND Status = '__Active__'"
+        body, _ = self.client.get("/tickets", (("query", query), ("per_page", "1")))
+        total = body.get("total") if isinstance(body, Mapping) else None
+        return total if isinstance(total, int) else None
 
     def apply(self, plans: Sequence[Plan], *, verify: bool = False) -> tuple[ApplyResult, ...]:
         """Write plans back (see :mod:`.apply`)."""

@@ -49,7 +49,8 @@ def _literal(moment: datetime, zone: ZoneInfo) -> str:
     return f"'{moment.astimezone(zone).strftime(_FORMAT)}'"
 
 
-def _quoted(name: str) -> str:
+def quoted(name: str) -> str:
+    """A TicketSQL string literal."""
     return "'" + name.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
@@ -62,7 +63,7 @@ def ticket_query(queues: Sequence[str], position: Position, until: datetime, zon
         window = f"(LastUpdated >= {end} OR ({window} AND LastUpdated < {end} AND id > {after}))"
     parts = [window, f"LastUpdated < {_literal(until, zone)}"]
     if queues:
-        parts.insert(0, "(" + " OR ".join(f"Queue = {_quoted(q)}" for q in queues) + ")")
+        parts.insert(0, "(" + " OR ".join(f"Queue = {quoted(q)}" for q in queues) + ")")
     return " AND ".join(parts)
 
 
