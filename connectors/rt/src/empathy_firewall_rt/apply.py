@@ -103,7 +103,10 @@ def _comment(api: str, tid: str, sections: Sequence[str]) -> HttpRequest:
 
 def _put(api: str, tid: str, update: Mapping[str, Any], purpose: str) -> HttpRequest:
     url = f"{api}/ticket/{tid}"
-    return HttpRequest("PUT", url, json_body=dict(update), purpose=purpose, item=tid)
+    # absolute values (the merged list, the number): sending twice leaves the same ticket
+    return HttpRequest(
+        "PUT", url, json_body=dict(update), purpose=purpose, item=tid, idempotent=True
+    )
 
 
 def render(api: str, change: RtChange, tags_field: str) -> tuple[HttpRequest, ...]:
