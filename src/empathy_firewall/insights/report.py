@@ -9,6 +9,7 @@ figures.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -96,8 +97,8 @@ class Report:
 
 
 def _day(engine: Engine, column: Any) -> ColumnElement[Any]:
-    if engine.dialect.name == "sqlite":
-        return func.date(column)
+    if engine.dialect.name == "sqlite":  # stored as 'YYYY-MM-DD HH:MM:SS' text, in UTC
+        return func.substr(column, 1, 10)
     return cast(column, Date)
 
 
@@ -283,23 +284,36 @@ def _ranked(effects: list[dict[str, Any]]) -> list[dict[str, Any]]:
     )
 
 
+def _aggregates(
+    engine: Engine, options: ReportOptions
+) -> tuple[_Daily, tuple[list[dict[str, Any]], int], list[dict[str, Any]], list[dict[str, Any]]]:
+    daily = _daily(engine, options)
+    strain = _strain(engine, options, daily.frustrated_by_group)
+    return daily, strain, _moments(engine, options), _rule_health(engine, options)
+
+
 def build_report(engine: Engine, options: ReportOptions) -> Report:
     """Compute every figure of the report (see the module docstring)."""
     from empathy_firewall.insights.estimate import estimate  # numpy/statsmodels on demand
 
-    obs = collect(
-        engine,
-        since=options.since,
-        until=options.until,
-        group=options.group,
-        interventions=options.interventions,
-    )
+    # The SQL aggregates run on their own connection while this thread folds the stream
+    # (the database works outside the GIL).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ef-report") as pool:
+        aggregates = pool.submit(_aggregates, engine, options)
+        obs = collect(
+            engine,
+            since=options.since,
+            until=options.until,
+            group=options.group,
+            interventions=options.interventions,
+        )
+        # wait for the aggregates before fitting: their sort buffers and the model's
+        # matrices are never alive together (peak memory)
+        daily, (strain, hidden), moments, health = aggregates.result()
     names = tuple(dict.fromkeys(options.interventions.values()))
     effects = {e.kind: e.as_dict() for e in estimate(obs, obs.kinds, min_n=options.min_n)}
     observations, tickets = len(obs), obs.tickets
     del obs
-    daily = _daily(engine, options)
-    strain, hidden = _strain(engine, options, daily.frustrated_by_group)
     return Report(
         options=options,
         disruptions=_ranked([effects[k] for k in DISRUPTIONS]),
@@ -314,8 +328,8 @@ def build_report(engine: Engine, options: ReportOptions) -> Report:
         frustration_by_group=daily.frustration_by_group,
         strain=strain,
         strain_hidden_groups=hidden,
-        moments=_moments(engine, options),
-        rule_health=_rule_health(engine, options),
+        moments=moments,
+        rule_health=health,
         totals={
             "customer_messages": daily.messages["customer"],
             "agent_messages": daily.messages["agent"],
