@@ -150,3 +150,14 @@ def test_bad_since_is_a_one_line_error(planted: Path) -> None:
     assert result.exit_code != 0
     assert "Traceback" not in result.output
     assert result.output.strip().count("\n") <= 1
+
+
+def test_an_empty_store_reports_too_thin_everywhere_and_still_renders(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    out = tmp_path / "report.html"
+    data = _report(config, "--out", str(out))
+    assert {e["verdict"] for e in data["insights"]["disruptions"]} == {"too thin to tell"}
+    assert data["strain"]["groups"] == []
+    page = out.read_text()
+    assert "Too little data to estimate any effect yet." in page
+    assert "<script" not in page
