@@ -154,7 +154,7 @@ def _daily(engine: Engine, options: ReportOptions) -> _Daily:
             frustrated,
             func.count(tl.c.sentiment),
         )
-        .where(*_window(engine, options), tl.c.kind.in_((*DISRUPTIONS, "customer", "agent")))
+        .where(*_window(engine, options), tl.c.kind.in_((*DISRUPTIONS, "customer")))
         .group_by(day, tl.c.kind, tl.c.grp, tl.c.channel)
     )
     friction: dict[str, dict[str, int]] = {k: {} for k in (*DISRUPTIONS, "customer_messages")}
@@ -199,15 +199,16 @@ def _daily(engine: Engine, options: ReportOptions) -> _Daily:
 
 def _strain(
     engine: Engine, options: ReportOptions, hard: dict[str | None, int]
-) -> tuple[list[dict[str, Any]], int]:
-    """Per group: agents, replies per agent, frustrated customer messages per agent."""
+) -> tuple[list[dict[str, Any]], int, int]:
+    """Per group: agents, replies per agent, frustrated customer messages per agent; the
+    number of groups hidden by the privacy floor; and all agent messages in the window."""
     tl = tables.timeline
     with engine.connect() as conn:
         agents = {
             grp: (int(n), int(replies))
             for grp, n, replies in conn.execute(
                 select(tl.c.grp, func.count(func.distinct(tl.c.actor)), func.count())
-                .where(*_window(engine, options), tl.c.kind == "agent", tl.c.actor.is_not(None))
+                .where(*_window(engine, options), tl.c.kind == "agent")
                 .group_by(tl.c.grp)
             )
         }
@@ -226,7 +227,7 @@ def _strain(
                 "frustrated_messages_per_agent": round(hard.get(grp, 0) / count, 1),
             }
         )
-    return shown, hidden
+    return shown, hidden, sum(replies for _, replies in agents.values())
 
 
 def _moments(engine: Engine, options: ReportOptions) -> list[dict[str, Any]]:
@@ -286,7 +287,9 @@ def _ranked(effects: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _aggregates(
     engine: Engine, options: ReportOptions
-) -> tuple[_Daily, tuple[list[dict[str, Any]], int], list[dict[str, Any]], list[dict[str, Any]]]:
+) -> tuple[
+    _Daily, tuple[list[dict[str, Any]], int, int], list[dict[str, Any]], list[dict[str, Any]]
+]:
     daily = _daily(engine, options)
     strain = _strain(engine, options, daily.frustrated_by_group)
     return daily, strain, _moments(engine, options), _rule_health(engine, options)
@@ -309,7 +312,7 @@ def build_report(engine: Engine, options: ReportOptions) -> Report:
         )
         # wait for the aggregates before fitting: their sort buffers and the model's
         # matrices are never alive together (peak memory)
-        daily, (strain, hidden), moments, health = aggregates.result()
+        daily, (strain, hidden, replies), moments, health = aggregates.result()
     names = tuple(dict.fromkeys(options.interventions.values()))
     effects = {e.kind: e.as_dict() for e in estimate(obs, obs.kinds, min_n=options.min_n)}
     observations, tickets = len(obs), obs.tickets
@@ -332,7 +335,7 @@ def build_report(engine: Engine, options: ReportOptions) -> Report:
         rule_health=health,
         totals={
             "customer_messages": daily.messages["customer"],
-            "agent_messages": daily.messages["agent"],
+            "agent_messages": replies,
             "tickets_analysed": tickets,
         },
     )
