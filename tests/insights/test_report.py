@@ -150,3 +150,38 @@ def test_bad_since_is_a_one_line_error(planted: Path) -> None:
     assert result.exit_code != 0
     assert "Traceback" not in result.output
     assert result.output.strip().count("\n") <= 1
+
+
+def test_an_empty_store_reports_too_thin_everywhere_and_still_renders(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    out = tmp_path / "report.html"
+    data = _report(config, "--out", str(out))
+    assert {e["verdict"] for e in data["insights"]["disruptions"]} == {"too thin to tell"}
+    assert data["strain"]["groups"] == []
+    page = out.read_text()
+    assert "Too little data to estimate any effect yet." in page
+    assert "<script" not in page
+
+
+def test_other_planted_effects_are_recovered_too(tmp_path: Path) -> None:
+    """Different effects and seed than the fixture: the ranking follows the data."""
+    effects = {
+        "reopen": -0.25,
+        "group_hop": 0.0,
+        "sla_breach": -0.1,
+        "reassignment": 0.0,
+        "assignee_overloaded": -0.4,
+        "long_wait": 0.0,
+    }
+    store = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
+    plant(store.engine, tickets=2500, seed=23, now=NOW, effects=effects)
+    store.close()
+    data = _report(_config(tmp_path))
+    order = [e["kind"] for e in data["insights"]["disruptions"]]
+    assert order[:3] == ["assignee_overloaded", "reopen", "sla_breach"]
+    found = _by_kind(data["insights"]["disruptions"])
+    for kind in ("group_hop", "reassignment", "long_wait"):
+        lo, hi = found[kind]["ci95"]
+        assert lo < 0.02
+        assert hi > -0.02
+        assert abs(found[kind]["effect"]) < 0.05

@@ -15,6 +15,7 @@ observations (a few numbers each), never with the rows read.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -168,11 +169,12 @@ def collect(
     obs = Observations(kinds=kinds)
     bit = {kind: 1 << i for i, kind in enumerate(kinds)}
     rule_bit = {rule: bit[name] for rule, name in interventions.items()}
-    numbers: list[float] = []  # sentiment, frustration, prior, first, age: 5 per observation
-    flags: list[int] = []
-    channel: list[int] = []
-    grp: list[int] = []
-    cluster: list[int] = []
+    # compact typed buffers (8 bytes a number, not a Python float object each)
+    numbers = array("d")  # sentiment, frustration, prior, first, age: 5 per observation
+    flags = array("q")
+    channel = array("i")
+    grp = array("i")
+    cluster = array("i")
     current: str | None = None
     ticket = -1
     prior = first = 0.0
@@ -188,7 +190,7 @@ def collect(
                 if sentiment is None:
                     continue
                 if started:
-                    numbers += (sentiment, frustration or 0.0, prior, first, age or 0.0)
+                    numbers.extend((sentiment, frustration or 0.0, prior, first, age or 0.0))
                     flags.append(seen)
                     channel.append(_code(obs.channels, chan))
                     grp.append(_code(obs.groups, group_name))
@@ -202,18 +204,18 @@ def collect(
                 seen |= bit[kind]
     if not flags:
         return obs
-    data = np.asarray(numbers, dtype=np.float64).reshape(-1, 5)
+    data = np.frombuffer(numbers, dtype=np.float64).reshape(-1, 5).copy()
     del numbers
     obs.sentiment = data[:, 0].copy()
     obs.frustrated = (data[:, 1] >= FRUSTRATED_AT).astype(np.float64)
     obs.prior = data[:, 2].copy()
     obs.first = data[:, 3].copy()
     obs.age = np.log1p(np.clip(data[:, 4], 0.0, None))
-    packed = np.asarray(flags, dtype=np.int64)
+    packed = np.frombuffer(flags, dtype=np.int64)
     for kind in kinds:
         obs.treated[kind] = ((packed & bit[kind]) > 0).astype(np.int8)
-    obs.channel = np.asarray(channel, dtype=np.int32)
-    obs.group = np.asarray(grp, dtype=np.int32)
-    obs.cluster = np.asarray(cluster, dtype=np.int32)
-    obs.tickets = len(set(cluster))
+    obs.channel = np.frombuffer(channel, dtype=np.int32).copy()
+    obs.group = np.frombuffer(grp, dtype=np.int32).copy()
+    obs.cluster = np.frombuffer(cluster, dtype=np.int32).copy()
+    obs.tickets = len(np.unique(obs.cluster))
     return obs

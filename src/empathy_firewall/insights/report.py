@@ -9,6 +9,7 @@ figures.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -96,8 +97,8 @@ class Report:
 
 
 def _day(engine: Engine, column: Any) -> ColumnElement[Any]:
-    if engine.dialect.name == "sqlite":
-        return func.date(column)
+    if engine.dialect.name == "sqlite":  # stored as 'YYYY-MM-DD HH:MM:SS' text, in UTC
+        return func.substr(column, 1, 10)
     return cast(column, Date)
 
 
@@ -153,7 +154,7 @@ def _daily(engine: Engine, options: ReportOptions) -> _Daily:
             frustrated,
             func.count(tl.c.sentiment),
         )
-        .where(*_window(engine, options), tl.c.kind.in_((*DISRUPTIONS, "customer", "agent")))
+        .where(*_window(engine, options), tl.c.kind.in_((*DISRUPTIONS, "customer")))
         .group_by(day, tl.c.kind, tl.c.grp, tl.c.channel)
     )
     friction: dict[str, dict[str, int]] = {k: {} for k in (*DISRUPTIONS, "customer_messages")}
@@ -198,15 +199,16 @@ def _daily(engine: Engine, options: ReportOptions) -> _Daily:
 
 def _strain(
     engine: Engine, options: ReportOptions, hard: dict[str | None, int]
-) -> tuple[list[dict[str, Any]], int]:
-    """Per group: agents, replies per agent, frustrated customer messages per agent."""
+) -> tuple[list[dict[str, Any]], int, int]:
+    """Per group: agents, replies per agent, frustrated customer messages per agent; the
+    number of groups hidden by the privacy floor; and all agent messages in the window."""
     tl = tables.timeline
     with engine.connect() as conn:
         agents = {
             grp: (int(n), int(replies))
             for grp, n, replies in conn.execute(
                 select(tl.c.grp, func.count(func.distinct(tl.c.actor)), func.count())
-                .where(*_window(engine, options), tl.c.kind == "agent", tl.c.actor.is_not(None))
+                .where(*_window(engine, options), tl.c.kind == "agent")
                 .group_by(tl.c.grp)
             )
         }
@@ -225,7 +227,7 @@ def _strain(
                 "frustrated_messages_per_agent": round(hard.get(grp, 0) / count, 1),
             }
         )
-    return shown, hidden
+    return shown, hidden, sum(replies for _, replies in agents.values())
 
 
 def _moments(engine: Engine, options: ReportOptions) -> list[dict[str, Any]]:
@@ -283,23 +285,38 @@ def _ranked(effects: list[dict[str, Any]]) -> list[dict[str, Any]]:
     )
 
 
+def _aggregates(
+    engine: Engine, options: ReportOptions
+) -> tuple[
+    _Daily, tuple[list[dict[str, Any]], int, int], list[dict[str, Any]], list[dict[str, Any]]
+]:
+    daily = _daily(engine, options)
+    strain = _strain(engine, options, daily.frustrated_by_group)
+    return daily, strain, _moments(engine, options), _rule_health(engine, options)
+
+
 def build_report(engine: Engine, options: ReportOptions) -> Report:
     """Compute every figure of the report (see the module docstring)."""
     from empathy_firewall.insights.estimate import estimate  # numpy/statsmodels on demand
 
-    obs = collect(
-        engine,
-        since=options.since,
-        until=options.until,
-        group=options.group,
-        interventions=options.interventions,
-    )
+    # The SQL aggregates run on their own connection while this thread folds the stream
+    # (the database works outside the GIL).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ef-report") as pool:
+        aggregates = pool.submit(_aggregates, engine, options)
+        obs = collect(
+            engine,
+            since=options.since,
+            until=options.until,
+            group=options.group,
+            interventions=options.interventions,
+        )
+        # wait for the aggregates before fitting: their sort buffers and the model's
+        # matrices are never alive together (peak memory)
+        daily, (strain, hidden, replies), moments, health = aggregates.result()
     names = tuple(dict.fromkeys(options.interventions.values()))
     effects = {e.kind: e.as_dict() for e in estimate(obs, obs.kinds, min_n=options.min_n)}
     observations, tickets = len(obs), obs.tickets
     del obs
-    daily = _daily(engine, options)
-    strain, hidden = _strain(engine, options, daily.frustrated_by_group)
     return Report(
         options=options,
         disruptions=_ranked([effects[k] for k in DISRUPTIONS]),
@@ -314,11 +331,11 @@ def build_report(engine: Engine, options: ReportOptions) -> Report:
         frustration_by_group=daily.frustration_by_group,
         strain=strain,
         strain_hidden_groups=hidden,
-        moments=_moments(engine, options),
-        rule_health=_rule_health(engine, options),
+        moments=moments,
+        rule_health=health,
         totals={
             "customer_messages": daily.messages["customer"],
-            "agent_messages": daily.messages["agent"],
+            "agent_messages": replies,
             "tickets_analysed": tickets,
         },
     )

@@ -76,7 +76,18 @@ def report_routes(
     *,
     now: Callable[[], datetime] | None = None,
 ) -> list[Route]:
-    """The ``/report`` route (see the module docstring)."""
+    """The ``/report`` route (see the module docstring).
+
+    Without the ``insights`` extra (numpy, statsmodels) this raises :class:`ConfigError`, so
+    ``serve`` stops at start-up with the install hint rather than failing per request.
+    """
+    import importlib.util
+
+    missing = [m for m in ("numpy", "statsmodels") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise ConfigError(
+            f"[report] needs {', '.join(missing)}: pip install 'empathy-firewall[insights]'"
+        )
     from empathy_firewall.insights.commands import make_report, single_threaded_blas
 
     single_threaded_blas()
