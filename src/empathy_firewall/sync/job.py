@@ -416,7 +416,7 @@ class SyncJob:
             if (s := stored.get(t.source.external_id)) is not None
         ]
         asked: dict[str, int] = {}
-        if self.store.bookmark(name, account) is None:  # cold store: ask the helpdesk
+        if self.store.bookmark(name, account, conn) is None:  # cold store: ask the helpdesk
             cache = self._vendor_counts
             for agent in sorted({t.assignee.id for t in tickets if t.assignee is not None}):
                 if agent not in cache:
