@@ -101,15 +101,23 @@ def _locked(engine: Engine) -> Connection:
     return conn
 
 
+def _applied(conn: Connection) -> set[int]:
+    """Every version recorded as applied."""
+    return set(conn.execute(select(schema.schema_versions.c.version)).scalars().all())
+
+
 def migrate(engine: Engine) -> int:
     """Bring the schema to the newest version; return it.
 
+    Every migration not yet recorded is applied, in version order, even one numbered below
+    the highest applied (a store made by a build that had 1, 4 and 5 still gets 2).
     A database newer than this code raises :class:`ConfigError` (upgrade empathy-firewall).
     """
     latest = max(m.version for m in MIGRATIONS)  # entries may be merged out of order
     with _locked(engine) as conn:
         schema.metadata.create_all(conn, tables=[schema.schema_versions])
         version = current_version(conn)
+        applied = _applied(conn)
         conn.commit()
     if version > latest:
         raise ConfigError(
@@ -117,10 +125,10 @@ def migrate(engine: Engine) -> int:
             f"knows ({latest}); upgrade empathy-firewall"
         )
     for step in sorted(MIGRATIONS, key=lambda m: m.version):
-        if step.version <= version:
+        if step.version in applied:
             continue
         with _locked(engine) as conn:
-            if current_version(conn) >= step.version:  # another process got there first
+            if step.version in _applied(conn):  # another process got there first
                 conn.rollback()
                 continue
             step.apply(conn)
