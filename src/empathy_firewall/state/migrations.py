@@ -41,6 +41,12 @@ def _v1(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=tables)
 
 
+def _v3(conn: Connection) -> None:
+    from empathy_firewall.state import rates
+
+    rates.metadata.create_all(conn)
+
+
 def _v4(conn: Connection) -> None:
     from empathy_firewall.state import agents
 
@@ -54,6 +60,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         "bookmarks, ledger, firings, customer memory, agent load, signals, inbox, locks, runs",
         _v1,
     ),
+    Migration(3, "rate gates: one account's Retry-After and API budget, shared", _v3),
     Migration(4, "agent opt-ins, the agent prompt outbox and delivered digests", _v4),
 )
 

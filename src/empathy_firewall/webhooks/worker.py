@@ -45,6 +45,7 @@ from empathy_firewall.state import inbox as store_inbox
 from empathy_firewall.state.buffer import PageHistory
 from empathy_firewall.state.inbox import InboxItem
 from empathy_firewall.state.lock import Lease, acquire_lock
+from empathy_firewall.state.rates import share_rate_limits
 from empathy_firewall.state.store import StateStore
 from empathy_firewall.sync.job import SyncJob
 from empathy_firewall.sync.summary import SyncSummary
@@ -279,6 +280,9 @@ class InboxWorker:
         report: BatchReport,
     ) -> None:
         connector = processor.connector
+        # every worker, replica and sync on this account spends one budget (attached at
+        # first use: the connector builds its HTTP client lazily)
+        share_rate_limits(connector, self.store, processor.account)
         leases: dict[str, Lease] = {}
         for ticket_id, items in by_ticket.items():
             try:
