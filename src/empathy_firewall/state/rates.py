@@ -79,6 +79,12 @@ class StoreRateLimits:
 
         ``budgets`` are ``(name, limit, period seconds)`` the request counts against.
         """
+        if not budgets:  # only the shared hold: a read, no write lock (the common case)
+            with self.store.engine.connect() as conn:
+                held = conn.execute(
+                    select(rate_gates.c.not_before).where(rate_gates.c.key == self._hold_key())
+                ).scalar_one_or_none()
+            return float((held - now).total_seconds()) if held is not None and held > now else 0.0
         # BEGIN IMMEDIATE on SQLite: the read-check-write is one writer at a time
         with self.store.engine.execution_options(ef_immediate=True).begin() as conn:
             held = conn.execute(

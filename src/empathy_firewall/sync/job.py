@@ -40,7 +40,7 @@ from empathy_firewall.signals.history import Firing
 from empathy_firewall.signals.text import CommentCache, default_text_analyzer
 from empathy_firewall.state.agents import stored_choices
 from empathy_firewall.state.buffer import PageHistory
-from empathy_firewall.state.lock import Lease, acquire_lock
+from empathy_firewall.state.lock import Lease, acquire_lock, take_ticket_leases
 from empathy_firewall.state.store import LedgerEntry, StateStore
 from empathy_firewall.sync.summary import SkippedTicket, SyncSummary
 
@@ -141,6 +141,9 @@ def _http_stats(connector: Connector) -> dict[str, float]:
 
 class SyncJob:
     """One ``sync`` run (see the module docstring). :meth:`run` returns its summary."""
+
+    #: take each ticket's lease before writing it (webhook workers hold it already)
+    leases_tickets: bool = True
 
     def __init__(
         self,
@@ -315,10 +318,21 @@ class SyncJob:
             rules=self.engine.rules,
         )
         results: tuple[ApplyResult, ...] = ()
-        if plans:
-            if bookmark is not None:
-                self.store.mark_pending(name, account)
-            results = self.connector.apply(plans, verify=verify)
+        ticket_leases: list[Lease] = []
+        if plans and self.leases_tickets:
+            plans, ticket_leases, busy = take_ticket_leases(self.store, name, account, plans)
+            for plan in busy:  # a webhook worker is writing it: it re-reads and decides
+                summary.skipped.append(
+                    SkippedTicket(plan.ticket.external_id, "ticket busy: a webhook worker holds it")
+                )
+        try:
+            if plans:
+                if bookmark is not None:
+                    self.store.mark_pending(name, account)
+                results = self.connector.apply(plans, verify=verify)
+        finally:
+            for ticket_lease in ticket_leases:
+                ticket_lease.release()
         kinds = {a.key: a.action.kind for p in plans for a in p.actions}
         entries: list[LedgerEntry] = []
         incomplete: set[str] = set()
