@@ -17,6 +17,7 @@ arrives with schema migration 3.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -47,9 +48,14 @@ class StoreRateLimits:
     ``account`` names the account (``zendesk:acme``); budget keys are appended to it.
     """
 
+    #: how long a read of the shared hold is reused (real seconds): one store read per
+    #: sender per interval instead of one per vendor request
+    HOLD_CACHE_SECONDS = 0.5
+
     def __init__(self, store: StateStore, account: str) -> None:
         self.store = store
         self.account = account
+        self._hold_read: tuple[float, datetime | None] | None = None
 
     def __repr__(self) -> str:
         return f"StoreRateLimits({self.account!r})"
@@ -59,6 +65,7 @@ class StoreRateLimits:
 
     def hold(self, until: datetime) -> None:
         """Share "send nothing before ``until``" with every process on this account."""
+        self._hold_read = None
         key = self._hold_key()
         with self.store.engine.begin() as conn:
             current = conn.execute(
@@ -79,11 +86,16 @@ class StoreRateLimits:
 
         ``budgets`` are ``(name, limit, period seconds)`` the request counts against.
         """
-        if not budgets:  # only the shared hold: a read, no write lock (the common case)
-            with self.store.engine.connect() as conn:
-                held = conn.execute(
-                    select(rate_gates.c.not_before).where(rate_gates.c.key == self._hold_key())
-                ).scalar_one_or_none()
+        if not budgets:  # only the shared hold: a (cached) read, no write lock
+            cached = self._hold_read
+            if cached is not None and time.monotonic() - cached[0] < self.HOLD_CACHE_SECONDS:
+                held = cached[1]
+            else:
+                with self.store.engine.connect() as conn:
+                    held = conn.execute(
+                        select(rate_gates.c.not_before).where(rate_gates.c.key == self._hold_key())
+                    ).scalar_one_or_none()
+                self._hold_read = (time.monotonic(), held)
             return float((held - now).total_seconds()) if held is not None and held > now else 0.0
         # BEGIN IMMEDIATE on SQLite: the read-check-write is one writer at a time
         with self.store.engine.execution_options(ef_immediate=True).begin() as conn:

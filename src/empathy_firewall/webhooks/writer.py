@@ -67,8 +67,8 @@ class InboxWriter:
         self._lock = threading.Lock()
         self.batches = 0
         self.items = 0
-        #: monotonic time the commit in progress started (None when idle)
-        self.busy_since: float | None = None
+        #: monotonic start time of each writer thread's commit in progress
+        self._busy: dict[int, float] = {}
 
     def __repr__(self) -> str:
         return f"InboxWriter({self.store!r}, batches={self.batches}, items={self.items})"
@@ -149,16 +149,17 @@ class InboxWriter:
                 return
 
     def stalled_seconds(self) -> float:
-        """How long the commit in progress has been waiting (0 when idle)."""
-        since = self.busy_since
-        return 0.0 if since is None else max(0.0, time.monotonic() - since)
+        """How long the oldest commit in progress has been waiting (0 when idle)."""
+        started = list(self._busy.values())
+        return max(0.0, time.monotonic() - min(started)) if started else 0.0
 
     def _commit(self, batch: list[_Put]) -> None:
-        self.busy_since = time.monotonic()
+        me = threading.get_ident()
+        self._busy[me] = time.monotonic()
         try:
             self._commit_batch(batch)
         finally:
-            self.busy_since = None
+            self._busy.pop(me, None)
 
     def _commit_batch(self, batch: list[_Put]) -> None:
         now = datetime.now(UTC)
