@@ -21,6 +21,12 @@ For each backend (SQLite file; PostgreSQL in a throwaway schema):
 
 Printed: accepted/s, p50/p99/max latency, drain time, and the check, per backend. Only
 loopback addresses are used; every wait is bounded.
+
+Side by side in the same run (issue 11 item 12), the same burst is sent to a **bare
+Starlette app** (one route that reads the body and answers 202, nothing else) under the
+same uvicorn settings as ``serve``, while the two workers of the backend run; the line
+``product/bare`` is the ratio of accepted/s. Targets (2 cores, PostgreSQL, 2 workers
+running): >= 1,000 accepted/s, p99 < 50 ms, and >= 0.35 of the bare app.
 """
 
 from __future__ import annotations
@@ -249,6 +255,8 @@ def run_backend(
         ):
             if not args.workers_after:
                 result = asyncio.run(load(port, requests, args.connections))
+                if not args.no_bare:  # same machine, same moment: the workers still busy
+                    result["bare"] = run_bare(requests, args)
             unique = result["statuses"].get("queued", 0)
             drain_started = time.monotonic()
             wait_for(
@@ -284,6 +292,40 @@ def run_backend(
         ),
     )
     return result
+
+
+def bare_app(port: int) -> None:
+    """The comparison: a Starlette app under serve's uvicorn settings, no firewall."""
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    async def receive(request: Request) -> Response:
+        await request.body()
+        return Response(b'{"status":"queued"}', status_code=202, media_type="application/json")
+
+    app = Starlette(routes=[Route("/webhooks/zendesk", receive, methods=["POST"])])
+    uvicorn.run(
+        app, host="127.0.0.1", port=port, log_level="error", access_log=False, server_header=False
+    )
+
+
+def run_bare(requests: list[bytes], args: Any) -> dict[str, Any]:
+    """The same burst against the bare app (run while the backend's workers are busy)."""
+    port = free_port()
+    with child([sys.executable, __file__, "--bare-app", str(port)]):
+        wait_for(lambda: _listening(port), 30, "the bare app to listen")
+        return asyncio.run(load(port, requests, args.connections))
+
+
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 def _up(port: int) -> bool:
@@ -323,6 +365,15 @@ def report(result: dict[str, Any]) -> None:
         f"exactly once: {'YES' if result['exactly_once'] else 'NO'}",
         flush=True,
     )
+    bare = result.get("bare")
+    if bare is not None:
+        ratio = result["accepted_per_s"] / bare["accepted_per_s"]
+        print(
+            f"{'':<11} bare Starlette: accepted/s={bare['accepted_per_s']:.0f} "
+            f"p50={bare['p50_ms']:.1f}ms p99={bare['p99_ms']:.1f}ms -> "
+            f"product/bare={ratio:.2f} (target >= 0.35)",
+            flush=True,
+        )
 
 
 def main() -> None:
@@ -344,8 +395,13 @@ def main() -> None:
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--pg-url", default=PG_URL)
+    parser.add_argument("--no-bare", action="store_true", help="skip the bare-app comparison")
     parser.add_argument("--fake-helpdesk", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--bare-app", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.bare_app is not None:
+        bare_app(args.bare_app)
+        return
     if args.fake_helpdesk is not None:
         fake_helpdesk(args.fake_helpdesk)
         return

@@ -24,9 +24,9 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -52,6 +52,7 @@ __all__ = [
     "RateBudget",
     "RequestsTransport",
     "RetryPolicy",
+    "SharedLimits",
     "SystemClock",
     "TransportError",
     "describe_error_body",
@@ -331,6 +332,21 @@ class RateBudget:
         return max(0, self.limit - len(self.sent))
 
 
+class SharedLimits(Protocol):
+    """A rate gate shared by every process talking to one account (the state store's
+    :class:`~empathy_firewall.state.rates.StoreRateLimits`)."""
+
+    def hold(self, until: datetime) -> None:
+        """Send nothing before ``until`` (wall time), in every process."""
+        ...
+
+    def wait(
+        self, now: datetime, budgets: Sequence[tuple[str, int, float]], cost: int = 1
+    ) -> float:
+        """Seconds to wait; 0.0 when the request may go now (its credits reserved)."""
+        ...
+
+
 def _retryable(request: HttpRequest) -> Callable[[BaseException], bool]:
     def decide(exc: BaseException) -> bool:
         if isinstance(exc, RateLimitedError):
@@ -373,6 +389,8 @@ class PolicySender:
         self._cost_of = cost_of
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self._not_before = 0.0
+        #: the account's gate shared with other processes (set by whoever owns the store)
+        self.shared: SharedLimits | None = None
         self.stats: dict[str, float] = {
             "requests": 0,
             "retries": 0,
@@ -381,8 +399,17 @@ class PolicySender:
         }
 
     def hold_until(self, moment: float) -> None:
-        """Send nothing before ``moment`` (clock seconds); used after a Retry-After."""
-        self._not_before = max(self._not_before, moment)
+        """Send nothing before ``moment`` (clock seconds); used after a Retry-After.
+
+        With :attr:`shared`, every other process on the account holds back too.
+        """
+        if moment <= self._not_before:
+            return
+        self._not_before = moment
+        if self.shared is not None:
+            ahead = moment - self.clock.now()
+            if ahead > 0:
+                self.shared.hold(self.clock.wall() + timedelta(seconds=ahead))
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         """Send with retries; raise the mapped error when retries are exhausted."""
@@ -454,6 +481,10 @@ class PolicySender:
             now=self.clock.wall(),
         )
         if error is not None:
+            if isinstance(error, RateLimitedError) and error.retry_after is not None:
+                # honoured here and, through the shared gate, by every other process, even
+                # when this request gives up at once (advice beyond max_total_wait)
+                self.hold_until(self.clock.now() + error.retry_after)
             raise error
         return response
 
@@ -469,6 +500,18 @@ class PolicySender:
                 break
             self.stats["waited"] += needed
             self.clock.sleep(needed)
+        if self.shared is not None:
+            shared = [
+                (f"{b.prefix}|{b.exact}|{sorted(b.methods or ())}", b.limit, b.period)
+                for b in self._budgets
+                if b.applies(request)
+            ]
+            while True:
+                needed = self.shared.wait(self.clock.wall(), shared, cost)
+                if needed <= 0:
+                    break
+                self.stats["waited"] += needed
+                self.clock.sleep(needed)
         now = self.clock.now()
         for budget in self._budgets:
             if budget.applies(request):

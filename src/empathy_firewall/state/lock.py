@@ -14,8 +14,10 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -24,7 +26,18 @@ from empathy_firewall.errors import LockHeldError
 from empathy_firewall.state import schema as t
 from empathy_firewall.state.store import StateStore
 
-__all__ = ["Lease", "LockInfo", "acquire_lock", "lock_info", "pid_alive"]
+if TYPE_CHECKING:
+    from empathy_firewall.actions import Plan
+
+__all__ = [
+    "Lease",
+    "LockInfo",
+    "acquire_lock",
+    "lock_info",
+    "pid_alive",
+    "take_ticket_leases",
+    "ticket_lock_name",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,3 +155,35 @@ def acquire_lock(store: StateStore, name: str, *, ttl: timedelta = timedelta(min
     raise LockHeldError(
         f"another run holds the lock {name!r}{where}; this run exits without changes"
     )
+
+
+def ticket_lock_name(connector: str, account: str, ticket_id: str) -> str:
+    """The per-ticket lease every writer takes (webhook workers and ``sync``)."""
+    return f"webhook:{connector}:{account}:{ticket_id}"
+
+
+def take_ticket_leases(
+    store: StateStore,
+    connector: str,
+    account: str,
+    plans: Sequence[Plan],
+    *,
+    ttl: timedelta = timedelta(minutes=5),
+) -> tuple[list[Plan], list[Lease], list[Plan]]:
+    """Lease each plan's ticket: ``(plans leased, their leases, plans whose ticket is busy)``.
+
+    Two writers never apply to one ticket at once: a ticket a webhook worker holds is left
+    to it (it re-reads the ticket, so it decides from the same data).
+    """
+    ready: list[Plan] = []
+    leases: list[Lease] = []
+    busy: list[Plan] = []
+    for plan in plans:
+        name = ticket_lock_name(connector, account, plan.ticket.external_id)
+        try:
+            leases.append(acquire_lock(store, name, ttl=ttl))
+        except LockHeldError:
+            busy.append(plan)
+            continue
+        ready.append(plan)
+    return ready, leases, busy

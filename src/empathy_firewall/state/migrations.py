@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine, inspect, select, text
 
 from empathy_firewall.errors import ConfigError
-from empathy_firewall.state import agent_tables, schema
+from empathy_firewall.state import agent_tables, rate_tables, schema
 
 __all__ = ["MIGRATIONS", "Migration", "current_version", "migrate"]
 
@@ -57,6 +57,10 @@ def _v2(conn: Connection) -> None:
     snapshots.metadata.create_all(conn)
 
 
+def _v3(conn: Connection) -> None:
+    rate_tables.metadata.create_all(conn)
+
+
 def _v4(conn: Connection) -> None:
     agent_tables.metadata.create_all(conn)
 
@@ -79,6 +83,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         "ticket snapshots (derived history, agent backlog); when remembered tickets opened",
         _v2,
     ),
+    Migration(3, "rate gates: one account's Retry-After and API budget, shared", _v3),
     Migration(4, "agent opt-ins, the agent prompt outbox and delivered digests", _v4),
     Migration(5, "the per-message timeline and positive moments (insights)", _v5),
 )

@@ -205,6 +205,11 @@ def sync(
     except Exception as exc:
         _fail(_store_unavailable(exc))
         return
+    from empathy_firewall.state.rates import share_rate_limits
+    from empathy_firewall.sync.job import account_of
+
+    if not dry_run:  # a dry run stores nothing, not even a budget
+        share_rate_limits(connector, store, account_of(connector))
     previous = signal.signal(signal.SIGTERM, _asked)
     progress = _Progress(sys.stderr.isatty() and not no_progress, dry_run, show_plans=dry_run)
     try:

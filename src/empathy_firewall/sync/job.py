@@ -46,7 +46,7 @@ from empathy_firewall.signals.roster import roster_of
 from empathy_firewall.signals.text import CommentCache, default_text_analyzer
 from empathy_firewall.state.agents import stored_choices
 from empathy_firewall.state.buffer import PageHistory
-from empathy_firewall.state.lock import Lease, acquire_lock
+from empathy_firewall.state.lock import Lease, acquire_lock, take_ticket_leases
 from empathy_firewall.state.snapshots import (
     OPEN_STATUSES,
     Snapshot,
@@ -176,6 +176,9 @@ def _part_entries(
 
 class SyncJob:
     """One ``sync`` run (see the module docstring). :meth:`run` returns its summary."""
+
+    #: take each ticket's lease before writing it (webhook workers hold it already)
+    leases_tickets: bool = True
 
     def __init__(
         self,
@@ -445,10 +448,21 @@ class SyncJob:
             rules=self.engine.rules,
         )
         results: tuple[ApplyResult, ...] = ()
-        if plans:
-            if bookmark is not None:
-                self.store.mark_pending(name, account)
-            results = self.connector.apply(plans, verify=verify)
+        ticket_leases: list[Lease] = []
+        if plans and self.leases_tickets:
+            plans, ticket_leases, busy = take_ticket_leases(self.store, name, account, plans)
+            for plan in busy:  # a webhook worker is writing it: it re-reads and decides
+                summary.skipped.append(
+                    SkippedTicket(plan.ticket.external_id, "ticket busy: a webhook worker holds it")
+                )
+        try:
+            if plans:
+                if bookmark is not None:
+                    self.store.mark_pending(name, account)
+                results = self.connector.apply(plans, verify=verify)
+        finally:
+            for ticket_lease in ticket_leases:
+                ticket_lease.release()
         kinds = {a.key: a.action.kind for p in plans for a in p.actions}
         parts = {a.key: done_keys(a)[1:] for p in plans for a in p.actions}
         entries: list[LedgerEntry] = []

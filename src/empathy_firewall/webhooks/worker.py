@@ -44,7 +44,8 @@ from empathy_firewall.models import Ticket
 from empathy_firewall.state import inbox as store_inbox
 from empathy_firewall.state.buffer import PageHistory
 from empathy_firewall.state.inbox import InboxItem
-from empathy_firewall.state.lock import Lease, acquire_lock
+from empathy_firewall.state.lock import Lease, acquire_lock, ticket_lock_name
+from empathy_firewall.state.rates import share_rate_limits
 from empathy_firewall.state.store import StateStore
 from empathy_firewall.sync.job import SyncJob
 from empathy_firewall.sync.summary import SyncSummary
@@ -146,6 +147,8 @@ class TicketProcessor(SyncJob):
     applies, and records ledger, history and signals in one transaction, exactly as a sync
     page does, but leaves the sync bookmark alone.
     """
+
+    leases_tickets = False  # the worker holds each ticket's lease around the whole step
 
     def process(self, tickets: Sequence[Ticket], *, verify: bool, now: datetime) -> dict[str, str]:
         """Process ``tickets``; returns ``{ticket_key: reason}`` for tickets left incomplete."""
@@ -279,12 +282,15 @@ class InboxWorker:
         report: BatchReport,
     ) -> None:
         connector = processor.connector
+        # every worker, replica and sync on this account spends one budget (attached at
+        # first use: the connector builds its HTTP client lazily)
+        share_rate_limits(connector, self.store, processor.account)
         leases: dict[str, Lease] = {}
         for ticket_id, items in by_ticket.items():
             try:
                 leases[ticket_id] = acquire_lock(
                     self.store,
-                    f"webhook:{connector.name}:{processor.account}:{ticket_id}",
+                    ticket_lock_name(connector.name, processor.account, ticket_id),
                     ttl=self.options.lease,
                 )
             except LockHeldError:
