@@ -31,7 +31,7 @@ from empathy_firewall.sync import SyncJob, SyncOptions
 from empathy_firewall.sync.job import PageReport
 from empathy_firewall.testing import FakeFreshdesk, FakeZendesk
 from empathy_firewall.testing.clock import FakeClock
-from empathy_firewall.testing.fake_server import OPT_IN_FIELD, seed_from_tickets
+from empathy_firewall.testing.fake_server import OPT_IN_FIELD, agent_email, seed_from_tickets
 from empathy_firewall.testing.freshdesk_seed import replay_into_freshdesk
 from empathy_firewall.testing.parity import FiringTable, firing_counts, within
 from empathy_firewall.testing.zendesk_seed import replay_into_zendesk
@@ -107,6 +107,22 @@ def test_the_file_source_fires_the_flagship_rules(from_file: FiringTable) -> Non
     assert all(from_file.rules[rule] > 0 for rule in FLAGSHIP), from_file.rules
 
 
+def with_capacities(
+    settings: FirewallSettings, sample: list[Ticket], ids_by_email: dict[str, str]
+) -> FirewallSettings:
+    """``settings`` with each agent's capacity from the file, keyed by the helpdesk's agent
+    id (an admin's ``capacity_per_agent``), where the core supports it."""
+    if "capacity_per_agent" not in FrictionSettings.model_fields:
+        return settings
+    capacities = {
+        ids_by_email[agent_email(t.assignee)]: t.assignee.capacity
+        for t in sample
+        if t.assignee is not None and t.assignee.capacity is not None
+    }
+    friction = settings.friction.model_copy(update={"capacity_per_agent": capacities})
+    return settings.model_copy(update={"friction": friction})
+
+
 def through_zendesk(
     sample: list[Ticket], store: Path, settings: FirewallSettings
 ) -> tuple[FiringTable, FakeZendesk]:
@@ -120,6 +136,8 @@ def through_zendesk(
         agent_opt_in_field=OPT_IN_FIELD,
         include_slas=True,
     )
+    emails = {u["email"]: str(u["id"]) for u in fake.state.users.values() if u["role"] == "agent"}
+    settings = with_capacities(settings, sample, emails)
     return firing_counts(connector, ENGINE, NOW, store, settings=settings), fake
 
 
@@ -179,7 +197,9 @@ def through_freshdesk(
             )
 
     assert by_email  # agents are listed with their e-mail
-    table = firing_counts(connector, ENGINE, now, store, settings=SETTINGS, prepare=opt_in)
+    emails = {a["contact"]["email"]: str(a["id"]) for a in fake.state.agents.values()}
+    settings = with_capacities(SETTINGS, sample, emails)
+    table = firing_counts(connector, ENGINE, now, store, settings=settings, prepare=opt_in)
     return table, fake, connector, listed
 
 
@@ -223,20 +243,6 @@ def test_freshdesk_fires_as_the_file_does_where_no_history_is_needed(
     assert all(a.email for a in connector.list_agents())
     assert table.prompt_emails
     assert all(table.prompt_emails.values()), table.prompt_emails
-
-
-@pytest.mark.xfail(
-    not HISTORY_IN_CORE,
-    reason="Freshdesk has no history API: reassignments come from the core's snapshot "
-    "derivation (issue 10 item 1, fidelity), not on this branch yet",
-    strict=True,
-)
-def test_freshdesk_history_rules_fire_as_the_file_does(
-    sample: list[Ticket], from_file: FiringTable, tmp_path: Path
-) -> None:
-    table, _fake, _connector, _listed = through_freshdesk(sample, tmp_path / "state.db")
-    gaps = [g for g in within(from_file.rules, table.rules) if g.startswith(NEEDS_HISTORY)]
-    assert gaps == []
 
 
 # -- history under a cron cadence: Freshdesk's derived history against Zendesk's audits --

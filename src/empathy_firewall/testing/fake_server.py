@@ -135,7 +135,7 @@ def seed_from_tickets(fake: FakeZendesk, tickets: Iterable[Ticket], shift: timed
     users: dict[str, int] = {}
     groups: dict[str, int] = {}
     orgs: dict[str, int] = {}
-    backlog: dict[int, int] = {}
+    backlog: dict[int, tuple[datetime, int]] = {}
 
     def group_id(name: str | None) -> int | None:
         if not name:
@@ -239,8 +239,10 @@ def seed_from_tickets(fake: FakeZendesk, tickets: Iterable[Ticket], shift: timed
                 metrics["group_stations"] = ticket.metrics.group_hops + 1
         if ticket.assignee is not None and ticket.assignee.open_tickets is not None:
             # the file's backlog figure is the whole account's: what the sample does not
-            # hold is open elsewhere (the last ticket read wins, as the file's would)
-            backlog[assignee or 0] = ticket.assignee.open_tickets
+            # hold is open elsewhere; the agent's most recently active ticket has the
+            # figure nearest to "now"
+            stamp = (ticket.last_activity_at, ticket.assignee.open_tickets)
+            backlog[assignee or 0] = max(backlog.get(assignee or 0, stamp), stamp)
         fake.state.comments[tid] = []
         fake.state.audits[tid] = []
         # the ticket's life as audits, in time order
@@ -332,14 +334,10 @@ def seed_from_tickets(fake: FakeZendesk, tickets: Iterable[Ticket], shift: timed
         for at, _order, author, events, channel in sorted(timeline, key=lambda t: (t[0], t[1])):
             fake.add_audit(tid, events, author_id=author, at=at + shift, channel=channel)
         count += 1
-    unsolved = {"new", "open", "pending", "hold"}
-    for uid, figure in backlog.items():
-        seen = sum(
-            1
-            for t in fake.state.tickets.values()
-            if t.get("assignee_id") == uid and t["status"] in unsolved
-        )
-        fake.unseen_open[uid] = max(0, figure - seen)
+    for uid, (_at, figure) in backlog.items():
+        # The file's figure is the helpdesk's own count. (The sample's figures do not
+        # always agree with its own open tickets; a real count would.)
+        fake.open_counts[uid] = figure
     return count
 
 
