@@ -61,7 +61,7 @@ _ORDER = (
     "  ...batons with a line cut mid-sentence",
     "  ...baton lines that are filler",
     "recovery notes on billing problems",
-    "  ...offering a generic credit",
+    "  ...a generic credit, no refund of the charge",
     "recognition prompts",
     "  ...on sarcasm or 'thanks, but'",
     "  ...before any agent replied",
@@ -138,8 +138,8 @@ def main(path: Path) -> None:
                     _BILLING.search(c.text) for c in ticket.comments
                 ):
                     counts["recovery notes on billing problems"] += 1
-                    if re.search(r"credit of up to", action.body):
-                        counts["  ...offering a generic credit"] += 1
+                    if "credit of up to" in action.body and "refund the wrong" not in action.body:
+                        counts["  ...a generic credit, no refund of the charge"] += 1
             if isinstance(action, RoutingSuggestion):
                 counts["routing suggestions"] += 1
                 text = note_text(planned) or ""
@@ -160,6 +160,29 @@ def main(path: Path) -> None:
     for name in _ORDER:
         print(f"{name}: {counts[name]}")
     print(f"distinct delay draft texts: {len(drafts)}")
+    _routing(tickets, settings)
+
+
+def _routing(tickets: list[Ticket], settings: FirewallSettings) -> None:
+    """Routing advice in one pass over the file at the latest activity (as `simulate`)."""
+    pipeline = Pipeline(Engine(), settings, MemoryHistory(max_tickets=20))
+    now = max(t.last_activity_at for t in tickets)
+    total = naming = ids = 0
+    for processed in pipeline.run(tickets, now):
+        for planned in processed.plan.actions:
+            if isinstance(planned.action, RoutingSuggestion):
+                total += 1
+                text = note_text(planned) or ""
+                assignee = processed.ticket.assignee
+                if assignee is not None and (
+                    assignee.id in text or (assignee.name or "\0") in text
+                ):
+                    naming += 1
+                if re.search(r"agt-\d+", text):
+                    ids += 1
+    print(f"simulate pass: routing suggestions: {total}")
+    print(f"  ...naming the strained assignee on the ticket: {naming}")
+    print(f"  ...showing raw agent ids: {ids}")
 
 
 if __name__ == "__main__":

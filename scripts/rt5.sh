@@ -6,6 +6,7 @@
 #   scripts/rt5.sh stop      stop the server by the PID in the state file
 #   scripts/rt5.sh reset     stop, restore the pristine database, start again
 #   scripts/rt5.sh url       print the URL of the running server
+#   scripts/rt5.sh token     print a new REST 2 auth token for root (tests read EF_RT_TOKEN)
 #
 # The RT user is root with the password "password" (RT_ROOT_PASSWORD to change it at install).
 # The state file (RT5_STATE, default /run/empathy-firewall-rt5.state) holds PORT= and PID=.
@@ -64,6 +65,7 @@ DEBCONF
   # the package's empty RT_SiteConfig.pm is root-only; the server runs as www-data
   chgrp www-data $ETC/RT_SiteConfig.pm && chmod 640 $ETC/RT_SiteConfig.pm
   fast_password
+  grant_rights
   cp -p "$DB" "$PRISTINE"
   say "install done in $((SECONDS - t0)) s"
 }
@@ -78,6 +80,21 @@ fast_password() {
       my $h = bcrypt_hash({key_nul => 1, cost => 4, salt => $s}, sha512(encode("UTF-8", $ENV{RT_PW})));
       print join "!", "", "bcrypt", "04", en_base64($s) . en_base64($h);')
   sqlite3 "$DB" "UPDATE Users SET Password = '$hash' WHERE Name = 'root'"
+}
+
+grant_rights() {
+  # Test server only: privileged users may own and work on tickets, so tests can create
+  # agents (REST 2 in RT 5.0.3 cannot grant rights; RT's initialdata loader can).
+  local data; data=$(mktemp)
+  cat > "$data" <<'PERL'
+@ACL = map { { GroupDomain => 'SystemInternal', GroupType => 'Privileged', Right => $_ } }
+  qw(OwnTicket ShowTicket ShowTicketComments ReplyToTicket CommentOnTicket ModifyTicket
+     SeeQueue SeeCustomField ModifyCustomField);
+1;
+PERL
+  (cd / && /usr/sbin/rt-setup-database-5 --action insert --datafile "$data" --skip-create) >/dev/null 2>&1 \
+    || { rm -f "$data"; die "could not grant the test rights (rt-setup-database-5)"; }
+  rm -f "$data"
 }
 
 write_snippet() {  # $1 = port. Files in RT_SiteConfig.d are read in order; 99-* wins.
@@ -141,11 +158,22 @@ do_reset() {
   do_start
 }
 
+do_token() {  # a new REST 2 auth token for root: REST 2 in RT 5.0.3 cannot create one
+  installed || die "RT is not installed: run $0 install"
+  (cd / && setpriv --reuid=www-data --regid=www-data --init-groups -- perl \
+    -I/usr/share/request-tracker5/lib -e 'use RT; RT::LoadConfig(); RT::Init();
+      my $root = RT::User->new(RT->SystemUser); $root->Load("root");
+      my ($id, $msg, $token) = RT::AuthToken->new(RT->SystemUser)->Create(
+        Owner => $root->Id, Description => "empathy-firewall tests");
+      die "$msg\n" unless $id; print "$token\n";' 2>/dev/null) || die "could not create a token"
+}
+
 case "${1:-}" in
   install) do_install ;;
   start) do_start ;;
   stop) do_stop ;;
   reset) do_reset ;;
+  token) do_token ;;
   url) [ -n "$(running_pid)" ] || die "not running"; echo "http://127.0.0.1:$(state_get PORT)" ;;
-  *) echo "usage: $0 install|start|stop|reset|url" >&2; exit 2 ;;
+  *) echo "usage: $0 install|start|stop|reset|url|token" >&2; exit 2 ;;
 esac

@@ -485,7 +485,7 @@ def test_strained_history_moves_severity_up_one_step() -> None:
     ("tier", "moderate", "severe"),
     [
         ("gold", 12.5, 25.0),
-        ("platinum", 25.0, 50.0),
+        ("platinum", 50.0, 50.0),  # a valued tier: moderate becomes severe
         ("silver", 5.0, 10.0),
         ("standard", None, None),
         (None, None, None),
@@ -500,7 +500,12 @@ def test_credit_is_capped_by_tier(
     assert (
         _recovery(replace(_SMOOTH, breached=True, reopens=1, reassignments=3), memory)[2] == severe
     )
-    assert _recovery(replace(_SMOOTH, breached=True), memory)[2] is None  # minor: no credit
+    minor = _recovery(replace(_SMOOTH, breached=True), memory)
+    if tier == "platinum":  # one step up for a valued customer: moderate, half the cap
+        assert minor[0] == "moderate"
+        assert minor[2] == 25.0
+    else:
+        assert minor[2] is None  # minor: no credit
 
 
 def test_recovery_policy_settings_apply() -> None:
@@ -510,7 +515,7 @@ def test_recovery_policy_settings_apply() -> None:
     )
     assert (found.credit, found.currency) == (2.0, "GBP")
     assert found.gesture is not None
-    assert "concrete thing done for them now" in found.gesture
+    assert "a committed follow-up time" in found.gesture
 
 
 def test_strain_reads_the_history_it_is_given() -> None:

@@ -14,12 +14,20 @@ from _engine_support import comment, load_pack, stub_context, ticket
 from hypothesis import given
 from hypothesis import strategies as st
 
-from empathy_firewall.actions import DraftReply
+from empathy_firewall.actions import DraftReply, PlannedAction, RoutingSuggestion, RuleMatch
+from empathy_firewall.connectors.notes import note_text
 from empathy_firewall.engine.evaluate import Engine
 from empathy_firewall.engine.languages import detect_language, normalize_language, ticket_language
+from empathy_firewall.engine.narrative import substantive
+from empathy_firewall.engine.recognition import agent_helped, thanks_but
+from empathy_firewall.engine.segment import sentences
 from empathy_firewall.engine.units import duration_words, hours_words
 from empathy_firewall.errors import RulePackError
-from empathy_firewall.models import Agent, Customer, SlaInfo, Ticket
+from empathy_firewall.models import Agent, Customer, Role, SlaInfo, Ticket
+from empathy_firewall.settings import FrictionSettings
+from empathy_firewall.signals.roster import teammates_for
+
+FRICTION = FrictionSettings()
 
 
 @pytest.mark.parametrize(
@@ -41,6 +49,8 @@ def test_the_customers_language_is_told_from_their_words(text: str, expected: st
 def test_the_record_wins_then_the_analyzer_then_the_words() -> None:
     assert ticket_language("pt_BR", ["es"], ["Hello there, my order is late"]) == "pt"
     assert ticket_language(None, ["es", None, "es", "en"], ["Hello, my order"]) == "es"
+    # an analyzer that could not tell ("und") leaves it to the words
+    assert ticket_language(None, ["und", "und"], ["Hola, mi pedido no ha llegado"]) == "es"
     assert ticket_language("", [None], ["Hello, where is my order? It is late."]) == "en"
     assert normalize_language(" DE-at ") == "de"
 
@@ -135,3 +145,117 @@ rules:
     with pytest.raises(RulePackError) as caught:
         load_pack(tmp_path, pack)
     assert message in str(caught.value)
+
+
+# -- batons: the sentence segmenter and what it keeps ----------------------------------
+
+_WORDS = st.sampled_from(
+    ["I", "paid", "the", "order", "never", "came", "Dr.", "e.g.", "$59.99", "3.5", "ok", "no"]
+)
+_EXTRAS = st.sampled_from(
+    ["pablo.garcia@example.com", "https://example.com/a.b?x=1", "www.example.org/help"]
+)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.one_of(_WORDS, _EXTRAS), min_size=1, max_size=8), st.sampled_from(".!?")
+        ),
+        min_size=1,
+        max_size=5,
+    ),
+    st.sampled_from(["en", "es", "de", "fr", "pt", "it", None]),
+)
+def test_sentences_are_exact_ordered_spans_that_never_cut_an_email_or_url(
+    parts: list[tuple[list[str], str]], language: str | None
+) -> None:
+    text = " ".join(" ".join(words) + end for words, end in parts)
+    found = sentences(text, language)
+    last = 0
+    for sentence in found:
+        assert text[sentence.start : sentence.end] == sentence.text
+        assert sentence.start >= last
+        last = sentence.end
+    for extra in ("pablo.garcia@example.com", "https://example.com/a.b?x=1"):
+        if extra in text:
+            assert any(extra in s.text for s in found)
+
+
+def test_holding_lines_are_not_substance_and_answers_are() -> None:
+    assert not substantive("Hi Dana, thanks for your patience. I'm looking into it!")
+    assert not substantive("Hallo Dana, danke. Ich schaue mir das an.", "de")
+    assert not substantive("Bonjour Camille, merci. Je regarde cela tout de suite.", "fr")
+    assert substantive("Hi Dana, I have refunded the second charge; it shows within two days.")
+    assert substantive("Hola Javier, ya está solucionado, puedes entrar con tu nueva clave.", "es")
+
+
+# -- recognition only when earned ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "mixed"),
+    [
+        ("Thanks for the quick reply, but the replacement also arrived broken", True),
+        ("Great job, really. Paying for premium to get slower answers", True),
+        ("Gracias, pero sigue sin funcionar.", True),
+        ("Danke, aber es ist immer noch kaputt.", True),
+        ("Merci, mais le colis n'est toujours pas arrivé.", True),
+        ("Obrigado, mas ainda não chegou.", True),
+        ("Grazie, ma non funziona ancora.", True),
+        ("Still broken. Thanks.", True),
+        ("Wonderful, thank you so much for sorting this out so quickly!", False),
+        ("Thanks, no problem at all.", False),
+        ("Thank you so much, it works now, no more errors!", False),
+        ("Muchas gracias, ya funciona.", False),
+        ("Grazie mille, ora funziona.", False),
+        ("The parcel is still missing.", False),  # no thanks at all
+    ],
+)
+def test_thanks_but_is_told_from_plain_thanks(text: str, mixed: bool) -> None:
+    assert thanks_but(text) is mixed
+
+
+def test_an_agent_helped_only_with_a_public_reply_before_the_latest_message() -> None:
+    question = comment("1", 60, "How do I change my email? Thanks!")
+    assert not agent_helped(ticket([question]))
+    note = comment("2", 30, "Checking.", role=Role.AGENT, public=False)
+    assert not agent_helped(ticket([question, note]))
+    answer = comment("2", 30, "Settings > Account > Email.", role=Role.AGENT)
+    thanks = comment("3", 10, "Thank you, done!")
+    assert agent_helped(ticket([question, answer, thanks]))
+    assert not agent_helped(ticket([answer]))  # no customer message at all
+
+
+# -- private routing -------------------------------------------------------------------------
+
+
+def test_a_routing_note_names_no_agent_id_it_was_not_given_in_words() -> None:
+    planned = PlannedAction(
+        action=RoutingSuggestion(
+            reason="If this conversation changes hands, Sam Lee has room in billing.",
+            avoid_agent_ids=("agt-01",),
+            prefer_agent_ids=("agt-07",),
+        ),
+        because=(RuleMatch(rule_id="r", pack="p"),),
+        key="k",
+    )
+    text = note_text(planned)
+    assert text is not None
+    assert "Sam Lee" in text
+    assert "agt-01" not in text
+    assert "agt-07" not in text
+
+
+def test_teammates_fit_the_group_and_have_room_lightest_first() -> None:
+    roster = {
+        "a1": Agent(id="a1", name="Ann", groups=("billing",), open_tickets=20, capacity=25),
+        "a2": Agent(id="a2", name="Bo", groups=("billing",), open_tickets=2, capacity=25),
+        "a3": Agent(id="a3", name="Cy", groups=("returns",), open_tickets=0, capacity=25),
+        "a4": Agent(id="a4", name="Di", groups=("billing",), open_tickets=46, capacity=30),
+        "a5": Agent(id="a5", name="Ed", groups=(), open_tickets=None),
+        "me": Agent(id="me", name="Me", groups=("billing",), open_tickets=0, capacity=25),
+    }
+    item = ticket([comment("1", 10)], group="billing", assignee=roster["me"])
+    found = teammates_for(item, ["a1", "a2", "a3", "a4", "a5", "me", "ghost"], roster, FRICTION)
+    assert [a.id for a in found] == ["a2", "a1", "a5"]

@@ -6,11 +6,14 @@ here, explicitly, so the same ticket and context always give the same plan.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 
+from empathy_firewall.models import Agent
 from empathy_firewall.settings import FirewallSettings
+from empathy_firewall.signals.backlog import Backlog
 from empathy_firewall.signals.history import EMPTY_HISTORY, History
 from empathy_firewall.signals.text import CommentCache, default_text_analyzer
 
@@ -34,6 +37,12 @@ class EvaluationContext:
     settings: FirewallSettings = field(default_factory=FirewallSettings)
     history: History = EMPTY_HISTORY
     texts: CommentCache = field(default_factory=default_comment_cache)
+    backlog: Backlog | None = None
+    """Open tickets per agent and group (the sync step fills it from the state store);
+    None: only what the ticket's agent record says."""
+    agents: Mapping[str, Agent] = field(default_factory=dict)
+    """The helpdesk's agents by id (name, groups, open tickets, capacity), when known: routing
+    suggestions name teammates from it. Empty means unknown: nobody is named."""
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None or self.now.utcoffset() is None:

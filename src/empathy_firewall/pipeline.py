@@ -15,7 +15,7 @@ from pathlib import Path
 from empathy_firewall.actions import Plan
 from empathy_firewall.context import EvaluationContext
 from empathy_firewall.engine.evaluate import Engine, record_plan
-from empathy_firewall.models import Ticket
+from empathy_firewall.models import Agent, Ticket
 from empathy_firewall.settings import FirewallSettings
 from empathy_firewall.signals.enrich import Signals, enrich, observe
 from empathy_firewall.signals.history import MemoryHistory
@@ -56,6 +56,7 @@ class Pipeline:
         # not `texts or ...`: an empty CommentCache has len() 0 and would be dropped.
         # A pipeline sees each ticket about once, so its own small cache keeps memory flat
         # in the number of tickets; pass a larger one to re-evaluate many tickets.
+        self.agents: dict[str, Agent] = {}
         self.texts = (
             texts
             if texts is not None
@@ -64,8 +65,15 @@ class Pipeline:
 
     def process(self, ticket: Ticket, now: datetime) -> Processed:
         """Evaluate one ticket at ``now`` and remember what it teaches."""
+        if ticket.assignee is not None:
+            # the agents seen so far, latest record wins: routing suggestions name them
+            self.agents[ticket.assignee.id] = ticket.assignee
         context = EvaluationContext(
-            now=now, settings=self.settings, history=self.history, texts=self.texts
+            now=now,
+            settings=self.settings,
+            history=self.history,
+            texts=self.texts,
+            agents=self.agents,
         )
         signals = enrich(ticket, context)
         plan = self.engine.evaluate_signals(signals, context)

@@ -7,7 +7,7 @@ configuration files carry a ``[settings]`` table with the same keys. Units are i
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -98,6 +98,11 @@ class FrictionSettings(_Settings):
     """Open tickets an agent can carry comfortably, unless the agent record says otherwise."""
     overloaded_at: float = Field(default=1.0, gt=0)
     """Backlog / capacity ratio from which an assignee counts as overloaded."""
+    capacity_per_agent: Mapping[str, Annotated[int, Field(ge=1)]] = Field(default_factory=dict)
+    """Capacity by agent id, when the agent record gives none."""
+    capacity_per_group: Mapping[str, Annotated[int, Field(ge=1)]] = Field(default_factory=dict)
+    """Capacity of the agents working a group's tickets (by the ticket's group), when
+    neither the agent record nor ``capacity_per_agent`` gives one."""
     holding_replies_end_wait: bool = False
     """Whether a public agent reply that only holds or moves the ticket ends the customer's
     wait (false: the wait goes on, as the customer feels it; see docs/signals.md)."""
@@ -157,6 +162,15 @@ class RecoveryPolicy(_Settings):
     """The largest goodwill credit (in the account's currency) to suggest, by loyalty tier."""
     currency: str = "EUR"
     default_tier: str = "standard"
+    valued_tiers: tuple[str, ...] = ("platinum",)
+    """Tiers whose customers count as highly valued (one step more severe when something
+    went wrong)."""
+    valued_lifetime_value: float = Field(default=5000.0, ge=0)
+    """A lifetime value from which a customer counts as highly valued."""
+    valued_order_count: int = Field(default=50, ge=1)
+    """An order count from which a customer counts as highly valued."""
+    long_breach_ratio: float = Field(default=2.0, gt=1)
+    """A wait of this many times the reply target counts as a second thing gone wrong."""
 
 
 class InterimOffer(_Settings):

@@ -74,7 +74,8 @@ def test_each_digest_arrives_once_in_order_through_a_real_smtp_server(
     # agents with no address keep their moments queued; nobody else got mail
     assert len(inbox.messages) == 2
     left = {r["agent_id"] for r in queued_rows(store) if r["status"] == "queued"}
-    assert left == {"agt-05", "agt-07"}
+    assert left == set(by_agent) - set(ADDRESSES)
+    assert left, "the sample must leave some agent without an address"
     # delivered prompt texts are erased from the store; the digests are recorded
     sent_rows = [r for r in queued_rows(store) if r["status"] == "sent"]
     assert sent_rows

@@ -171,3 +171,32 @@ def test_an_agent_removing_a_tag_the_firewall_added_is_recorded_as_an_undo(
             )
         ).all()
     assert (fired[0], fired[1]) in [tuple(u) for u in undos]
+
+
+def test_the_webhook_worker_records_the_same_timeline_as_sync(store: StateStore) -> None:
+    from sync_support import connector_for
+
+    from empathy_firewall.webhooks.worker import TicketProcessor
+
+    fake, now = seeded_fake(None)
+    connector = connector_for(fake)
+    ids = [t.source.external_id for t in tickets()][:40]
+    fetched = connector.fetch(ids)
+    TicketProcessor(store, connector, job(store, fake, now)[0].engine).process(
+        fetched, verify=False, now=now
+    )
+    with store.engine.connect() as conn:
+        keys = {
+            r[0]
+            for r in conn.execute(
+                select(tables.timeline.c.ticket_key).where(tables.timeline.c.kind == "customer")
+            )
+        }
+    assert keys == {
+        t.key for t in fetched if any(c.author_role is Role.CUSTOMER for c in t.comments)
+    }
+    count = _count(store)
+    TicketProcessor(store, connector, job(store, fake, now)[0].engine).process(
+        fetched, verify=False, now=now + timedelta(minutes=1)
+    )
+    assert _count(store) == count  # a redelivered webhook writes nothing new

@@ -4,6 +4,8 @@ The URL comes from ``EF_RT_URL`` (``export EF_RT_URL="$(sudo scripts/rt5.sh star
 RT superuser is root / ``password`` (``EF_RT_PASSWORD`` to change). Without a reachable
 server the tests skip with the reason; under CI (``CI`` set) they fail instead.
 
+Token auth tests also need ``EF_RT_TOKEN`` (``sudo scripts/rt5.sh token``).
+
 Every test works in a queue of its own, so tests never see each other's tickets and the
 server never needs a reset between them.
 """
@@ -23,6 +25,8 @@ import pytest
 import requests
 from empathy_firewall_rt import RtConnector
 from empathy_firewall_rt.parse import ref_id
+
+from empathy_firewall.wire import Send
 
 TAGS_FIELD = "Tags"
 
@@ -46,6 +50,17 @@ def require_rt() -> str:
             pytest.fail(f"RT tests must run in CI: {reason}")
         pytest.skip(reason)
     return url
+
+
+def require_token() -> str:
+    """A REST 2 auth token for root (``EF_RT_TOKEN``), or skip (fail under CI)."""
+    token = os.environ.get("EF_RT_TOKEN", "").strip()
+    if not token:
+        reason = 'EF_RT_TOKEN is not set: export EF_RT_TOKEN="$(sudo scripts/rt5.sh token)"'
+        if os.environ.get("CI"):
+            pytest.fail(f"RT tests must run in CI: {reason}")
+        pytest.skip(reason)
+    return token
 
 
 def root_auth() -> tuple[str, str]:
@@ -96,6 +111,14 @@ class RtAdmin:
         self.call("POST", "/queue", {"Name": name})
         return name
 
+    def new_agent(self) -> str:
+        """A privileged user (``scripts/rt5.sh install`` lets those own tickets)."""
+        name = f"agent-{uuid.uuid4().hex[:8]}"
+        self.call(
+            "POST", "/user", {"Name": name, "EmailAddress": f"{name}@localhost", "Privileged": 1}
+        )
+        return name
+
     def new_ticket(self, queue: str, text: str, subject: str = "Help", **extra: Any) -> str:
         body = {
             "Queue": queue,
@@ -142,7 +165,7 @@ class RtAdmin:
         ]
 
 
-def connector(url: str, queue: str, **config: Any) -> RtConnector:
+def connector(url: str, queue: str, transport: Send | None = None, **config: Any) -> RtConnector:
     """A connector for one test queue, looking back far enough for any test ticket."""
     raw: Mapping[str, Any] = {
         "base_url": url,
@@ -151,7 +174,7 @@ def connector(url: str, queue: str, **config: Any) -> RtConnector:
         "initial_lookback_minutes": 24 * 60,
         **config,
     }
-    made = RtConnector.from_config(raw, env=root_env())
+    made = RtConnector.from_config(raw, env=root_env(), transport=transport)
     assert isinstance(made, RtConnector)
     return made
 

@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from empathy_firewall.actions import Plan
 from empathy_firewall.errors import ConfigError, InputError
-from empathy_firewall.models import SourceRef, Ticket
+from empathy_firewall.models import Agent, SourceRef, Ticket
 from empathy_firewall.wire import (
     Headers,
     HttpRequest,
@@ -108,6 +108,10 @@ class Capabilities:
     public_replies: bool = False
     drafts: bool = False
     priority: bool = False
+    history: bool = False
+    """The connector delivers a ticket's history events (reassignments, reopens, status and
+    priority changes) itself. When False the sync step derives them from the differences
+    between what it read on successive syncs (:mod:`empathy_firewall.signals.derived`)."""
 
     @property
     def writes(self) -> bool:
@@ -257,6 +261,24 @@ class Connector(ABC):
     def fetch(self, external_ids: Sequence[str]) -> tuple[Ticket, ...]:
         """Read these tickets in full (after a webhook). Unknown ids are left out."""
         raise NotImplementedError(f"{self.name}: fetch is not supported")
+
+    def list_agents(self) -> tuple[Agent, ...]:
+        """The helpdesk's agents (name, e-mail, groups), or ``()`` when the connector cannot
+        list them (the default); routing suggestions then name only agents seen on tickets.
+
+        The sync step asks once per run.
+        """
+        return ()
+
+    def count_open(self, assignee_id: str) -> int | None:
+        """Open tickets (new, open, pending, on hold) assigned to ``assignee_id``, counted
+        by the helpdesk, or None when the connector has no such query (the default).
+
+        The sync step asks only while the state store is cold (before a sync recorded its
+        first page for this account), once per assignee per run; afterwards the backlog is
+        counted from the ticket snapshots the store keeps.
+        """
+        return None
 
     def apply(self, plans: Sequence[Plan], *, verify: bool = False) -> tuple[ApplyResult, ...]:
         """Write plans back; one result per plan, in order.

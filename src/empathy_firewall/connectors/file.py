@@ -47,7 +47,8 @@ class FileConnector(Connector):
 
     name: ClassVar[str] = "file"
     Config: ClassVar[type[ConnectorConfig]] = FileConfig
-    capabilities: ClassVar[Capabilities] = Capabilities(poll=True)
+    #: the ticket file carries each ticket's events: nothing is derived
+    capabilities: ClassVar[Capabilities] = Capabilities(poll=True, history=True)
 
     def __init__(self, config: ConnectorConfig, **_: Any) -> None:
         if not isinstance(config, FileConfig):

@@ -73,10 +73,8 @@ def note_text(planned: PlannedAction) -> str | None:
         lines = [f"{ROUTING_HEADING}: {action.reason}"]
         if action.prefer_group:
             lines.append(f"Prefer group: {action.prefer_group}")
-        if action.prefer_agent_ids:
-            lines.append("Prefer agents: " + ", ".join(action.prefer_agent_ids))
-        if action.avoid_agent_ids:
-            lines.append("Avoid agents: " + ", ".join(action.avoid_agent_ids))
+        # Agent ids are not written: the reason names the teammates suggested, and whom to
+        # spare (and why) is for that agent alone, never for every colleague to read.
         text = "\n".join(lines)
     else:
         return None

@@ -6,12 +6,15 @@ in ``docs/signals.md`` is generated from this catalogue (``empathy-firewall rule
 
 from __future__ import annotations
 
+from empathy_firewall.engine.narrative import awaiting_substance
+from empathy_firewall.engine.recognition import agent_helped, thanks_but
 from empathy_firewall.engine.registry import Registry, default_registry
 from empathy_firewall.engine.types import PathSpec, Value, ValueType
 from empathy_firewall.models import Channel, Priority, TicketStatus
 from empathy_firewall.signals.cues import CueKind
 from empathy_firewall.signals.enrich import Signals
-from empathy_firewall.signals.recovery import SEVERITIES
+from empathy_firewall.signals.problem import PROBLEMS
+from empathy_firewall.signals.recovery import REASONS, SEVERITIES
 
 __all__ = ["register_builtins"]
 
@@ -56,6 +59,11 @@ def _register_paths(reg: Registry) -> None:
     p("ticket.comments", INT, "Number of comments of any kind.", unit="comments")(
         lambda s: len(s.ticket.comments)
     )
+    p(
+        "ticket.agent_helped",
+        B,
+        "An agent replied publicly before the customer's latest message.",
+    )(lambda s: agent_helped(s.ticket))
 
     # -- customer emotion ------------------------------------------------------
     e = "Customer sentiment"
@@ -118,6 +126,12 @@ def _register_paths(reg: Registry) -> None:
         "Kinds of cue found in the latest customer message.",
         choices=tuple(CueKind),
     )(lambda s: s.emotion.latest_kinds)
+    p(
+        "cues.latest_thanks_but",
+        B,
+        "The latest customer message thanks or praises and, in the same message, complains "
+        '("thanks, but ...").',
+    )(lambda s: _latest_thanks_but(s))
     p("cues.count", INT, "Cues of all kinds in all customer messages.", unit="cues")(
         lambda s: sum(s.emotion.cue_counts.values())
     )
@@ -196,9 +210,22 @@ def _register_paths(reg: Registry) -> None:
     p("friction.assignee_overloaded", B, "Assignee backlog at or above the overload ratio.")(
         lambda s: s.friction.assignee_overloaded
     )
+    p(
+        "friction.group_backlog",
+        INT,
+        "Open tickets in the ticket's group (from the state store).",
+        unit="tickets",
+        nullable=True,
+    )(lambda s: s.friction.group_backlog)
     p("handoff.pending", B, "Reassigned, and the new owner has not replied publicly yet.")(
         lambda s: s.handoff.pending
     )
+    p(
+        "handoff.awaiting_reply",
+        B,
+        "Reassigned, and no agent has replied publicly with substance since (a greeting or "
+        'a holding line such as "I\'m looking into it" does not count).',
+    )(lambda s: awaiting_substance(s.ticket))
     p(
         "handoff.minutes_since",
         N,
@@ -256,8 +283,19 @@ def _register_paths(reg: Registry) -> None:
         "recovery.reasons",
         L,
         "What went wrong.",
-        choices=("sla_breach", "reopened", "repeated_contact", "negative_turn", "threat"),
+        choices=REASONS,
     )(lambda s: s.recovery.reasons)
+    p(
+        "recovery.problem",
+        S,
+        "The kind of problem, from the subject and the customer's words.",
+        choices=PROBLEMS,
+    )(lambda s: s.recovery.problem)
+    p(
+        "recovery.valued",
+        B,
+        "A highly valued customer: a valued tier, lifetime value or order count.",
+    )(lambda s: s.recovery.valued)
     p("recovery.history", S, "The customer's history.", choices=("new", "good", "strained"))(
         lambda s: s.recovery.history
     )
@@ -330,6 +368,16 @@ def _register_paths(reg: Registry) -> None:
         "Opted-in agents with headroom (only computed when the assignee is overloaded).",
         private=True,
     )(lambda s: s.headroom)
+
+
+def _latest_thanks_but(signals: Signals) -> bool:
+    if not signals.messages:
+        return False
+    latest = signals.messages[-1].comment_id
+    for comment in signals.ticket.comments:
+        if comment.id == latest:
+            return thanks_but(comment.text, signals.ticket.requester.language)
+    return False
 
 
 # -- operators ---------------------------------------------------------------------

@@ -43,6 +43,7 @@ from empathy_firewall.connectors.base import note_marker
 from empathy_firewall.context import EvaluationContext
 from empathy_firewall.engine.conditions import PathView
 from empathy_firewall.engine.durations import format_duration
+from empathy_firewall.engine.languages import normalize_language
 from empathy_firewall.engine.loader import load_rule_packs
 from empathy_firewall.engine.narrative import sentence_around
 from empathy_firewall.engine.registry import default_registry
@@ -151,6 +152,7 @@ def _quotes(signals: Signals, kinds: frozenset[CueKind]) -> tuple[Quote, ...]:
     if not kinds:
         return ()
     texts: dict[str, str] | None = None
+    language = normalize_language(signals.ticket.requester.language)
     found: list[Quote] = []
     sentences: set[str] = set()
     for item in reversed(signals.emotion.evidence):
@@ -159,7 +161,9 @@ def _quotes(signals: Signals, kinds: frozenset[CueKind]) -> tuple[Quote, ...]:
             continue
         if texts is None:
             texts = {c.id: c.text for c in signals.ticket.comments}
-        context = sentence_around(texts.get(item.comment_id, cue.quote), cue.start, cue.end)
+        context = sentence_around(
+            texts.get(item.comment_id, cue.quote), cue.start, cue.end, language
+        )
         if context in sentences:
             continue
         sentences.add(context)

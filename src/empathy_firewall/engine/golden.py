@@ -19,6 +19,7 @@ It works for any pack, ours or a third party's::
           firings:          [{rule_id, at, episode?, scope?}]
           customer_tickets: [{at, sentiment, negative?, ticket?}]
           agent_interactions: [{at, weight, agent?, key?}]
+          agents:           [{id, name?, groups?, open_tickets?, capacity?}]  # the roster
         expect:
           fires: [rule-a, rule-b]                  # exactly the rules in plan.matches
           not_fires: [rule-c]                      # none of these in plan.matches
@@ -82,7 +83,7 @@ from empathy_firewall.engine.registry import Registry
 from empathy_firewall.engine.rules import ACTION_KINDS, RuleSet
 from empathy_firewall.engine.yamlsource import Located, load_located, read_source, render_path
 from empathy_firewall.errors import ConfigError, Problem
-from empathy_firewall.models import Priority, Ticket
+from empathy_firewall.models import Agent, Priority, Ticket
 from empathy_firewall.settings import FirewallSettings
 from empathy_firewall.signals.enrich import agent_key
 from empathy_firewall.signals.history import Firing, MemoryHistory
@@ -202,6 +203,7 @@ class GoldenCase:
     customer_tickets: tuple[PastTicket, ...] = ()
     agent_interactions: tuple[HistoryInteraction, ...] = ()
     description: str = ""
+    agents: tuple[Agent, ...] = ()
 
     @property
     def where(self) -> str:
@@ -240,11 +242,15 @@ class GoldenCase:
 
     def context(self, texts: CommentCache | None = None) -> EvaluationContext:
         """The evaluation context of this case (a fresh history each call)."""
+        roster = {agent.id: agent for agent in self.agents}
+        if self.ticket.assignee is not None:
+            roster.setdefault(self.ticket.assignee.id, self.ticket.assignee)
         return EvaluationContext(
             now=self.now,
             settings=self.settings,
             history=self.history(),
             texts=texts if texts is not None else default_comment_cache(),
+            agents=roster,
         )
 
 
@@ -304,6 +310,7 @@ class _InteractionModel(_Strict):
 
 class _HistoryModel(_Strict):
     firings: list[_FiringModel] = Field(default_factory=list)
+    agents: list[Agent] = Field(default_factory=list)
     customer_tickets: list[_PastModel] = Field(default_factory=list)
     agent_interactions: list[_InteractionModel] = Field(default_factory=list)
 
@@ -533,6 +540,7 @@ def _parse_case(
             HistoryInteraction(Interaction(a.key or f"golden:reply-{i}", a.at, a.weight), a.agent)
             for i, a in enumerate(model.history.agent_interactions)
         ),
+        agents=tuple(model.history.agents),
     )
 
 

@@ -62,6 +62,8 @@ _WORDS: dict[str, frozenset[str]] = {
         "perché della questo anche"
     ),
 }
+# what analyzers report when they cannot tell ("und" is ISO 639's undetermined)
+_UNKNOWN = frozenset({"und", "unknown", "xx", "zz"})
 _TOKEN = re.compile(r"[^\W\d_]+", re.UNICODE)
 _MIN_HITS = 2
 
@@ -100,7 +102,7 @@ def ticket_language(
     from_record = normalize_language(record)
     if from_record:
         return from_record
-    seen = Counter(n for n in (normalize_language(r) for r in reported) if n)
+    seen = Counter(n for n in (normalize_language(r) for r in reported) if n and n not in _UNKNOWN)
     if seen:
         return seen.most_common(1)[0][0]
     return detect_language(texts)

@@ -9,36 +9,101 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from empathy_firewall.models import Role, Ticket
+from empathy_firewall.engine.languages import normalize_language, ticket_language
+from empathy_firewall.engine.segment import sentence_at, sentences
+from empathy_firewall.models import EventType, Role, Ticket
 from empathy_firewall.signals.cues import CueKind
 from empathy_firewall.signals.emotion import Emotion
 
-__all__ = ["Recap", "feelings", "recap", "sentence_around"]
+__all__ = ["Recap", "awaiting_substance", "feelings", "recap", "sentence_around", "substantive"]
 
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 _TRIED = re.compile(
+    # English
     r"\b(?:i(?:'ve| have)? (?:already )?(?:tried|restarted|rebooted|reinstalled|cleared|reset|"
-    r"updated|checked|followed|re-?entered|logged out|contacted|sent|attached|called)|"
-    r"already (?:tried|did|done|restarted|reinstalled|checked|sent)|tried (?:to|again|everything))",
+    r"updated|checked|followed|re-?entered|logged out|signed out|disconnected|reconnected|"
+    r"uninstalled|removed|deleted|contacted|sent|attached|called)|"
+    r"i(?:'ve| have)? already (?!told|explained|asked|said|written|wrote)\w+|"
+    r"already (?:tried|did|done|restarted|reinstalled|checked|sent)|tried (?:to|again|everything))"
+    # Spanish
+    r"|\b(?:ya (?:he |lo he |lo )?(?:prob|intent|reinici|borr|reinstal|actualic|revis|comprob)\w*|"
+    r"(?:he|hemos) (?:probado|intentado|reiniciado|borrado|reinstalado|actualizado|revisado)|"
+    r"(?:prob|intent|reinici|borr|reinstal)(?:é|amos)\b)"
+    # German
+    r"|\b(?:(?:habe|haben) (?:\w+ ){0,4}(?:schon|bereits) (?:\w+ ){0,4}"
+    r"(?:versucht|probiert|neu gestartet|neugestartet|gelöscht|neu installiert|aktualisiert|"
+    r"geprüft|überprüft|zurückgesetzt)|(?:schon|bereits) (?:\w+ ){0,3}"
+    r"(?:versucht|probiert|neu gestartet|neugestartet|neu installiert|zurückgesetzt))"
+    # French
+    r"|\b(?:j'ai (?:déjà )?(?:essayé|redémarré|réinstallé|vidé|réinitialisé|vérifié|mis à jour|"
+    r"tenté)|(?:nous avons|on a) déjà (?:essayé|redémarré|réinstallé)|déjà essayé)"
+    # Portuguese
+    r"|\b(?:já (?:tentei|reiniciei|reinstalei|apaguei|limpei|atualizei|verifiquei|testei|fiz)|"
+    r"(?:tentei|reiniciei|reinstalei) (?:de novo|novamente|tudo))"
+    # Italian
+    r"|\b(?:(?:ho|abbiamo) già (?:provato|riavviato|reinstallato|cancellato|svuotato|aggiornato|"
+    r"controllato|verificato|tentato)|ho (?:provato|riavviato|reinstallato))",
+    re.IGNORECASE,
+)
+_DONT_ASK = re.compile(
+    r"\b(?:(?:please )?(?:do not|don'?t) (?:ask|make) me (?:again|to repeat|repeat|for)|"
+    r"(?:please )?(?:do not|don'?t) ask (?:me )?(?:again|for (?:my|the|it) )|"
+    r"stop asking(?: me)?|"
+    r"(?:i(?:'m| am)? )?not (?:sending|explaining|repeating) (?:it|this|that) again)"
+    r"|\b(?:no me (?:vuelvas?|vuelvan) a (?:pedir|preguntar)|dejen? de pedirme|"
+    r"no me pidan? (?:otra vez|de nuevo))"
+    r"|\b(?:fragen sie (?:mich )?nicht (?:noch ?(?:ein)?mal|wieder|erneut)|"
+    r"hören sie auf,? mich|bitte nicht (?:noch ?(?:ein)?mal|wieder|erneut) (?:fragen|nach))"
+    r"|\b(?:ne me (?:re)?demandez (?:pas|plus)|arrêtez de me (?:re)?demander)"
+    r"|\b(?:não me (?:peçam?|perguntem?) (?:de novo|novamente|outra vez|mais)|parem de me pedir)"
+    r"|\b(?:non (?:mi )?(?:chiedete|chiedetemi|richiedete|chiedermi) (?:di nuovo|ancora|più)|"
+    r"smettete(?:la)? di chiedermi)",
     re.IGNORECASE,
 )
 _PROVIDED = (
     ("an order or reference number", re.compile(r"(?:#\s?\d{3,}|\b[A-Z]{2,4}-?\d{4,}\b)")),
     (
         "a screenshot or attachment",
-        re.compile(r"\b(?:attach\w*|screenshot\w*|photo\w*|picture\w*)\b", re.I),
+        re.compile(
+            r"\b(?:attach\w*|screenshot\w*|photo\w*|picture\w*|captura\w*|foto\w*|"
+            r"anhang|anhänge|bildschirmfoto\w*|pièce jointe|capture d'écran|anexo\w*|"
+            r"allegat\w*)\b",
+            re.I,
+        ),
     ),
     ("an email address", re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.]+\b")),
     ("a phone number", re.compile(r"\+?\d[\d ()-]{7,}\d")),
-    ("their address", re.compile(r"\b(?:my address|shipping address|street)\b", re.I)),
+    (
+        "their address",
+        re.compile(
+            r"\b(?:my address|shipping address|street|mi dirección|meine adresse|"
+            r"mon adresse|meu endereço|il mio indirizzo)\b",
+            re.I,
+        ),
+    ),
 )
 _MAX_ITEMS = 3
 _MAX_CHARS = 180
 _MIN_WORDS = 4
+_GREETING = re.compile(
+    r"^(?:hi|hello|hey|dear|good (?:morning|afternoon|evening)|hola|buenos días|buenas|"
+    r"bonjour|bonsoir|salut|hallo|guten (?:tag|morgen|abend)|olá|ola|oi|bom dia|boa tarde|"
+    r"ciao|buongiorno|buonasera|salve|thanks?|thank you|gracias|danke|merci|obrigad[oa]|"
+    r"grazie|sure|ok(?:ay)?|yes|no|please|again|here you go|sure, here you go|as requested|"
+    r"best regards|kind regards|regards|cheers|saludos|un saludo|viele grüße|mit freundlichen "
+    r"grüßen|cordialement|bien à vous|atenciosamente|abraços|cordiali saluti|saluti)\b[\w ,!.]*$",
+    re.IGNORECASE,
+)
+# Words addressed to the agent that say nothing about the problem: "Sorry, but who are
+# you?", "Is anyone there?", "Any update?", in the six languages.
 _FILLER = re.compile(
-    r"^(?:hi|hello|hey|dear|good (?:morning|afternoon|evening)|hola|bonjour|bonsoir|hallo|"
-    r"guten tag|olá|ola|oi|thanks?|thank you|sure|ok(?:ay)?|yes|no|please|again|"
-    r"here you go|sure, here you go|as requested)\b[\w ,!.]*$",
+    r"^(?:(?:sorry|excuse me|hello|hi),? (?:but )?)?(?:who are you|who is this|"
+    r"(?:is )?any(?:one|body) (?:there|reading this)|are you (?:there|still there|a bot)|"
+    r"any (?:update|news)s?|hello\?|what(?:'s| is) (?:going on|happening)|"
+    r"quién eres|quién es usted|hay alguien|alguna novedad|"
+    r"wer sind sie|wer ist da|ist da jemand|gibt es (?:etwas )?neues|"
+    r"qui êtes-vous|qui est-ce|il y a quelqu'un|des nouvelles|"
+    r"quem é você|quem (?:está|é) (?:aí|falando)|tem alguém aí|alguma novidade|"
+    r"chi sei|chi è lei|c'è qualcuno|novità)\b[\w ,!?.]*$",
     re.IGNORECASE,
 )
 
@@ -51,6 +116,8 @@ class Recap:
     tried: tuple[str, ...]
     provided: tuple[str, ...]
     latest: str = ""
+    dont_ask: tuple[str, ...] = ()
+    """What the customer asked not to be asked again, in their words."""
     """The first informative sentence of the latest customer message ("" if none)."""
 
 
@@ -91,49 +158,102 @@ def _repeats(sentence: str, kept: list[str]) -> bool:
 
 
 def _informative(sentence: str) -> bool:
-    """A sentence worth repeating: not a greeting or a filler, and a few words long."""
-    if len(sentence.split()) < _MIN_WORDS:
+    """A sentence worth repeating: not a greeting, sign-off or filler, and a few words long."""
+    words = len(sentence.split())
+    if words < _MIN_WORDS:
         return False
-    return not (len(sentence.split()) <= 6 and _FILLER.match(sentence))
+    if _FILLER.match(sentence):
+        return False
+    return not (words <= 6 and _GREETING.match(sentence))
 
 
-def sentence_around(text: str, start: int, end: int) -> str:
+def sentence_around(text: str, start: int, end: int, language: str | None = None) -> str:
     """The sentence of ``text`` that contains ``text[start:end]``, trimmed for quoting."""
-    for match in _SENTENCE.finditer(text):
-        if match.start() <= start < match.end() or match.start() < end <= match.end():
-            return _trim(match.group().strip())
-    return _trim(text[start:end])
+    found = sentence_at(text, start, end, language)
+    return _trim(found.text if found is not None else text[start:end])
 
 
-def recap(ticket: Ticket) -> Recap:
+def _customer_texts(ticket: Ticket) -> list[str]:
+    return [
+        c.text for c in ticket.comments if c.author_role is Role.CUSTOMER and c.public and c.text
+    ]
+
+
+def _keep(sentence: str, into: list[str]) -> None:
+    if len(into) < _MAX_ITEMS:
+        trimmed = _trim(sentence)
+        if not _repeats(trimmed, into):
+            into.append(trimmed)
+
+
+def recap(ticket: Ticket, language: str | None = None) -> Recap:
     """Summarize the customer's public messages: the first informative sentence of each
-    (greetings and fillers skipped), things tried, data given."""
+    (greetings, sign-offs and filler skipped), what they tried, what they asked not to be
+    asked again, the data they gave. ``language`` guides the sentence segmenter; without
+    it the customer's record or words decide."""
+    texts = _customer_texts(ticket)
+    lang = language or ticket_language(ticket.requester.language, (), texts)
     explained: list[str] = []
     tried: list[str] = []
+    dont_ask: list[str] = []
     provided: list[str] = []
-    for comment in ticket.comments:
-        if comment.author_role is not Role.CUSTOMER or not comment.public or not comment.text:
-            continue
-        sentences = [s.strip() for s in _SENTENCE.findall(comment.text) if s.strip()]
-        informative = [s for s in sentences if _informative(s)]
-        if informative and len(explained) < _MAX_ITEMS:
-            first = _trim(informative[0])
-            if not _repeats(first, explained):
-                explained.append(first)
-        for sentence in sentences:
-            if _TRIED.search(sentence) and len(tried) < _MAX_ITEMS:
-                trimmed = _trim(sentence)
-                if not _repeats(trimmed, tried):
-                    tried.append(trimmed)
-        for label, pattern in _PROVIDED:
-            if label not in provided and pattern.search(comment.text):
-                provided.append(label)
     latest = ""
-    customer = [
-        c for c in ticket.comments if c.author_role is Role.CUSTOMER and c.public and c.text
-    ]
-    if customer:
-        found = [s.strip() for s in _SENTENCE.findall(customer[-1].text) if s.strip()]
-        useful = [s for s in found if _informative(s)] or found
+    for text in texts:
+        found = [s.text for s in sentences(text, lang)]
+        informative = [s for s in found if _informative(s)]
+        # "already tried" and "don't ask again" are told apart from what was explained
+        plain = [s for s in informative if not (_TRIED.search(s) or _DONT_ASK.search(s))]
+        if plain:
+            _keep(plain[0], explained)
+        for sentence in found:
+            if _DONT_ASK.search(sentence):
+                _keep(sentence, dont_ask)
+            elif _TRIED.search(sentence):
+                _keep(sentence, tried)
+        for label, pattern in _PROVIDED:
+            if label not in provided and pattern.search(text):
+                provided.append(label)
+        useful = informative or found
         latest = _trim(useful[0]) if useful else ""
-    return Recap(tuple(explained), tuple(tried), tuple(provided), latest)
+    return Recap(tuple(explained), tuple(tried), tuple(provided), latest, tuple(dont_ask))
+
+
+# An agent's reply that only holds the line: "Looking into it", "I'll get back to you".
+_HOLDING = re.compile(
+    r"\b(?:look(?:ing)? into (?:it|this)|check(?:ing)? (?:on )?(?:it|this|that)|"
+    r"(?:get|come) back to you|(?:i'?m|i am) on it|bear with (?:me|us)|"
+    r"(?:taken|taking) over|thanks? (?:you )?for (?:your|the) (?:patience|message|email)|"
+    r"estoy (?:revisando|mirando)|lo reviso|te (?:escribo|respondo) (?:pronto|en breve)|"
+    r"ich (?:schaue|sehe) (?:mir )?(?:das|es) an|ich melde mich|"
+    r"je regarde|je reviens vers vous|"
+    r"(?:estou|vou) verifica\w*|já estou verificando|retorno em breve|"
+    r"sto verificando|ci guardo|le farò sapere)\b",
+    re.IGNORECASE,
+)
+
+
+def substantive(text: str, language: str | None = None) -> bool:
+    """True when an agent's reply says something of substance: at least one sentence that
+    is neither a greeting, a sign-off, nor a holding line ("I'm looking into it")."""
+    return any(
+        _informative(s.text) and not _HOLDING.search(s.text) for s in sentences(text, language)
+    )
+
+
+def awaiting_substance(ticket: Ticket) -> bool:
+    """Reassigned, and no agent has replied publicly with substance since the latest
+    reassignment: the new owner's "looking into it" does not end the handoff."""
+    latest = None
+    for event in ticket.events:
+        if event.type is EventType.REASSIGNED and (latest is None or event.at >= latest.at):
+            latest = event
+    if latest is None:
+        return False
+    language = normalize_language(ticket.requester.language)
+    return not any(
+        c.author_role is Role.AGENT
+        and c.public
+        and c.created_at > latest.at
+        and substantive(c.text, language)
+        for c in ticket.comments
+    )

@@ -104,7 +104,11 @@ class ActionSpec:
             avoid = (signals.ticket.assignee.id,)
         prefer: tuple[str, ...] = ()
         if self.options.get("prefer_headroom", True):
-            prefer = tuple(key.rsplit(":", 1)[-1] for key in signals.headroom)
+            if signals.teammates:
+                prefer = tuple(agent.id for agent in signals.teammates)
+            else:
+                prefer = tuple(key.rsplit(":", 1)[-1] for key in signals.headroom)
+            prefer = tuple(a for a in prefer if not avoid or a != avoid[0])
         return RoutingSuggestion(
             reason=text,
             avoid_agent_ids=avoid,

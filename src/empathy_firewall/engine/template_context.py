@@ -186,12 +186,14 @@ class TemplateContext:
                 **self._group("recovery"),
                 "gesture": signals.recovery.gesture,
                 "currency": signals.recovery.currency,
+                "explain": list(signals.recovery.explain),
             }
         if name == "recap":
-            summary = recap(ticket)
+            summary = recap(ticket, customer_language(signals))
             return {
                 "explained": list(summary.explained),
                 "tried": list(summary.tried),
+                "dont_ask": list(summary.dont_ask),
                 "provided": list(summary.provided),
                 "latest": summary.latest,
             }
@@ -201,6 +203,20 @@ class TemplateContext:
             return _expectation(signals)
         if name == "reply":
             return _reply(signals, self._settings)
+        if name == "routing":
+            return {
+                "group": ticket.group or "",
+                "candidates": [
+                    {
+                        "name": agent.name or "",
+                        "first_name": _first_name(agent.name),
+                        "groups": list(agent.groups),
+                        "open_tickets": agent.open_tickets,
+                        "capacity": agent.capacity or self._settings.friction.default_capacity,
+                    }
+                    for agent in signals.teammates
+                ],
+            }
         return self._group(name)
 
     def build(

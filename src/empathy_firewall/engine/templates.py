@@ -50,6 +50,7 @@ TEMPLATE_NAMES = frozenset(
         "recap",
         "expectation",
         "reply",
+        "routing",
         "rule",
     }
 )

@@ -7,11 +7,10 @@ customer message and this one; its covariates are the previous message's sentime
 customer's first message's sentiment (their mood when they wrote in), the ticket's age, its
 channel and its group.
 
-The database does the shaping with window functions (identical SQL on SQLite and
-PostgreSQL): a running count of customer messages splits each ticket into segments (a
-customer message and what followed it), a ``GROUP BY`` flags each segment's disruptions,
-and ``LAG`` hands each message the previous segment's flags and sentiment. Python only
-receives the observations, streamed in chunks into numpy arrays.
+The rows are streamed in ticket and time order (the ticket's age at each row computed in
+SQL, no datetimes cross into Python) and folded in one pass: per ticket, the previous
+customer sentiment and a bit set of what happened since it. Memory grows with the
+observations (a few numbers each), never with the rows read.
 """
 
 from __future__ import annotations
@@ -22,12 +21,27 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import ColumnElement, Engine, Float, and_, case, cast, func, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Float,
+    cast,
+    func,
+    literal_column,
+    select,
+)
 
 from empathy_firewall.insights import tables
 from empathy_firewall.insights.tables import DISRUPTIONS
 
-__all__ = ["FRUSTRATED_AT", "INTERVENTIONS", "Observations", "collect", "ticket_filter"]
+__all__ = [
+    "FRUSTRATED_AT",
+    "INTERVENTIONS",
+    "Observations",
+    "collect",
+    "in_window",
+    "ticket_filter",
+]
 
 #: a customer message with frustration at least this counts as frustrated
 FRUSTRATED_AT = 0.5
@@ -77,6 +91,26 @@ def ticket_filter(group: str | None) -> ColumnElement[bool] | None:
     return tl.c.ticket_key.in_(select(tl.c.ticket_key).where(tl.c.grp == group).distinct())
 
 
+def in_window(
+    engine: Engine, since: datetime | None, until: datetime | None
+) -> list[ColumnElement[bool]]:
+    """The time window on ``ef_timeline.at``.
+
+    On SQLite it is marked as matching most rows (``likelihood``): a report window usually
+    covers most of the table, and a full scan is then several times faster than walking the
+    ``at`` index with a table lookup per row (measured 1.1 s against 7.3 s at 1M rows).
+    """
+    tl = tables.timeline
+    out: list[ColumnElement[bool]] = []
+    if since is not None:
+        out.append(tl.c.at >= since)
+    if until is not None:
+        out.append(tl.c.at <= until)
+    if engine.dialect.name == "sqlite":
+        return [func.likelihood(c, literal_column("0.9")) for c in out]
+    return out
+
+
 def _hours(engine: Engine, later: Any, earlier: Any) -> ColumnElement[Any]:
     if engine.dialect.name == "sqlite":
         return (func.julianday(later) - func.julianday(earlier)) * 24.0
@@ -88,99 +122,27 @@ def _query(
     since: datetime | None,
     until: datetime | None,
     group: str | None,
-    interventions: Mapping[str, str],
-    names: tuple[str, ...],
 ) -> Any:
+    """The rows that matter, in ticket and time order, with the age computed in SQL."""
     tl = tables.timeline
-    is_customer = and_(tl.c.kind == "customer", tl.c.sentiment.is_not(None))
     where: list[ColumnElement[bool]] = [tl.c.kind.in_(("customer", "fired", *DISRUPTIONS))]
-    if since is not None:
-        where.append(tl.c.at >= since)
-    if until is not None:
-        where.append(tl.c.at <= until)
+    where += in_window(engine, since, until)
     scoped = ticket_filter(group)
     if scoped is not None:
         where.append(scoped)
-    segment = func.sum(case((is_customer, 1), else_=0)).over(
-        partition_by=tl.c.ticket_key, order_by=(tl.c.at, tl.c.item), rows=(None, 0)
-    )
-    rows = select(
-        tl.c.ticket_key,
-        tl.c.kind,
-        tl.c.actor,
-        tl.c.sentiment,
-        tl.c.frustration,
-        tl.c.channel,
-        tl.c.grp,
-        _hours(engine, tl.c.at, tl.c.ticket_created).label("age"),
-        is_customer.label("is_customer"),
-        segment.label("seg"),
-    ).where(*where)
-    r = rows.subquery("r")
-    customer = (
-        r.c.is_customer == literal(True)
-        if engine.dialect.name != "sqlite"
-        else (r.c.is_customer == 1)
-    )
-    flags = [
-        func.max(case((r.c.kind == kind, 1), else_=0)).label(f"d_{kind}") for kind in DISRUPTIONS
-    ]
-    for name in names:
-        rules = [rule for rule, n in interventions.items() if n == name]
-        flags.append(
-            func.max(case((and_(r.c.kind == "fired", r.c.actor.in_(rules)), 1), else_=0)).label(
-                f"i_{name}"
-            )
-        )
-    segments = (
-        select(
-            r.c.ticket_key,
-            r.c.seg,
-            func.max(case((customer, r.c.sentiment))).label("sentiment"),
-            func.max(case((customer, r.c.frustration))).label("frustration"),
-            func.max(case((customer, r.c.channel))).label("channel"),
-            func.max(case((customer, r.c.grp))).label("grp"),
-            func.max(case((customer, r.c.age))).label("age"),
-            *flags,
-        )
-        .where(r.c.seg >= 1)
-        .group_by(r.c.ticket_key, r.c.seg)
-        .subquery("s")
-    )
-    s = segments.c
-    flag_names = [f"d_{k}" for k in DISRUPTIONS] + [f"i_{n}" for n in names]
-    lagged = select(
-        s.ticket_key,
-        s.seg,
-        cast(s.sentiment, Float).label("sentiment"),
-        cast(s.frustration, Float).label("frustration"),
-        s.channel,
-        s.grp,
-        cast(s.age, Float).label("age"),
-        func.lag(s.sentiment).over(partition_by=s.ticket_key, order_by=s.seg).label("prior"),
-        func.first_value(s.sentiment)
-        .over(partition_by=s.ticket_key, order_by=s.seg)
-        .label("first"),
-        *[
-            func.lag(s[c]).over(partition_by=s.ticket_key, order_by=s.seg).label(c)
-            for c in flag_names
-        ],
-    ).subquery("l")
-    out = lagged.c
     return (
         select(
-            out.sentiment,
-            out.frustration,
-            out.prior,
-            out.first,
-            out.age,
-            *[out[c] for c in flag_names],
-            out.ticket_key,
-            out.channel,
-            out.grp,
+            tl.c.ticket_key,
+            tl.c.kind,
+            tl.c.actor,
+            cast(tl.c.sentiment, Float),
+            cast(tl.c.frustration, Float),
+            tl.c.channel,
+            tl.c.grp,
+            cast(_hours(engine, tl.c.at, tl.c.ticket_created), Float),
         )
-        .where(out.seg >= 2, out.sentiment.is_not(None), out.prior.is_not(None))
-        .order_by(out.ticket_key, out.seg)
+        .where(*where)
+        .order_by(tl.c.ticket_key, tl.c.at, tl.c.item)
     )
 
 
@@ -200,43 +162,58 @@ def collect(
     group: str | None = None,
     interventions: Mapping[str, str] = INTERVENTIONS,
 ) -> Observations:
-    """Stream the timeline's observations into arrays (see the module docstring)."""
+    """Stream the timeline into observation arrays (see the module docstring)."""
     names = tuple(dict.fromkeys(interventions.values()))
     kinds = (*DISRUPTIONS, *names)
     obs = Observations(kinds=kinds)
-    numeric = 5 + len(kinds)
-    blocks: list[_Array] = []
+    bit = {kind: 1 << i for i, kind in enumerate(kinds)}
+    rule_bit = {rule: bit[name] for rule, name in interventions.items()}
+    numbers: list[float] = []  # sentiment, frustration, prior, first, age: 5 per observation
+    flags: list[int] = []
     channel: list[int] = []
     grp: list[int] = []
     cluster: list[int] = []
-    tickets: dict[str, int] = {}
-    query = _query(engine, since, until, group, interventions, names)
+    current: str | None = None
+    ticket = -1
+    prior = first = 0.0
+    started = False
+    seen = 0
+    query = _query(engine, since, until, group)
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=_STREAM).execute(query)
-        for part in result.partitions():
-            block = np.array([row[:numeric] for row in part], dtype=np.float64)
-            blocks.append(block)
-            for row in part:
-                channel.append(_code(obs.channels, row[numeric + 1]))
-                grp.append(_code(obs.groups, row[numeric + 2]))
-                key = row[numeric]
-                number = tickets.get(key)
-                if number is None:
-                    number = tickets[key] = len(tickets)
-                cluster.append(number)
-    if not blocks:
+        for key, kind, actor, sentiment, frustration, chan, group_name, age in result:
+            if key != current:
+                current, ticket, started, seen = key, ticket + 1, False, 0
+            if kind == "customer":
+                if sentiment is None:
+                    continue
+                if started:
+                    numbers += (sentiment, frustration or 0.0, prior, first, age or 0.0)
+                    flags.append(seen)
+                    channel.append(_code(obs.channels, chan))
+                    grp.append(_code(obs.groups, group_name))
+                    cluster.append(ticket)
+                else:
+                    started, first = True, sentiment
+                prior, seen = sentiment, 0
+            elif kind == "fired":
+                seen |= rule_bit.get(actor or "", 0)
+            else:
+                seen |= bit[kind]
+    if not flags:
         return obs
-    data = np.concatenate(blocks)
-    del blocks
+    data = np.asarray(numbers, dtype=np.float64).reshape(-1, 5)
+    del numbers
     obs.sentiment = data[:, 0].copy()
-    obs.frustrated = (np.nan_to_num(data[:, 1]) >= FRUSTRATED_AT).astype(np.float64)
+    obs.frustrated = (data[:, 1] >= FRUSTRATED_AT).astype(np.float64)
     obs.prior = data[:, 2].copy()
-    obs.first = np.nan_to_num(data[:, 3])
-    obs.age = np.log1p(np.clip(np.nan_to_num(data[:, 4]), 0.0, None))
-    for index, kind in enumerate(kinds, start=5):
-        obs.treated[kind] = (np.nan_to_num(data[:, index]) > 0).astype(np.int8)
+    obs.first = data[:, 3].copy()
+    obs.age = np.log1p(np.clip(data[:, 4], 0.0, None))
+    packed = np.asarray(flags, dtype=np.int64)
+    for kind in kinds:
+        obs.treated[kind] = ((packed & bit[kind]) > 0).astype(np.int8)
     obs.channel = np.asarray(channel, dtype=np.int32)
     obs.group = np.asarray(grp, dtype=np.int32)
     obs.cluster = np.asarray(cluster, dtype=np.int32)
-    obs.tickets = len(tickets)
+    obs.tickets = len(set(cluster))
     return obs

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import statsmodels.api as sm
+from statsmodels.regression.linear_model import OLS
 
 from empathy_firewall.insights.dataset import Observations
 
@@ -104,9 +104,10 @@ def estimate(obs: Observations, kinds: Sequence[str], *, min_n: int = MIN_N) -> 
         fits = []
         for outcome in (obs.sentiment, obs.frustrated):
             y = outcome
-            model = sm.OLS(y, design, missing="none", hasconst=True)
+            model = OLS(y, design, missing="none", hasconst=True)
             fit = model.fit(method="qr", cov_type="cluster", cov_kwds={"groups": clusters})
             fits.append((np.asarray(fit.params), np.asarray(fit.conf_int(alpha=0.05))))
+            del model, fit  # the first fit's n x k arrays go before the second is built
         del design
         for i, kind in enumerate(fitted, start=1):
             (p1, c1), (p2, c2) = fits

@@ -17,7 +17,13 @@ from sqlalchemy import Date, Engine, case, cast, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from empathy_firewall.insights import tables
-from empathy_firewall.insights.dataset import FRUSTRATED_AT, INTERVENTIONS, collect, ticket_filter
+from empathy_firewall.insights.dataset import (
+    FRUSTRATED_AT,
+    INTERVENTIONS,
+    collect,
+    in_window,
+    ticket_filter,
+)
 from empathy_firewall.insights.tables import DISRUPTIONS
 
 __all__ = ["MIN_GROUP_AGENTS", "Report", "ReportOptions", "build_report", "window"]
@@ -99,9 +105,8 @@ def _day_text(value: Any) -> str:
     return value.isoformat() if isinstance(value, date) else str(value)
 
 
-def _window(options: ReportOptions) -> list[ColumnElement[bool]]:
-    tl = tables.timeline
-    where: list[ColumnElement[bool]] = [tl.c.at >= options.since, tl.c.at <= options.until]
+def _window(engine: Engine, options: ReportOptions) -> list[ColumnElement[bool]]:
+    where = in_window(engine, options.since, options.until)
     scoped = ticket_filter(options.group)
     if scoped is not None:
         where.append(scoped)
@@ -148,7 +153,7 @@ def _daily(engine: Engine, options: ReportOptions) -> _Daily:
             frustrated,
             func.count(tl.c.sentiment),
         )
-        .where(*_window(options), tl.c.kind.in_((*DISRUPTIONS, "customer", "agent")))
+        .where(*_window(engine, options), tl.c.kind.in_((*DISRUPTIONS, "customer", "agent")))
         .group_by(day, tl.c.kind, tl.c.grp, tl.c.channel)
     )
     friction: dict[str, dict[str, int]] = {k: {} for k in (*DISRUPTIONS, "customer_messages")}
@@ -201,7 +206,7 @@ def _strain(
             grp: (int(n), int(replies))
             for grp, n, replies in conn.execute(
                 select(tl.c.grp, func.count(func.distinct(tl.c.actor)), func.count())
-                .where(*_window(options), tl.c.kind == "agent", tl.c.actor.is_not(None))
+                .where(*_window(engine, options), tl.c.kind == "agent", tl.c.actor.is_not(None))
                 .group_by(tl.c.grp)
             )
         }
@@ -251,7 +256,7 @@ def _rule_health(engine: Engine, options: ReportOptions) -> list[dict[str, Any]]
     fired = func.sum(case((tl.c.kind == "fired", 1), else_=0))
     query = (
         select(tl.c.actor, fired, undone)
-        .where(*_window(options), tl.c.kind.in_(("fired", "undo")))
+        .where(*_window(engine, options), tl.c.kind.in_(("fired", "undo")))
         .group_by(tl.c.actor)
         .order_by(fired.desc())
     )

@@ -77,7 +77,9 @@ def report_routes(
     now: Callable[[], datetime] | None = None,
 ) -> list[Route]:
     """The ``/report`` route (see the module docstring)."""
-    from empathy_firewall.insights.commands import make_report
+    from empathy_firewall.insights.commands import make_report, single_threaded_blas
+
+    single_threaded_blas()
     from empathy_firewall.insights.html import render_html
 
     clock = now or (lambda: datetime.now(UTC))

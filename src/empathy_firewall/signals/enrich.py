@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from empathy_firewall.context import EvaluationContext
-from empathy_firewall.models import Role, Ticket
+from empathy_firewall.models import Agent, Role, Ticket
 from empathy_firewall.settings import AgentCareSettings
 from empathy_firewall.signals.emotion import Emotion, MessageSignals, emotion_of
 from empathy_firewall.signals.friction import Friction, Handoff, friction_of, handoff_of
 from empathy_firewall.signals.memory import CustomerMemory, PastTicket, customer_key, memory_of
+from empathy_firewall.signals.problem import problem_of
 from empathy_firewall.signals.recovery import Recovery, recovery_of
+from empathy_firewall.signals.roster import teammates_for
 from empathy_firewall.signals.strain import NOT_TRACKED, AgentStrain, Interaction, strain_of
 
 __all__ = ["Observation", "Signals", "agent_key", "enrich", "observe"]
@@ -32,6 +34,8 @@ class Signals:
     memory: CustomerMemory
     recovery: Recovery
     headroom: tuple[str, ...]
+    teammates: tuple[Agent, ...] = ()
+    """Named teammates to suggest for a hard conversation (see :mod:`.roster`)."""
 
 
 def agent_key(ticket: Ticket, agent_id: str) -> str:
@@ -81,11 +85,12 @@ def enrich(ticket: Ticket, context: EvaluationContext) -> Signals:
     now = context.now
     messages = _customer_messages(ticket, context)
     emotion = emotion_of(messages, settings.emotion)
-    friction = friction_of(ticket, now, settings.friction)
+    friction = friction_of(ticket, now, settings.friction, context.backlog)
     handoff = handoff_of(ticket, now)
     assignee = ticket.assignee
     strain = NOT_TRACKED
     headroom: tuple[str, ...] = ()
+    teammates: tuple[Agent, ...] = ()
     if assignee is not None and assignee.opt_in.strain_tracking:
         key = agent_key(ticket, assignee.id)
         care = settings.agent_care
@@ -94,6 +99,9 @@ def enrich(ticket: Ticket, context: EvaluationContext) -> Signals:
         if strain.overloaded:
             below = care.headroom_below * care.overloaded_load
             headroom = tuple(context.history.agents_with_headroom(since, now, below, key))
+            if context.agents:
+                ids = (k.rsplit(":", 1)[-1] for k in headroom)
+                teammates = teammates_for(ticket, ids, context.agents, settings.friction)
     memory = memory_of(
         ticket,
         context.history.past_tickets(customer_key(ticket)),
@@ -101,9 +109,19 @@ def enrich(ticket: Ticket, context: EvaluationContext) -> Signals:
         settings.customer_fields,
         settings.memory,
     )
-    recovery = recovery_of(emotion, friction, memory, settings.recovery)
+    recovery = recovery_of(emotion, friction, memory, settings.recovery, problem_of(ticket))
     return Signals(
-        ticket, now, messages, emotion, friction, handoff, strain, memory, recovery, headroom
+        ticket,
+        now,
+        messages,
+        emotion,
+        friction,
+        handoff,
+        strain,
+        memory,
+        recovery,
+        headroom,
+        teammates,
     )
 
 

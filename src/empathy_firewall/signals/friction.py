@@ -15,6 +15,9 @@ Definitions (all durations in minutes, measured at the evaluation time ``now``):
   ``minutes_to_breach`` is negative once breached.
 - *reassignments*, *group hops*, *reopens*: the larger of the helpdesk's own counters and
   what the ticket's events show.
+- *backlog*: open tickets of the assignee: the agent record's ``open_tickets``, else the
+  store's count (``backlog``); *capacity*: the agent record's, else ``capacity_per_agent``,
+  else ``capacity_per_group`` for the ticket's group, else ``default_capacity``.
 - *handoff*: the latest reassignment; ``pending`` while the new assignee has not yet
   replied publicly since.
 """
@@ -26,8 +29,9 @@ from datetime import datetime, timedelta
 
 from empathy_firewall.models import Comment, EventType, Role, Ticket, TicketEvent, TicketStatus
 from empathy_firewall.settings import FrictionSettings
+from empathy_firewall.signals.backlog import Backlog
 
-__all__ = ["Friction", "Handoff", "friction_of", "handoff_of", "is_holding_reply"]
+__all__ = ["Friction", "Handoff", "capacity_of", "friction_of", "handoff_of", "is_holding_reply"]
 
 _CLOSED = frozenset({TicketStatus.SOLVED, TicketStatus.CLOSED})
 
@@ -50,6 +54,7 @@ class Friction:
     assignee_capacity: int | None
     assignee_load_ratio: float | None
     assignee_overloaded: bool
+    group_backlog: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +101,23 @@ def _waiting_since(ticket: Ticket, settings: FrictionSettings) -> datetime | Non
     return since
 
 
-def friction_of(ticket: Ticket, now: datetime, settings: FrictionSettings) -> Friction:
-    """Compute the friction signals of one ticket at ``now``."""
+def capacity_of(ticket: Ticket, settings: FrictionSettings) -> int:
+    """The assignee's capacity: agent record, per agent, per group, else the default."""
+    agent = ticket.assignee
+    if agent is not None and agent.capacity is not None:
+        return agent.capacity
+    if agent is not None and agent.id in settings.capacity_per_agent:
+        return settings.capacity_per_agent[agent.id]
+    if ticket.group is not None and ticket.group in settings.capacity_per_group:
+        return settings.capacity_per_group[ticket.group]
+    return settings.default_capacity
+
+
+def friction_of(
+    ticket: Ticket, now: datetime, settings: FrictionSettings, backlog: Backlog | None = None
+) -> Friction:
+    """Compute the friction signals of one ticket at ``now`` (``backlog``: open tickets per
+    agent and group known to the store; the agent record's ``open_tickets`` wins)."""
     since = _waiting_since(ticket, settings)
     waiting_minutes = max(0.0, _minutes(now, since)) if since is not None else None
     target = None
@@ -122,12 +142,18 @@ def friction_of(ticket: Ticket, now: datetime, settings: FrictionSettings) -> Fr
     else:
         reassignments = len(reassigned)
 
-    backlog = capacity = None
+    open_count = capacity = None
     load_ratio = None
-    if ticket.assignee is not None and ticket.assignee.open_tickets is not None:
-        backlog = ticket.assignee.open_tickets
-        capacity = ticket.assignee.capacity or settings.default_capacity
-        load_ratio = backlog / capacity
+    if ticket.assignee is not None:
+        open_count = ticket.assignee.open_tickets
+        if open_count is None and backlog is not None:
+            open_count = backlog.for_agent(ticket.assignee.id)
+    if open_count is not None:
+        capacity = capacity_of(ticket, settings)
+        load_ratio = open_count / capacity
+    group_backlog = None
+    if backlog is not None and ticket.group is not None:
+        group_backlog = backlog.for_group(ticket.group)
     return Friction(
         waiting=since is not None,
         waiting_since=since,
@@ -139,10 +165,11 @@ def friction_of(ticket: Ticket, now: datetime, settings: FrictionSettings) -> Fr
         reassignments=reassignments,
         group_hops=hops,
         reopens=reopens,
-        assignee_backlog=backlog,
+        assignee_backlog=open_count,
         assignee_capacity=capacity,
         assignee_load_ratio=load_ratio,
         assignee_overloaded=load_ratio is not None and load_ratio >= settings.overloaded_at,
+        group_backlog=group_backlog,
     )
 
 

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Connection
+
 from empathy_firewall.actions import Plan
 from empathy_firewall.channels.outbox import queue_prompts
 from empathy_firewall.channels.queue import hold_prompts
@@ -33,17 +35,22 @@ from empathy_firewall.connectors.base import ApplyResult, Bookmark, Connector, m
 from empathy_firewall.context import EvaluationContext
 from empathy_firewall.engine.evaluate import Engine
 from empathy_firewall.insights.record import TimelineBuffer, own_removed_tags
-from empathy_firewall.models import Agent, Ticket, TicketStatus
+from empathy_firewall.models import Agent, Ticket, TicketEvent, TicketStatus
 from empathy_firewall.optins import apply_stored_opt_ins
 from empathy_firewall.settings import FirewallSettings
+from empathy_firewall.signals.backlog import Backlog, page_backlog
+from empathy_firewall.signals.derived import derive_events, with_events
 from empathy_firewall.signals.enrich import Signals, enrich, observe
 from empathy_firewall.signals.history import Firing
+from empathy_firewall.signals.roster import roster_of
 from empathy_firewall.signals.text import CommentCache, default_text_analyzer
 from empathy_firewall.state.agents import stored_choices
 from empathy_firewall.state.buffer import PageHistory
 from empathy_firewall.state.lock import Lease, acquire_lock
 from empathy_firewall.state.snapshots import (
+    OPEN_STATUSES,
     Snapshot,
+    count_open,
     load_snapshots,
     snapshot_of,
     write_snapshots,
@@ -133,6 +140,9 @@ def signal_summary(signals: Signals) -> dict[str, Any]:
         "reassignments": friction.reassignments,
         "group_hops": friction.group_hops,
         "reopens": friction.reopens,
+        "assignee_backlog": friction.assignee_backlog,
+        "assignee_overloaded": friction.assignee_overloaded,
+        "group_backlog": friction.group_backlog,
         "agent_load_ratio": strain.load_ratio,
     }
 
@@ -194,6 +204,8 @@ class SyncJob:
             else CommentCache(default_text_analyzer(), max_entries=RUN_CACHE)
         )
         self.account = account_of(connector)
+        self._vendor_counts: dict[str, int | None] = {}
+        self._listed_agents: tuple[Agent, ...] | None = None
         self.lock_name = f"sync:{connector.name}:{self.account}"
 
     def run(self) -> SyncSummary:
@@ -284,8 +296,20 @@ class SyncJob:
     def _evaluate(
         self, tickets: Sequence[Ticket], history: PageHistory, now: datetime, summary: SyncSummary
     ) -> tuple[list[Plan], list[tuple[str, datetime, dict[str, Any]]]]:
+        with self.store.engine.connect() as conn:
+            stored = load_snapshots(
+                conn, self.connector.name, self.account, (t.source.external_id for t in tickets)
+            )
+            backlog = self._backlog(conn, stored, tickets)
+        if self._listed_agents is None:
+            self._listed_agents = self.connector.list_agents()
         context = EvaluationContext(
-            now=now, settings=self.settings, history=history, texts=self.texts
+            now=now,
+            settings=self.settings,
+            history=history,
+            texts=self.texts,
+            backlog=backlog,
+            agents=roster_of(self._listed_agents, tickets, backlog),
         )
         hard_at = self.settings.agent_care.hard_interaction_at
         done = self.store.applied_keys(t.key for t in tickets)
@@ -299,16 +323,23 @@ class SyncJob:
         # teaches (customer memory, agent work) is recorded before any ticket of it is
         # evaluated, so no ticket's plan depends on where in the page it arrived.
         views: list[tuple[Ticket, Ticket]] = []
-        with self.store.engine.connect() as conn:
-            stored = load_snapshots(
-                conn, self.connector.name, self.account, (t.source.external_id for t in tickets)
-            )
         self._snapshots: dict[str, Snapshot] = {}
         self._timeline = TimelineBuffer(
             self.store, tickets, own_removed_tags=own_removed_tags(self.engine.rules.rules)
         )
+        derive = not self.connector.capabilities.history
+        derived: dict[str, tuple[TicketEvent, ...]] = {}
         for ticket in sorted(tickets, key=_canonical):
             ticket = apply_stored_opt_ins(ticket, choices)
+            before = stored.get(ticket.source.external_id)
+            events = before.events if before is not None else ()
+            if derive:  # the connector has no history API: derive it from snapshots
+                if before is not None:
+                    events += derive_events(
+                        before.status, before.priority, before.assignee, before.group, ticket
+                    )
+                ticket = with_events(ticket, events)
+            derived[ticket.key] = events
             self._assignees[ticket.key] = ticket.assignee
             view = evaluation_view(ticket)
             seen = observe(enrich(view, context), hard_at)
@@ -317,8 +348,7 @@ class SyncJob:
             if seen.agent_key is not None:
                 history.record_interactions(seen.agent_key, seen.interactions)
             digest = fingerprint(view)
-            before = stored.get(ticket.source.external_id)
-            self._snapshots[ticket.key] = snapshot_of(ticket, fingerprint=digest)
+            self._snapshots[ticket.key] = snapshot_of(ticket, events, fingerprint=digest)
             if ticket.status is TicketStatus.CLOSED:
                 summary.not_evaluated[CLOSED] += 1
                 if before is None or before.fingerprint != digest:
@@ -355,7 +385,9 @@ class SyncJob:
             )
             # what the helpdesk will hold once the writes land: reading that back is nothing new
             expected = after_plan(view, fresh) if lands else view
-            self._snapshots[ticket.key] = snapshot_of(ticket, fingerprint=fingerprint(expected))
+            self._snapshots[ticket.key] = snapshot_of(
+                ticket, derived[ticket.key], fingerprint=fingerprint(expected)
+            )
             summary.actions_deduplicated += len(plan.actions) - len(fresh)
             if fresh:
                 summary.tickets_with_actions += 1
@@ -370,6 +402,29 @@ class SyncJob:
         signals = enrich(view, context)
         plan = Plan(ticket=ticket.source, evaluated_at=context.now)
         self._timeline.add(ticket, signals, plan, self.texts, self.settings.friction)
+
+    def _backlog(
+        self, conn: Connection, stored: Mapping[str, Snapshot], tickets: Sequence[Ticket]
+    ) -> Backlog:
+        """Open tickets per assignee and group, with this page counted as it reads now."""
+        name, account = self.connector.name, self.account
+        agents = count_open(conn, name, account, by="assignee")
+        groups = count_open(conn, name, account, by="group")
+        known = [
+            (s.assignee, s.group, s.status in OPEN_STATUSES)
+            for t in tickets
+            if (s := stored.get(t.source.external_id)) is not None
+        ]
+        asked: dict[str, int] = {}
+        if self.store.bookmark(name, account) is None:  # cold store: ask the helpdesk
+            cache = self._vendor_counts
+            for agent in sorted({t.assignee.id for t in tickets if t.assignee is not None}):
+                if agent not in cache:
+                    cache[agent] = self.connector.count_open(agent)
+                found = cache[agent]
+                if found is not None:
+                    asked[agent] = found
+        return page_backlog(agents, groups, known, tickets, asked)
 
     def _apply_and_record(
         self,

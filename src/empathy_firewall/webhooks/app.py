@@ -17,6 +17,7 @@ In-process workers run as threads started and stopped with the app's lifespan.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -107,6 +108,7 @@ def create_app(
     workers: WorkerThreads | None = None,
     writer: InboxWriter | None = None,
     extra_routes: Sequence[Route] = (),
+    accept_timeout: float = 3.0,
 ) -> Starlette:
     """The app for these receivers (keyed by route name).
 
@@ -145,14 +147,26 @@ def create_app(
                 request.method, request.url.path, Headers(request.headers.items()), body
             )
             if writer is None:
-                response = await run_in_threadpool(receiver.receive, neutral)
+                try:
+                    response = await asyncio.wait_for(
+                        run_in_threadpool(receiver.receive, neutral), accept_timeout
+                    )
+                except TimeoutError as exc:
+                    response = receiver.store_failed(exc, retry_after=accept_timeout)
             else:
                 step = receiver.check(neutral)  # pure CPU: stays on the event loop
                 if isinstance(step, PendingEvent):
                     try:
-                        fresh = await writer.aput(
-                            receiver.name, receiver.account, step.dedupe_key, step.payload
+                        # bounded: a locked store answers 503 + Retry-After, not a hang; a
+                        # write that lands later makes the redelivery a recognised duplicate
+                        fresh = await asyncio.wait_for(
+                            writer.aput(
+                                receiver.name, receiver.account, step.dedupe_key, step.payload
+                            ),
+                            accept_timeout,
                         )
+                    except TimeoutError as exc:
+                        response = receiver.store_failed(exc, retry_after=accept_timeout)
                     except Exception as exc:
                         response = receiver.store_failed(exc)
                     else:

@@ -292,8 +292,12 @@ class WebhookReceiver:
         """The answer once ``pending`` is committed (``fresh`` False: a redelivery)."""
         return self._accepted(Outcome.QUEUED if fresh else Outcome.DUPLICATE, pending.event, None)
 
-    def store_failed(self, exc: BaseException) -> WebhookResponse:
-        """503 with Retry-After: the inbox write failed, so nothing was acknowledged."""
+    def store_failed(
+        self, exc: BaseException, *, retry_after: float | None = None
+    ) -> WebhookResponse:
+        """503 with Retry-After: the inbox write failed (or did not finish in time), so
+        nothing was acknowledged. ``retry_after`` defaults to 30 s (kept under 60 s, the
+        longest Retry-After Zendesk honours)."""
         self.log.error(
             "webhook inbox unavailable connector=%s error=%s", self.name, type(exc).__name__
         )
@@ -304,8 +308,11 @@ class WebhookReceiver:
             "reason": Reason.STORE_UNAVAILABLE.value,
             "detail": "retry later",
         }
+        if isinstance(exc, TimeoutError):
+            body["detail"] = "the state store is busy (locked); retry later"
         response = _response(503, body)
-        return WebhookResponse(503, response.body, {**response.headers, "Retry-After": "30"})
+        wait = 30 if retry_after is None else max(1, min(59, round(retry_after * 5)))
+        return WebhookResponse(503, response.body, {**response.headers, "Retry-After": str(wait)})
 
     def _accepted(self, outcome: Outcome, event: WebhookEvent, note: str | None) -> WebhookResponse:
         if self.observer is not None:

@@ -128,7 +128,13 @@ class WebhookService:
         )
 
     def ready(self) -> str | None:
-        """None when the store answers; else why not (for ``/readyz``)."""
+        """None when the store answers and inbox writes go through; else why not
+        (for ``/readyz``): a write stuck longer than the accept timeout (a locked SQLite
+        store) makes the service not ready, as deliveries get 503 meanwhile."""
+        bound = self.config.webhooks.accept_timeout_seconds
+        stalled = self.writer.stalled_seconds()
+        if stalled > bound:
+            return f"inbox writes blocked for {stalled:.0f} s (state store locked or slow)"
         try:
             with self.store.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
@@ -148,6 +154,7 @@ class WebhookService:
             metrics=self.metrics,
             ready=self.ready,
             workers=threads,
+            accept_timeout=self.config.webhooks.accept_timeout_seconds,
             writer=self.writer,
             extra_routes=self.agent_routes() + self.report_routes(),
         )

@@ -53,6 +53,9 @@ class WebhookSettings(BaseModel):
     backoff_seconds: float = Field(default=10.0, ge=0, le=3600)
     backoff_max_seconds: float = Field(default=900.0, ge=0, le=24 * 3600)
     idle_sleep_seconds: float = Field(default=0.2, gt=0, le=60)
+    #: longest a delivery waits for its inbox write before the answer is 503 + Retry-After
+    #: (Zendesk gives up after about 10 s; a locked store must not hold it that long)
+    accept_timeout_seconds: float = Field(default=3.0, gt=0, le=30)
     connectors: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     def worker_options(self) -> WorkerOptions:

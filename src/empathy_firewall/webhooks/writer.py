@@ -21,6 +21,7 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -56,6 +57,8 @@ class InboxWriter:
         self._lock = threading.Lock()
         self.batches = 0
         self.items = 0
+        #: monotonic time the commit in progress started (None when idle)
+        self.busy_since: float | None = None
 
     def __repr__(self) -> str:
         return f"InboxWriter({self.store!r}, batches={self.batches}, items={self.items})"
@@ -129,7 +132,19 @@ class InboxWriter:
             if stopping:
                 return
 
+    def stalled_seconds(self) -> float:
+        """How long the commit in progress has been waiting (0 when idle)."""
+        since = self.busy_since
+        return 0.0 if since is None else max(0.0, time.monotonic() - since)
+
     def _commit(self, batch: list[_Put]) -> None:
+        self.busy_since = time.monotonic()
+        try:
+            self._commit_batch(batch)
+        finally:
+            self.busy_since = None
+
+    def _commit_batch(self, batch: list[_Put]) -> None:
         now = datetime.now(UTC)
         results: list[bool] = []
         try:

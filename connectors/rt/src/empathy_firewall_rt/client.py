@@ -50,11 +50,7 @@ class RtClient(HttpClient):
     ) -> None:
         self.config = config
         super().__init__(
-            config,
-            authorization,
-            transport=transport,
-            clock=clock,
-            describe=describe_error_body,
+            config, authorization, transport=transport, clock=clock, describe=describe_error_body
         )
         self.base_url = config.api
 

@@ -20,11 +20,8 @@ from empathy_firewall.models import Priority
 
 __all__ = ["RtConfig", "resolve_authorization"]
 
-_SECRET_KEYS: dict[str, str] = {
-    "password": "password_env",
-    "token": "token_env",
-    "auth_token": "token_env",
-}
+_SECRET_KEYS = {"password": "password_env", "token": "token_env", "auth_token": "token_env"}
+_LEVELS = {Priority.LOW: 0, Priority.NORMAL: 50, Priority.HIGH: 75, Priority.URGENT: 100}
 
 
 class RtConfig(HttpConnectorConfig):
@@ -55,14 +52,7 @@ class RtConfig(HttpConnectorConfig):
     timezone: str = "UTC"
     initial_lookback_minutes: int = Field(default=24 * 60, ge=1)
     per_page: int = Field(default=50, ge=1, le=100)
-    priorities: dict[Priority, int] = Field(
-        default_factory=lambda: {
-            Priority.LOW: 0,
-            Priority.NORMAL: 50,
-            Priority.HIGH: 75,
-            Priority.URGENT: 100,
-        }
-    )
+    priorities: dict[Priority, int] = Field(default_factory=lambda: dict(_LEVELS))
 
     @model_validator(mode="after")
     def _needs_base_url(self) -> Self:

@@ -184,7 +184,11 @@ def poll_pages(
         notes: list[str] = []
         for record in records:
             tid = ref_id(record.get("id")) or "?"
-            history, attachments = ticket_parts(client, tid)
+            try:
+                history, attachments = ticket_parts(client, tid)
+            except SkipError as exc:  # gone (deleted, moved out of sight) since the search
+                notes.append(f"skipped ticket {tid}: {exc}")
+                continue
             ticket = normalize_or_skip(tid, partial(normalize, record, history, attachments), notes)
             if ticket is not None:
                 tickets.append(ticket)

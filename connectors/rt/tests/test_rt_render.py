@@ -1,0 +1,39 @@
+"""What ``render`` shows is what ``apply`` sends to a real RT 5, request for request."""
+
+from __future__ import annotations
+
+from rt_server import RtAdmin, connector, require_rt, settle
+
+from empathy_firewall.connectors.http import RequestsTransport
+from empathy_firewall.testing.conformance import sample_plan
+from empathy_firewall.wire import HttpRequest, HttpResponse
+
+
+def test_apply_sends_exactly_the_rendered_requests() -> None:
+    admin = RtAdmin(require_rt())
+    admin.ensure_tags_field()
+    queue = admin.new_queue()
+    tid = admin.new_ticket(queue, "Where is my order?", CustomFields={"Tags": ["vip"]})
+    settle()
+    sent: list[HttpRequest] = []
+    transport = RequestsTransport()
+
+    def recording(request: HttpRequest) -> HttpResponse:
+        sent.append(request)
+        return transport(request)
+
+    rt = connector(admin.url, queue, transport=recording)
+    ticket = next(t for p in rt.poll(None) for t in p.tickets)
+    plan = sample_plan(ticket.source, rt.capabilities)  # a tag, a note, priority high
+    rendered = rt.render([plan])
+    sent.clear()
+    (result,) = rt.apply([plan])
+    assert set(result.applied) == {a.key for a in plan.actions}
+    assert [(r.method, r.url, r.purpose.split(" ")[0]) for r in sent] == [
+        (r.method, r.url, r.purpose.split(" ")[0]) for r in rendered
+    ]
+    put, comment = sent[1].json_body, sent[2].json_body
+    assert put == {"CustomFields": {"Tags": ["vip", "ef_conformance"]}, "Priority": 75}
+    assert rendered[1].json_body["CustomFields"]["Tags"]["merge_add"] == ["ef_conformance"]
+    assert comment == rendered[2].json_body
+    assert admin.state(queue)[tid]["tags"] == ["vip", "ef_conformance"]

@@ -1,0 +1,69 @@
+"""Agent and group backlog: open tickets per assignee and per group at evaluation time.
+
+The sync step counts the open ticket snapshots in the state store
+(:func:`empathy_firewall.state.snapshots.count_open`) and corrects them for the page being
+evaluated (each ticket of the page counts as it reads now, not as it was stored), so every
+ticket of a page sees the same counts whatever its place in the page. On a cold store the
+connector's own count query (:meth:`~empathy_firewall.connectors.Connector.count_open`)
+can stand in for an assignee. Pure.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from empathy_firewall.models import Ticket, TicketStatus
+
+__all__ = ["OPEN", "Backlog", "page_backlog"]
+
+#: the statuses that count towards a backlog
+OPEN = frozenset({TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.ON_HOLD})
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """Open tickets per agent id and per group name, as known at evaluation time."""
+
+    agents: Mapping[str, int] = field(default_factory=dict)
+    groups: Mapping[str, int] = field(default_factory=dict)
+
+    def for_agent(self, agent_id: str) -> int:
+        """Open tickets assigned to ``agent_id`` (0 when none is known)."""
+        return self.agents.get(agent_id, 0)
+
+    def for_group(self, group: str) -> int:
+        """Open tickets in ``group`` (0 when none is known)."""
+        return self.groups.get(group, 0)
+
+
+def page_backlog(
+    agents: Mapping[str, int],
+    groups: Mapping[str, int],
+    stored: Iterable[tuple[str | None, str | None, bool]],
+    page: Iterable[Ticket],
+    overrides: Mapping[str, int] | None = None,
+) -> Backlog:
+    """Stored counts with the page's tickets counted as they read now.
+
+    ``stored`` holds (assignee, group, open) of the page's tickets as the store counted
+    them; ``overrides`` are counts from the helpdesk itself (cold store), used as they are.
+    """
+    by_agent: Counter[str] = Counter(agents)
+    by_group: Counter[str] = Counter(groups)
+    for assignee, group, is_open in stored:
+        if is_open and assignee is not None:
+            by_agent[assignee] -= 1
+        if is_open and group is not None:
+            by_group[group] -= 1
+    for ticket in page:
+        if ticket.status not in OPEN:
+            continue
+        if ticket.assignee is not None:
+            by_agent[ticket.assignee.id] += 1
+        if ticket.group is not None:
+            by_group[ticket.group] += 1
+    merged = {a: max(0, n) for a, n in by_agent.items()}
+    merged.update(overrides or {})
+    return Backlog(merged, {g: max(0, n) for g, n in by_group.items()})
