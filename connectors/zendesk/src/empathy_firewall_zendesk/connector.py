@@ -56,6 +56,9 @@ __all__ = ["ZendeskConnector"]
 class ZendeskConnector(HttpConnector[ZendeskConfig, ZendeskClient]):
     """Zendesk Support: incremental export, signed webhooks, bulk write-back.
 
+    ``history``: tickets carry their history from audits (``history = "audits"``, the
+    default), so the core derives none; with ``history = "comments"`` they carry none.
+
     ``transport``, ``clock`` and ``env`` (where the secrets are read) are injected, and the
     client is built on the first network call, as for every :class:`HttpConnector`.
     """
@@ -71,6 +74,7 @@ class ZendeskConnector(HttpConnector[ZendeskConfig, ZendeskClient]):
         public_replies=True,
         drafts=True,
         priority=True,
+        history=True,
     )
 
     _directory: AgentDirectory | None = None
