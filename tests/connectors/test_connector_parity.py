@@ -129,7 +129,7 @@ def through_zendesk(
     """One sync of the sample through the Zendesk connector and a freshly seeded fake."""
     fake = FakeZendesk(clock=FakeClock(NOW), export_per_minute=1000)
     latest = max(t.last_activity_at for t in sample)
-    seed_from_tickets(fake, sample, NOW - timedelta(minutes=5) - latest)
+    seed_from_tickets(fake, sample, NOW - timedelta(minutes=5) - latest, backlog_figures=True)
     connector = fake.connect(
         ZendeskConnector,
         initial_lookback_minutes=60 * 24 * 365,
@@ -173,7 +173,7 @@ def through_freshdesk(
     custom fields to hold them)."""
     start = min(t.created_at for t in sample) - timedelta(minutes=1)
     fake = FakeFreshdesk(clock=FakeClock(start), requests_per_minute=100_000, list_per_minute=None)
-    ids = replay_into_freshdesk(fake, sample)
+    ids = replay_into_freshdesk(fake, sample, backlog_figures=True)
     # the order Freshdesk lists them in (updated_at, then id), 100 per page
     listed = sorted(sample, key=lambda t: (fake.ticket(ids[t.key])["updated_at"], ids[t.key]))
     now = max(t.last_activity_at for t in sample) + timedelta(minutes=5)

@@ -185,11 +185,14 @@ def replay_into_freshdesk(
     *,
     on_tick: Callable[[datetime], None] | None = None,
     tick: timedelta = timedelta(hours=1),
+    backlog_figures: bool = False,
 ) -> dict[str, int]:
     """Replay ``tickets`` into ``fake`` in time order (its clock moves to each moment).
 
     Returns the fake's ticket id per ticket key. ``on_tick`` is called with the fake's
     time at every multiple of ``tick`` the replay passes (never twice for one moment).
+    With ``backlog_figures`` the search total answers each agent's ``open_tickets`` figure
+    from the file (else it counts the replayed tickets).
     """
     replay = _Replay(fake)
     steps: list[tuple[datetime, int, int, Ticket, int]] = []
@@ -219,6 +222,7 @@ def replay_into_freshdesk(
             replay.comment(ticket, number)
         else:
             replay.change(ticket, number)
-    for aid, (_at, figure) in replay.backlog.items():
-        fake.open_counts[aid] = figure  # the file's figure is the helpdesk's own count
+    if backlog_figures:
+        for aid, (_at, figure) in replay.backlog.items():
+            fake.open_counts[aid] = figure  # the file's figure as the helpdesk's own count
     return dict(replay.ids)
