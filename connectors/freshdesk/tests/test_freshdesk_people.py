@@ -51,3 +51,18 @@ def test_a_contact_that_vanished_is_an_unknown_customer_not_an_error() -> None:
     (ticket,) = page.tickets
     assert ticket.requester.loyalty_tier is None
     assert ticket.requester.id == str(contact)
+
+
+def test_contacts_are_read_again_after_the_cache_period() -> None:
+    fake = FakeFreshdesk(clock=FakeClock())
+    contact = fake.add_contact(name="Bo", custom_fields={"tier": "gold"})
+    tid = fake.add_ticket(requester_id=contact, age_seconds=600)
+    connector = fake.connect(FreshdeskConnector, people_cache_seconds=600)
+    (first,) = connector.fetch([str(tid)])
+    fake.state.contacts[contact]["custom_fields"]["tier"] = "platinum"
+    (cached,) = connector.fetch([str(tid)])
+    assert first.requester.loyalty_tier == cached.requester.loyalty_tier == "gold"
+    fake.clock.advance(601)
+    (fresh,) = connector.fetch([str(tid)])
+    assert fresh.requester.loyalty_tier == "platinum"
+    assert fake.count(f"/api/v2/contacts/{contact}") == 2

@@ -147,3 +147,15 @@ def test_a_stored_opt_out_wins_over_the_agent_field() -> None:
     assert merged.assignee is not None
     assert not merged.assignee.opt_in.recognition
     assert merged.assignee.opt_in.strain_tracking
+
+
+def test_agents_are_listed_once_per_cache_period() -> None:
+    fake = FakeZendesk()
+    fake.add_membership(fake.add_user(name="Sam", role="agent"), fake.add_group("billing"))
+    connector = connect(fake, agents_cache_seconds=600)
+    connector.list_agents()
+    connector.list_agents()
+    assert fake.count("/group_memberships") == 1
+    fake.clock.advance(601)  # a long-lived serve process reads them again
+    connector.list_agents()
+    assert fake.count("/group_memberships") == 2

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from empathy_firewall.actions import Plan
 from empathy_firewall.channels.outbox import queue_prompts
@@ -53,6 +53,7 @@ from empathy_firewall.state.snapshots import (
     count_open,
     load_snapshots,
     snapshot_of,
+    snapshots,
     write_snapshots,
 )
 from empathy_firewall.state.store import LedgerEntry, StateStore
@@ -406,6 +407,16 @@ class SyncJob:
         plan = Plan(ticket=ticket.source, evaluated_at=context.now)
         self._timeline.add(ticket, signals, plan, self.texts, self.settings.friction)
 
+    def _has_snapshots(self, conn: Connection) -> bool:
+        """Whether the store holds any ticket snapshot of this account."""
+        table = snapshots
+        found = conn.execute(
+            select(table.c.external_id)
+            .where(table.c.connector == self.connector.name, table.c.account == self.account)
+            .limit(1)
+        ).first()
+        return found is not None
+
     def _backlog(
         self, conn: Connection, stored: Mapping[str, Snapshot], tickets: Sequence[Ticket]
     ) -> Backlog:
@@ -419,7 +430,10 @@ class SyncJob:
             if (s := stored.get(t.source.external_id)) is not None
         ]
         asked: dict[str, int] = {}
-        if self.store.bookmark(name, account, conn) is None:  # cold store: ask the helpdesk
+        # cold store: ask the helpdesk. Cold means no snapshot yet, not "no bookmark": a
+        # run killed between marking its first page pending and recording it leaves a
+        # bookmark but no snapshots, and the re-run must count as the clean run did.
+        if not self._has_snapshots(conn):
             cache = self._vendor_counts
             for agent in sorted({t.assignee.id for t in tickets if t.assignee is not None}):
                 if agent not in cache:

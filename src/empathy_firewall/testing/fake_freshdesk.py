@@ -115,6 +115,9 @@ class FakeFreshdesk(FakeHelpdesk):
         #: open tickets per agent the account holds beyond the seeded ones (search counts
         #: include them, the ticket list does not show them)
         self.unseen_open: dict[int, int] = {}
+        #: the account's own open-ticket count per agent, answered as it is (a seeded
+        #: figure, e.g. the sample file's ``open_tickets``)
+        self.open_counts: dict[int, int] = {}
         self._after_write: dict[int, deque[Sequence[str]]] = {}
         self._account: deque[tuple[float, int]] = deque()
         self._lists: deque[float] = deque()
@@ -657,8 +660,11 @@ class FakeFreshdesk(FakeHelpdesk):
             and (not statuses or t["status"] in statuses)
         ]
         extra = self.unseen_open.get(int(agent.group(1)), 0) if agent and statuses else 0
+        total = len(found) + extra
+        if agent and statuses and int(agent.group(1)) in self.open_counts:
+            total = self.open_counts[int(agent.group(1))]
         return {
-            "total": len(found) + extra,
+            "total": total,
             "results": [self._public(t, set()) for t in found[:30]],
         }
 

@@ -122,7 +122,13 @@ def _history(ticket: Ticket) -> tuple[str | None, str | None, str]:
     return assignee, group, _STATUS.get(status, status)
 
 
-def seed_from_tickets(fake: FakeZendesk, tickets: Iterable[Ticket], shift: timedelta) -> int:
+def seed_from_tickets(
+    fake: FakeZendesk,
+    tickets: Iterable[Ticket],
+    shift: timedelta,
+    *,
+    backlog_figures: bool = False,
+) -> int:
     """Load normalized tickets into ``fake`` (times moved by ``shift``); returns the count.
 
     Everything the file says is put where Zendesk keeps it: the requester's loyalty tier,
@@ -130,12 +136,14 @@ def seed_from_tickets(fake: FakeZendesk, tickets: Iterable[Ticket], shift: timed
     their organisation as an organisation, each agent with an e-mail, group memberships
     and their opt-ins in the user field :data:`OPT_IN_FIELD`, and the ticket's history
     (creation, comments, reassignments, status changes) as audits; metric sets carry the
-    reopen and station counts.
+    reopen and station counts. With ``backlog_figures`` the search count answers each
+    agent's ``open_tickets`` figure from the file (else it counts the seeded tickets; the
+    sample's figures do not always agree with its own open tickets).
     """
     users: dict[str, int] = {}
     groups: dict[str, int] = {}
     orgs: dict[str, int] = {}
-    backlog: dict[int, int] = {}
+    backlog: dict[int, tuple[datetime, int]] = {}
 
     def group_id(name: str | None) -> int | None:
         if not name:
@@ -239,8 +247,10 @@ def seed_from_tickets(fake: FakeZendesk, tickets: Iterable[Ticket], shift: timed
                 metrics["group_stations"] = ticket.metrics.group_hops + 1
         if ticket.assignee is not None and ticket.assignee.open_tickets is not None:
             # the file's backlog figure is the whole account's: what the sample does not
-            # hold is open elsewhere (the last ticket read wins, as the file's would)
-            backlog[assignee or 0] = ticket.assignee.open_tickets
+            # hold is open elsewhere; the agent's most recently active ticket has the
+            # figure nearest to "now"
+            stamp = (ticket.last_activity_at, ticket.assignee.open_tickets)
+            backlog[assignee or 0] = max(backlog.get(assignee or 0, stamp), stamp)
         fake.state.comments[tid] = []
         fake.state.audits[tid] = []
         # the ticket's life as audits, in time order
@@ -332,14 +342,9 @@ def seed_from_tickets(fake: FakeZendesk, tickets: Iterable[Ticket], shift: timed
         for at, _order, author, events, channel in sorted(timeline, key=lambda t: (t[0], t[1])):
             fake.add_audit(tid, events, author_id=author, at=at + shift, channel=channel)
         count += 1
-    unsolved = {"new", "open", "pending", "hold"}
-    for uid, figure in backlog.items():
-        seen = sum(
-            1
-            for t in fake.state.tickets.values()
-            if t.get("assignee_id") == uid and t["status"] in unsolved
-        )
-        fake.unseen_open[uid] = max(0, figure - seen)
+    if backlog_figures:
+        for uid, (_at, figure) in backlog.items():
+            fake.open_counts[uid] = figure  # the file's figure as the helpdesk's own count
     return count
 
 

@@ -87,6 +87,9 @@ class FakeZendesk(FakeHelpdesk):
         #: open tickets per agent that the account holds beyond the seeded ones (the
         #: search count includes them, the export does not show them)
         self.unseen_open: dict[int, int] = {}
+        #: the account's own open-ticket count per agent, answered as it is (a seeded
+        #: figure, e.g. the sample file's ``open_tickets``)
+        self.open_counts: dict[int, int] = {}
         self.export_duplicates = False
         #: like real Zendesk, apply update_many items only when the job completes
         #: (``job_seconds`` after it was queued) instead of at submission
@@ -733,6 +736,8 @@ class FakeZendesk(FakeHelpdesk):
         if terms.get("type") != "ticket" or not terms.get("assignee", "").isdigit():
             raise Reply(400, {"error": "InvalidSearch", "description": "query not supported"})
         assignee = int(terms["assignee"])
+        if "status<solved" in query and assignee in self.open_counts:
+            return self.open_counts[assignee]
         unsolved = {"new", "open", "pending", "hold"}
         return self.unseen_open.get(assignee, 0) + sum(
             1

@@ -18,6 +18,7 @@ from typing import Any
 
 from empathy_firewall.models import Agent, Customer, EventType, Priority, Role, Ticket, TicketStatus
 from empathy_firewall.testing.fake_freshdesk import FakeFreshdesk
+from empathy_firewall.testing.fake_server import agent_email
 from empathy_firewall.testing.zendesk_seed import ticks
 
 __all__ = ["FRESHDESK_PRIORITY", "FRESHDESK_STATUS", "replay_into_freshdesk"]
@@ -48,7 +49,7 @@ class _Replay:
         self.contacts: dict[str, int] = {}
         self.companies: dict[str, int] = {}
         self.ids: dict[str, int] = {}
-        self.backlog: dict[int, int] = {}
+        self.backlog: dict[int, tuple[datetime, int]] = {}
 
     def group(self, name: str | None) -> int | None:
         if not name:
@@ -61,12 +62,13 @@ class _Replay:
         if agent_id not in self.agents:
             name = (agent.name if agent is not None else None) or "Agent"
             self.agents[agent_id] = self.fake.add_agent(
-                name=name, email=(agent.email if agent else None) or _email(agent_id, name)
+                name=name, email=agent_email(agent) if agent else _email(agent_id, name)
             )
         aid = self.agents[agent_id]
         if agent is not None:
             record = self.fake.state.agents[aid]
             record["contact"]["name"] = agent.name or record["contact"]["name"]
+            record["contact"]["email"] = agent_email(agent)
             ids = [g for g in (self.group(n) for n in agent.groups) if g is not None]
             record["group_ids"] = list(dict.fromkeys([*record["group_ids"], *ids]))
         return aid
@@ -133,7 +135,10 @@ class _Replay:
             record["nr_due_by"] = ticket.sla.breach_at.strftime("%Y-%m-%dT%H:%M:%SZ")
         self.ids[ticket.key] = tid
         if ticket.assignee is not None and ticket.assignee.open_tickets is not None:
-            self.backlog[self.agent(ticket.assignee.id)] = ticket.assignee.open_tickets
+            # the figure of the agent's most recently active ticket is nearest to "now"
+            aid = self.agent(ticket.assignee.id)
+            figure = (ticket.last_activity_at, ticket.assignee.open_tickets)
+            self.backlog[aid] = max(self.backlog.get(aid, figure), figure)
 
     def comment(self, ticket: Ticket, number: int) -> None:
         comment = ticket.comments[number]
@@ -180,11 +185,14 @@ def replay_into_freshdesk(
     *,
     on_tick: Callable[[datetime], None] | None = None,
     tick: timedelta = timedelta(hours=1),
+    backlog_figures: bool = False,
 ) -> dict[str, int]:
     """Replay ``tickets`` into ``fake`` in time order (its clock moves to each moment).
 
     Returns the fake's ticket id per ticket key. ``on_tick`` is called with the fake's
     time at every multiple of ``tick`` the replay passes (never twice for one moment).
+    With ``backlog_figures`` the search total answers each agent's ``open_tickets`` figure
+    from the file (else it counts the replayed tickets).
     """
     replay = _Replay(fake)
     steps: list[tuple[datetime, int, int, Ticket, int]] = []
@@ -214,12 +222,7 @@ def replay_into_freshdesk(
             replay.comment(ticket, number)
         else:
             replay.change(ticket, number)
-    unsolved = (2, 3)
-    for aid, figure in replay.backlog.items():
-        seen = sum(
-            1
-            for t in fake.state.tickets.values()
-            if t["responder_id"] == aid and t["status"] in unsolved
-        )
-        fake.unseen_open[aid] = max(0, figure - seen)
+    if backlog_figures:
+        for aid, (_at, figure) in replay.backlog.items():
+            fake.open_counts[aid] = figure  # the file's figure as the helpdesk's own count
     return dict(replay.ids)

@@ -73,7 +73,7 @@ class FreshdeskConnector(HttpConnector[FreshdeskConfig, FreshdeskClient]):
     )
 
     #: agents and groups read for :meth:`fetch`, with the clock time they were read
-    _people_seen: People | None = None
+    _people_seen: tuple[float, People] | None = None
     _people_cache: (
         tuple[float, dict[str, Mapping[str, Any]], dict[str, Mapping[str, Any]]] | None
     ) = None
@@ -244,10 +244,14 @@ class FreshdeskConnector(HttpConnector[FreshdeskConfig, FreshdeskClient]):
         return tuple(out)
 
     def people(self) -> People:
-        """Contacts and companies read by this connector (kept for its lifetime: a run)."""
-        if self._people_seen is None:
-            self._people_seen = People(self.client)
-        return self._people_seen
+        """Contacts and companies read by this connector, kept ``people_cache_seconds``
+        (a sync run reads each once; a long-lived ``serve`` process reads them again)."""
+        now = self.client.clock.now()
+        if self._people_seen is None or now - self._people_seen[0] >= (
+            self.config.people_cache_seconds
+        ):
+            self._people_seen = (now, People(self.client))
+        return self._people_seen[1]
 
     def list_agents(self) -> tuple[Agent, ...]:
         """Every agent: name, e-mail (from the agent's contact) and groups. Freshdesk

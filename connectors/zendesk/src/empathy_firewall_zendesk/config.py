@@ -77,6 +77,8 @@ class ZendeskConfig(HttpConnectorConfig):
     """User/organisation field keys holding tier, lifetime value, orders, language."""
     fetch_agents: bool = True
     """List agents once per run (group memberships with users and groups sideloaded)."""
+    agents_cache_seconds: float = Field(default=600.0, ge=0)
+    """How long a long-lived process (``serve``) keeps the agent list before reading it again."""
     agent_opt_in_field: str | None = None
     """A user field key where agents record their opt-ins (``strain,breaks,recognition``,
     ``all``, or a checkbox meaning all); a choice stored by the firewall wins over it."""

@@ -56,6 +56,9 @@ __all__ = ["ZendeskConnector"]
 class ZendeskConnector(HttpConnector[ZendeskConfig, ZendeskClient]):
     """Zendesk Support: incremental export, signed webhooks, bulk write-back.
 
+    ``history``: tickets carry their history from audits (``history = "audits"``, the
+    default), so the core derives none; with ``history = "comments"`` they carry none.
+
     ``transport``, ``clock`` and ``env`` (where the secrets are read) are injected, and the
     client is built on the first network call, as for every :class:`HttpConnector`.
     """
@@ -71,9 +74,10 @@ class ZendeskConnector(HttpConnector[ZendeskConfig, ZendeskClient]):
         public_replies=True,
         drafts=True,
         priority=True,
+        history=True,
     )
 
-    _directory: AgentDirectory | None = None
+    _directory: tuple[float, AgentDirectory] | None = None
 
     @cached_property
     def _budget(self) -> TicketUpdateBudget:
@@ -217,13 +221,14 @@ class ZendeskConnector(HttpConnector[ZendeskConfig, ZendeskClient]):
             )
 
     def directory(self) -> AgentDirectory:
-        """The account's agents and groups, listed once per connector (i.e. per run);
-        empty when ``fetch_agents`` is off."""
-        if self._directory is None:
-            self._directory = (
-                list_agents(self.client) if self.config.fetch_agents else AgentDirectory()
-            )
-        return self._directory
+        """The account's agents and groups, listed once per ``agents_cache_seconds`` (once
+        per sync run; again after that in a long-lived ``serve``); empty when
+        ``fetch_agents`` is off."""
+        now = self.client.clock.now()
+        if self._directory is None or now - self._directory[0] >= self.config.agents_cache_seconds:
+            listed = list_agents(self.client) if self.config.fetch_agents else AgentDirectory()
+            self._directory = (now, listed)
+        return self._directory[1]
 
     def list_agents(self) -> tuple[Agent, ...]:
         """Every agent in a group: name, email, groups and (when configured) the opt-ins of
