@@ -225,7 +225,9 @@ def test_an_agent_helped_only_with_a_public_reply_before_the_latest_message() ->
     assert not agent_helped(ticket([question]))
     note = comment("2", 30, "Checking.", role=Role.AGENT, public=False)
     assert not agent_helped(ticket([question, note]))
-    answer = comment("2", 30, "Settings > Account > Email.", role=Role.AGENT)
+    holding = comment("2", 30, "Hi Dana, thanks! I'm looking into it.", role=Role.AGENT)
+    assert not agent_helped(ticket([question, holding, comment("3", 10, "Thank you!")]))
+    answer = comment("2", 30, "You change it under Settings, then Account.", role=Role.AGENT)
     thanks = comment("3", 10, "Thank you, done!")
     assert agent_helped(ticket([question, answer, thanks]))
     assert not agent_helped(ticket([answer]))  # no customer message at all
