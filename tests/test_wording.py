@@ -7,15 +7,17 @@ per-language texts in a pack).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from _engine_support import comment, load_pack, stub_context, ticket
+from _engine_support import NOW, comment, load_pack, stub_context, ticket
 from hypothesis import given
 from hypothesis import strategies as st
 
 from empathy_firewall.actions import DraftReply, PlannedAction, RoutingSuggestion, RuleMatch
 from empathy_firewall.connectors.notes import note_text
+from empathy_firewall.context import EvaluationContext
 from empathy_firewall.engine.evaluate import Engine
 from empathy_firewall.engine.languages import detect_language, normalize_language, ticket_language
 from empathy_firewall.engine.narrative import substantive
@@ -25,7 +27,9 @@ from empathy_firewall.engine.units import duration_words, hours_words
 from empathy_firewall.errors import RulePackError
 from empathy_firewall.models import Agent, Customer, Role, SlaInfo, Ticket
 from empathy_firewall.settings import FrictionSettings
+from empathy_firewall.signals.cues import Cue, detect_cues
 from empathy_firewall.signals.roster import teammates_for
+from empathy_firewall.signals.text import CommentCache
 
 FRICTION = FrictionSettings()
 
@@ -221,7 +225,9 @@ def test_an_agent_helped_only_with_a_public_reply_before_the_latest_message() ->
     assert not agent_helped(ticket([question]))
     note = comment("2", 30, "Checking.", role=Role.AGENT, public=False)
     assert not agent_helped(ticket([question, note]))
-    answer = comment("2", 30, "Settings > Account > Email.", role=Role.AGENT)
+    holding = comment("2", 30, "Hi Dana, thanks! I'm looking into it.", role=Role.AGENT)
+    assert not agent_helped(ticket([question, holding, comment("3", 10, "Thank you!")]))
+    answer = comment("2", 30, "You change it under Settings, then Account.", role=Role.AGENT)
     thanks = comment("3", 10, "Thank you, done!")
     assert agent_helped(ticket([question, answer, thanks]))
     assert not agent_helped(ticket([answer]))  # no customer message at all
@@ -259,3 +265,31 @@ def test_teammates_fit_the_group_and_have_room_lightest_first() -> None:
     item = ticket([comment("1", 10)], group="billing", assignee=roster["me"])
     found = teammates_for(item, ["a1", "a2", "a3", "a4", "a5", "me", "ghost"], roster, FRICTION)
     assert [a.id for a in found] == ["a2", "a1", "a5"]
+
+
+class _LanguageAnalyzer:
+    """An analyzer that reports a language, as the multilingual scorer does."""
+
+    def analyze(self, text: str) -> _WithLanguage:
+        return _WithLanguage(0.0, 0.0, detect_cues(text))
+
+
+@dataclass(frozen=True)
+class _WithLanguage:
+    sentiment: float
+    frustration: float
+    cues: tuple[Cue, ...]
+    language: str = "pt"
+
+
+def test_the_language_an_analyzer_reports_picks_the_draft_without_a_record() -> None:
+    item = ticket(
+        [comment("1", 200, "Hi, when will my card be sent? Thanks")],
+        requester=Customer(id="c9", name="Inês Costa"),
+        assignee=Agent(id="a-7", name="Priya Raman"),
+        sla=SlaInfo(reply_target_minutes=240),
+    )
+    context = EvaluationContext(now=NOW, texts=CommentCache(_LanguageAnalyzer()))  # type: ignore[arg-type]
+    plan = Engine().evaluate(item, context)
+    [draft] = [p.action for p in plan.actions if isinstance(p.action, DraftReply)]
+    assert "A responsabilidade é nossa, não sua." in draft.body

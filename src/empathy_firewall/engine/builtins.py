@@ -223,8 +223,8 @@ def _register_paths(reg: Registry) -> None:
     p(
         "handoff.awaiting_reply",
         B,
-        "Reassigned, and no agent has replied publicly with substance since (a greeting or "
-        'a holding line such as "I\'m looking into it" does not count).',
+        "Reassigned, and the new owner has not replied publicly with substance since (a "
+        'greeting or a holding line such as "I\'m looking into it" does not count).',
     )(lambda s: awaiting_substance(s.ticket))
     p(
         "handoff.minutes_since",

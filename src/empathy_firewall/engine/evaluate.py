@@ -335,6 +335,18 @@ def section_key(ticket_key: str, rule_id: str, anchor: str) -> str:
     return action_key(ticket_key, "note_section", (rule_id,), anchor)
 
 
+_PRIVATE_ONLY_KINDS = frozenset({"agent_prompt", "routing_suggestion"})
+
+
+def _shared(item: _Fired) -> bool:
+    """Whether a fired rule may be named in the note every colleague reads."""
+    kinds = {a.kind for a in item.actions}
+    if kinds <= {"agent_prompt"}:
+        return False
+    private = any(e.private for e in item.match.evidence)
+    return not (private and kinds <= _PRIVATE_ONLY_KINDS)
+
+
 def _why_footer(fired: Sequence[_Fired]) -> str:
     """One "why" line per rule, then how to switch them off, said once for the note."""
     lines = []
@@ -439,7 +451,9 @@ def _merge(
         sources = [f for _, f in notes]
         # Rules that only spoke privately to an agent (break prompts, recognition) stay out
         # of a note colleagues read: naming them would reveal the agent's strain or opt-ins.
-        shared = [f for f in fired if any(a.kind != "agent_prompt" for a in f.actions)]
+        # So do rules that read agent-private values and only suggest routing: "agent-care-
+        # routing acted" on the ticket would tell every colleague the assignee is strained.
+        shared = [f for f in fired if _shared(f)]
         body = _NOTE_SEPARATOR.join(bodies) + "\n\n" + _why_footer(shared)
         note = _planned(ticket, InternalNote(body=body), sources)
         planned.append(note.model_copy(update={"parts": tuple(parts)}))

@@ -114,5 +114,5 @@ def customer_language(signals: Signals) -> str | None:
     texts = [
         c.text for c in ticket.comments if c.author_role is Role.CUSTOMER and c.public and c.text
     ]
-    reported = [getattr(m, "language", None) for m in signals.messages]
+    reported = [m.language for m in signals.messages]
     return ticket_language(ticket.requester.language, reported, texts)

@@ -241,8 +241,9 @@ def substantive(text: str, language: str | None = None) -> bool:
 
 
 def awaiting_substance(ticket: Ticket) -> bool:
-    """Reassigned, and no agent has replied publicly with substance since the latest
-    reassignment: the new owner's "looking into it" does not end the handoff."""
+    """Reassigned, and the new owner (any agent when the event does not say who) has not
+    replied publicly with substance since: their "looking into it" does not end the handoff,
+    nor does a word from the previous owner."""
     latest = None
     for event in ticket.events:
         if event.type is EventType.REASSIGNED and (latest is None or event.at >= latest.at):
@@ -250,10 +251,12 @@ def awaiting_substance(ticket: Ticket) -> bool:
     if latest is None:
         return False
     language = normalize_language(ticket.requester.language)
+    owner = latest.to_assignee  # when known, only the new owner's answer ends the handoff
     return not any(
         c.author_role is Role.AGENT
         and c.public
         and c.created_at > latest.at
+        and (owner is None or c.author_id is None or c.author_id == owner)
         and substantive(c.text, language)
         for c in ticket.comments
     )

@@ -7,14 +7,16 @@ checks the sentiment score alone cannot make:
   ("Thanks for the quick reply, but the replacement also arrived broken", "Great job,
   really. Paying for premium to get slower answers"): a contrast after the thanks, or a
   sentence of complaint beside it, in any of the six supported languages;
-- :func:`agent_helped`: an agent replied publicly before the customer's latest message, so
-  a reflexive "Thanks!" closing an opening question is not taken for gratitude.
+- :func:`agent_helped`: an agent replied publicly, with substance, before the customer's
+  latest message, so a reflexive "Thanks!" closing an opening question, or one answering
+  "I'm looking into it", is not taken for gratitude.
 """
 
 from __future__ import annotations
 
 import re
 
+from empathy_firewall.engine.narrative import substantive
 from empathy_firewall.engine.segment import sentences
 from empathy_firewall.models import Role, Ticket
 from empathy_firewall.signals.cues import CueKind, detect_cues
@@ -71,7 +73,8 @@ def thanks_but(text: str, language: str | None = None) -> bool:
 
 
 def agent_helped(ticket: Ticket) -> bool:
-    """True when an agent replied publicly before the customer's latest public message."""
+    """True when an agent replied publicly, with substance, before the customer's latest
+    public message ("Thanks, looking into it!" is no help yet)."""
     latest = None
     for comment in ticket.comments:
         if comment.author_role is Role.CUSTOMER and comment.public and comment.text:
@@ -79,7 +82,10 @@ def agent_helped(ticket: Ticket) -> bool:
     if latest is None:
         return False
     return any(
-        c.author_role is Role.AGENT and c.public and c.created_at <= latest.created_at
+        c.author_role is Role.AGENT
+        and c.public
+        and c.created_at <= latest.created_at
+        and substantive(c.text)
         for c in ticket.comments
         if c is not latest
     )

@@ -95,6 +95,32 @@ class Sentence:
     end: int
 
 
+# After masking, a line whose every sentence end is followed by a capital (or nothing) needs
+# no rules to cut: a plain split does what pysbd would, a hundred times faster. Only a dot
+# followed by a lower-case word or a digit ("pablo. ya", "approx. 5") asks pysbd to decide.
+_AMBIGUOUS = re.compile(r"[.…][\"')\]]*\s+\w")
+_PLAIN_END = re.compile(r"(?<=[.!?…])[\"')\]]*\s+")
+
+
+def _needs_rules(line: str) -> bool:
+    for match in _AMBIGUOUS.finditer(line):
+        following = line[match.end() - 1]
+        if not following.isupper():
+            return True
+    return False
+
+
+def _plain_spans(line: str) -> list[tuple[int, int]]:
+    spans = []
+    start = 0
+    for match in _PLAIN_END.finditer(line):
+        spans.append((start, match.end()))
+        start = match.end()
+    if start < len(line):
+        spans.append((start, len(line)))
+    return spans
+
+
 @lru_cache(maxsize=8)
 def _segmenter(language: str) -> pysbd.Segmenter:
     return pysbd.Segmenter(language=language, clean=False, char_span=True)
@@ -113,10 +139,15 @@ def sentences(text: str, language: str | None = None) -> tuple[Sentence, ...]:
     out: list[Sentence] = []
     for line in _LINES.finditer(masked):
         offset = line.start()
-        for span in segmenter.segment(line.group()):
-            begin = offset + span.start
-            cuts = [m.end() for m in _BANG.finditer(masked, begin, offset + span.end)]
-            for start, end in zip([begin, *cuts], [*cuts, offset + span.end], strict=True):
+        piece = line.group()
+        if _needs_rules(piece):
+            spans = [(span.start, span.end) for span in segmenter.segment(piece)]
+        else:
+            spans = _plain_spans(piece)
+        for span_start, span_end in spans:
+            begin = offset + span_start
+            cuts = [m.end() for m in _BANG.finditer(masked, begin, offset + span_end)]
+            for start, end in zip([begin, *cuts], [*cuts, offset + span_end], strict=True):
                 raw = text[start:end]
                 stripped = raw.strip()
                 if stripped:

@@ -26,6 +26,8 @@ class MessageSignals:
     sentiment: float
     frustration: float
     cues: tuple[Cue, ...]
+    language: str | None = None
+    """The language the analyzer found (ISO 639-1, or "und"), when it reports one."""
 
 
 @dataclass(frozen=True, slots=True)

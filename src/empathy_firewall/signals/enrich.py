@@ -50,7 +50,17 @@ def _customer_messages(ticket: Ticket, context: EvaluationContext) -> tuple[Mess
     for comment in ticket.comments:
         if comment.author_role is Role.CUSTOMER and comment.public and comment.text:
             found = texts.analyze(prefix + comment.id, comment.text)
-            out.append(MessageSignals(comment.id, found.sentiment, found.frustration, found.cues))
+            # analyzers that tell the language (the multilingual scorer) pass it on
+            language = getattr(found, "language", None)
+            out.append(
+                MessageSignals(
+                    comment.id,
+                    found.sentiment,
+                    found.frustration,
+                    found.cues,
+                    language if isinstance(language, str) else None,
+                )
+            )
     return tuple(out)
 
 
