@@ -119,7 +119,8 @@ def design(
     values: list[float] = []
     pointers = [0]
     for i in indices:
-        known = [vocabulary[f] for f in features[i] if f in vocabulary]
+        # sorted: a set's order changes with PYTHONHASHSEED, float sums must not
+        known = sorted(vocabulary[f] for f in features[i] if f in vocabulary)
         scale = 1.0 / max(len(features[i]), 1) ** 0.5
         columns += known
         values += [scale] * len(known)
