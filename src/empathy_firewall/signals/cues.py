@@ -31,6 +31,8 @@ class CueKind(StrEnum):
     ASKS_FOR_HUMAN = "asks_for_human"
     GRATITUDE = "gratitude"
     SARCASM = "sarcasm"
+    RESIGNATION = "resignation"
+    THANKS_BUT = "thanks_but"
 
 
 #: the kinds that signal frustration on their own: every kind but gratitude
@@ -92,9 +94,11 @@ _PATTERNS: dict[CueKind, str] = {
     ),
     CueKind.WAITING: _any_of(
         (
-            r"\b(?:been |still |keep |kept )?(?:waiting|waited)\b(?: (?:for|since) [\w ]{1,20}?"
+            r"\b(?:been |still |keep |kept )?(?:waiting|waited)\b(?! list)"
+            r"(?: (?:for|since) [\w ]{1,20}?"
             r"(?:hours?|days?|weeks?|months?|ages|forever))?",
-            rf"\b(?:for|over|almost|nearly|more than|about) {_NUM} "
+            # "for a month" is a plan ("pause it for a month"), "for three weeks" a wait
+            rf"\b(?:for (?!an? )|(?:over|almost|nearly|more than|about) ){_NUM} "
             r"(?:hours?|days?|weeks?|months?)\b",
             r"\bno (?:reply|response|answer|update|word|news|feedback)\b",
             r"\bhaven'?t (?:heard|received|got(?:ten)?) (?:back|anything|a (?:reply|response))\b",
@@ -104,6 +108,15 @@ _PATTERNS: dict[CueKind, str] = {
             r"\b(?:never|still not|not yet|hasn'?t|has not|haven'?t|have not|didn'?t|did not) "
             r"(?:arrived|received|delivered|come|came|shown up|showed up|got (?:it|anything))\b",
             r"\b(?:esperando|j'attends|attends depuis|warte seit|warten seit|aguardando)\b",
+            # nobody answers / no answer, in the other supported languages
+            r"\b(?:nadie (?:me )?(?:responde|contesta|ha respondido|ha contestado)|"
+            r"sin (?:respuesta|contestación)|ninguna respuesta|"
+            r"niemand (?:antwortet|meldet sich|hat (?:geantwortet|sich gemeldet))|"
+            r"keine (?:antwort|rückmeldung|reaktion)|"
+            r"personne ne (?:répond|me répond|m'a répondu|a répondu)|"
+            r"(?:pas de|aucune) (?:réponse|nouvelles)|"
+            r"ningu[eé]m (?:responde|me responde|respondeu|atende)|(?:sem|nenhuma) resposta|"
+            r"nessuno (?:risponde|mi risponde|ha risposto)|nessuna (?:risposta|notizia))\b",
         )
     ),
     CueKind.THREAT_CANCEL: _any_of(
@@ -118,6 +131,23 @@ _PATTERNS: dict[CueKind, str] = {
             r"\b(?:i(?:'m| am)|we(?:'re| are)) (?:done|finished) with (?:you|this company)\b",
             r"\bunsubscribe me\b",
             r"\b(?:cancelar|darme de baja|résilier|resilier|kündigen|cancelar minha)\b",
+            # leaving without the word "cancel"
+            r"\btak(?:e|ing) (?:my|our) (?:business|money|custom) (?:elsewhere|somewhere else)\b",
+            r"\b(?:you(?:'ve| have) )?lost (?:a|another|one more) customer\b",
+            r"\b(?:find|finding|look for|looking for) (?:a |an )?(?:another|different|new|other) "
+            r"(?:company|provider|supplier|shop|store|bank|vendor)\b",
+            r"\b(?:me voy (?:a la competencia|con otr[oa])|(?:buscaré|voy a buscar) otr[oa] "
+            r"(?:empresa|compañía|proveedor|tienda)|(?:han|habéis) perdido (?:a )?un cliente|"
+            r"no (?:vuelvo|volveré) a (?:comprar|contratar))\b",
+            r"\b(?:(?:ich )?(?:gehe|wechsle) (?:zur konkurrenz|den anbieter|zu einem anderen "
+            r"anbieter)|(?:sie haben|ihr habt) (?:gerade )?einen kunden verloren|"
+            r"nie wieder bei (?:ihnen|euch))\b",
+            r"\b(?:je (?:vais|m'en vais) (?:voir ailleurs|à la concurrence|chez un concurrent)|"
+            r"vous (?:avez|venez de) perdu un client|(?:plus jamais|jamais plus) chez vous)\b",
+            r"\b(?:vou (?:para a concorrência|procurar outra (?:empresa|loja))|"
+            r"(?:vocês )?perderam um cliente|nunca mais (?:compro|volto))\b",
+            r"\b(?:passo alla concorrenza|(?:vado|andrò) (?:altrove|da un'altra parte)|"
+            r"avete (?:appena )?perso un cliente|mai più da voi)\b",
         )
     ),
     CueKind.THREAT_ESCALATE: _any_of(
@@ -181,7 +211,8 @@ _PATTERNS: dict[CueKind, str] = {
             r"(?:help|service|support|job|work)\b",
             r"\b(?:problem|issue|it)(?:'s| is)? (?:solved|fixed|resolved|working)(?: now)?\b",
             r"\bworks? (?:now|perfectly|great)\b",
-            r"\b(?:gracias|merci|danke|obrigad[oa])\b",
+            r"\b(?:gracias|merci|danke|obrigad[oa]|grazie|buen trabajo|gut gemacht|"
+            r"super gemacht|bravo|complimenti|parabéns|excelente servicio)\b",
             "(?:\U0001f64f|\u2764\ufe0f?|\U0001f44d|\U0001f60a|\U0001f970|\U0001f389)",
         )
     ),
@@ -205,8 +236,39 @@ _PATTERNS: dict[CueKind, str] = {
             r"\bway to go\b",
             r"\bwhat a (?:joke|surprise|shock)\b",
             r"(?<!\w)(?:#not|/s)\b",
+            r"\b(?:great|nice|good|brilliant|wonderful) job,? really\b",
+            r"\b(?:genial|perfecto|fantástico|estupendo),? (?:de verdad|en serio)\b",
+            r"\b(?:super|toll|klasse|großartig|prima)(?: gemacht)?,? wirklich\b",
+            r"\b(?:bravo|génial|super|parfait),? vraiment\b",
+            r"\b(?:parabéns|ótimo|excelente|maravilha),? (?:sério|mesmo|de verdade)\b",
+            r"\b(?:complimenti|bravi|ottimo lavoro|perfetto),? davvero\b",
             "[\U0001f644\U0001f612\U0001f643]",
         )
+    ),
+    # Giving up: the customer stops expecting help ("whatever, I give up").
+    CueKind.RESIGNATION: _any_of(
+        (
+            # "whatever," / "egal." as a reply on their own, not "whatever you need"
+            r"(?<!\w)(?:whatever|egal)[,.!]",
+            r"\b(?:i give up|i(?:'m| am) giving up|forget it|never ?mind|"
+            r"what(?:'s| is) the point|don'?t (?:even )?bother|"
+            r"why (?:do|did) i (?:even )?bother)\b",
+            r"\b(?:me rindo|da igual|olvíd(?:alo|enlo)|ya no me importa|para qué|"
+            r"no sirve de nada)\b",
+            r"\b(?:ich gebe (?:es )?auf|vergessen sie es|vergiss es|"
+            r"(?:hat|bringt) (?:doch |eh )?(?:keinen sinn|nichts))\b",
+            r"\b(?:j'abandonne|laissez tomber|laisse tomber|peu importe|tant pis|à quoi bon|"
+            r"ça ne sert à rien)\b",
+            r"\b(?:desisto|tanto faz|deixa (?:pra|para) lá|esquece|esqueçam|não adianta)\b",
+            r"\b(?:mi arrendo|ci rinuncio|lasci(?:ate|a) perdere|non importa|fa niente|"
+            r"a che serve|non serve a niente)\b",
+        )
+    ),
+    # Thanks followed by a "but": politeness around a problem, not praise.
+    CueKind.THANKS_BUT: (
+        r"\b(?:thanks?|thank you|gracias|danke|merci|obrigad[oa]|grazie)\b[^.!?\n]{0,80}?"
+        r"\b(?:but|however|pero|sin embargo|aber|jedoch|allerdings|mais|cependant|mas|porém|"
+        r"ma|però|tuttavia)\b"
     ),
 }
 
@@ -228,11 +290,15 @@ _ANCHORS: dict[CueKind, tuple[str, ...]] = {
     CueKind.WAITING: _split(
         "wait|hour|day|week|month|ages|forever|reply|response|answer|update|word|news|"
         "feedback|haven|still|long|where is my|arrived|received|delivered|come|came|shown up|"
-        "showed up|got|esperando|attends|warte|aguardando"
+        "showed up|got|esperando|attends|warte|aguardando|nadie|sin |ninguna|niemand|keine|"
+        "personne|pas de|aucune|ningu|sem |nenhuma|nessun"
     ),
     CueKind.THREAT_CANCEL: _split(
         "account|subscription|order|membership|contract|service|plan|competit|another|"
-        "elsewhere|again|done with|finished with|unsubscribe|cancelar|baja|silier|kündigen"
+        "elsewhere|again|done with|finished with|unsubscribe|cancelar|baja|silier|kündigen|"
+        "lost|different|new|other|otr|perdido|vuelv|volver|konkurrenz|anbieter|verloren|"
+        "nie wieder|ailleurs|concurren|perdu|jamais|procurar|perderam|nunca mais|altrove|"
+        "perso|mai più|competenc|business|concorr|altra parte|somewhere else"
     ),
     CueKind.THREAT_ESCALATE: _split(
         "escalat|complaint|chargeback|dispute|report|ceo|head office|upper management|"
@@ -253,12 +319,21 @@ _ANCHORS: dict[CueKind, tuple[str, ...]] = {
     CueKind.GRATITUDE: _split(
         "thank|appreciat|the best|amazing|awesome|a star|lifesaver|wonderful|great|excellent|"
         "fantastic|brilliant|solved|fixed|resolved|working|work|gracias|merci|danke|obrigad|"
+        "grazie|trabajo|gemacht|bravo|complimenti|parabéns|excelente|"
         "🙏|❤|👍|😊|🥰|🎉"
     ),
     CueKind.SARCASM: _split(
         "oh|just|yeah|another|thank|nothing|ruining|wasting|losing|ignoring|runaround|"
-        "making me|lov|so much for|way to go|what a|#not|/s|🙄|😒|🙃"
+        "making me|lov|so much for|way to go|what a|#not|/s|🙄|😒|🙃|really|verdad|serio|"
+        "wirklich|vraiment|sério|mesmo|davvero"
     ),
+    CueKind.RESIGNATION: _split(
+        "give up|giving up|forget|never|whatever|point|bother|rindo|igual|olvíd|importa|"
+        "para qué|sirve|gebe|vergess|vergiss|egal|sinn|nichts|abandonne|tomber|peu importe|"
+        "tant pis|quoi bon|sert à rien|desisto|tanto faz|deixa|esquece|esqueç|adianta|arrendo|"
+        "rinuncio|perdere|fa niente|che serve|serve a niente"
+    ),
+    CueKind.THANKS_BUT: _split("thank|gracias|danke|merci|obrigad|grazie"),
 }
 
 _COMPILED: tuple[tuple[CueKind, re.Pattern[str]], ...] = tuple(

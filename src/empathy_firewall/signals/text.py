@@ -33,12 +33,18 @@ class TextSignals:
     """What one text says.
 
     ``sentiment`` is in [-1, 1] (negative .. positive), ``frustration`` in [0, 1], and
-    ``cues`` lists every cue found, with its span in the text.
+    ``cues`` lists every cue found, with its span in the text. ``language`` is an ISO 639-1
+    code or ``"und"`` (undetermined); ``label`` is negative, neutral or positive and
+    ``probabilities`` are P(negative), P(neutral), P(positive). Analyzers without a
+    classifier (:class:`LexiconTextAnalyzer`) derive the label from the sentiment's sign.
     """
 
     sentiment: float
     frustration: float
     cues: tuple[Cue, ...]
+    language: str = "und"
+    label: str = "neutral"
+    probabilities: tuple[float, float, float] = (0.0, 1.0, 0.0)
 
 
 @runtime_checkable
@@ -63,7 +69,11 @@ CUE_WEIGHTS: dict[CueKind, float] = {
     CueKind.THREAT_LEGAL: 0.55,
     CueKind.ASKS_FOR_HUMAN: 0.3,
     CueKind.SARCASM: 0.3,
+    CueKind.RESIGNATION: 0.4,
+    CueKind.THANKS_BUT: 0.15,
 }
+# Kinds that make thanks in the same message not count as calming.
+_UNDO_GRATITUDE = frozenset((CueKind.SARCASM, CueKind.THANKS_BUT))
 _GRATITUDE_DAMPING = 0.6
 
 
@@ -74,14 +84,14 @@ def frustration_from(
 
     The negative part of the sentiment (weighted by ``negativity_weight``) and each
     distinct frustration cue kind are independent pieces of evidence; gratitude damps the
-    result unless the thanks are sarcastic.
+    result unless the thanks are sarcastic or followed by a "but".
     """
     calm = 1.0 - negativity_weight * max(0.0, -sentiment)
     kinds = {cue.kind for cue in cues}
     for kind in kinds & FRUSTRATION_KINDS:
         calm *= 1.0 - CUE_WEIGHTS[kind]
     level = 1.0 - calm
-    if CueKind.GRATITUDE in kinds and CueKind.SARCASM not in kinds:
+    if CueKind.GRATITUDE in kinds and not kinds & _UNDO_GRATITUDE:
         level *= _GRATITUDE_DAMPING
     return round(min(1.0, max(0.0, level)), 6)
 
@@ -96,7 +106,8 @@ class LexiconTextAnalyzer:
         """Score polarity with the backend, find cues, derive frustration."""
         polarity = self.sentiment.score(text)
         cues = detect_cues(text)
-        return TextSignals(polarity, frustration_from(polarity, cues), cues)
+        label = "positive" if polarity > 0 else "negative" if polarity < 0 else "neutral"
+        return TextSignals(polarity, frustration_from(polarity, cues), cues, label=label)
 
 
 @cache
