@@ -11,7 +11,7 @@ every request:
   counted in one row and reserved in a transaction, so the processes together stay under
   the limit.
 
-Times are the senders' wall clocks (tests inject a fake clock). Table ``rate_gates``
+Times are the senders' wall clocks (tests inject a fake clock). Table ``ef_rate_gates``
 arrives with schema migration 3.
 """
 
@@ -33,7 +33,7 @@ __all__ = ["StoreRateLimits", "metadata", "rate_gates", "share_rate_limits"]
 metadata = MetaData()
 
 rate_gates = Table(
-    "rate_gates",
+    "ef_rate_gates",
     metadata,
     Column("key", String(300), primary_key=True),
     Column("not_before", UTCDateTime(), nullable=True),
