@@ -55,4 +55,4 @@ def test_two_processes_share_one_budget(store: StateStore) -> None:
 def test_migration_3_creates_the_rate_gates_table(store: StateStore) -> None:
     from sqlalchemy import inspect
 
-    assert "rate_gates" in inspect(store.engine).get_table_names()
+    assert "ef_rate_gates" in inspect(store.engine).get_table_names()

@@ -15,7 +15,7 @@ __all__ = ["metadata", "rate_gates"]
 metadata = MetaData()
 
 rate_gates = Table(
-    "rate_gates",
+    "ef_rate_gates",
     metadata,
     Column("key", String(300), primary_key=True),
     Column("not_before", UTCDateTime(), nullable=True),

@@ -11,7 +11,7 @@ every request:
   counted in one row and reserved in a transaction, so the processes together stay under
   the limit.
 
-Times are the senders' wall clocks (tests inject a fake clock). Table ``rate_gates``
+Times are the senders' wall clocks (tests inject a fake clock). Table ``ef_rate_gates``
 arrives with schema migration 3.
 """
 
