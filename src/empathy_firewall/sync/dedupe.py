@@ -120,4 +120,6 @@ def after_plan(view: Ticket, actions: Iterable[PlannedAction]) -> Ticket:
             tags = [t for t in tags if t not in action.tags]
         elif isinstance(action, SetPriority):
             priority = action.priority
+    if tuple(tags) == view.tags and priority == view.priority:
+        return view  # nothing the helpdesk will show differently
     return view.model_copy(update={"tags": tuple(tags), "priority": priority})

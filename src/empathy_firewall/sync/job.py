@@ -39,7 +39,7 @@ from empathy_firewall.optins import apply_stored_opt_ins
 from empathy_firewall.settings import FirewallSettings
 from empathy_firewall.signals.backlog import Backlog, page_backlog
 from empathy_firewall.signals.derived import derive_events, with_events
-from empathy_firewall.signals.enrich import Signals, enrich, observe
+from empathy_firewall.signals.enrich import Signals, enrich, observation_of
 from empathy_firewall.signals.history import Firing
 from empathy_firewall.signals.text import CommentCache, default_text_analyzer
 from empathy_firewall.state.agents import stored_choices
@@ -316,6 +316,7 @@ class SyncJob:
         self._snapshots: dict[str, Snapshot] = {}
         derive = not self.connector.capabilities.history
         derived: dict[str, tuple[TicketEvent, ...]] = {}
+        digests: dict[str, str] = {}
         for ticket in sorted(tickets, key=_canonical):
             ticket = apply_stored_opt_ins(ticket, choices)
             before = stored.get(ticket.source.external_id)
@@ -329,12 +330,12 @@ class SyncJob:
             derived[ticket.key] = events
             self._assignees[ticket.key] = ticket.assignee
             view = evaluation_view(ticket)
-            seen = observe(enrich(view, context), hard_at)
+            seen = observation_of(view, context, hard_at)
             if seen.past_ticket is not None:
                 history.record_ticket(seen.customer_key, seen.past_ticket)
             if seen.agent_key is not None:
                 history.record_interactions(seen.agent_key, seen.interactions)
-            digest = fingerprint(view)
+            digest = digests[ticket.key] = fingerprint(view)
             self._snapshots[ticket.key] = snapshot_of(ticket, events, fingerprint=digest)
             if ticket.status is TicketStatus.CLOSED:
                 summary.not_evaluated[CLOSED] += 1
@@ -359,9 +360,8 @@ class SyncJob:
             )
             # what the helpdesk will hold once the writes land: reading that back is nothing new
             expected = after_plan(view, fresh) if lands else view
-            self._snapshots[ticket.key] = snapshot_of(
-                ticket, derived[ticket.key], fingerprint=fingerprint(expected)
-            )
+            digest = digests[ticket.key] if expected is view else fingerprint(expected)
+            self._snapshots[ticket.key] = snapshot_of(ticket, derived[ticket.key], digest)
             summary.actions_deduplicated += len(plan.actions) - len(fresh)
             if fresh:
                 summary.tickets_with_actions += 1
@@ -411,9 +411,17 @@ class SyncJob:
             rules=self.engine.rules,
         )
         results: tuple[ApplyResult, ...] = ()
+        snaps = getattr(self, "_snapshots", {})
         if plans:
             if bookmark is not None:
                 self.store.mark_pending(name, account)
+            # What the written tickets will hold goes in before the writes: a crash after
+            # them finds those tickets, read back, unchanged (as a clean run does) instead of
+            # planning them again with what later pages taught. A write that never landed
+            # leaves a ticket that differs, which is planned again.
+            early = [snaps[p.ticket.key] for p in plans if p.ticket.key in snaps]
+            with self.store.engine.begin() as conn:
+                write_snapshots(conn, name, account, early)
             results = self.connector.apply(plans, verify=verify)
         kinds = {a.key: a.action.kind for p in plans for a in p.actions}
         parts = {a.key: done_keys(a)[1:] for p in plans for a in p.actions}
@@ -437,7 +445,6 @@ class SyncJob:
                     SkippedTicket(result.ticket.external_id, outcome.reason, outcome.key)
                 )
         entries += [LedgerEntry(q.ticket_key, q.prompt_key, "agent_prompt", "queued") for q in held]
-        snaps = getattr(self, "_snapshots", {})
         kept = [
             snap if key not in incomplete else replace(snap, fingerprint=None)
             for key, snap in snaps.items()
