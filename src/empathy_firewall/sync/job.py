@@ -155,8 +155,8 @@ def _http_stats(connector: Connector) -> dict[str, float]:
     return dict(stats) if isinstance(stats, dict) else {}
 
 
-#: why a ticket read was not evaluated (counted in the summary)
-CLOSED = "closed (the helpdesk takes no more writes)"
+#: why a ticket read was not written to (counted in the summary)
+CLOSED = "closed (the helpdesk takes no more writes; agent prompts only)"
 UNCHANGED = "unchanged since the firewall last handled them"
 
 
@@ -337,10 +337,8 @@ class SyncJob:
                 history.record_interactions(seen.agent_key, seen.interactions)
             digest = digests[ticket.key] = fingerprint(view)
             self._snapshots[ticket.key] = snapshot_of(ticket, events, fingerprint=digest)
-            if ticket.status is TicketStatus.CLOSED:
-                summary.not_evaluated[CLOSED] += 1
-            elif before is not None and before.fingerprint == digest:
-                summary.not_evaluated[UNCHANGED] += 1
+            if before is not None and before.fingerprint == digest:
+                summary.not_written[UNCHANGED] += 1
             else:
                 views.append((ticket, view))
         lands = self.connector.capabilities.writes
@@ -358,6 +356,10 @@ class SyncJob:
             fresh = tuple(
                 f for a in plan.actions if (f := fresh_action(a, known, ticket.key)) is not None
             )
+            if ticket.status is TicketStatus.CLOSED:
+                # the helpdesk refuses updates to closed tickets: only agent-private prompts
+                summary.not_written[CLOSED] += 1
+                fresh = tuple(a for a in fresh if a.action.kind == "agent_prompt")
             # what the helpdesk will hold once the writes land: reading that back is nothing new
             expected = after_plan(view, fresh) if lands else view
             digest = digests[ticket.key] if expected is view else fingerprint(expected)
