@@ -2,15 +2,23 @@
 
 For each page the connector yields:
 
-1. read the page's history in a few queries (:class:`~empathy_firewall.state.PageHistory`)
-   and the ledger keys of its tickets;
-2. evaluate each ticket as the helpdesk showed it *before* the firewall wrote to it
+1. read the page's history in a few queries (:class:`~empathy_firewall.state.PageHistory`),
+   the ledger keys of its tickets and their stored snapshots
+   (:mod:`~empathy_firewall.state.snapshots`); count the backlog per assignee and group;
+2. in a canonical order (oldest ticket first): add the history derived from the snapshots
+   when the connector has no history API (:mod:`~empathy_firewall.signals.derived`), and
+   record what every ticket teaches (customer memory, agent work) before any is evaluated,
+   so no plan depends on where in the page a ticket arrived;
+3. evaluate each ticket as the helpdesk showed it *before* the firewall wrote to it
    (comments carrying our note markers are left out, so re-reading our own note never
-   changes the plan's keys), record what it teaches;
-3. drop planned actions whose keys are in the ledger or already visible on the ticket
-   (:meth:`~empathy_firewall.connectors.Connector.applied_keys`);
-4. mark the bookmark ``pending`` (durably), apply, and then in ONE transaction record the
-   ledger, the history, the signal summaries and the page's bookmark (``pending`` off).
+   changes the plan's keys), unless it is unchanged since the firewall last handled it
+   (its fingerprint); closed tickets get no helpdesk write (agent prompts only);
+4. drop planned actions, tags and note sections whose keys are in the ledger or already
+   visible on the ticket (:meth:`~empathy_firewall.connectors.Connector.applied_keys`,
+   :mod:`~empathy_firewall.sync.dedupe`);
+5. mark the bookmark ``pending`` and store the written tickets' expected snapshots
+   (durably), apply, and then in ONE transaction record the ledger, the history, the
+   signal summaries, the snapshots and the page's bookmark (``pending`` off).
 
 A crash anywhere leaves either the old bookmark (the page is read again: its done actions
 are found in the ledger or on the helpdesk) or the new one (everything recorded). The
@@ -356,6 +364,7 @@ class SyncJob:
             fresh = tuple(
                 f for a in plan.actions if (f := fresh_action(a, known, ticket.key)) is not None
             )
+            summary.actions_deduplicated += len(plan.actions) - len(fresh)
             if ticket.status is TicketStatus.CLOSED:
                 # the helpdesk refuses updates to closed tickets: only agent-private prompts
                 summary.not_written[CLOSED] += 1
@@ -364,7 +373,6 @@ class SyncJob:
             expected = after_plan(view, fresh) if lands else view
             digest = digests[ticket.key] if expected is view else fingerprint(expected)
             self._snapshots[ticket.key] = snapshot_of(ticket, derived[ticket.key], digest)
-            summary.actions_deduplicated += len(plan.actions) - len(fresh)
             if fresh:
                 summary.tickets_with_actions += 1
                 summary.actions_planned.update(a.action.kind for a in fresh)
