@@ -18,6 +18,7 @@ from sync_support import ENGINE, duplicate_markers
 from empathy_firewall.actions import InternalNote, Plan
 from empathy_firewall.connectors.base import Connector, markers_in
 from empathy_firewall.engine.evaluate import NOTE_SEPARATOR, WHY_HEADING, Engine
+from empathy_firewall.settings import FirewallSettings
 from empathy_firewall.state import StateStore
 from empathy_firewall.sync import SyncJob, SyncOptions
 from empathy_firewall.sync.dedupe import fresh_action
@@ -155,3 +156,19 @@ def test_known_sections_are_dropped_and_the_note_rebuilt(tmp_path: Path) -> None
     }
     assert fresh_action(note, {p.key for p in note.parts}, plan.ticket.key) is None
     assert fresh_action(note, set(), plan.ticket.key) is note
+
+
+def test_a_changed_rule_or_setting_evaluates_unchanged_tickets_again(tmp_path: Path) -> None:
+    store = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
+    connector = file_connector(tmp_path, 1)
+    _run(store, connector, FILE_NOW, since=EPOCH)
+    same, _ = _run(store, connector, FILE_NOW, since=EPOCH)
+    assert same.not_written[UNCHANGED] == 320
+    stricter = FirewallSettings.model_validate({"friction": {"default_capacity": 3}})
+    job = SyncJob(store, connector, ENGINE, stricter, SyncOptions(now=FILE_NOW, since=EPOCH))
+    changed = job.run()
+    assert changed.not_written[UNCHANGED] == 0
+    rules = ENGINE.rules
+    fewer = Engine(replace(rules, rules=rules.rules[1:]))
+    job = SyncJob(store, connector, fewer, options=SyncOptions(now=FILE_NOW, since=EPOCH))
+    assert job.run().not_written[UNCHANGED] == 0

@@ -62,7 +62,13 @@ from empathy_firewall.state.snapshots import (
     write_snapshots,
 )
 from empathy_firewall.state.store import LedgerEntry, StateStore
-from empathy_firewall.sync.dedupe import after_plan, done_keys, fingerprint, fresh_action
+from empathy_firewall.sync.dedupe import (
+    after_plan,
+    decision_digest,
+    done_keys,
+    fingerprint,
+    fresh_action,
+)
 from empathy_firewall.sync.summary import SkippedTicket, SyncSummary
 
 __all__ = [
@@ -211,6 +217,7 @@ class SyncJob:
         )
         self.account = account_of(connector)
         self._vendor_counts: dict[str, int | None] = {}
+        self._decides = decision_digest(engine.rules, self.settings)
         self.lock_name = f"sync:{connector.name}:{self.account}"
 
     def run(self) -> SyncSummary:
@@ -343,7 +350,7 @@ class SyncJob:
                 history.record_ticket(seen.customer_key, seen.past_ticket)
             if seen.agent_key is not None:
                 history.record_interactions(seen.agent_key, seen.interactions)
-            digest = digests[ticket.key] = fingerprint(view)
+            digest = digests[ticket.key] = fingerprint(view, self._decides)
             self._snapshots[ticket.key] = snapshot_of(ticket, events, fingerprint=digest)
             if before is not None and before.fingerprint == digest:
                 summary.not_written[UNCHANGED] += 1
@@ -371,7 +378,9 @@ class SyncJob:
                 fresh = tuple(a for a in fresh if a.action.kind == "agent_prompt")
             # what the helpdesk will hold once the writes land: reading that back is nothing new
             expected = after_plan(view, fresh) if lands else view
-            digest = digests[ticket.key] if expected is view else fingerprint(expected)
+            digest = (
+                digests[ticket.key] if expected is view else fingerprint(expected, self._decides)
+            )
             self._snapshots[ticket.key] = snapshot_of(ticket, derived[ticket.key], digest)
             if fresh:
                 summary.tickets_with_actions += 1
