@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from state_support import pg_schema, pg_url
-from sync_support import ENGINE, connector_for, duplicate_markers, job, seeded_fake
+from sync_support import ENGINE, SAMPLE, connector_for, duplicate_markers, job, seeded_fake
 
 from empathy_firewall.actions import Plan
 from empathy_firewall.connectors.base import ApplyResult, markers_in
+from empathy_firewall.connectors.registry import create
 from empathy_firewall.errors import RetryableError
+from empathy_firewall.models import SourceRef, TicketStatus
 from empathy_firewall.state import StateStore
+from empathy_firewall.state.agents import prompts
 from empathy_firewall.sync import SyncJob, SyncOptions
 from empathy_firewall.sync.job import CLOSED, account_of
+from empathy_firewall.ticketfile import iter_tickets
+
+FILE_NOW = datetime(2026, 11, 20, 14, 54, 59, tzinfo=UTC)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -162,10 +170,32 @@ def test_closed_tickets_are_not_written_to_and_counted_with_a_reason(store: Stat
     summary = job(store, fake, now)[0].run()
     assert closed
     assert summary.skipped == []  # no write Zendesk would refuse was sent
-    assert summary.not_evaluated[CLOSED] == len(closed)
+    assert summary.not_written[CLOSED] == len(closed)
     assert {tid: fake.snapshot()[tid] for tid in closed} == before
-    assert "not evaluated: " in "\n".join(summary.lines())
+    assert "tickets not written to: " in "\n".join(summary.lines())
     assert summary.status == "finished"
+
+
+def test_a_closed_ticket_still_gets_its_agent_private_prompts(
+    store: StateStore, tmp_path: Path
+) -> None:
+    # the sample file's agents have opted in; a positive moment at closing is recognised
+    raw = {"path": str(SAMPLE), "output": str(tmp_path / "plans.jsonl"), "page_size": 100}
+    connector = create("file", raw)
+    closed = {t.key for t in iter_tickets(SAMPLE) if t.status is TicketStatus.CLOSED}
+    summary = SyncJob(store, connector, ENGINE, options=SyncOptions(now=FILE_NOW)).run()
+    assert summary.not_written[CLOSED] == len(closed)
+    with store.engine.connect() as conn:
+        queued = {r.ticket_key for r in conn.execute(select(prompts.c.ticket_key))}
+    assert queued & closed
+    written = [json.loads(line) for line in (tmp_path / "plans.jsonl").read_text().splitlines()]
+    on_closed = [
+        a["action"]["kind"]
+        for p in written
+        if SourceRef.model_validate(p["ticket"]).key in closed
+        for a in p["actions"]
+    ]
+    assert on_closed == []  # prompts are held for digests, never written for a closed ticket
 
 
 def test_since_backfills_from_the_given_time(store: StateStore) -> None:

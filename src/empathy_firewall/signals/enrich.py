@@ -17,7 +17,7 @@ from empathy_firewall.signals.recovery import Recovery, recovery_of
 from empathy_firewall.signals.roster import teammates_for
 from empathy_firewall.signals.strain import NOT_TRACKED, AgentStrain, Interaction, strain_of
 
-__all__ = ["Observation", "Signals", "agent_key", "enrich", "observe"]
+__all__ = ["Observation", "Signals", "agent_key", "enrich", "observation_of", "observe"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +145,17 @@ class Observation:
     interactions: tuple[Interaction, ...]
 
 
+def observation_of(ticket: Ticket, context: EvaluationContext, hard_at: float) -> Observation:
+    """What ``ticket`` teaches history, without computing its other signals.
+
+    The same as ``observe(enrich(ticket, context), hard_at)``: only the customer messages
+    and the emotion read into an observation, and neither depends on history.
+    """
+    messages = _customer_messages(ticket, context)
+    emotion = emotion_of(messages, context.settings.emotion)
+    return _observe(ticket, messages, emotion, hard_at)
+
+
 def observe(signals: Signals, hard_at: float) -> Observation:
     """Derive what to remember from a processed ticket (pure).
 
@@ -152,8 +163,12 @@ def observe(signals: Signals, hard_at: float) -> Observation:
     tracking; each is weighted by the frustration or negativity of the customer message
     it answered (``hard_at`` decides which count as hard, see the strain module).
     """
-    ticket = signals.ticket
-    emotion = signals.emotion
+    return _observe(signals.ticket, signals.messages, signals.emotion, hard_at)
+
+
+def _observe(
+    ticket: Ticket, messages: Sequence[MessageSignals], emotion: Emotion, hard_at: float
+) -> Observation:
     past = None
     if emotion.mean is not None:
         # the newest comment (our own notes are not in the evaluation view), not
@@ -169,7 +184,7 @@ def observe(signals: Signals, hard_at: float) -> Observation:
     assignee = ticket.assignee
     if assignee is None or not assignee.opt_in.strain_tracking:
         return Observation(customer_key(ticket), past, None, ())
-    by_id = {m.comment_id: m for m in signals.messages}
+    by_id = {m.comment_id: m for m in messages}
     last_weight = 0.0
     items = []
     for comment in ticket.comments:

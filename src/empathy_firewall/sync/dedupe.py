@@ -11,6 +11,7 @@ drops the parts found in the ledger or on the ticket, rebuilding the note from t
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Iterable, Set
 
@@ -23,9 +24,11 @@ from empathy_firewall.actions import (
     action_key,
 )
 from empathy_firewall.engine.evaluate import NOTE_SEPARATOR, SWITCH_OFF_PREFIX, WHY_HEADING
+from empathy_firewall.engine.rules import RuleSet
 from empathy_firewall.models import Ticket
+from empathy_firewall.settings import FirewallSettings
 
-__all__ = ["after_plan", "done_keys", "fingerprint", "fresh_action"]
+__all__ = ["after_plan", "decision_digest", "done_keys", "fingerprint", "fresh_action"]
 
 _FOOTER_LINE = re.compile(r"^- (\S+) \(")
 
@@ -98,16 +101,38 @@ def _rule_of(line: str) -> str | None:
     return match.group(1) if match else None
 
 
-def fingerprint(view: Ticket) -> str:
+def decision_digest(rules: RuleSet, settings: FirewallSettings) -> str:
+    """A digest of what decides besides the ticket: the rules (as written) and settings.
+
+    Part of every :func:`fingerprint`, so a changed rule pack or setting makes every
+    ticket worth evaluating again.
+    """
+    described = [
+        {
+            "id": r.id,
+            "pack": r.pack,
+            "enabled": r.enabled,
+            "priority": r.priority,
+            "raw": r.raw,
+            "python": None if r.python is None else _qualified(r.python.fn),
+        }
+        for r in rules.rules
+    ]
+    data = json.dumps([described, settings.model_dump(mode="json")], sort_keys=True, default=str)
+    return hashlib.sha256(data.encode()).hexdigest()[:16]
+
+
+def fingerprint(view: Ticket, salt: str = "") -> str:
     """A digest of what the helpdesk holds for a ticket, as the engine reads it.
 
     Taken over the evaluation view (the firewall's own notes left out), without
-    ``updated_at`` and ``raw``, which the firewall's own writes move. Two reads with the
-    same fingerprint hold the same helpdesk data: a ticket read back after the firewall's
-    own write has nothing new to plan.
+    ``updated_at`` and ``raw``, which the firewall's own writes move, and ``salt`` (the
+    :func:`decision_digest`). Two reads with the same fingerprint hold the same helpdesk
+    data under the same rules: a ticket read back after the firewall's own write has
+    nothing new to plan.
     """
     ordered = view.model_copy(update={"tags": tuple(sorted(view.tags))})
-    data = ordered.model_dump_json(exclude={"updated_at", "raw"})
+    data = salt + ordered.model_dump_json(exclude={"updated_at", "raw"})
     return hashlib.sha256(data.encode()).hexdigest()[:32]
 
 
@@ -124,4 +149,12 @@ def after_plan(view: Ticket, actions: Iterable[PlannedAction]) -> Ticket:
             tags = [t for t in tags if t not in action.tags]
         elif isinstance(action, SetPriority):
             priority = action.priority
+    if tuple(tags) == view.tags and priority == view.priority:
+        return view  # nothing the helpdesk will show differently
     return view.model_copy(update={"tags": tuple(tags), "priority": priority})
+
+
+def _qualified(fn: object) -> str:
+    """A Python rule's function by name (stable across processes, unlike its repr)."""
+    module = getattr(fn, "__module__", "")
+    return f"{module}.{getattr(fn, '__qualname__', type(fn).__qualname__)}"

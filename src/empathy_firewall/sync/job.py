@@ -2,15 +2,23 @@
 
 For each page the connector yields:
 
-1. read the page's history in a few queries (:class:`~empathy_firewall.state.PageHistory`)
-   and the ledger keys of its tickets;
-2. evaluate each ticket as the helpdesk showed it *before* the firewall wrote to it
+1. read the page's history in a few queries (:class:`~empathy_firewall.state.PageHistory`),
+   the ledger keys of its tickets and their stored snapshots
+   (:mod:`~empathy_firewall.state.snapshots`); count the backlog per assignee and group;
+2. in a canonical order (oldest ticket first): add the history derived from the snapshots
+   when the connector has no history API (:mod:`~empathy_firewall.signals.derived`), and
+   record what every ticket teaches (customer memory, agent work) before any is evaluated,
+   so no plan depends on where in the page a ticket arrived;
+3. evaluate each ticket as the helpdesk showed it *before* the firewall wrote to it
    (comments carrying our note markers are left out, so re-reading our own note never
-   changes the plan's keys), record what it teaches;
-3. drop planned actions whose keys are in the ledger or already visible on the ticket
-   (:meth:`~empathy_firewall.connectors.Connector.applied_keys`);
-4. mark the bookmark ``pending`` (durably), apply, and then in ONE transaction record the
-   ledger, the history, the signal summaries and the page's bookmark (``pending`` off).
+   changes the plan's keys), unless it is unchanged since the firewall last handled it
+   (its fingerprint); closed tickets get no helpdesk write (agent prompts only);
+4. drop planned actions, tags and note sections whose keys are in the ledger or already
+   visible on the ticket (:meth:`~empathy_firewall.connectors.Connector.applied_keys`,
+   :mod:`~empathy_firewall.sync.dedupe`);
+5. mark the bookmark ``pending`` and store the written tickets' expected snapshots
+   (durably), apply, and then in ONE transaction record the ledger, the history, the
+   signal summaries, the snapshots and the page's bookmark (``pending`` off).
 
 A crash anywhere leaves either the old bookmark (the page is read again: its done actions
 are found in the ledger or on the helpdesk) or the new one (everything recorded). The
@@ -40,7 +48,7 @@ from empathy_firewall.optins import apply_stored_opt_ins
 from empathy_firewall.settings import FirewallSettings
 from empathy_firewall.signals.backlog import Backlog, page_backlog
 from empathy_firewall.signals.derived import derive_events, with_events
-from empathy_firewall.signals.enrich import Signals, enrich, observe
+from empathy_firewall.signals.enrich import Signals, enrich, observation_of
 from empathy_firewall.signals.history import Firing
 from empathy_firewall.signals.roster import roster_of
 from empathy_firewall.signals.text import CommentCache, default_text_analyzer
@@ -57,7 +65,13 @@ from empathy_firewall.state.snapshots import (
     write_snapshots,
 )
 from empathy_firewall.state.store import LedgerEntry, StateStore
-from empathy_firewall.sync.dedupe import after_plan, done_keys, fingerprint, fresh_action
+from empathy_firewall.sync.dedupe import (
+    after_plan,
+    decision_digest,
+    done_keys,
+    fingerprint,
+    fresh_action,
+)
 from empathy_firewall.sync.summary import SkippedTicket, SyncSummary
 
 __all__ = [
@@ -158,8 +172,8 @@ def _http_stats(connector: Connector) -> dict[str, float]:
     return dict(stats) if isinstance(stats, dict) else {}
 
 
-#: why a ticket read was not evaluated (counted in the summary)
-CLOSED = "closed (the helpdesk takes no more writes)"
+#: why a ticket read was not written to (counted in the summary)
+CLOSED = "closed (the helpdesk takes no more writes; agent prompts only)"
 UNCHANGED = "unchanged since the firewall last handled them"
 
 
@@ -210,6 +224,7 @@ class SyncJob:
         self.account = account_of(connector)
         self._vendor_counts: dict[str, int | None] = {}
         self._listed_agents: tuple[Agent, ...] | None = None
+        self._decides = decision_digest(engine.rules, self.settings)
         self.lock_name = f"sync:{connector.name}:{self.account}"
 
     def run(self) -> SyncSummary:
@@ -333,6 +348,7 @@ class SyncJob:
         )
         derive = not self.connector.capabilities.history
         derived: dict[str, tuple[TicketEvent, ...]] = {}
+        digests: dict[str, str] = {}
         for ticket in sorted(tickets, key=_canonical):
             ticket = apply_stored_opt_ins(ticket, choices)
             before = stored.get(ticket.source.external_id)
@@ -346,20 +362,15 @@ class SyncJob:
             derived[ticket.key] = events
             self._assignees[ticket.key] = ticket.assignee
             view = evaluation_view(ticket)
-            seen = observe(enrich(view, context), hard_at)
+            seen = observation_of(view, context, hard_at)
             if seen.past_ticket is not None:
                 history.record_ticket(seen.customer_key, seen.past_ticket)
             if seen.agent_key is not None:
                 history.record_interactions(seen.agent_key, seen.interactions)
-            digest = fingerprint(view)
+            digest = digests[ticket.key] = fingerprint(view, self._decides)
             self._snapshots[ticket.key] = snapshot_of(ticket, events, fingerprint=digest)
-            if ticket.status is TicketStatus.CLOSED:
-                summary.not_evaluated[CLOSED] += 1
-                if before is None or before.fingerprint != digest:
-                    # nothing is written to a closed ticket, but its past still teaches
-                    self._record_timeline_only(ticket, view, context)
-            elif before is not None and before.fingerprint == digest:
-                summary.not_evaluated[UNCHANGED] += 1
+            if before is not None and before.fingerprint == digest:
+                summary.not_written[UNCHANGED] += 1
             else:
                 views.append((ticket, view))
         lands = self.connector.capabilities.writes
@@ -387,25 +398,22 @@ class SyncJob:
             fresh = tuple(
                 f for a in plan.actions if (f := fresh_action(a, known, ticket.key)) is not None
             )
+            summary.actions_deduplicated += len(plan.actions) - len(fresh)
+            if ticket.status is TicketStatus.CLOSED:
+                # the helpdesk refuses updates to closed tickets: only agent-private prompts
+                summary.not_written[CLOSED] += 1
+                fresh = tuple(a for a in fresh if a.action.kind == "agent_prompt")
             # what the helpdesk will hold once the writes land: reading that back is nothing new
             expected = after_plan(view, fresh) if lands else view
-            self._snapshots[ticket.key] = snapshot_of(
-                ticket, derived[ticket.key], fingerprint=fingerprint(expected)
+            digest = (
+                digests[ticket.key] if expected is view else fingerprint(expected, self._decides)
             )
-            summary.actions_deduplicated += len(plan.actions) - len(fresh)
+            self._snapshots[ticket.key] = snapshot_of(ticket, derived[ticket.key], digest)
             if fresh:
                 summary.tickets_with_actions += 1
                 summary.actions_planned.update(a.action.kind for a in fresh)
                 plans.append(plan.model_copy(update={"actions": fresh}))
         return plans, signal_rows
-
-    def _record_timeline_only(
-        self, ticket: Ticket, view: Ticket, context: EvaluationContext
-    ) -> None:
-        """Record a ticket's timeline (messages, disruptions) with no plan: nothing acts on it."""
-        signals = enrich(view, context)
-        plan = Plan(ticket=ticket.source, evaluated_at=context.now)
-        self._timeline.add(ticket, signals, plan, self.texts, self.settings.friction)
 
     def _has_snapshots(self, conn: Connection) -> bool:
         """Whether the store holds any ticket snapshot of this account."""
@@ -469,10 +477,18 @@ class SyncJob:
                 summary.skipped.append(
                     SkippedTicket(plan.ticket.external_id, "ticket busy: a webhook worker holds it")
                 )
+        snaps = getattr(self, "_snapshots", {})
         try:
             if plans:
                 if bookmark is not None:
                     self.store.mark_pending(name, account)
+                # What the written tickets will hold goes in before the writes: a crash after
+                # them finds those tickets, read back, unchanged (as a clean run does) instead
+                # of planning them again with what later pages taught. A write that never
+                # landed leaves a ticket that differs, which is planned again.
+                early = [snaps[p.ticket.key] for p in plans if p.ticket.key in snaps]
+                with self.store.engine.begin() as conn:
+                    write_snapshots(conn, name, account, early)
                 results = self.connector.apply(plans, verify=verify)
         finally:
             for ticket_lease in ticket_leases:
@@ -499,7 +515,6 @@ class SyncJob:
                     SkippedTicket(result.ticket.external_id, outcome.reason, outcome.key)
                 )
         entries += [LedgerEntry(q.ticket_key, q.prompt_key, "agent_prompt", "queued") for q in held]
-        snaps = getattr(self, "_snapshots", {})
         kept = [
             snap if key not in incomplete else replace(snap, fingerprint=None)
             for key, snap in snaps.items()

@@ -60,8 +60,9 @@ class SyncSummary:
     actions_already_done: int = 0
     actions_deduplicated: int = 0
     removed_tickets: int = 0
-    not_evaluated: Counter[str] = field(default_factory=Counter)
-    """Tickets read but not planned for, by reason (closed; unchanged since last time)."""
+    not_written: Counter[str] = field(default_factory=Counter)
+    """Tickets read but not written to, by reason: closed (only agent-private prompts are
+    planned), unchanged since the firewall last handled them (not planned again)."""
     skipped: list[SkippedTicket] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     api_calls: int = 0
@@ -86,7 +87,7 @@ class SyncSummary:
             "actions_already_done": self.actions_already_done,
             "actions_deduplicated": self.actions_deduplicated,
             "removed_tickets": self.removed_tickets,
-            "not_evaluated": dict(sorted(self.not_evaluated.items())),
+            "not_written": dict(sorted(self.not_written.items())),
             "skipped": [
                 {"ticket": s.ticket, "action_key": s.action_key, "reason": s.reason}
                 for s in self.skipped
@@ -119,10 +120,10 @@ class SyncSummary:
             )
         if self.resumed_after_crash:
             out.append("the previous run stopped mid-page; this run verified before writing")
-        if self.not_evaluated:
+        if self.not_written:
             out.append(
-                "not evaluated: "
-                + ", ".join(f"{n} {why}" for why, n in sorted(self.not_evaluated.items()))
+                "tickets not written to: "
+                + ", ".join(f"{n} {why}" for why, n in sorted(self.not_written.items()))
             )
         if self.removed_tickets:
             out.append(f"deleted tickets reported by the helpdesk: {self.removed_tickets}")
@@ -161,7 +162,7 @@ class SyncSummary:
             f"deduplicated={self.actions_deduplicated}",
             f"already={self.actions_already_done}",
             f"skipped={len(self.skipped)}",
-            f"not_evaluated={sum(self.not_evaluated.values())}",
+            f"not_written={sum(self.not_written.values())}",
             f"api_calls={self.api_calls}",
             f"rate_limit_wait_s={self.rate_limit_wait_seconds:.1f}",
         ]
