@@ -274,9 +274,9 @@ class Connector(ABC):
         """Open tickets (new, open, pending, on hold) assigned to ``assignee_id``, counted
         by the helpdesk, or None when the connector has no such query (the default).
 
-        The sync step asks only while the state store is cold (before a sync recorded its
-        first page for this account), once per assignee per run; afterwards the backlog is
-        counted from the ticket snapshots the store keeps.
+        The sync step asks only until a sync run of this account has finished (before that
+        the store's snapshots cover only the pages read so far), once per assignee per run;
+        afterwards the backlog is counted from the ticket snapshots the store keeps.
         """
         return None
 

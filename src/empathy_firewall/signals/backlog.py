@@ -3,9 +3,10 @@
 The sync step counts the open ticket snapshots in the state store
 (:func:`empathy_firewall.state.snapshots.count_open`) and corrects them for the page being
 evaluated (each ticket of the page counts as it reads now, not as it was stored), so every
-ticket of a page sees the same counts whatever its place in the page. On a cold store the
-connector's own count query (:meth:`~empathy_firewall.connectors.Connector.count_open`)
-can stand in for an assignee. Pure.
+ticket of a page sees the same counts whatever its place in the page. Until a first sync
+has finished, the connector's own count query
+(:meth:`~empathy_firewall.connectors.Connector.count_open`) stands in for an assignee.
+Pure.
 """
 
 from __future__ import annotations
@@ -28,14 +29,17 @@ class Backlog:
 
     agents: Mapping[str, int] = field(default_factory=dict)
     groups: Mapping[str, int] = field(default_factory=dict)
+    complete: bool = True
+    """True when the counts cover the whole helpdesk (a sync has read it all once); else
+    only ``agents`` given by the helpdesk itself are known."""
 
-    def for_agent(self, agent_id: str) -> int:
-        """Open tickets assigned to ``agent_id`` (0 when none is known)."""
-        return self.agents.get(agent_id, 0)
+    def for_agent(self, agent_id: str) -> int | None:
+        """Open tickets assigned to ``agent_id`` (None when unknown)."""
+        return self.agents.get(agent_id, 0 if self.complete else None)
 
-    def for_group(self, group: str) -> int:
-        """Open tickets in ``group`` (0 when none is known)."""
-        return self.groups.get(group, 0)
+    def for_group(self, group: str) -> int | None:
+        """Open tickets in ``group`` (None when unknown)."""
+        return self.groups.get(group, 0 if self.complete else None)
 
 
 def page_backlog(
@@ -48,7 +52,7 @@ def page_backlog(
     """Stored counts with the page's tickets counted as they read now.
 
     ``stored`` holds (assignee, group, open) of the page's tickets as the store counted
-    them; ``overrides`` are counts from the helpdesk itself (cold store), used as they are.
+    them; ``overrides`` are counts from the helpdesk itself, used as they are.
     """
     by_agent: Counter[str] = Counter(agents)
     by_group: Counter[str] = Counter(groups)

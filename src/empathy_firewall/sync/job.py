@@ -11,14 +11,15 @@ For each page the connector yields:
    so no plan depends on where in the page a ticket arrived;
 3. evaluate each ticket as the helpdesk showed it *before* the firewall wrote to it
    (comments carrying our note markers are left out, so re-reading our own note never
-   changes the plan's keys), unless it is unchanged since the firewall last handled it
-   (its fingerprint); closed tickets get no helpdesk write (agent prompts only);
+   changes the plan's keys), unless it is unchanged since an earlier run handled it (its
+   fingerprint; a ticket read back in the run that wrote it is evaluated again, as a
+   re-run after a crash would); closed tickets get no helpdesk write (agent prompts only);
 4. drop planned actions, tags and note sections whose keys are in the ledger or already
    visible on the ticket (:meth:`~empathy_firewall.connectors.Connector.applied_keys`,
    :mod:`~empathy_firewall.sync.dedupe`);
-5. mark the bookmark ``pending`` and store the written tickets' expected snapshots
-   (durably), apply, and then in ONE transaction record the ledger, the history, the
-   signal summaries, the snapshots and the page's bookmark (``pending`` off).
+5. mark the bookmark ``pending`` (durably), apply, and then in ONE transaction record the
+   ledger, the history, the signal summaries, the snapshots and the page's bookmark
+   (``pending`` off).
 
 A crash anywhere leaves either the old bookmark (the page is read again: its done actions
 are found in the ledger or on the helpdesk) or the new one (everything recorded). The
@@ -55,13 +56,13 @@ from empathy_firewall.signals.text import CommentCache, default_text_analyzer
 from empathy_firewall.state.agents import stored_choices
 from empathy_firewall.state.buffer import PageHistory
 from empathy_firewall.state.lock import Lease, acquire_lock, take_ticket_leases
+from empathy_firewall.state.schema import runs as runs_table
 from empathy_firewall.state.snapshots import (
     OPEN_STATUSES,
     Snapshot,
     count_open,
     load_snapshots,
     snapshot_of,
-    snapshots,
     write_snapshots,
 )
 from empathy_firewall.state.store import LedgerEntry, StateStore
@@ -224,11 +225,18 @@ class SyncJob:
         self.account = account_of(connector)
         self._vendor_counts: dict[str, int | None] = {}
         self._listed_agents: tuple[Agent, ...] | None = None
+        self._complete = False
+        # Tickets evaluated in this run. One read back later in the same run (after the
+        # firewall's own write) is evaluated again, with what the later pages taught, as
+        # after a crash; an unchanged ticket is skipped only in a later run.
+        self._this_run: set[str] = set()
+        self._track = False
         self._decides = decision_digest(engine.rules, self.settings)
         self.lock_name = f"sync:{connector.name}:{self.account}"
 
     def run(self) -> SyncSummary:
         """Take the lock, process pages until the helpdesk has no more, report."""
+        self._this_run, self._track = set(), True
         options = self.options
         now = options.now or datetime.now(UTC)
         summary = SyncSummary(
@@ -369,10 +377,13 @@ class SyncJob:
                 history.record_interactions(seen.agent_key, seen.interactions)
             digest = digests[ticket.key] = fingerprint(view, self._decides)
             self._snapshots[ticket.key] = snapshot_of(ticket, events, fingerprint=digest)
-            if before is not None and before.fingerprint == digest:
+            again = ticket.key in self._this_run  # read back in the run that wrote it
+            if before is not None and before.fingerprint == digest and not again:
                 summary.not_written[UNCHANGED] += 1
             else:
                 views.append((ticket, view))
+                if self._track:
+                    self._this_run.add(ticket.key)
         lands = self.connector.capabilities.writes
         for ticket, view in views:
             history.begin_ticket(ticket.key)
@@ -415,33 +426,13 @@ class SyncJob:
                 plans.append(plan.model_copy(update={"actions": fresh}))
         return plans, signal_rows
 
-    def _has_snapshots(self, conn: Connection) -> bool:
-        """Whether the store holds any ticket snapshot of this account."""
-        table = snapshots
-        found = conn.execute(
-            select(table.c.external_id)
-            .where(table.c.connector == self.connector.name, table.c.account == self.account)
-            .limit(1)
-        ).first()
-        return found is not None
-
     def _backlog(
         self, conn: Connection, stored: Mapping[str, Snapshot], tickets: Sequence[Ticket]
     ) -> Backlog:
         """Open tickets per assignee and group, with this page counted as it reads now."""
         name, account = self.connector.name, self.account
-        agents = count_open(conn, name, account, by="assignee")
-        groups = count_open(conn, name, account, by="group")
-        known = [
-            (s.assignee, s.group, s.status in OPEN_STATUSES)
-            for t in tickets
-            if (s := stored.get(t.source.external_id)) is not None
-        ]
         asked: dict[str, int] = {}
-        # cold store: ask the helpdesk. Cold means no snapshot yet, not "no bookmark": a
-        # run killed between marking its first page pending and recording it leaves a
-        # bookmark but no snapshots, and the re-run must count as the clean run did.
-        if not self._has_snapshots(conn):
+        if not self._counted(conn):  # until a sync has read everything once: ask the helpdesk
             cache = self._vendor_counts
             for agent in sorted({t.assignee.id for t in tickets if t.assignee is not None}):
                 if agent not in cache:
@@ -449,7 +440,37 @@ class SyncJob:
                 found = cache[agent]
                 if found is not None:
                     asked[agent] = found
-        return page_backlog(agents, groups, known, tickets, asked)
+            return Backlog(asked, {}, complete=False)
+        agents = count_open(conn, name, account, by="assignee")
+        groups = count_open(conn, name, account, by="group")
+        known = [
+            (s.assignee, s.group, s.status in OPEN_STATUSES)
+            for t in tickets
+            if (s := stored.get(t.source.external_id)) is not None
+        ]
+        return page_backlog(agents, groups, known, tickets)
+
+    def _counted(self, conn: Connection) -> bool:
+        """Whether the snapshots cover the helpdesk: a sync run of this account read to the
+        end of the export.
+
+        Before that (the first run, runs killed before the end, webhooks before the first
+        sync) a count of the snapshots would depend on which pages were read so far.
+        """
+        if not self._complete:
+            r = runs_table
+            found = conn.execute(
+                select(r.c.run_id)
+                .where(
+                    r.c.lock_name == self.lock_name,
+                    r.c.status == "finished",
+                    # read to the end of the export, not stopped early (signal, --max-tickets)
+                    r.c.summary.like('%"stopped_because": null%'),
+                )
+                .limit(1)
+            ).first()
+            self._complete = found is not None
+        return self._complete
 
     def _apply_and_record(
         self,
@@ -482,13 +503,6 @@ class SyncJob:
             if plans:
                 if bookmark is not None:
                     self.store.mark_pending(name, account)
-                # What the written tickets will hold goes in before the writes: a crash after
-                # them finds those tickets, read back, unchanged (as a clean run does) instead
-                # of planning them again with what later pages taught. A write that never
-                # landed leaves a ticket that differs, which is planned again.
-                early = [snaps[p.ticket.key] for p in plans if p.ticket.key in snaps]
-                with self.store.engine.begin() as conn:
-                    write_snapshots(conn, name, account, early)
                 results = self.connector.apply(plans, verify=verify)
         finally:
             for ticket_lease in ticket_leases:
