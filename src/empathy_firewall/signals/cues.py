@@ -181,7 +181,7 @@ _PATTERNS: dict[CueKind, str] = {
             r"\blegal (?:action|steps|proceedings|team)\b",
             r"\b(?:sue|suing|lawsuit|small claims)\b",
             r"\b(?:consumer protection|ombudsman|trading standards|attorney general)\b",
-            r"\b(?:abogado|avocat|anwalt|advogado)\b",
+            r"\b(?:abogado|avocat|anwalt|advogado|avvocato)\b",
         )
     ),
     CueKind.ASKS_FOR_HUMAN: _any_of(
@@ -310,7 +310,7 @@ _ANCHORS: dict[CueKind, tuple[str, ...]] = {
     ),
     CueKind.THREAT_LEGAL: _split(
         "lawyer|attorney|solicitor|legal|sue|suing|lawsuit|small claims|consumer protection|"
-        "ombudsman|trading standards|abogado|avocat|anwalt|advogado"
+        "ombudsman|trading standards|abogado|avocat|anwalt|advogado|avvocato"
     ),
     CueKind.ASKS_FOR_HUMAN: _split(
         "speak|talk|chat|human|person|bot|automated|machine|manager|supervisor|superior|"
