@@ -83,6 +83,8 @@ def test_a_refused_address_releases_the_moments(lite: StateStore, tmp_path: Path
 
 def test_quiet_hours_and_shift_limit(lite: StateStore, tmp_path: Path) -> None:
     sample_sync(lite, tmp_path)
+    moments = len([r for r in queued_rows(lite) if r["agent_id"] == "agt-01"])
+    assert moments > 3, "the sample must give this agent more than one digest's worth"
     night = datetime(2026, 9, 20, 21, 30, tzinfo=UTC)
     digest = {"quiet_hours": "20:00-08:00", "max_per_shift": 1, "max_moments": 3}
     with smtp_server() as (port, inbox):
@@ -98,7 +100,7 @@ def test_quiet_hours_and_shift_limit(lite: StateStore, tmp_path: Path) -> None:
         assert _mine(_run(lite, port, now=next_shift, digest=digest)).status == "sent"
     first, second = (m.get_content() for m in inbox.to("maya@example.com"))
     assert first.count("\n- ") == 3
-    assert second.count("\n- ") == 3
+    assert second.count("\n- ") == min(3, moments - 3)  # the next ones, at most three
     assert not set(first.splitlines()[4:7]) & set(second.splitlines()[4:7])
 
 

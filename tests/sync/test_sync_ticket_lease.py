@@ -21,7 +21,7 @@ def test_sync_leaves_a_ticket_a_webhook_worker_holds_and_takes_the_others(
     from empathy_firewall.sync import SyncJob, SyncOptions
     from empathy_firewall_zendesk import ZendeskConnector
 
-    fake, now = seeded_fake(30)
+    fake, now = seeded_fake(120)  # the first sample tickets are closed: nothing to write
     connector = fake.connect(ZendeskConnector, initial_lookback_minutes=525600)
     with StateStore(f"sqlite:///{tmp_path / 'state.db'}") as store:
         from empathy_firewall.sync.job import account_of

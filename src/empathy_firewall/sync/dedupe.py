@@ -25,12 +25,14 @@ from empathy_firewall.actions import (
 )
 from empathy_firewall.engine.evaluate import NOTE_SEPARATOR, SWITCH_OFF_PREFIX, WHY_HEADING
 from empathy_firewall.engine.rules import RuleSet
-from empathy_firewall.models import Ticket
+from empathy_firewall.models import EventType, Ticket
 from empathy_firewall.settings import FirewallSettings
 
 __all__ = ["after_plan", "decision_digest", "done_keys", "fingerprint", "fresh_action"]
 
 _FOOTER_LINE = re.compile(r"^- (\S+) \(")
+#: history events whose effect the ticket's own fields show (see :func:`fingerprint`)
+_FIELD_EVENTS = frozenset({EventType.PRIORITY_CHANGED, EventType.STATUS_CHANGED})
 
 
 def done_keys(planned: PlannedAction) -> tuple[str, ...]:
@@ -131,7 +133,11 @@ def fingerprint(view: Ticket, salt: str = "") -> str:
     data under the same rules: a ticket read back after the firewall's own write has
     nothing new to plan.
     """
-    ordered = view.model_copy(update={"tags": tuple(sorted(view.tags))})
+    # Priority and status changes are left to the fields themselves: the firewall's own
+    # priority write comes back as a history event (Zendesk audits), which must not make
+    # the ticket look new; an agent's change still shows in the field.
+    events = tuple(e for e in view.events if e.type not in _FIELD_EVENTS)
+    ordered = view.model_copy(update={"tags": tuple(sorted(view.tags)), "events": events})
     data = salt + ordered.model_dump_json(exclude={"updated_at", "raw"})
     return hashlib.sha256(data.encode()).hexdigest()[:32]
 
