@@ -36,7 +36,8 @@ from pathlib import Path
 from empathy_firewall import EvaluationContext, FirewallSettings, Role, Ticket
 from empathy_firewall.engine.evaluate import Engine
 from empathy_firewall.pipeline import Pipeline
-from empathy_firewall.signals.text import CommentCache, default_text_analyzer
+from empathy_firewall.signals.analysis import default_text_analyzer
+from empathy_firewall.signals.text import CommentCache
 from empathy_firewall.ticketfile import iter_tickets, scan_ticket_file
 
 ROOT = Path(__file__).resolve().parents[1]

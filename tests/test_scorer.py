@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from empathy_firewall.settings import EmotionSettings
+from empathy_firewall.signals.analysis import analyze_text, default_text_analyzer
 from empathy_firewall.signals.cues import CueKind
 from empathy_firewall.signals.language import SUPPORTED_LANGUAGES, detect_language
 from empathy_firewall.signals.scorer import (
@@ -26,7 +27,7 @@ from empathy_firewall.signals.scorer import (
     load_model,
 )
 from empathy_firewall.signals.sentiment import SentimentAnalyzer
-from empathy_firewall.signals.text import TextAnalyzer, analyze_text, default_text_analyzer
+from empathy_firewall.signals.text import TextAnalyzer
 
 NEUTRAL_QUESTIONS = Path(__file__).parent / "data" / "neutral_questions.jsonl"
 TAG_AT = EmotionSettings().frustration_levels[0]  # the lowest frustration tag

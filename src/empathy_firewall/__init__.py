@@ -63,9 +63,10 @@ from empathy_firewall.models import (
 )
 from empathy_firewall.pipeline import Pipeline
 from empathy_firewall.settings import FirewallSettings
+from empathy_firewall.signals.analysis import analyze_text
 from empathy_firewall.signals.enrich import Signals, enrich
 from empathy_firewall.signals.history import History, MemoryHistory
-from empathy_firewall.signals.text import TextSignals, analyze_text
+from empathy_firewall.signals.text import TextSignals
 
 __version__ = "0.1.0.dev0"
 

@@ -13,9 +13,10 @@ from functools import cache
 
 from empathy_firewall.models import Agent
 from empathy_firewall.settings import FirewallSettings
+from empathy_firewall.signals.analysis import default_text_analyzer
 from empathy_firewall.signals.backlog import Backlog
 from empathy_firewall.signals.history import EMPTY_HISTORY, History
-from empathy_firewall.signals.text import CommentCache, default_text_analyzer
+from empathy_firewall.signals.text import CommentCache
 
 __all__ = ["EvaluationContext", "default_comment_cache"]
 

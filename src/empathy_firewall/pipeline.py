@@ -17,9 +17,10 @@ from empathy_firewall.context import EvaluationContext
 from empathy_firewall.engine.evaluate import Engine, record_plan
 from empathy_firewall.models import Agent, Ticket
 from empathy_firewall.settings import FirewallSettings
+from empathy_firewall.signals.analysis import default_text_analyzer
 from empathy_firewall.signals.enrich import Signals, enrich, observe
 from empathy_firewall.signals.history import MemoryHistory
-from empathy_firewall.signals.text import CommentCache, default_text_analyzer
+from empathy_firewall.signals.text import CommentCache
 from empathy_firewall.ticketfile import iter_tickets, scan_ticket_file
 
 __all__ = ["PIPELINE_CACHE_ENTRIES", "Pipeline", "Processed", "simulate_file"]

@@ -11,23 +11,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from collections.abc import Iterator
 
 import pytest
-from state_support import pg_schema, pg_url
+from state_support import store
 
 from empathy_firewall.state import StateStore
 
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
-    """A fresh, migrated store on each backend (PostgreSQL in its own schema)."""
-    if request.param == "sqlite":
-        opened = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
-        yield opened
-        opened.close()
-        return
-    with pg_schema() as schema:
-        opened = StateStore(pg_url(), schema=schema)
-        yield opened
-        opened.close()
+__all__ = ["lite", "store"]  # store: the shared fixture, every backend, from tests/state
 
 
 @pytest.fixture

@@ -7,26 +7,6 @@ with a reason when the server is unreachable; CI provides it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-from state_support import pg_schema, pg_url
-
-from empathy_firewall.state import StateStore
+from state_support import store
 
 __all__ = ["store"]
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
-    """A fresh, migrated store on each backend."""
-    if request.param == "sqlite":
-        opened = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
-        yield opened
-        opened.close()
-        return
-    with pg_schema() as schema:
-        opened = StateStore(pg_url(), schema=schema)
-        yield opened
-        opened.close()

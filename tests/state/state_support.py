@@ -7,11 +7,14 @@ import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
-__all__ = ["pg_schema", "pg_url", "require_postgres"]
+from empathy_firewall.state import StateStore
+
+__all__ = ["pg_schema", "pg_url", "require_postgres", "store"]
 
 
 def pg_url() -> str:
@@ -46,3 +49,20 @@ def pg_schema() -> Iterator[str]:
         with engine.begin() as conn:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
         engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
+    """A fresh, migrated store on each backend (PostgreSQL in a schema of its own).
+
+    Test folders that need it import it into their ``conftest.py``.
+    """
+    if request.param == "sqlite":
+        opened = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
+        yield opened
+        opened.close()
+        return
+    with pg_schema() as schema:
+        opened = StateStore(pg_url(), schema=schema)
+        yield opened
+        opened.close()

@@ -1,7 +1,7 @@
 """What one message says: sentiment, frustration and cues, computed once per comment.
 
 :class:`TextSignals` is the per-text result. A :class:`TextAnalyzer` produces it;
-:func:`analyze_text` is the library's default analyzer. :class:`LexiconTextAnalyzer` builds
+:func:`~empathy_firewall.signals.analysis.analyze_text` is the default. :class:`LexiconTextAnalyzer` builds
 one from any :class:`~empathy_firewall.signals.sentiment.SentimentAnalyzer` plus the cue
 lexicon, so a plain polarity backend (TextBlob, VADER, your own) can be swapped in.
 :class:`CommentCache` makes sure each comment is analysed once: its key is the comment's
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from functools import cache
 from typing import Protocol, runtime_checkable
 
 from empathy_firewall.signals.cues import FRUSTRATION_KINDS, Cue, CueKind, detect_cues
@@ -23,8 +22,6 @@ __all__ = [
     "LexiconTextAnalyzer",
     "TextAnalyzer",
     "TextSignals",
-    "analyze_text",
-    "default_text_analyzer",
 ]
 
 
@@ -108,23 +105,6 @@ class LexiconTextAnalyzer:
         cues = detect_cues(text)
         label = "positive" if polarity > 0 else "negative" if polarity < 0 else "neutral"
         return TextSignals(polarity, frustration_from(polarity, cues), cues, label=label)
-
-
-@cache
-def default_text_analyzer() -> TextAnalyzer:
-    """The analyzer the engine uses unless told otherwise (built once per process).
-
-    The fitted support-domain scorer (:class:`~empathy_firewall.signals.scorer.SupportScorer`);
-    ``LexiconTextAnalyzer(TextBlobAnalyzer())`` remains available as the plain-polarity option.
-    """
-    from empathy_firewall.signals.scorer import SupportScorer  # imports this module
-
-    return SupportScorer()
-
-
-def analyze_text(text: str) -> TextSignals:
-    """Analyse one text with the default analyzer: sentiment, frustration and cues."""
-    return default_text_analyzer().analyze(text)
 
 
 class CommentCache:

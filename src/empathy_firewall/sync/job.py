@@ -47,12 +47,13 @@ from empathy_firewall.insights.record import TimelineBuffer, own_removed_tags
 from empathy_firewall.models import Agent, Ticket, TicketEvent, TicketStatus
 from empathy_firewall.optins import apply_stored_opt_ins
 from empathy_firewall.settings import FirewallSettings
+from empathy_firewall.signals.analysis import default_text_analyzer
 from empathy_firewall.signals.backlog import Backlog, page_backlog
 from empathy_firewall.signals.derived import derive_events, with_events
 from empathy_firewall.signals.enrich import Signals, enrich, observation_of
 from empathy_firewall.signals.history import Firing
 from empathy_firewall.signals.roster import roster_of
-from empathy_firewall.signals.text import CommentCache, default_text_analyzer
+from empathy_firewall.signals.text import CommentCache
 from empathy_firewall.state.agents import stored_choices
 from empathy_firewall.state.buffer import PageHistory
 from empathy_firewall.state.lock import Lease, acquire_lock, take_ticket_leases

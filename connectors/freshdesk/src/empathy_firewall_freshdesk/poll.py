@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from empathy_firewall.connectors.base import Bookmark, Page, RawPage
 from empathy_firewall.errors import SkipError
@@ -39,9 +39,6 @@ from empathy_firewall_freshdesk.parse import (
     parse_ticket_list,
     parse_time,
 )
-
-if TYPE_CHECKING:
-    from empathy_firewall_freshdesk.connector import FreshdeskConnector
 
 __all__ = [
     "People",
@@ -232,8 +229,21 @@ class _Held:
     seen: Mapping[str, str]
 
 
+class PageReader(Protocol):
+    """What the paging loop needs from the connector (kept structural, so this module
+    does not import the connector module that imports it)."""
+
+    def people(self) -> People:
+        """Contacts and companies read so far."""
+        ...
+
+    def parse_page(self, raw: RawPage) -> Page:
+        """Normalize one list page."""
+        ...
+
+
 def poll_pages(
-    connector: FreshdeskConnector, client: FreshdeskClient, bookmark: Bookmark | None
+    connector: PageReader, client: FreshdeskClient, bookmark: Bookmark | None
 ) -> Iterator[Page]:
     """Yield normalized pages from ``bookmark`` until the list reaches the present."""
     config = client.config

@@ -20,15 +20,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from empathy_firewall.connectors.base import Bookmark, Page, RawPage
 from empathy_firewall.errors import SkipError
 from empathy_firewall_zendesk.client import ZendeskClient
 from empathy_firewall_zendesk.parse import export_stamp, index_by_id, parse_export
-
-if TYPE_CHECKING:
-    from empathy_firewall_zendesk.connector import ZendeskConnector
 
 __all__ = [
     "EXPORT_PATH",
@@ -195,8 +192,21 @@ def count_open(client: ZendeskClient, agent_id: str) -> int | None:
     return count if isinstance(count, int) and count >= 0 else None
 
 
+class PageReader(Protocol):
+    """What the paging loop needs from the connector (kept structural, so this module
+    does not import the connector module that imports it)."""
+
+    def directory(self) -> AgentDirectory:
+        """The account's agents and groups."""
+        ...
+
+    def parse_page(self, raw: RawPage) -> Page:
+        """Normalize one export page."""
+        ...
+
+
 def poll_pages(
-    connector: ZendeskConnector, client: ZendeskClient, bookmark: Bookmark | None
+    connector: PageReader, client: ZendeskClient, bookmark: Bookmark | None
 ) -> Iterator[Page]:
     """Yield normalized pages from ``bookmark`` until the export reaches the present."""
     config = client.config
