@@ -1,9 +1,10 @@
 """What one message says: sentiment, frustration and cues, computed once per comment.
 
-:class:`TextSignals` is the per-text result. A :class:`TextAnalyzer` produces it;
-:func:`~empathy_firewall.signals.analysis.analyze_text` is the default. :class:`LexiconTextAnalyzer` builds
-one from any :class:`~empathy_firewall.signals.sentiment.SentimentAnalyzer` plus the cue
-lexicon, so a plain polarity backend (TextBlob, VADER, your own) can be swapped in.
+:class:`TextSignals` is the per-text result. A :class:`TextAnalyzer` produces it
+(:func:`~empathy_firewall.signals.analysis.analyze_text` is the default one).
+:class:`LexiconTextAnalyzer` builds one from any
+:class:`~empathy_firewall.signals.sentiment.SentimentAnalyzer` plus the cue lexicon, so a
+plain polarity backend (TextBlob, VADER, your own) can be swapped in.
 :class:`CommentCache` makes sure each comment is analysed once: its key is the comment's
 identity together with its text, so an edited comment is analysed again.
 """
