@@ -19,7 +19,7 @@ from typing import Any
 from empathy_firewall.models import Agent, Customer, EventType, Priority, Role, Ticket, TicketStatus
 from empathy_firewall.testing.fake_freshdesk import FakeFreshdesk
 from empathy_firewall.testing.fake_server import agent_email
-from empathy_firewall.testing.zendesk_seed import ticks
+from empathy_firewall.testing.replay import play
 
 __all__ = ["FRESHDESK_PRIORITY", "FRESHDESK_STATUS", "replay_into_freshdesk"]
 
@@ -195,33 +195,7 @@ def replay_into_freshdesk(
     from the file (else it counts the replayed tickets).
     """
     replay = _Replay(fake)
-    steps: list[tuple[datetime, int, int, Ticket, int]] = []
-    for order, ticket in enumerate(tickets):
-        steps.append((ticket.created_at, order, 0, ticket, -1))
-        first_is_description = bool(ticket.comments) and (
-            ticket.comments[0].author_role is Role.CUSTOMER
-        )
-        for number, comment in enumerate(ticket.comments):
-            if number == 0 and first_is_description:
-                continue
-            steps.append((comment.created_at, order, 1, ticket, number))
-        for number, event in enumerate(ticket.events):
-            if event.type in (EventType.STATUS_CHANGED, EventType.REASSIGNED):
-                steps.append((event.at, order, 2, ticket, number))
-    steps.sort(key=lambda s: (s[0], s[1], s[2], s[4]))
-    passed = ticks(tick)
-    for when, _order, kind, ticket, number in steps:
-        if on_tick is not None:
-            for moment in passed(when):
-                fake.clock.advance((moment - fake.clock.wall()).total_seconds())
-                on_tick(moment)
-        fake.clock.advance(max(0.0, (when - fake.clock.wall()).total_seconds()))
-        if kind == 0:
-            replay.create(ticket)
-        elif kind == 1:
-            replay.comment(ticket, number)
-        else:
-            replay.change(ticket, number)
+    play(replay, fake.clock, tickets, on_tick=on_tick, tick=tick)
     if backlog_figures:
         for aid, (_at, figure) in replay.backlog.items():
             fake.open_counts[aid] = figure  # the file's figure as the helpdesk's own count

@@ -17,8 +17,9 @@ from typing import Any
 from empathy_firewall.models import Agent, Customer, EventType, Role, Ticket
 from empathy_firewall.testing.fake_server import OPT_IN_FIELD, agent_email, opt_in_value
 from empathy_firewall.testing.fake_zendesk import FakeZendesk
+from empathy_firewall.testing.replay import play
 
-__all__ = ["replay_into_zendesk", "ticks"]
+__all__ = ["replay_into_zendesk"]
 
 _STATUS = {"on_hold": "hold"}
 
@@ -146,23 +147,6 @@ class _Replay:
             )
 
 
-def ticks(tick: timedelta) -> Callable[[datetime], list[datetime]]:
-    """A function giving, for each later moment, the multiples of ``tick`` (from the hour
-    of the first moment) passed on the way to it, in order, each once."""
-    state: dict[str, datetime] = {}
-
-    def passed(when: datetime) -> list[datetime]:
-        if "next" not in state:
-            state["next"] = when.replace(minute=0, second=0, microsecond=0) + tick
-        out = []
-        while state["next"] <= when:
-            out.append(state["next"])
-            state["next"] += tick
-        return out
-
-    return passed
-
-
 def replay_into_zendesk(
     fake: FakeZendesk,
     tickets: Iterable[Ticket],
@@ -176,28 +160,5 @@ def replay_into_zendesk(
     time at every multiple of ``tick`` the replay passes.
     """
     replay = _Replay(fake)
-    steps: list[tuple[datetime, int, int, Ticket, int]] = []
-    for order, ticket in enumerate(tickets):
-        steps.append((ticket.created_at, order, 0, ticket, -1))
-        opening = bool(ticket.comments) and ticket.comments[0].author_role is Role.CUSTOMER
-        for number, comment in enumerate(ticket.comments):
-            if not (number == 0 and opening):
-                steps.append((comment.created_at, order, 1, ticket, number))
-        for number, event in enumerate(ticket.events):
-            if event.type in (EventType.STATUS_CHANGED, EventType.REASSIGNED):
-                steps.append((event.at, order, 2, ticket, number))
-    steps.sort(key=lambda s: (s[0], s[1], s[2], s[4]))
-    passed = ticks(tick)
-    for when, _order, kind, ticket, number in steps:
-        if on_tick is not None:
-            for moment in passed(when):
-                fake.clock.advance((moment - fake.clock.wall()).total_seconds())
-                on_tick(moment)
-        fake.clock.advance(max(0.0, (when - fake.clock.wall()).total_seconds()))
-        if kind == 0:
-            replay.create(ticket)
-        elif kind == 1:
-            replay.comment(ticket, number)
-        else:
-            replay.change(ticket, number)
+    play(replay, fake.clock, tickets, on_tick=on_tick, tick=tick)
     return dict(replay.ids)
