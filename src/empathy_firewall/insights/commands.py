@@ -7,7 +7,7 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -33,7 +33,7 @@ _SINCE = click.option(
 _NOW = click.option("--now", "now_text", help="Report as of this ISO 8601 time (default: now).")
 
 
-def _fail(exc: EmpathyFirewallError) -> None:
+def _fail(exc: EmpathyFirewallError) -> NoReturn:
     click.echo(f"error: {exc}", err=True)
     sys.exit(exc.exit_code)
 
@@ -113,6 +113,18 @@ def make_report(
     return build_report(store.engine, options)
 
 
+def _report_or_exit(config_path: Path, since: str, now: datetime, group: str | None) -> Report:
+    """The report from the configured store; a one-line error and its exit code otherwise."""
+    try:
+        store, settings = open_report_store(config_path)
+        try:
+            return make_report(store, settings, since, now, group)
+        finally:
+            store.close()
+    except EmpathyFirewallError as exc:
+        _fail(exc)
+
+
 @click.command()
 @_CONFIG
 @_SINCE
@@ -136,18 +148,7 @@ def report(
     """
     _require()
     now = _now(now_text)
-    try:
-        store, settings = open_report_store(config_path)
-    except EmpathyFirewallError as exc:
-        _fail(exc)
-        return
-    try:
-        built = make_report(store, settings, since, now, group)
-    except EmpathyFirewallError as exc:
-        _fail(exc)
-        return
-    finally:
-        store.close()
+    built = _report_or_exit(config_path, since, now, group)
     if out is not None:
         from empathy_firewall.insights.html import render_html
 
@@ -194,18 +195,7 @@ def suggest(config_path: Path, since: str, pack: Path | None, now_text: str | No
         if not sources:
             _fail(ConfigError("no shipped rule pack found; give --pack"))
         pack = Path(sources[0])
-    try:
-        store, settings = open_report_store(config_path)
-    except EmpathyFirewallError as exc:
-        _fail(exc)
-        return
-    try:
-        built = make_report(store, settings, since, now, None)
-    except EmpathyFirewallError as exc:
-        _fail(exc)
-        return
-    finally:
-        store.close()
+    built = _report_or_exit(config_path, since, now, None)
     text = pack.read_text(encoding="utf-8")
     edits, notes = propose(text, built.as_dict())
     if edits:
