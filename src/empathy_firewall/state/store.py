@@ -123,23 +123,15 @@ class StateStore:
 
     # -- bookmarks ---------------------------------------------------------------------
 
-    def bookmark(
-        self, connector: str, account: str, conn: Connection | None = None
-    ) -> BookmarkState | None:
-        """The stored resume point of a connector account, if any.
-
-        ``conn``: read inside a connection the caller already holds (an in-memory SQLite
-        store, as a dry run uses, has only one).
-        """
+    def bookmark(self, connector: str, account: str) -> BookmarkState | None:
+        """The stored resume point of a connector account, if any."""
         b = t.bookmarks
-        query = select(b.c.value, b.c.pending, b.c.updated_at).where(
-            b.c.connector == connector, b.c.account == account
-        )
-        if conn is not None:
-            row = conn.execute(query).first()
-        else:
-            with self.engine.connect() as own:
-                row = own.execute(query).first()
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(b.c.value, b.c.pending, b.c.updated_at).where(
+                    b.c.connector == connector, b.c.account == account
+                )
+            ).first()
         return None if row is None else BookmarkState(row[0], bool(row[1]), row[2])
 
     def save_bookmark(
