@@ -226,6 +226,10 @@ class SyncJob:
         self.account = account_of(connector)
         self._vendor_counts: dict[str, int | None] = {}
         self._listed_agents: tuple[Agent, ...] | None = None
+        # what a page's evaluation hands to its apply-and-record step (set per page)
+        self._assignees: dict[str, Agent | None] = {}
+        self._snapshots: dict[str, Snapshot] = {}
+        self._timeline: TimelineBuffer | None = None
         self._complete = False
         # Tickets evaluated in this run. One read back later in the same run (after the
         # firewall's own write) is evaluated again, with what the later pages taught, as
@@ -346,13 +350,13 @@ class SyncJob:
         # agents' own choices in the store override what the helpdesk says (opt-out wins)
         assigned = (t.assignee.id for t in tickets if t.assignee is not None)
         choices = stored_choices(self.store, self.connector.name, self.account, assigned)
-        self._assignees: dict[str, Agent | None] = {}
+        self._assignees = {}
         # Order independence: the page is read in a canonical order, and everything it
         # teaches (customer memory, agent work) is recorded before any ticket of it is
         # evaluated, so no ticket's plan depends on where in the page it arrived.
         views: list[tuple[Ticket, Ticket]] = []
-        self._snapshots: dict[str, Snapshot] = {}
-        self._timeline = TimelineBuffer(
+        self._snapshots = {}
+        timeline = self._timeline = TimelineBuffer(
             self.store, tickets, own_removed_tags=own_removed_tags(self.engine.rules.rules)
         )
         derive = not self.connector.capabilities.history
@@ -397,7 +401,7 @@ class SyncJob:
                 )
             signal_rows.append((ticket.key, now, signal_summary(signals)))
             visible = self.connector.applied_keys(ticket)
-            self._timeline.add(
+            timeline.add(
                 ticket,
                 signals,
                 plan,
@@ -488,7 +492,7 @@ class SyncJob:
             plans,
             connector=name,
             account=account,
-            assignees=getattr(self, "_assignees", {}),
+            assignees=self._assignees,
             rules=self.engine.rules,
         )
         results: tuple[ApplyResult, ...] = ()
@@ -499,7 +503,7 @@ class SyncJob:
                 summary.skipped.append(
                     SkippedTicket(plan.ticket.external_id, "ticket busy: a webhook worker holds it")
                 )
-        snaps = getattr(self, "_snapshots", {})
+        snaps = self._snapshots
         try:
             if plans:
                 if bookmark is not None:
@@ -540,7 +544,7 @@ class SyncJob:
             self.store.record_ledger(entries, run_id=summary.run_id, conn=conn)
             history.flush(conn, drop_firings_of=incomplete)
             self.store.record_signals(signal_rows, run_id=summary.run_id, conn=conn)
-            timeline: TimelineBuffer | None = getattr(self, "_timeline", None)
+            timeline = self._timeline
             if timeline is not None:  # actions count once the ledger holds them
                 timeline.flush(conn, (e.action_key for e in entries))
             if bookmark is not None:
