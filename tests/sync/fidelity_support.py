@@ -11,9 +11,9 @@ from sync_support import SAMPLE, connector_for, tickets
 from empathy_firewall.connectors.base import Connector
 from empathy_firewall.connectors.file import FileConnector
 from empathy_firewall.models import Priority, Role, Ticket, TicketStatus
-from empathy_firewall.testing import FakeFreshdesk, FakeZendesk
 from empathy_firewall.testing.clock import FakeClock
-from empathy_firewall.testing.fake_server import seed_from_tickets
+from empathy_firewall_freshdesk.testing import FakeFreshdesk
+from empathy_firewall_zendesk.testing import FakeZendesk, seed_from_tickets
 
 __all__ = ["NOW", "file_connector", "freshdesk", "reconnect", "shuffled", "zendesk"]
 

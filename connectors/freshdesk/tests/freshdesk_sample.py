@@ -7,9 +7,10 @@ from itertools import islice
 from pathlib import Path
 
 from empathy_firewall.models import Role, Ticket, TicketStatus
-from empathy_firewall.testing import FakeClock, FakeFreshdesk
+from empathy_firewall.testing import FakeClock
 from empathy_firewall.ticketfile import iter_tickets
 from empathy_firewall_freshdesk.parse import PRIORITY_CODES
+from empathy_firewall_freshdesk.testing import FakeFreshdesk
 
 SAMPLE = Path(__file__).resolve().parents[3] / "examples" / "sample_helpdesk.jsonl"
 _STATUS = {

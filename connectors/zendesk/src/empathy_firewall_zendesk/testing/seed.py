@@ -1,6 +1,6 @@
 """Replay normalized tickets (the bundled sample) into a :class:`FakeZendesk`, in time order.
 
-Unlike :func:`~empathy_firewall.testing.fake_server.seed_from_tickets`, which loads every
+Unlike :func:`~empathy_firewall_zendesk.testing.server.seed_from_tickets`, which loads every
 ticket with its whole history at once, this replays the tickets' lives through the fake's
 own API at the moment each thing happened (ticket created, comment added, status changed,
 reassigned), so the fake records audits as Zendesk would and ``on_tick(moment)`` can run a
@@ -12,12 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import Any
 
 from empathy_firewall.models import Agent, Customer, EventType, Role, Ticket
-from empathy_firewall.testing.fake_server import OPT_IN_FIELD, agent_email, opt_in_value
-from empathy_firewall.testing.fake_zendesk import FakeZendesk
+from empathy_firewall.testing.fake_server import (
+    OPT_IN_FIELD,
+    agent_email,
+    customer_fields,
+    first_state,
+    opt_in_value,
+)
 from empathy_firewall.testing.replay import play
+from empathy_firewall_zendesk.testing.fake import FakeZendesk
 
 __all__ = ["replay_into_zendesk"]
 
@@ -65,17 +70,11 @@ class _Replay:
                         customer.organization
                     )
                 org = self.orgs[customer.organization]
-            fields: dict[str, Any] = {
-                "loyalty_tier": customer.loyalty_tier,
-                "lifetime_value": customer.lifetime_value,
-                "order_count": customer.order_count,
-                **customer.fields,
-            }
             self.users[key] = self.fake.add_user(
                 name=customer.name or customer.id,
                 email=customer.email,
                 locale=customer.language or "en-US",
-                user_fields=fields,
+                user_fields=customer_fields(customer),
                 organization_id=org,
             )
         return self.users[key]
@@ -88,17 +87,8 @@ class _Replay:
         return self.agent(who)
 
     def create(self, ticket: Ticket) -> None:
-        assignee = ticket.assignee.id if ticket.assignee is not None else None
-        group = ticket.group
-        status = "new"
-        for event in ticket.events:
-            if event.type is EventType.REASSIGNED:
-                assignee, group = event.from_assignee, event.from_group
-                break
-        for event in ticket.events:
-            if event.type is EventType.STATUS_CHANGED and event.from_status is not None:
-                status = event.from_status.value
-                break
+        assignee, group, opened = first_state(ticket)
+        status = opened.value if opened is not None else "new"
         if ticket.assignee is not None:
             self.agent(ticket.assignee.id, ticket.assignee)
         first = ticket.comments[0] if ticket.comments else None

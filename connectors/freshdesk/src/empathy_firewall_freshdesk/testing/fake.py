@@ -44,11 +44,9 @@ from empathy_firewall.connectors.base import Headers, markers_in
 from empathy_firewall.testing.clock import FakeClock
 from empathy_firewall.testing.fake_helpdesk import FakeHelpdesk, Reply, iso
 from empathy_firewall.webhooks.request import WebhookRequest
+from empathy_firewall_freshdesk.webhook import DEFAULT_SECRET_HEADER
 
 __all__ = ["DEFAULT_SECRET_HEADER", "FakeFreshdesk"]
-
-#: the custom header the documented automation rule sends the shared secret in
-DEFAULT_SECRET_HEADER = "X-Empathy-Firewall-Token"  # noqa: S105 - a header name
 _NOT_FOUND = b" "  # Freshdesk's 404 may have an empty or whitespace body
 _LIST_PATH = "/api/v2/tickets"
 
@@ -85,6 +83,7 @@ class FakeFreshdesk(FakeHelpdesk):
 
     RATE_LIMITED_BODY = '{"message":"Call limit reached for this minute"}'
     ERROR_BODY = '{"code":"internal_error","message":"We are facing some issues"}'
+    SETTLE_SECONDS = 5.0
 
     def __init__(
         self,
@@ -112,12 +111,6 @@ class FakeFreshdesk(FakeHelpdesk):
         self.state = _State()
         self.over_budget = 0
         self.credits_spent = 0
-        #: open tickets per agent the account holds beyond the seeded ones (search counts
-        #: include them, the ticket list does not show them)
-        self.unseen_open: dict[int, int] = {}
-        #: the account's own open-ticket count per agent, answered as it is (a seeded
-        #: figure, e.g. the sample file's ``open_tickets``)
-        self.open_counts: dict[int, int] = {}
         self._after_write: dict[int, deque[Sequence[str]]] = {}
         self._account: deque[tuple[float, int]] = deque()
         self._lists: deque[float] = deque()
@@ -145,6 +138,16 @@ class FakeFreshdesk(FakeHelpdesk):
             }
         )
         return WebhookRequest("POST", "/webhooks/freshdesk", headers, raw, self.clock.wall())
+
+    def webhook_body(self, ticket_id: str) -> bytes:
+        """The documented automation rule's JSON body about ``ticket_id``."""
+        return json.dumps(
+            {"empathy_firewall": 1, "event": "ticket.updated", "ticket_id": ticket_id}
+        ).encode()
+
+    def forge(self, request: WebhookRequest) -> WebhookRequest:
+        """``request`` with a wrong shared secret (the body itself is covered by nothing)."""
+        return self.webhook(request.body, secret="not-the-secret")  # noqa: S106
 
     # -- seeding -----------------------------------------------------------------------
 
@@ -366,10 +369,6 @@ class FakeFreshdesk(FakeHelpdesk):
     def delete_ticket(self, ticket_id: int) -> None:
         """Delete a ticket (it disappears from lists; reads answer 404)."""
         self.state.tickets[ticket_id]["_deleted"] = True
-        self._touch(ticket_id)
-
-    def touch(self, ticket_id: int) -> None:
-        """Record a change made by someone else (bumps ``updated_at``)."""
         self._touch(ticket_id)
 
     def add_tag_externally(self, ticket_id: int, tag: str) -> None:
