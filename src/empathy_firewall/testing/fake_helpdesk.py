@@ -39,7 +39,7 @@ from empathy_firewall.connectors.http import TransportError
 from empathy_firewall.testing.clock import FakeClock
 from empathy_firewall.webhooks.request import WebhookRequest
 
-__all__ = ["JSON_HEADERS", "FakeHelpdesk", "Fault", "LoggedRequest", "Reply", "iso"]
+__all__ = ["JSON_HEADERS", "FakeHelpdesk", "Fault", "LoggedRequest", "Reply", "body_changed", "iso"]
 
 #: the headers of every JSON answer
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
@@ -91,6 +91,17 @@ class Reply(Exception):
         self.status = status
         self.body = body
         self.headers = dict(headers or {})
+
+
+def body_changed(request: WebhookRequest) -> WebhookRequest:
+    """``request`` with its body changed after signing: what a signature must reject."""
+    return WebhookRequest(
+        method=request.method,
+        path=request.path,
+        headers=request.headers,
+        body=request.body + b" ",
+        received_at=request.received_at,
+    )
 
 
 def iso(moment: datetime) -> str:
@@ -179,13 +190,7 @@ class FakeHelpdesk(ABC):
         Default: the body changed after signing. A helpdesk whose webhooks carry a shared
         secret instead of a signature overrides this (the body is covered by nothing).
         """
-        return WebhookRequest(
-            method=request.method,
-            path=request.path,
-            headers=request.headers,
-            body=request.body + b" ",
-            received_at=request.received_at,
-        )
+        return body_changed(request)
 
     # -- fault injection ---------------------------------------------------------------
 

@@ -58,6 +58,12 @@ def _parse(value: str) -> datetime | None:
         return None
 
 
+def _invalid(*errors: tuple[str, str], code: str = "invalid_value") -> Reply:
+    """Freshdesk's 400 "Validation failed" answer listing ``(field, message)`` errors."""
+    listed = [{"field": f, "message": m, "code": code} for f, m in errors]
+    return Reply(400, {"description": "Validation failed", "errors": listed})
+
+
 @dataclass
 class _Job:
     id: str
@@ -592,18 +598,8 @@ class FakeFreshdesk(FakeHelpdesk):
     def _per_page(params: dict[str, str], *, default: int) -> int:
         raw = params.get("per_page", str(default))
         if not raw.isdigit() or not 1 <= int(raw) <= 100:
-            raise Reply(
-                400,
-                {
-                    "description": "Validation failed",
-                    "errors": [
-                        {
-                            "field": "per_page",
-                            "message": "It should be a Positive Integer less than or equal to 100",
-                            "code": "invalid_value",
-                        }
-                    ],
-                },
+            raise _invalid(
+                ("per_page", "It should be a Positive Integer less than or equal to 100")
             )
         return int(raw)
 
@@ -636,19 +632,7 @@ class FakeFreshdesk(FakeHelpdesk):
         queries (an agent and some statuses) are understood; results hold the first 30."""
         text = query.strip()
         if len(text) < 2 or not (text.startswith('"') and text.endswith('"')):
-            raise Reply(
-                400,
-                {
-                    "description": "Validation failed",
-                    "errors": [
-                        {
-                            "field": "query",
-                            "message": "Query should be wrapped in double quotes",
-                            "code": "invalid_value",
-                        }
-                    ],
-                },
-            )
+            raise _invalid(("query", "Query should be wrapped in double quotes"))
         agent = re.search(r"agent_id:(\d+)", text)
         statuses = {int(s) for s in re.findall(r"status:(\d+)", text)}
         found = [
@@ -671,19 +655,12 @@ class FakeFreshdesk(FakeHelpdesk):
         per_page = self._per_page(params, default=30)
         page = self._page(params)
         if page > self.page_cap:
-            raise Reply(
-                400,
-                {
-                    "description": "Validation failed",
-                    "errors": [
-                        {
-                            "field": "page",
-                            "message": f"You cannot access tickets beyond the "
-                            f"{self.page_cap}th page. Please provide a smaller page number.",
-                            "code": "invalid_value",
-                        }
-                    ],
-                },
+            raise _invalid(
+                (
+                    "page",
+                    f"You cannot access tickets beyond the {self.page_cap}th page. "
+                    "Please provide a smaller page number.",
+                )
             )
         includes = {i for i in params.get("include", "").split(",") if i}
         tickets = [t for t in self.state.tickets.values() if not t["spam"] and not t["_deleted"]]
@@ -691,19 +668,7 @@ class FakeFreshdesk(FakeHelpdesk):
         if since_text:
             since = _parse(since_text)
             if since is None:
-                raise Reply(
-                    400,
-                    {
-                        "description": "Validation failed",
-                        "errors": [
-                            {
-                                "field": "updated_since",
-                                "message": "It should be in the 'valid date time' format",
-                                "code": "invalid_value",
-                            }
-                        ],
-                    },
-                )
+                raise _invalid(("updated_since", "It should be in the 'valid date time' format"))
             tickets = [t for t in tickets if _parse(t["updated_at"]) >= since]  # type: ignore[operator]
         else:
             window = self.clock.wall() - timedelta(days=30)
@@ -754,19 +719,7 @@ class FakeFreshdesk(FakeHelpdesk):
         if rest in (["notes"], ["reply"]) and method == "POST":
             text = body.get("body") if isinstance(body, Mapping) else None
             if not isinstance(text, str) or not text.strip():
-                raise Reply(
-                    400,
-                    {
-                        "description": "Validation failed",
-                        "errors": [
-                            {
-                                "field": "body",
-                                "message": "Mandatory attribute missing",
-                                "code": "missing_field",
-                            }
-                        ],
-                    },
-                )
+                raise _invalid(("body", "Mandatory attribute missing"), code="missing_field")
             note = rest == ["notes"]
             private = body.get("private", True) is not False if note else False
             conv = self._add_conversation(
@@ -831,15 +784,7 @@ class FakeFreshdesk(FakeHelpdesk):
         ):
             problems.append(("tags", "It should be an Array of String"))
         if problems:
-            raise Reply(
-                400,
-                {
-                    "description": "Validation failed",
-                    "errors": [
-                        {"field": f, "message": m, "code": "invalid_value"} for f, m in problems
-                    ],
-                },
-            )
+            raise _invalid(*problems)
 
     def _apply(self, tid: int, change: Mapping[str, Any]) -> None:
         ticket = self.state.tickets[tid]
@@ -852,15 +797,7 @@ class FakeFreshdesk(FakeHelpdesk):
 
     def _update(self, tid: int, body: Any) -> dict[str, Any]:
         if not isinstance(body, Mapping) or not body:
-            raise Reply(
-                400,
-                {
-                    "description": "Validation failed",
-                    "errors": [
-                        {"field": "", "message": "Request body is empty", "code": "invalid_json"}
-                    ],
-                },
-            )
+            raise _invalid(("", "Request body is empty"), code="invalid_json")
         self._validate(body)
         self._apply(tid, body)
         result = self._public(self.state.tickets[tid], set())
@@ -874,15 +811,7 @@ class FakeFreshdesk(FakeHelpdesk):
         ids = action.get("ids") if isinstance(action, Mapping) else None
         properties = action.get("properties") if isinstance(action, Mapping) else None
         if not isinstance(ids, list) or not isinstance(properties, Mapping) or not properties:
-            raise Reply(
-                400,
-                {
-                    "description": "Validation failed",
-                    "errors": [
-                        {"field": "bulk_action", "message": "Mandatory", "code": "missing_field"}
-                    ],
-                },
-            )
+            raise _invalid(("bulk_action", "Mandatory"), code="missing_field")
         self._validate(properties)
         done: list[int] = []
         for raw in ids:

@@ -24,20 +24,24 @@ from empathy_firewall.testing.fake_server import (
 from empathy_firewall.testing.replay import play
 from empathy_firewall_zendesk.testing.fake import FakeZendesk
 
-__all__ = ["replay_into_zendesk"]
+__all__ = ["People", "replay_into_zendesk"]
 
 _STATUS = {"on_hold": "hold"}
 
 
-class _Replay:
+class People:
+    """The file's people and groups as Zendesk users, organisations and groups, each made
+    once: customers with their fields as ``user_fields``, agents with an e-mail, group
+    memberships and their opt-ins in the user field ``OPT_IN_FIELD``."""
+
     def __init__(self, fake: FakeZendesk) -> None:
         self.fake = fake
         self.users: dict[str, int] = {}
         self.groups: dict[str, int] = {}
         self.orgs: dict[str, int] = {}
-        self.ids: dict[str, int] = {}
 
     def group(self, name: str | None) -> int | None:
+        """The group's id (None for no group)."""
         if not name:
             return None
         if name not in self.groups:
@@ -45,6 +49,7 @@ class _Replay:
         return self.groups[name]
 
     def agent(self, agent_id: str, agent: Agent | None = None) -> int:
+        """The agent's user id; with ``agent``, their name, e-mail, opt-ins and groups."""
         key = "a:" + agent_id
         if key not in self.users:
             self.users[key] = self.fake.add_user(name="Agent", role="agent")
@@ -61,6 +66,7 @@ class _Replay:
         return uid
 
     def customer(self, customer: Customer) -> int:
+        """The requester's user id (in their organisation)."""
         key = "c:" + customer.id
         if key not in self.users:
             org = None
@@ -80,11 +86,18 @@ class _Replay:
         return self.users[key]
 
     def person(self, ticket: Ticket, who: str | None) -> int:
+        """The user id of ``who`` on ``ticket`` (the requester or an agent; -1: the system)."""
         if who is None:
             return -1
         if who == ticket.requester.id:
             return self.customer(ticket.requester)
         return self.agent(who)
+
+
+class _Replay(People):
+    def __init__(self, fake: FakeZendesk) -> None:
+        super().__init__(fake)
+        self.ids: dict[str, int] = {}
 
     def create(self, ticket: Ticket) -> None:
         assignee, group, opened = first_state(ticket)

@@ -26,21 +26,18 @@ from http.server import HTTPServer
 from pathlib import Path
 from typing import Any
 
-from empathy_firewall.models import Agent, Customer, EventType, Role, Ticket
+from empathy_firewall.models import EventType, Role, Ticket
 from empathy_firewall.testing.fake_server import (
-    OPT_IN_FIELD,
     ServerClock,
-    agent_email,
     attach,
-    customer_fields,
     first_state,
     http_server,
-    opt_in_value,
     run_until_killed,
     shift_to,
 )
 from empathy_firewall.ticketfile import iter_tickets
 from empathy_firewall_zendesk.testing.fake import FakeZendesk
+from empathy_firewall_zendesk.testing.seed import People
 
 __all__ = ["main", "seed_from_tickets", "serve"]
 
@@ -76,62 +73,15 @@ def seed_from_tickets(
     agent's ``open_tickets`` figure from the file (else it counts the seeded tickets; the
     sample's figures do not always agree with its own open tickets).
     """
-    users: dict[str, int] = {}
-    groups: dict[str, int] = {}
-    orgs: dict[str, int] = {}
+    people = People(fake)
     backlog: dict[int, tuple[datetime, int]] = {}
-
-    def group_id(name: str | None) -> int | None:
-        if not name:
-            return None
-        if name not in groups:
-            groups[name] = fake.add_group(name)
-        return groups[name]
-
-    def agent_user(agent_id: str, agent: Agent | None = None) -> int:
-        key = "a:" + agent_id
-        if key not in users:
-            users[key] = fake.add_user(
-                name=(agent.name if agent is not None else None) or "Agent",
-                role="agent",
-                email=agent_email(agent) if agent is not None else None,
-            )
-        uid = users[key]
-        if agent is not None:
-            record = fake.state.users[uid]
-            record["name"] = agent.name or record["name"]
-            record["email"] = agent_email(agent)
-            record["user_fields"][OPT_IN_FIELD] = opt_in_value(agent)
-            for name in agent.groups:
-                gid = group_id(name)
-                if gid is not None:
-                    fake.add_membership(uid, gid)
-        return uid
-
-    def customer_user(customer: Customer) -> int:
-        key = "c:" + customer.id
-        if key not in users:
-            org = None
-            if customer.organization:
-                if customer.organization not in orgs:
-                    orgs[customer.organization] = fake.add_organization(customer.organization)
-                org = orgs[customer.organization]
-            users[key] = fake.add_user(
-                name=customer.name or customer.id,
-                role="end-user",
-                email=customer.email,
-                locale=customer.language or "en-US",
-                user_fields=customer_fields(customer),
-                organization_id=org,
-            )
-        return users[key]
 
     count = 0
     for ticket in tickets:
-        requester = customer_user(ticket.requester)
+        requester = people.customer(ticket.requester)
         assignee = None
         if ticket.assignee is not None:
-            assignee = agent_user(ticket.assignee.id, ticket.assignee)
+            assignee = people.agent(ticket.assignee.id, ticket.assignee)
 
         first_assignee, first_group, first_status = _history(ticket)
         tid = fake.add_ticket(
@@ -142,7 +92,7 @@ def seed_from_tickets(
             priority=ticket.priority.value,
             tags=ticket.tags,
             assignee_id=assignee,
-            group_id=group_id(ticket.group),
+            group_id=people.group(ticket.group),
         )
         record = fake.state.tickets[tid]
         created = ticket.created_at + shift
@@ -191,10 +141,10 @@ def seed_from_tickets(
                 ("subject", ticket.subject),
                 ("status", first_status),
                 ("priority", ticket.priority.value),
-                ("group_id", group_id(first_group)),
+                ("group_id", people.group(first_group)),
                 (
                     "assignee_id",
-                    agent_user(first_assignee) if first_assignee is not None else None,
+                    people.agent(first_assignee) if first_assignee is not None else None,
                 ),
             )
             if value is not None
@@ -204,7 +154,7 @@ def seed_from_tickets(
             if comment.author_role is Role.CUSTOMER:
                 author = requester
             elif comment.author_role is Role.AGENT:
-                author = agent_user(comment.author_id or "agent")
+                author = people.agent(comment.author_id or "agent")
             else:
                 author = -1  # a system message
             stored: dict[str, Any] = {
@@ -245,10 +195,10 @@ def seed_from_tickets(
                         {
                             "type": "Change",
                             "field_name": "assignee_id",
-                            "previous_value": agent_user(event.from_assignee)
+                            "previous_value": people.agent(event.from_assignee)
                             if event.from_assignee
                             else None,
-                            "value": agent_user(event.to_assignee) if event.to_assignee else None,
+                            "value": people.agent(event.to_assignee) if event.to_assignee else None,
                         }
                     )
                 if event.from_group != event.to_group:
@@ -256,18 +206,12 @@ def seed_from_tickets(
                         {
                             "type": "Change",
                             "field_name": "group_id",
-                            "previous_value": group_id(event.from_group),
-                            "value": group_id(event.to_group),
+                            "previous_value": people.group(event.from_group),
+                            "value": people.group(event.to_group),
                         }
                     )
             if changes:
-                who = event.actor_id
-                if who is None:
-                    author = -1
-                elif who == ticket.requester.id:
-                    author = requester
-                else:
-                    author = agent_user(who)
+                author = people.person(ticket, event.actor_id)
                 timeline.append((event.at, 2, author, changes, "web"))
         for at, _order, author, events, channel in sorted(timeline, key=lambda t: (t[0], t[1])):
             fake.add_audit(tid, events, author_id=author, at=at + shift, channel=channel)
