@@ -10,7 +10,6 @@ against it with ``conformance_suite(ZendeskConnector, fake=FakeZendesk)``.
 from __future__ import annotations
 
 from empathy_firewall_zendesk.testing.fake import FakeZendesk
-from empathy_firewall_zendesk.testing.seed import replay_into_zendesk
-from empathy_firewall_zendesk.testing.server import seed_from_tickets
+from empathy_firewall_zendesk.testing.seed import replay_into_zendesk, seed_from_tickets
 
 __all__ = ["FakeZendesk", "replay_into_zendesk", "seed_from_tickets"]

@@ -296,19 +296,7 @@ class FakeZendesk(FakeHelpdesk):
     def change(self, ticket_id: int, *, author_id: int, **fields: Any) -> None:
         """Change ticket fields (``status``, ``priority``, ``group_id``, ``assignee_id``) as
         someone else would, recording an audit with one ``Change`` event per field."""
-        ticket = self.state.tickets[ticket_id]
-        events = []
-        for name, value in fields.items():
-            if ticket.get(name) != value:
-                events.append(
-                    {
-                        "type": "Change",
-                        "field_name": name,
-                        "previous_value": ticket.get(name),
-                        "value": value,
-                    }
-                )
-                ticket[name] = value
+        events = self._set_fields(self.state.tickets[ticket_id], fields)
         if events:
             self.add_audit(ticket_id, events, author_id=author_id)
             self._touch(ticket_id)
@@ -533,6 +521,17 @@ class FakeZendesk(FakeHelpdesk):
             "attachments": [],
         }
 
+    @staticmethod
+    def _set_fields(ticket: dict[str, Any], fields: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Set ``fields`` on the ticket; one ``Change`` audit event per value that changed."""
+        events = [
+            {"type": "Change", "field_name": n, "previous_value": ticket.get(n), "value": v}
+            for n, v in fields.items()
+            if ticket.get(n) != v
+        ]
+        ticket.update(fields)
+        return events
+
     def _touch(self, tid: int) -> None:
         ticket = self.state.tickets[tid]
         previous = ticket["generated_timestamp"]
@@ -553,19 +552,8 @@ class FakeZendesk(FakeHelpdesk):
                     },
                 },
             )
-        events: list[dict[str, Any]] = []
-        for name in ("status", "priority", "type", "group_id", "assignee_id", "subject"):
-            if name in change:
-                if ticket.get(name) != change[name]:
-                    events.append(
-                        {
-                            "type": "Change",
-                            "field_name": name,
-                            "previous_value": ticket.get(name),
-                            "value": change[name],
-                        }
-                    )
-                ticket[name] = change[name]
+        fields = ("status", "priority", "type", "group_id", "assignee_id", "subject")
+        events = self._set_fields(ticket, {n: change[n] for n in fields if n in change})
         if "tags" in change:
             ticket["tags"] = list(dict.fromkeys(change["tags"]))
         if "additional_tags" in change:
