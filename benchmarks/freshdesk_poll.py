@@ -22,7 +22,7 @@ import sys
 import time
 
 from empathy_firewall.connectors import load
-from empathy_firewall.testing import FakeFreshdesk
+from empathy_firewall_freshdesk.testing import FakeFreshdesk
 
 #: through the registry, as the CLI finds it (needs empathy-firewall-freshdesk installed)
 FreshdeskConnector = load("freshdesk")

@@ -33,8 +33,8 @@ from empathy_firewall.actions import (
 )
 from empathy_firewall.connectors import load
 from empathy_firewall.models import Priority, SourceRef
-from empathy_firewall.testing import FakeFreshdesk
 from empathy_firewall.testing.plans import make_plan
+from empathy_firewall_freshdesk.testing import FakeFreshdesk
 
 #: through the registry, as the CLI finds it (needs empathy-firewall-freshdesk installed)
 FreshdeskConnector = load("freshdesk")

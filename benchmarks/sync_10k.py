@@ -59,7 +59,7 @@ def fake_server(seed: Path, folder: Path) -> Iterator[str]:
         [
             sys.executable,
             "-m",
-            "empathy_firewall.testing.fake_server",
+            "empathy_firewall_zendesk.testing.server",
             *("--seed", str(seed), "--port-file", str(port_file), "--now", NOW),
             *("--export-per-minute", "100000", "--job-seconds", "0.01"),
         ],

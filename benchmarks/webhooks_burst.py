@@ -70,7 +70,7 @@ def fake_helpdesk(port_file: Path) -> None:
     """Serve the seeded fake Zendesk, one thread per connection (two workers keep-alive)."""
     from http.server import ThreadingHTTPServer
 
-    from empathy_firewall.testing.fake_server import serve
+    from empathy_firewall_zendesk.testing.server import serve
 
     server, _fake, _started = serve(SAMPLE, export_per_minute=100_000, job_seconds=0.01)
     # the fake's handler serializes requests with its own lock; threads only stop one

@@ -28,11 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from empathy_firewall.models import EventType
-from empathy_firewall.testing import FakeZendesk
 from empathy_firewall.testing.clock import FakeClock
-from empathy_firewall.testing.fake_server import seed_from_tickets
 from empathy_firewall.ticketfile import iter_tickets
 from empathy_firewall_zendesk import ZendeskConnector
+from empathy_firewall_zendesk.testing import FakeZendesk, seed_from_tickets
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "examples" / "sample_helpdesk.jsonl"

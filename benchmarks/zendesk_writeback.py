@@ -19,9 +19,9 @@ import time
 
 from empathy_firewall.actions import AddTags, DraftReply, InternalNote, Plan, SetPriority
 from empathy_firewall.models import Priority, SourceRef
-from empathy_firewall.testing import FakeZendesk
 from empathy_firewall.testing.plans import make_plan
 from empathy_firewall_zendesk import ZendeskConnector
+from empathy_firewall_zendesk.testing import FakeZendesk
 
 TICKETS = 1000
 

@@ -153,8 +153,8 @@ def test_serve_mounts_the_opt_out_route_from_the_config(
     from empathy_firewall.channels.links import OptOutToken, opt_out_url
     from empathy_firewall.optins import FEATURES
     from empathy_firewall.state.agents import stored_choices
-    from empathy_firewall.testing import FakeZendesk
     from empathy_firewall.webhooks.service import WebhookService
+    from empathy_firewall_zendesk.testing import FakeZendesk
 
     fake = FakeZendesk()
     config = tmp_path / "serve.toml"

@@ -11,7 +11,8 @@ import pytest
 
 from empathy_firewall.connectors.http import ConnectError
 from empathy_firewall.errors import RetryableError
-from empathy_firewall.testing import FakeFreshdesk, FakeZendesk
+from empathy_firewall_freshdesk.testing import FakeFreshdesk
+from empathy_firewall_zendesk.testing import FakeZendesk
 
 
 def _closed_port() -> int:

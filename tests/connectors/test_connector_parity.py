@@ -29,15 +29,14 @@ from empathy_firewall.state import StateStore
 from empathy_firewall.state.agents import set_choices
 from empathy_firewall.sync import SyncJob, SyncOptions
 from empathy_firewall.sync.job import PageReport
-from empathy_firewall.testing import FakeFreshdesk, FakeZendesk
 from empathy_firewall.testing.clock import FakeClock
-from empathy_firewall.testing.fake_server import OPT_IN_FIELD, agent_email, seed_from_tickets
-from empathy_firewall.testing.freshdesk_seed import replay_into_freshdesk
+from empathy_firewall.testing.fake_server import OPT_IN_FIELD, agent_email
 from empathy_firewall.testing.parity import FiringTable, firing_counts, within
-from empathy_firewall.testing.zendesk_seed import replay_into_zendesk
 from empathy_firewall.ticketfile import iter_tickets
 from empathy_firewall_freshdesk import FreshdeskConnector
+from empathy_firewall_freshdesk.testing import FakeFreshdesk, replay_into_freshdesk
 from empathy_firewall_zendesk import ZendeskConnector
+from empathy_firewall_zendesk.testing import FakeZendesk, replay_into_zendesk, seed_from_tickets
 
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample_helpdesk.jsonl"
 ENGINE = Engine(load_rule_packs(None))

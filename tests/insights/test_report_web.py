@@ -38,8 +38,8 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_report_route_needs_the_admin_credentials(
     folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from empathy_firewall.testing import FakeZendesk
     from empathy_firewall.webhooks.service import WebhookService
+    from empathy_firewall_zendesk.testing import FakeZendesk
 
     fake = FakeZendesk()
     options = {"zendesk": {"transport": fake, "clock": fake.clock, "env": fake.env}}

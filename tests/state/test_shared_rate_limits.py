@@ -12,7 +12,7 @@ import pytest
 from empathy_firewall.errors import RateLimitedError
 from empathy_firewall.state import StateStore
 from empathy_firewall.state.rates import StoreRateLimits, share_rate_limits
-from empathy_firewall.testing import FakeZendesk
+from empathy_firewall_zendesk.testing import FakeZendesk
 
 
 @pytest.fixture

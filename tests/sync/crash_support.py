@@ -34,7 +34,7 @@ def fake_server(folder: Path, port: int = 0) -> Iterator[str]:
         [
             sys.executable,
             "-m",
-            "empathy_firewall.testing.fake_server",
+            "empathy_firewall_zendesk.testing.server",
             "--seed",
             str(SAMPLE),
             "--port-file",

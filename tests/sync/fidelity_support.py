@@ -10,23 +10,14 @@ from sync_support import SAMPLE, connector_for, tickets
 
 from empathy_firewall.connectors.base import Connector
 from empathy_firewall.connectors.file import FileConnector
-from empathy_firewall.models import Priority, Role, Ticket, TicketStatus
-from empathy_firewall.testing import FakeFreshdesk, FakeZendesk
+from empathy_firewall.models import Role, Ticket
 from empathy_firewall.testing.clock import FakeClock
-from empathy_firewall.testing.fake_server import seed_from_tickets
+from empathy_firewall_freshdesk.testing import FRESHDESK_PRIORITY, FRESHDESK_STATUS, FakeFreshdesk
+from empathy_firewall_zendesk.testing import FakeZendesk, seed_from_tickets
 
 __all__ = ["NOW", "file_connector", "freshdesk", "reconnect", "shuffled", "zendesk"]
 
 NOW = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
-_FD_STATUS = {
-    TicketStatus.NEW: 2,
-    TicketStatus.OPEN: 2,
-    TicketStatus.PENDING: 3,
-    TicketStatus.ON_HOLD: 3,
-    TicketStatus.SOLVED: 4,
-    TicketStatus.CLOSED: 5,
-}
-_FD_PRIORITY = {Priority.LOW: 1, Priority.NORMAL: 2, Priority.HIGH: 3, Priority.URGENT: 4}
 
 
 def shuffled(seed: int, count: int | None = None) -> list[Ticket]:
@@ -85,8 +76,8 @@ def freshdesk(seed: int) -> tuple[FakeFreshdesk, Connector]:
             subject=ticket.subject or "Help",
             body=first or ".",
             requester_id=person("c:" + ticket.requester.id, False),
-            status=_FD_STATUS[ticket.status],
-            priority=_FD_PRIORITY[ticket.priority],
+            status=FRESHDESK_STATUS[ticket.status],
+            priority=FRESHDESK_PRIORITY[ticket.priority],
             tags=ticket.tags,
             responder_id=person("a:" + ticket.assignee.id, True) if ticket.assignee else None,
             group_id=group,

@@ -14,11 +14,10 @@ from empathy_firewall.engine.loader import load_rule_packs
 from empathy_firewall.models import Ticket
 from empathy_firewall.state import StateStore
 from empathy_firewall.sync import SyncJob, SyncOptions
-from empathy_firewall.testing import FakeZendesk
 from empathy_firewall.testing.clock import FakeClock
-from empathy_firewall.testing.fake_server import seed_from_tickets
 from empathy_firewall.ticketfile import iter_tickets
 from empathy_firewall_zendesk import ZendeskConnector
+from empathy_firewall_zendesk.testing import FakeZendesk, seed_from_tickets
 
 __all__ = ["ENGINE", "SAMPLE", "duplicate_markers", "job", "seeded_fake", "tickets"]
 

@@ -12,8 +12,8 @@ from sync_support import ENGINE
 from empathy_firewall.state import StateStore
 from empathy_firewall.sync import SyncJob, SyncOptions
 from empathy_firewall.sync.job import account_of
-from empathy_firewall.testing import FakeZendesk
 from empathy_firewall_zendesk import ZendeskConnector
+from empathy_firewall_zendesk.testing import FakeZendesk
 
 
 def _backlogs(pending_first: bool, tmp_path: Path) -> set[object]:

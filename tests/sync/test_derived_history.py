@@ -14,8 +14,8 @@ from empathy_firewall.signals.derived import derive_events, with_events
 from empathy_firewall.state import StateStore
 from empathy_firewall.state.snapshots import load_snapshots
 from empathy_firewall.sync import SyncJob, SyncOptions
-from empathy_firewall.testing import FakeFreshdesk
 from empathy_firewall.testing.clock import FakeClock
+from empathy_firewall_freshdesk.testing import FakeFreshdesk
 
 AT = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 

@@ -23,7 +23,7 @@ from empathy_firewall.state import StateStore
 from empathy_firewall.sync import SyncJob, SyncOptions
 from empathy_firewall.sync.dedupe import fresh_action
 from empathy_firewall.sync.job import UNCHANGED
-from empathy_firewall.testing import FakeZendesk
+from empathy_firewall_zendesk.testing import FakeZendesk
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 FILE_NOW = datetime(2026, 11, 20, 14, 54, 59, tzinfo=UTC)

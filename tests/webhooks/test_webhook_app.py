@@ -24,9 +24,9 @@ from webhook_support import event_body, service_for, signed_headers
 
 from empathy_firewall.state import StateStore
 from empathy_firewall.state.inbox import status_counts
-from empathy_firewall.testing import FakeZendesk
 from empathy_firewall.webhooks.service import WebhookService
 from empathy_firewall.webhooks.worker import BatchReport
+from empathy_firewall_zendesk.testing import FakeZendesk
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -30,8 +30,8 @@ from webhook_support import (
 )
 
 from empathy_firewall.state import StateStore
-from empathy_firewall.testing import FakeZendesk
 from empathy_firewall.webhooks import WebhookReceiver
+from empathy_firewall_zendesk.testing import FakeZendesk
 
 
 @pytest.fixture

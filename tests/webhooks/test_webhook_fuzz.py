@@ -10,11 +10,12 @@ from hypothesis import strategies as st
 from webhook_support import MemoryInbox
 
 from empathy_firewall.connectors.base import Headers
-from empathy_firewall.testing import FakeFreshdesk, FakeZendesk
 from empathy_firewall.webhooks.handler import WebhookReceiver
 from empathy_firewall.webhooks.request import WebhookRequest
 from empathy_firewall_freshdesk import FreshdeskConnector
+from empathy_firewall_freshdesk.testing import FakeFreshdesk
 from empathy_firewall_zendesk import ZendeskConnector
+from empathy_firewall_zendesk.testing import FakeZendesk
 from empathy_firewall_zendesk.webhook import compute_signature
 
 ZENDESK = FakeZendesk()

@@ -19,11 +19,12 @@ from webhook_support import (
 )
 
 from empathy_firewall.connectors.base import Headers
-from empathy_firewall.testing import FakeFreshdesk, FakeZendesk
 from empathy_firewall.webhooks.handler import Reason, WebhookReceiver
 from empathy_firewall.webhooks.request import WebhookRequest
 from empathy_firewall_freshdesk import FreshdeskConnector
+from empathy_firewall_freshdesk.testing import FakeFreshdesk
 from empathy_firewall_zendesk import ZendeskConnector
+from empathy_firewall_zendesk.testing import FakeZendesk
 
 
 def zendesk_receiver(fake: FakeZendesk, inbox: Any = None, **options: Any) -> WebhookReceiver:

@@ -27,9 +27,9 @@ from empathy_firewall.connectors.base import Headers
 from empathy_firewall.state import StateStore
 from empathy_firewall.state import schema as t
 from empathy_firewall.state.inbox import status_counts
-from empathy_firewall.testing.fake_server import serve
 from empathy_firewall.webhooks.request import WebhookRequest
 from empathy_firewall.webhooks.service import WebhookService
+from empathy_firewall_zendesk.testing.server import serve
 
 SECRET = "kill-test-secret"
 

@@ -22,10 +22,10 @@ from empathy_firewall.connectors.base import HttpRequest, HttpResponse
 from empathy_firewall.state import StateStore
 from empathy_firewall.state.inbox import status_counts
 from empathy_firewall.state.lock import acquire_lock
-from empathy_firewall.testing import FakeZendesk
 from empathy_firewall.webhooks.queue import claim_items, list_items
 from empathy_firewall.webhooks.service import WebhookService
 from empathy_firewall.webhooks.worker import WorkerOptions, backoff_delay
+from empathy_firewall_zendesk.testing import FakeZendesk
 
 #: tickets of the 40-ticket sample on which the shipped rules write notes (the sample's
 #: 3rd, 7th, 24th, 29th, 33rd and 40th; ids as the seeder hands them out)

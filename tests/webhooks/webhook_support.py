@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from empathy_firewall.connectors.base import Headers, HttpRequest, HttpResponse
 from empathy_firewall.state import StateStore
-from empathy_firewall.testing import FakeZendesk
 from empathy_firewall.webhooks.request import WebhookRequest
 from empathy_firewall.webhooks.settings import load_serve_config
+from empathy_firewall_zendesk.testing import FakeZendesk
 from empathy_firewall_zendesk.webhook import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,

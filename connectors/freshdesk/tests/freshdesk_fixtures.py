@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from empathy_firewall.testing import FakeFreshdesk
 from empathy_firewall_freshdesk import FreshdeskConnector
+from empathy_firewall_freshdesk.testing import FakeFreshdesk
 
 FIXTURES = Path(__file__).parent / "fixtures"
 #: the team's shared payload collection (vendor doc examples we do not redistribute)

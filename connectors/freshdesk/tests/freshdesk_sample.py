@@ -6,20 +6,13 @@ from datetime import UTC, datetime, timedelta
 from itertools import islice
 from pathlib import Path
 
-from empathy_firewall.models import Role, Ticket, TicketStatus
-from empathy_firewall.testing import FakeClock, FakeFreshdesk
+from empathy_firewall.models import Role, Ticket
+from empathy_firewall.testing import FakeClock
 from empathy_firewall.ticketfile import iter_tickets
 from empathy_firewall_freshdesk.parse import PRIORITY_CODES
+from empathy_firewall_freshdesk.testing import FRESHDESK_STATUS, FakeFreshdesk
 
 SAMPLE = Path(__file__).resolve().parents[3] / "examples" / "sample_helpdesk.jsonl"
-_STATUS = {
-    TicketStatus.NEW: 2,
-    TicketStatus.OPEN: 2,
-    TicketStatus.PENDING: 3,
-    TicketStatus.ON_HOLD: 3,
-    TicketStatus.SOLVED: 4,
-    TicketStatus.CLOSED: 5,
-}
 
 
 def seeded_fake(count: int) -> tuple[FakeFreshdesk, datetime]:
@@ -54,7 +47,7 @@ def seeded_fake(count: int) -> tuple[FakeFreshdesk, datetime]:
                 subject=ticket.subject,
                 body=first.text if opening and first is not None else ticket.subject,
                 requester_id=requester,
-                status=_STATUS[ticket.status],
+                status=FRESHDESK_STATUS[ticket.status],
                 priority=PRIORITY_CODES[ticket.priority],
                 tags=ticket.tags,
                 responder_id=assignee,

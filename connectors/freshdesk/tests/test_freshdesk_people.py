@@ -3,8 +3,9 @@ count, through the fake Freshdesk."""
 
 from __future__ import annotations
 
-from empathy_firewall.testing import FakeClock, FakeFreshdesk
+from empathy_firewall.testing import FakeClock
 from empathy_firewall_freshdesk import FreshdeskConnector
+from empathy_firewall_freshdesk.testing import FakeFreshdesk
 
 
 def test_contact_and_company_fields_reach_the_ticket_and_agents_are_listed() -> None:

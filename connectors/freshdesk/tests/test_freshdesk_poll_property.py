@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from empathy_firewall.actions import InternalNote
 from empathy_firewall.connectors import Bookmark
-from empathy_firewall.testing import FakeFreshdesk
 from empathy_firewall_freshdesk import FreshdeskConnector
+from empathy_firewall_freshdesk.testing import FakeFreshdesk
 
 step = st.tuples(
     st.sampled_from(["create", "touch", "tick", "sync"]),

@@ -15,8 +15,9 @@ from responses import matchers
 
 from empathy_firewall.actions import AddTags, InternalNote
 from empathy_firewall.errors import AuthenticationError
-from empathy_firewall.testing import FakeClock, FakeFreshdesk
+from empathy_firewall.testing import FakeClock
 from empathy_firewall_freshdesk import FreshdeskConnector
+from empathy_firewall_freshdesk.testing import FakeFreshdesk
 
 BASE = "https://acme.freshdesk.com"
 RATE = {

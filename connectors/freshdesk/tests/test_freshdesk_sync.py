@@ -14,7 +14,7 @@ from empathy_firewall.engine.evaluate import Engine
 from empathy_firewall.engine.loader import load_rule_packs
 from empathy_firewall.state import StateStore
 from empathy_firewall.sync import SyncJob, SyncOptions
-from empathy_firewall.testing import FakeFreshdesk
+from empathy_firewall_freshdesk.testing import FakeFreshdesk
 
 ENGINE = Engine(load_rule_packs(None))
 

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from empathy_firewall.connectors import Headers
 from empathy_firewall.errors import ConfigError, InputError
-from empathy_firewall.testing import FakeFreshdesk
 from empathy_firewall.webhooks import SignatureError, WebhookRequest
 from empathy_firewall_freshdesk import WEBHOOK_BODY_TEMPLATE, SharedSecretVerifier
+from empathy_firewall_freshdesk.testing import FakeFreshdesk
 from empathy_firewall_freshdesk.webhook import parse_webhook_payload
 
 SECRET = "s3cret-Value_42"

@@ -16,8 +16,8 @@ from empathy_firewall.actions import (
 )
 from empathy_firewall.errors import AuthenticationError, RateLimitedError
 from empathy_firewall.models import Priority
-from empathy_firewall.testing import FakeZendesk
 from empathy_firewall_zendesk import ZendeskConnector
+from empathy_firewall_zendesk.testing import FakeZendesk
 
 
 def poll_all(connector: ZendeskConnector, bookmark=None):  # type: ignore[no-untyped-def]

@@ -9,8 +9,8 @@ from zendesk_fixtures import connect
 
 from empathy_firewall.models import EventType, Role, TicketStatus
 from empathy_firewall.optins import apply_stored_opt_ins
-from empathy_firewall.testing import FakeZendesk
 from empathy_firewall_zendesk.parse import ParseContext, parse_audits
+from empathy_firewall_zendesk.testing import FakeZendesk
 
 CTX = ParseContext(
     groups={"10": {"id": 10, "name": "billing"}, "20": {"id": 20, "name": "returns"}},

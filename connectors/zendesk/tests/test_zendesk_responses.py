@@ -12,8 +12,9 @@ from zendesk_plans import plan
 
 from empathy_firewall.actions import AddTags, InternalNote
 from empathy_firewall.errors import AuthenticationError
-from empathy_firewall.testing import FakeClock, FakeZendesk
+from empathy_firewall.testing import FakeClock
 from empathy_firewall_zendesk import ZendeskConnector
+from empathy_firewall_zendesk.testing import FakeZendesk
 
 BASE = "https://company.zendesk.com"
 #: organisations are sideloaded where Zendesk honours it, else read with show_many

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from empathy_firewall.testing import FakeZendesk
 from empathy_firewall_zendesk import ZendeskConnector
+from empathy_firewall_zendesk.testing import FakeZendesk
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -1,7 +1,13 @@
 """The connector conformance suite: every connector, ours or a third party's, runs it.
 
-Subclass :class:`ConnectorConformance` in a test module (the class name must start with
-``Test``) and implement the hooks; pytest collects the inherited ``test_*`` methods::
+Against a fake helpdesk (a :class:`~empathy_firewall.testing.FakeHelpdesk` subclass shipped
+with the connector) the whole test module is one line; pytest collects the class by the
+name it is bound to, which must start with ``Test``::
+
+    TestMyConnector = conformance_suite(MyConnector, fake=MyFakeHelpdesk)
+
+Against anything else (a real server, a file) subclass :class:`ConnectorConformance` and
+implement the hooks; pytest collects the inherited ``test_*`` methods::
 
     class TestMyConnector(ConnectorConformance):
         def make_connector(self): ...
@@ -13,6 +19,7 @@ source (like ``file``) runs the polling half only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,9 +45,10 @@ from empathy_firewall.connectors.base import (
 )
 from empathy_firewall.connectors.registry import load
 from empathy_firewall.models import Priority, SourceRef, Ticket
+from empathy_firewall.testing.fake_helpdesk import FakeHelpdesk, body_changed
 from empathy_firewall.webhooks.request import SignatureError, WebhookRequest
 
-__all__ = ["ConnectorConformance", "sample_plan"]
+__all__ = ["ConnectorConformance", "conformance_suite", "sample_plan"]
 
 _MATCH = RuleMatch(rule_id="conformance.sample", pack="conformance", description="test")
 
@@ -101,13 +109,7 @@ class ConnectorConformance:
         authenticated by a shared secret instead (Freshdesk) return the request with a
         wrong secret, since their body is not covered by anything.
         """
-        return WebhookRequest(
-            method=request.method,
-            path=request.path,
-            headers=request.headers,
-            body=request.body + b" ",
-            received_at=request.received_at,
-        )
+        return body_changed(request)
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -264,3 +266,54 @@ class ConnectorConformance:
         assert event.ticket.external_id == "4242"
         with pytest.raises(SignatureError):
             verifier.verify(self.tampered_webhook(request))
+
+
+def conformance_suite(
+    connector: type[Connector],
+    *,
+    fake: Callable[[], FakeHelpdesk],
+    name: str | None = None,
+    **config: Any,
+) -> type[ConnectorConformance]:
+    """The conformance suite for ``connector`` against a fresh ``fake`` per test.
+
+    ``fake`` builds the helpdesk (a :class:`FakeHelpdesk` subclass, or any callable
+    returning one); ``config`` is passed to :meth:`FakeHelpdesk.connect`. Every hook comes
+    from the fake: tickets from :meth:`~FakeHelpdesk.seed_tickets`, time from
+    :meth:`~FakeHelpdesk.settle`, state from :meth:`~FakeHelpdesk.snapshot`, webhooks from
+    :meth:`~FakeHelpdesk.webhook`, :meth:`~FakeHelpdesk.webhook_body` and
+    :meth:`~FakeHelpdesk.forge`. Bind the result to a module-level name starting with
+    ``Test``.
+    """
+
+    class Suite(ConnectorConformance):
+        helpdesk: FakeHelpdesk
+
+        @pytest.fixture(autouse=True)
+        def _fresh_fake(self) -> None:
+            self.helpdesk = fake()
+
+        def make_connector(self) -> Connector:
+            return self.helpdesk.connect(connector, **config)
+
+        def seed_tickets(self, count: int) -> list[str]:
+            return self.helpdesk.seed_tickets(count)
+
+        def advance(self) -> None:
+            self.helpdesk.settle()
+
+        def helpdesk_state(self) -> Any:
+            return self.helpdesk.snapshot()
+
+        def signed_webhook(self, body: bytes) -> WebhookRequest | None:
+            return self.helpdesk.webhook(body)
+
+        def sample_webhook_body(self, ticket_id: str) -> bytes:
+            return self.helpdesk.webhook_body(ticket_id)
+
+        def tampered_webhook(self, request: WebhookRequest) -> WebhookRequest:
+            return self.helpdesk.forge(request)
+
+    Suite.__name__ = Suite.__qualname__ = name or f"Test{connector.__name__}Conformance"
+    Suite.__doc__ = f"The conformance suite for {connector.__name__} against its fake."
+    return Suite

@@ -1,11 +1,15 @@
 """What every fake helpdesk shares: fault injection, the Retry-After gate, request recording
 and the two transports.
 
-A vendor fake (:class:`~empathy_firewall.testing.FakeZendesk`,
-:class:`~empathy_firewall.testing.FakeFreshdesk`, or a third party's) subclasses
+A vendor fake lives in its connector's distribution (``empathy_firewall_zendesk.testing``,
+``empathy_firewall_freshdesk.testing``, or a third party's); it subclasses
 :class:`FakeHelpdesk` and implements :meth:`FakeHelpdesk._serve` (authenticate, charge its
-rate limits, route) and :attr:`FakeHelpdesk.env`. The base answers every request in the
-same order:
+rate limits, route), :attr:`FakeHelpdesk.env`, :meth:`FakeHelpdesk.add_ticket`,
+:meth:`FakeHelpdesk.snapshot` and :meth:`FakeHelpdesk._touch`, and, for a connector with
+webhooks, :meth:`FakeHelpdesk.webhook` and :meth:`FakeHelpdesk.webhook_body`. Those are
+all :func:`~empathy_firewall.testing.conformance.conformance_suite` needs to run the
+connector conformance suite against the fake. The base answers every request in the same
+order:
 
 1. a request that arrives before a ``Retry-After`` the fake issued expired is recorded in
    ``violations`` (and still served, as a real helpdesk would answer it with another 429);
@@ -33,8 +37,9 @@ from urllib.parse import parse_qsl, urlsplit
 from empathy_firewall.connectors.base import Connector, Headers, HttpRequest, HttpResponse
 from empathy_firewall.connectors.http import TransportError
 from empathy_firewall.testing.clock import FakeClock
+from empathy_firewall.webhooks.request import WebhookRequest
 
-__all__ = ["JSON_HEADERS", "FakeHelpdesk", "Fault", "LoggedRequest", "Reply", "iso"]
+__all__ = ["JSON_HEADERS", "FakeHelpdesk", "Fault", "LoggedRequest", "Reply", "body_changed", "iso"]
 
 #: the headers of every JSON answer
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
@@ -88,6 +93,17 @@ class Reply(Exception):
         self.headers = dict(headers or {})
 
 
+def body_changed(request: WebhookRequest) -> WebhookRequest:
+    """``request`` with its body changed after signing: what a signature must reject."""
+    return WebhookRequest(
+        method=request.method,
+        path=request.path,
+        headers=request.headers,
+        body=request.body + b" ",
+        received_at=request.received_at,
+    )
+
+
 def iso(moment: datetime) -> str:
     """A timestamp as helpdesk APIs write it (``2026-01-05T10:00:00Z``)."""
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -99,6 +115,9 @@ class FakeHelpdesk(ABC):
     #: the body of an injected 429 / other error when the test gives none (vendor shapes)
     RATE_LIMITED_BODY: ClassVar[str]
     ERROR_BODY: ClassVar[str]
+    #: how long a change takes to show in polling (Zendesk's export leaves out the last
+    #: minute); :meth:`settle` lets that much time pass
+    SETTLE_SECONDS: ClassVar[float] = 0.0
 
     def __init__(self, *, base_url: str, clock: FakeClock | None) -> None:
         self.base_url = base_url.rstrip("/")
@@ -106,6 +125,12 @@ class FakeHelpdesk(ABC):
         self.faults: deque[Fault] = deque()
         self.log: list[LoggedRequest] = []
         self.violations: list[LoggedRequest] = []
+        #: open tickets per agent the account holds beyond the seeded ones (the search
+        #: count includes them, polling does not show them)
+        self.unseen_open: dict[int, int] = {}
+        #: the account's own open-ticket count per agent, answered as it is (a seeded
+        #: figure, e.g. the sample file's ``open_tickets``)
+        self.open_counts: dict[int, int] = {}
         self._blocked_until = 0.0
 
     # -- configuration helpers --------------------------------------------------------
@@ -126,6 +151,46 @@ class FakeHelpdesk(ABC):
         )
         assert isinstance(built, connector)
         return built
+
+    # -- seeding -----------------------------------------------------------------------
+
+    @abstractmethod
+    def add_ticket(self, *, subject: str = "Help") -> int:
+        """Add a ticket someone opened a while ago; returns its id (vendors add options)."""
+
+    def seed_tickets(self, count: int) -> list[str]:
+        """Add ``count`` tickets; returns their external ids (as the connector reports them)."""
+        return [str(self.add_ticket(subject=f"seed {n}")) for n in range(count)]
+
+    def settle(self) -> None:
+        """Let :attr:`SETTLE_SECONDS` pass so recent changes become visible to polling."""
+        self.clock.advance(self.SETTLE_SECONDS)
+
+    def touch(self, ticket_id: int) -> None:
+        """Record a change made by someone else (bumps the ticket's update time)."""
+        self._touch(ticket_id)
+
+    @abstractmethod
+    def _touch(self, ticket_id: int) -> None:
+        """Mark the ticket as changed now, as the helpdesk would."""
+
+    # -- webhooks ----------------------------------------------------------------------
+
+    def webhook(self, body: bytes) -> WebhookRequest | None:
+        """A webhook request carrying ``body`` as the helpdesk sends it (None: no webhooks)."""
+        return None
+
+    def webhook_body(self, ticket_id: str) -> bytes:
+        """A webhook body about ``ticket_id`` in the connector's documented format."""
+        raise NotImplementedError(f"{type(self).__name__} sends no webhooks")
+
+    def forge(self, request: WebhookRequest) -> WebhookRequest:
+        """A forgery of ``request`` that the connector's verifier must reject.
+
+        Default: the body changed after signing. A helpdesk whose webhooks carry a shared
+        secret instead of a signature overrides this (the body is covered by nothing).
+        """
+        return body_changed(request)
 
     # -- fault injection ---------------------------------------------------------------
 
@@ -162,6 +227,10 @@ class FakeHelpdesk(ABC):
         self.faults.append(Fault(kind=kind, path=path, method=method))
 
     # -- observations ------------------------------------------------------------------
+
+    @abstractmethod
+    def snapshot(self) -> dict[int, Any]:
+        """Everything a test may compare per ticket (tags, priority, status, messages)."""
 
     def count(self, path_contains: str = "", method: str | None = None) -> int:
         """How many requests matched (all requests by default)."""

@@ -1,31 +1,21 @@
-"""Run the fake Zendesk as a real local HTTP server, seeded from a normalized ticket file.
+"""Serve any fake helpdesk as a real local HTTP server, and what seeding one from a ticket
+file needs whatever the vendor.
 
-::
-
-    python -m empathy_firewall.testing.fake_server --seed examples/sample_helpdesk.jsonl \\
-        --port 8765
-
-It prints one line, ``fake-zendesk http://127.0.0.1:PORT now=ISO``, then serves until
-killed. The sample's timestamps are shifted so its latest activity is five minutes before
-the server started; the helpdesk's wall clock then stands still (tickets the firewall
-touches are not exported again within the run), while its request clock runs in real time
-(bulk jobs complete, rate limits apply). Credentials are the fake's fixed ones:
-``ZENDESK_EMAIL=admin@example.com`` and ``ZENDESK_API_TOKEN=fake-api-token``.
-
-Two extra endpoints help tests: ``GET /_fake/snapshot`` (tickets' tags, status and
-comments) and ``GET /_fake/stats`` (requests received). For tests and demos only.
+A vendor's distribution wires its fake to these (the Zendesk one:
+``python -m empathy_firewall_zendesk.testing.server --seed examples/sample_helpdesk.jsonl``).
+:func:`http_server` answers every request through the fake's own dispatcher, plus two
+endpoints for tests: ``GET /_fake/snapshot`` (the fake's :meth:`~FakeHelpdesk.snapshot`)
+and ``GET /_fake/stats`` (requests received, ``Retry-After`` violations). For tests and
+demos only.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import socket
-import sys
 import threading
 import time
-from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -33,25 +23,29 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from empathy_firewall.connectors.base import Headers
-from empathy_firewall.models import Agent, Customer, EventType, Role, Ticket
-from empathy_firewall.testing.fake_zendesk import FakeZendesk
-from empathy_firewall.ticketfile import iter_tickets
+from empathy_firewall.models import Agent, Customer, EventType, Ticket, TicketStatus
+from empathy_firewall.testing.fake_helpdesk import FakeHelpdesk
 
 __all__ = [
     "OPT_IN_FIELD",
     "ServerClock",
     "agent_email",
-    "main",
+    "attach",
+    "customer_fields",
+    "first_state",
+    "http_server",
     "opt_in_value",
-    "seed_from_tickets",
-    "serve",
+    "run_until_killed",
+    "shift_to",
 ]
-
-_STATUS = {"on_hold": "hold"}
 
 
 class ServerClock:
-    """Wall time frozen at ``wall_at``; request time (``now``) runs with the real clock."""
+    """Wall time frozen at ``wall_at``; request time (``now``) runs with the real clock.
+
+    Tickets the firewall touches are then not exported again within a run, while bulk
+    jobs complete and rate limits apply in real time.
+    """
 
     def __init__(self, wall_at: datetime) -> None:
         self._wall = wall_at
@@ -75,10 +69,6 @@ class ServerClock:
         return self._wall
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 #: the user field where the seeded agents keep their opt-ins (see ``agent_opt_in_field``)
 OPT_IN_FIELD = "empathy_firewall_opt_in"
 
@@ -98,257 +88,56 @@ def opt_in_value(agent: Agent) -> str:
     return ",".join(words)
 
 
-def agent_email(agent: Agent) -> str:
-    """The agent's e-mail, or a made-up one from their name (the file has none)."""
-    if agent.email:
+def agent_email(agent: Agent | None, agent_id: str = "", name: str | None = None) -> str:
+    """The agent's e-mail, or a made-up one from their name or id (the file has none)."""
+    if agent is not None and agent.email:
         return agent.email
-    slug = re.sub(r"[^a-z0-9]+", ".", (agent.name or agent.id).lower()).strip(".")
-    return f"{slug or agent.id}@support.example.com"
+    if agent is not None:
+        agent_id, name = agent.id, agent.name
+    slug = re.sub(r"[^a-z0-9]+", ".", (name or agent_id).lower()).strip(".")
+    return f"{slug or agent_id}@support.example.com"
 
 
-def _history(ticket: Ticket) -> tuple[str | None, str | None, str]:
-    """The ticket's first assignee, first group and first status (before any change)."""
+def customer_fields(customer: Customer) -> dict[str, Any]:
+    """The requester's loyalty tier, lifetime value, order count and other fields, as a
+    helpdesk keeps them on the contact (user fields, custom fields)."""
+    return {
+        "loyalty_tier": customer.loyalty_tier,
+        "lifetime_value": customer.lifetime_value,
+        "order_count": customer.order_count,
+        **customer.fields,
+    }
+
+
+def first_state(ticket: Ticket) -> tuple[str | None, str | None, TicketStatus | None]:
+    """The ticket's assignee, group and status before its first change (``None`` status:
+    the file records no status change, the seeder picks the opening one)."""
     assignee = ticket.assignee.id if ticket.assignee is not None else None
     group = ticket.group
     for event in ticket.events:
         if event.type is EventType.REASSIGNED:
             assignee, group = event.from_assignee, event.from_group
             break
-    status = "new"
-    for event in ticket.events:
-        if event.type is EventType.STATUS_CHANGED and event.from_status is not None:
-            status = event.from_status.value
-            break
-    return assignee, group, _STATUS.get(status, status)
+    status = next(
+        (
+            e.from_status
+            for e in ticket.events
+            if e.type is EventType.STATUS_CHANGED and e.from_status is not None
+        ),
+        None,
+    )
+    return assignee, group, status
 
 
-def seed_from_tickets(
-    fake: FakeZendesk,
-    tickets: Iterable[Ticket],
-    shift: timedelta,
-    *,
-    backlog_figures: bool = False,
-) -> int:
-    """Load normalized tickets into ``fake`` (times moved by ``shift``); returns the count.
-
-    Everything the file says is put where Zendesk keeps it: the requester's loyalty tier,
-    lifetime value, order count and fields as ``user_fields`` (language as ``locale``),
-    their organisation as an organisation, each agent with an e-mail, group memberships
-    and their opt-ins in the user field :data:`OPT_IN_FIELD`, and the ticket's history
-    (creation, comments, reassignments, status changes) as audits; metric sets carry the
-    reopen and station counts. With ``backlog_figures`` the search count answers each
-    agent's ``open_tickets`` figure from the file (else it counts the seeded tickets; the
-    sample's figures do not always agree with its own open tickets).
-    """
-    users: dict[str, int] = {}
-    groups: dict[str, int] = {}
-    orgs: dict[str, int] = {}
-    backlog: dict[int, tuple[datetime, int]] = {}
-
-    def group_id(name: str | None) -> int | None:
-        if not name:
-            return None
-        if name not in groups:
-            groups[name] = fake.add_group(name)
-        return groups[name]
-
-    def agent_user(agent_id: str, agent: Agent | None = None) -> int:
-        key = "a:" + agent_id
-        if key not in users:
-            users[key] = fake.add_user(
-                name=(agent.name if agent is not None else None) or "Agent",
-                role="agent",
-                email=agent_email(agent) if agent is not None else None,
-            )
-        uid = users[key]
-        if agent is not None:
-            record = fake.state.users[uid]
-            record["name"] = agent.name or record["name"]
-            record["email"] = agent_email(agent)
-            record["user_fields"][OPT_IN_FIELD] = opt_in_value(agent)
-            for name in agent.groups:
-                gid = group_id(name)
-                if gid is not None:
-                    fake.add_membership(uid, gid)
-        return uid
-
-    def customer_user(customer: Customer) -> int:
-        key = "c:" + customer.id
-        if key not in users:
-            org = None
-            if customer.organization:
-                if customer.organization not in orgs:
-                    orgs[customer.organization] = fake.add_organization(customer.organization)
-                org = orgs[customer.organization]
-            fields: dict[str, Any] = {
-                "loyalty_tier": customer.loyalty_tier,
-                "lifetime_value": customer.lifetime_value,
-                "order_count": customer.order_count,
-                **customer.fields,
-            }
-            users[key] = fake.add_user(
-                name=customer.name or customer.id,
-                role="end-user",
-                email=customer.email,
-                locale=customer.language or "en-US",
-                user_fields=fields,
-                organization_id=org,
-            )
-        return users[key]
-
-    count = 0
-    for ticket in tickets:
-        requester = customer_user(ticket.requester)
-        assignee = None
-        if ticket.assignee is not None:
-            assignee = agent_user(ticket.assignee.id, ticket.assignee)
-
-        first_assignee, first_group, first_status = _history(ticket)
-        tid = fake.add_ticket(
-            subject=ticket.subject,
-            body=".",
-            requester_id=requester,
-            status=_STATUS.get(ticket.status.value, ticket.status.value),
-            priority=ticket.priority.value,
-            tags=ticket.tags,
-            assignee_id=assignee,
-            group_id=group_id(ticket.group),
-        )
-        record = fake.state.tickets[tid]
-        created = ticket.created_at + shift
-        updated = ticket.last_activity_at + shift
-        record["created_at"] = _iso(created)
-        record["updated_at"] = _iso(updated)
-        record["generated_timestamp"] = int(updated.timestamp())
-        record["via"] = {"channel": ticket.channel.value}
-        record["organization_id"] = fake.state.users[requester]["organization_id"]
-        if ticket.sla is not None and ticket.sla.breach_at is not None:
-            record["_slas"] = {
-                "policy_metrics": [
-                    {
-                        "breach_at": _iso(ticket.sla.breach_at + shift),
-                        "stage": "active",
-                        "metric": ticket.sla.policy or "first_reply_time",
-                        **(
-                            {"minutes": int(ticket.sla.reply_target_minutes)}
-                            if ticket.sla.reply_target_minutes
-                            else {}
-                        ),
-                    }
-                ]
-            }
-        metrics = fake.state.metrics[tid]
-        if ticket.metrics is not None:
-            if ticket.metrics.reopens is not None:
-                metrics["reopens"] = ticket.metrics.reopens
-            if ticket.metrics.reassignments is not None:
-                metrics["assignee_stations"] = ticket.metrics.reassignments + 1
-            if ticket.metrics.group_hops is not None:
-                metrics["group_stations"] = ticket.metrics.group_hops + 1
-        if ticket.assignee is not None and ticket.assignee.open_tickets is not None:
-            # the file's backlog figure is the whole account's: what the sample does not
-            # hold is open elsewhere; the agent's most recently active ticket has the
-            # figure nearest to "now"
-            stamp = (ticket.last_activity_at, ticket.assignee.open_tickets)
-            backlog[assignee or 0] = max(backlog.get(assignee or 0, stamp), stamp)
-        fake.state.comments[tid] = []
-        fake.state.audits[tid] = []
-        # the ticket's life as audits, in time order
-        timeline: list[tuple[datetime, int, int, list[dict[str, Any]], str]] = []
-        creates = [
-            {"type": "Create", "field_name": name, "value": value}
-            for name, value in (
-                ("subject", ticket.subject),
-                ("status", first_status),
-                ("priority", ticket.priority.value),
-                ("group_id", group_id(first_group)),
-                (
-                    "assignee_id",
-                    agent_user(first_assignee) if first_assignee is not None else None,
-                ),
-            )
-            if value is not None
-        ]
-        timeline.append((ticket.created_at, 0, requester, creates, ticket.channel.value))
-        for number, comment in enumerate(ticket.comments, start=1):
-            if comment.author_role is Role.CUSTOMER:
-                author = requester
-            elif comment.author_role is Role.AGENT:
-                author = agent_user(comment.author_id or "agent")
-            else:
-                author = -1  # a system message
-            stored: dict[str, Any] = {
-                "id": tid * 1000 + number,
-                "type": "Comment",
-                "author_id": author,
-                "body": comment.text,
-                "plain_body": comment.text,
-                "public": comment.public,
-                "created_at": _iso(comment.created_at + shift),
-                "via": {"channel": comment.channel.value if comment.channel else "web"},
-            }
-            fake.state.comments[tid].append(stored)
-            timeline.append(
-                (
-                    comment.created_at,
-                    1,
-                    author,
-                    [fake._comment_event(stored)],
-                    comment.channel.value,
-                )
-            )
-        for event in ticket.events:
-            changes: list[dict[str, Any]] = []
-            if event.type is EventType.STATUS_CHANGED and event.to_status is not None:
-                before = event.from_status.value if event.from_status is not None else None
-                changes.append(
-                    {
-                        "type": "Change",
-                        "field_name": "status",
-                        "previous_value": _STATUS.get(before or "", before),
-                        "value": _STATUS.get(event.to_status.value, event.to_status.value),
-                    }
-                )
-            elif event.type is EventType.REASSIGNED:
-                if event.from_assignee != event.to_assignee:
-                    changes.append(
-                        {
-                            "type": "Change",
-                            "field_name": "assignee_id",
-                            "previous_value": agent_user(event.from_assignee)
-                            if event.from_assignee
-                            else None,
-                            "value": agent_user(event.to_assignee) if event.to_assignee else None,
-                        }
-                    )
-                if event.from_group != event.to_group:
-                    changes.append(
-                        {
-                            "type": "Change",
-                            "field_name": "group_id",
-                            "previous_value": group_id(event.from_group),
-                            "value": group_id(event.to_group),
-                        }
-                    )
-            if changes:
-                who = event.actor_id
-                if who is None:
-                    author = -1
-                elif who == ticket.requester.id:
-                    author = requester
-                else:
-                    author = agent_user(who)
-                timeline.append((event.at, 2, author, changes, "web"))
-        for at, _order, author, events, channel in sorted(timeline, key=lambda t: (t[0], t[1])):
-            fake.add_audit(tid, events, author_id=author, at=at + shift, channel=channel)
-        count += 1
-    if backlog_figures:
-        for uid, (_at, figure) in backlog.items():
-            fake.open_counts[uid] = figure  # the file's figure as the helpdesk's own count
-    return count
+def shift_to(tickets: list[Ticket], now: datetime | None) -> tuple[datetime, timedelta]:
+    """The server's start (``now`` or the real time, whole seconds) and the shift that puts
+    the tickets' latest activity five minutes before it."""
+    started = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    latest = max((t.last_activity_at for t in tickets), default=started)
+    return started, (started - timedelta(minutes=5)) - latest
 
 
-def _handler(fake: FakeZendesk, lock: threading.Lock) -> type[BaseHTTPRequestHandler]:
+def _handler(fake: FakeHelpdesk, lock: threading.Lock) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -368,22 +157,19 @@ def _handler(fake: FakeZendesk, lock: threading.Lock) -> type[BaseHTTPRequestHan
             self.end_headers()
             self.wfile.write(body)
 
+        def _json(self, data: Any) -> None:
+            self._reply(200, {"Content-Type": "application/json"}, json.dumps(data).encode())
+
         def _any(self) -> None:
             split = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             with lock:
                 if split.path == "/_fake/snapshot":
-                    data = {str(k): v for k, v in fake.snapshot().items()}
-                    self._reply(
-                        200, {"Content-Type": "application/json"}, json.dumps(data).encode()
-                    )
+                    self._json({str(k): v for k, v in fake.snapshot().items()})
                     return
                 if split.path == "/_fake/stats":
-                    stats = {"requests": len(fake.log), "violations": len(fake.violations)}
-                    self._reply(
-                        200, {"Content-Type": "application/json"}, json.dumps(stats).encode()
-                    )
+                    self._json({"requests": len(fake.log), "violations": len(fake.violations)})
                     return
                 try:
                     payload = json.loads(raw) if raw else None
@@ -406,65 +192,30 @@ def _handler(fake: FakeZendesk, lock: threading.Lock) -> type[BaseHTTPRequestHan
     return Handler
 
 
-def serve(
-    seed: Path,
-    *,
-    port: int = 0,
-    export_per_minute: int = 10,
-    job_seconds: float = 0.5,
-    now: datetime | None = None,
-) -> tuple[HTTPServer, FakeZendesk, datetime]:
-    """Build a seeded fake and an HTTP server for it (call ``serve_forever`` to run).
-
-    ``now`` fixes the helpdesk's wall clock (default: the real time at start), so two
-    servers seeded alike hold identical tickets.
-    """
-    tickets = list(iter_tickets(seed))
-    started = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
-    latest = max((t.last_activity_at for t in tickets), default=started)
-    shift = (started - timedelta(minutes=5)) - latest
+def http_server(port: int = 0) -> tuple[HTTPServer, str]:
+    """A loopback HTTP server (``port`` 0 picks a free one) and its base URL; give it a
+    fake with :func:`attach` once the fake (which needs the URL) is built."""
     server = HTTPServer(("127.0.0.1", port), BaseHTTPRequestHandler)
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    fake = FakeZendesk(
-        base_url=base,
-        clock=ServerClock(started),  # type: ignore[arg-type]
-        export_per_minute=export_per_minute,
-        job_seconds=job_seconds,
-    )
-    seed_from_tickets(fake, tickets, shift)
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def attach(server: HTTPServer, fake: FakeHelpdesk) -> None:
+    """Answer ``server``'s requests with ``fake`` (one request at a time)."""
     server.RequestHandlerClass = _handler(fake, threading.Lock())
-    return server, fake, started
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Command line: seed, print the address, serve until killed."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seed", type=Path, required=True, help="normalized ticket JSONL")
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    parser.add_argument("--port-file", type=Path, help="also write the base URL here")
-    parser.add_argument("--export-per-minute", type=int, default=10)
-    parser.add_argument("--job-seconds", type=float, default=0.5)
-    parser.add_argument("--now", help="the helpdesk's wall-clock time (ISO 8601, with zone)")
-    args = parser.parse_args(argv)
-    server, _fake, started = serve(
-        args.seed,
-        port=args.port,
-        export_per_minute=args.export_per_minute,
-        job_seconds=args.job_seconds,
-        now=datetime.fromisoformat(args.now) if args.now else None,
-    )
+def run_until_killed(
+    server: HTTPServer, banner: str, started: datetime, port_file: Path | None = None
+) -> None:
+    """Print ``banner URL now=ISO`` (and write ``URL ISO`` to ``port_file``), then serve
+    until interrupted."""
     base = f"http://127.0.0.1:{server.server_address[1]}"
-    if args.port_file is not None:
-        args.port_file.write_text(f"{base} {started.isoformat()}\n", encoding="utf-8")
-    print(f"fake-zendesk {base} now={started.isoformat()}", flush=True)
+    if port_file is not None:
+        port_file.write_text(f"{base} {started.isoformat()}\n", encoding="utf-8")
+    print(f"{banner} {base} now={started.isoformat()}", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         server.server_close()
-    sys.exit(0)
-
-
-if __name__ == "__main__":
-    main()

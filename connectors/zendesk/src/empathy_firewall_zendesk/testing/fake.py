@@ -9,16 +9,17 @@ memberships, organisations ``show_many``, search ``count``, tags, ticket update 
 enforces rate limits, and injects faults: 429 with ``Retry-After`` (JSON or plain text),
 500, timeouts (before or after processing), partial bulk-job failures and 409 conflicts.
 
-Use it as the transport of the ``send`` seam (``connector = ZendeskConnector(config,
-transport=fake, clock=fake.clock, env=fake.env)``) or behind ``responses`` with
-:meth:`FakeZendesk.install`. It records every request with its (fake) time and counts
-``violations``: requests that arrived before a ``Retry-After`` it had issued expired.
+Use it as the transport of the ``send`` seam (``fake.connect(ZendeskConnector)``) or behind
+``responses`` with :meth:`FakeZendesk.install`. It records every request with its (fake)
+time and counts ``violations``: requests that arrived before a ``Retry-After`` it had
+issued expired.
 """
 
 from __future__ import annotations
 
 import base64
 import itertools
+import json
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ from typing import Any
 from empathy_firewall.connectors.base import Headers, markers_in
 from empathy_firewall.testing.clock import FakeClock
 from empathy_firewall.testing.fake_helpdesk import FakeHelpdesk, Fault, LoggedRequest, Reply, iso
+from empathy_firewall.webhooks.request import WebhookRequest
+from empathy_firewall_zendesk.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, compute_signature
 
 __all__ = ["FakeZendesk", "Fault", "LoggedRequest"]
 
@@ -61,6 +64,7 @@ class FakeZendesk(FakeHelpdesk):
 
     RATE_LIMITED_BODY = '{"error":"APIRateLimitExceeded","description":"Rate limit exceeded"}'
     ERROR_BODY = '{"error":"InternalError","description":"Something went wrong"}'
+    SETTLE_SECONDS = 120.0  # past the export's excluded last minute
 
     def __init__(
         self,
@@ -84,12 +88,6 @@ class FakeZendesk(FakeHelpdesk):
         self.state = _State()
         self.item_failures: dict[int, deque[str]] = {}
         self.conflicts: dict[int, int] = {}
-        #: open tickets per agent that the account holds beyond the seeded ones (the
-        #: search count includes them, the export does not show them)
-        self.unseen_open: dict[int, int] = {}
-        #: the account's own open-ticket count per agent, answered as it is (a seeded
-        #: figure, e.g. the sample file's ``open_tickets``)
-        self.open_counts: dict[int, int] = {}
         self.export_duplicates = False
         #: like real Zendesk, apply update_many items only when the job completes
         #: (``job_seconds`` after it was queued) instead of at submission
@@ -111,6 +109,26 @@ class FakeZendesk(FakeHelpdesk):
             "ZENDESK_API_TOKEN": self.token,
             "ZENDESK_WEBHOOK_SECRET": self.signing_secret,
         }
+
+    def webhook(self, body: bytes) -> WebhookRequest:
+        """A webhook as Zendesk sends it now: signed with the fake's signing secret."""
+        now = self.clock.wall()
+        stamp = iso(now)
+        signature = compute_signature(self.signing_secret, stamp, body)
+        headers = Headers({SIGNATURE_HEADER: signature, TIMESTAMP_HEADER: stamp})
+        return WebhookRequest("POST", "/webhooks/zendesk", headers, body, received_at=now)
+
+    def webhook_body(self, ticket_id: str) -> bytes:
+        """The documented webhook's JSON body about ``ticket_id``."""
+        return json.dumps(
+            {
+                "empathy_firewall": 1,
+                "event": "ticket.updated",
+                "ticket_id": ticket_id,
+                "updated_at": iso(self.clock.wall()),
+                "status": "open",
+            }
+        ).encode()
 
     # -- seeding -----------------------------------------------------------------------
 
@@ -278,19 +296,7 @@ class FakeZendesk(FakeHelpdesk):
     def change(self, ticket_id: int, *, author_id: int, **fields: Any) -> None:
         """Change ticket fields (``status``, ``priority``, ``group_id``, ``assignee_id``) as
         someone else would, recording an audit with one ``Change`` event per field."""
-        ticket = self.state.tickets[ticket_id]
-        events = []
-        for name, value in fields.items():
-            if ticket.get(name) != value:
-                events.append(
-                    {
-                        "type": "Change",
-                        "field_name": name,
-                        "previous_value": ticket.get(name),
-                        "value": value,
-                    }
-                )
-                ticket[name] = value
+        events = self._set_fields(self.state.tickets[ticket_id], fields)
         if events:
             self.add_audit(ticket_id, events, author_id=author_id)
             self._touch(ticket_id)
@@ -298,10 +304,6 @@ class FakeZendesk(FakeHelpdesk):
     def delete_ticket(self, ticket_id: int) -> None:
         """Soft-delete a ticket: it shows in the export with ``status: deleted``."""
         self.state.tickets[ticket_id]["status"] = "deleted"
-        self._touch(ticket_id)
-
-    def touch(self, ticket_id: int) -> None:
-        """Record a change made by someone else (bumps updated_at, re-exports the ticket)."""
         self._touch(ticket_id)
 
     # -- fault injection ---------------------------------------------------------------
@@ -519,6 +521,17 @@ class FakeZendesk(FakeHelpdesk):
             "attachments": [],
         }
 
+    @staticmethod
+    def _set_fields(ticket: dict[str, Any], fields: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Set ``fields`` on the ticket; one ``Change`` audit event per value that changed."""
+        events = [
+            {"type": "Change", "field_name": n, "previous_value": ticket.get(n), "value": v}
+            for n, v in fields.items()
+            if ticket.get(n) != v
+        ]
+        ticket.update(fields)
+        return events
+
     def _touch(self, tid: int) -> None:
         ticket = self.state.tickets[tid]
         previous = ticket["generated_timestamp"]
@@ -539,19 +552,8 @@ class FakeZendesk(FakeHelpdesk):
                     },
                 },
             )
-        events: list[dict[str, Any]] = []
-        for name in ("status", "priority", "type", "group_id", "assignee_id", "subject"):
-            if name in change:
-                if ticket.get(name) != change[name]:
-                    events.append(
-                        {
-                            "type": "Change",
-                            "field_name": name,
-                            "previous_value": ticket.get(name),
-                            "value": change[name],
-                        }
-                    )
-                ticket[name] = change[name]
+        fields = ("status", "priority", "type", "group_id", "assignee_id", "subject")
+        events = self._set_fields(ticket, {n: change[n] for n in fields if n in change})
         if "tags" in change:
             ticket["tags"] = list(dict.fromkeys(change["tags"]))
         if "additional_tags" in change:

@@ -44,11 +44,9 @@ from empathy_firewall.connectors.base import Headers, markers_in
 from empathy_firewall.testing.clock import FakeClock
 from empathy_firewall.testing.fake_helpdesk import FakeHelpdesk, Reply, iso
 from empathy_firewall.webhooks.request import WebhookRequest
+from empathy_firewall_freshdesk.webhook import DEFAULT_SECRET_HEADER
 
 __all__ = ["DEFAULT_SECRET_HEADER", "FakeFreshdesk"]
-
-#: the custom header the documented automation rule sends the shared secret in
-DEFAULT_SECRET_HEADER = "X-Empathy-Firewall-Token"  # noqa: S105 - a header name
 _NOT_FOUND = b" "  # Freshdesk's 404 may have an empty or whitespace body
 _LIST_PATH = "/api/v2/tickets"
 
@@ -58,6 +56,12 @@ def _parse(value: str) -> datetime | None:
         return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         return None
+
+
+def _invalid(*errors: tuple[str, str], code: str = "invalid_value") -> Reply:
+    """Freshdesk's 400 "Validation failed" answer listing ``(field, message)`` errors."""
+    listed = [{"field": f, "message": m, "code": code} for f, m in errors]
+    return Reply(400, {"description": "Validation failed", "errors": listed})
 
 
 @dataclass
@@ -85,6 +89,7 @@ class FakeFreshdesk(FakeHelpdesk):
 
     RATE_LIMITED_BODY = '{"message":"Call limit reached for this minute"}'
     ERROR_BODY = '{"code":"internal_error","message":"We are facing some issues"}'
+    SETTLE_SECONDS = 5.0
 
     def __init__(
         self,
@@ -112,12 +117,6 @@ class FakeFreshdesk(FakeHelpdesk):
         self.state = _State()
         self.over_budget = 0
         self.credits_spent = 0
-        #: open tickets per agent the account holds beyond the seeded ones (search counts
-        #: include them, the ticket list does not show them)
-        self.unseen_open: dict[int, int] = {}
-        #: the account's own open-ticket count per agent, answered as it is (a seeded
-        #: figure, e.g. the sample file's ``open_tickets``)
-        self.open_counts: dict[int, int] = {}
         self._after_write: dict[int, deque[Sequence[str]]] = {}
         self._account: deque[tuple[float, int]] = deque()
         self._lists: deque[float] = deque()
@@ -145,6 +144,16 @@ class FakeFreshdesk(FakeHelpdesk):
             }
         )
         return WebhookRequest("POST", "/webhooks/freshdesk", headers, raw, self.clock.wall())
+
+    def webhook_body(self, ticket_id: str) -> bytes:
+        """The documented automation rule's JSON body about ``ticket_id``."""
+        return json.dumps(
+            {"empathy_firewall": 1, "event": "ticket.updated", "ticket_id": ticket_id}
+        ).encode()
+
+    def forge(self, request: WebhookRequest) -> WebhookRequest:
+        """``request`` with a wrong shared secret (the body itself is covered by nothing)."""
+        return self.webhook(request.body, secret="not-the-secret")  # noqa: S106
 
     # -- seeding -----------------------------------------------------------------------
 
@@ -368,10 +377,6 @@ class FakeFreshdesk(FakeHelpdesk):
         self.state.tickets[ticket_id]["_deleted"] = True
         self._touch(ticket_id)
 
-    def touch(self, ticket_id: int) -> None:
-        """Record a change made by someone else (bumps ``updated_at``)."""
-        self._touch(ticket_id)
-
     def add_tag_externally(self, ticket_id: int, tag: str) -> None:
         """Another agent adds a tag through the UI (merged, as the UI does)."""
         ticket = self.state.tickets[ticket_id]
@@ -593,18 +598,8 @@ class FakeFreshdesk(FakeHelpdesk):
     def _per_page(params: dict[str, str], *, default: int) -> int:
         raw = params.get("per_page", str(default))
         if not raw.isdigit() or not 1 <= int(raw) <= 100:
-            raise Reply(
-                400,
-                {
-                    "description": "Validation failed",
-                    "errors": [
-                        {
-                            "field": "per_page",
-                            "message": "It should be a Positive Integer less than or equal to 100",
-                            "code": "invalid_value",
-                        }
-                    ],
-                },
+            raise _invalid(
+                ("per_page", "It should be a Positive Integer less than or equal to 100")
             )
         return int(raw)
 
@@ -637,19 +632,7 @@ class FakeFreshdesk(FakeHelpdesk):
         queries (an agent and some statuses) are understood; results hold the first 30."""
         text = query.strip()
         if len(text) < 2 or not (text.startswith('"') and text.endswith('"')):
-            raise Reply(
-                400,
-                {
-                    "description": "Validation failed",
-                    "errors": [
-                        {
-                            "field": "query",
-                            "message": "Query should be wrapped in double quotes",
-                            "code": "invalid_value",
-                        }
-                    ],
-                },
-            )
+            raise _invalid(("query", "Query should be wrapped in double quotes"))
         agent = re.search(r"agent_id:(\d+)", text)
         statuses = {int(s) for s in re.findall(r"status:(\d+)", text)}
         found = [
@@ -672,19 +655,12 @@ class FakeFreshdesk(FakeHelpdesk):
         per_page = self._per_page(params, default=30)
         page = self._page(params)
         if page > self.page_cap:
-            raise Reply(
-                400,
-                {
-                    "description": "Validation failed",
-                    "errors": [
-                        {
-                            "field": "page",
-                            "message": f"You cannot access tickets beyond the "
-                            f"{self.page_cap}th page. Please provide a smaller page number.",
-                            "code": "invalid_value",
-                        }
-                    ],
-                },
+            raise _invalid(
+                (
+                    "page",
+                    f"You cannot access tickets beyond the {self.page_cap}th page. "
+                    "Please provide a smaller page number.",
+                )
             )
         includes = {i for i in params.get("include", "").split(",") if i}
         tickets = [t for t in self.state.tickets.values() if not t["spam"] and not t["_deleted"]]
@@ -692,19 +668,7 @@ class FakeFreshdesk(FakeHelpdesk):
         if since_text:
             since = _parse(since_text)
             if since is None:
-                raise Reply(
-                    400,
-                    {
-                        "description": "Validation failed",
-                        "errors": [
-                            {
-                                "field": "updated_since",
-                                "message": "It should be in the 'valid date time' format",
-                                "code": "invalid_value",
-                            }
-                        ],
-                    },
-                )
+                raise _invalid(("updated_since", "It should be in the 'valid date time' format"))
             tickets = [t for t in tickets if _parse(t["updated_at"]) >= since]  # type: ignore[operator]
         else:
             window = self.clock.wall() - timedelta(days=30)
@@ -755,19 +719,7 @@ class FakeFreshdesk(FakeHelpdesk):
         if rest in (["notes"], ["reply"]) and method == "POST":
             text = body.get("body") if isinstance(body, Mapping) else None
             if not isinstance(text, str) or not text.strip():
-                raise Reply(
-                    400,
-                    {
-                        "description": "Validation failed",
-                        "errors": [
-                            {
-                                "field": "body",
-                                "message": "Mandatory attribute missing",
-                                "code": "missing_field",
-                            }
-                        ],
-                    },
-                )
+                raise _invalid(("body", "Mandatory attribute missing"), code="missing_field")
             note = rest == ["notes"]
             private = body.get("private", True) is not False if note else False
             conv = self._add_conversation(
@@ -832,15 +784,7 @@ class FakeFreshdesk(FakeHelpdesk):
         ):
             problems.append(("tags", "It should be an Array of String"))
         if problems:
-            raise Reply(
-                400,
-                {
-                    "description": "Validation failed",
-                    "errors": [
-                        {"field": f, "message": m, "code": "invalid_value"} for f, m in problems
-                    ],
-                },
-            )
+            raise _invalid(*problems)
 
     def _apply(self, tid: int, change: Mapping[str, Any]) -> None:
         ticket = self.state.tickets[tid]
@@ -853,15 +797,7 @@ class FakeFreshdesk(FakeHelpdesk):
 
     def _update(self, tid: int, body: Any) -> dict[str, Any]:
         if not isinstance(body, Mapping) or not body:
-            raise Reply(
-                400,
-                {
-                    "description": "Validation failed",
-                    "errors": [
-                        {"field": "", "message": "Request body is empty", "code": "invalid_json"}
-                    ],
-                },
-            )
+            raise _invalid(("", "Request body is empty"), code="invalid_json")
         self._validate(body)
         self._apply(tid, body)
         result = self._public(self.state.tickets[tid], set())
@@ -875,15 +811,7 @@ class FakeFreshdesk(FakeHelpdesk):
         ids = action.get("ids") if isinstance(action, Mapping) else None
         properties = action.get("properties") if isinstance(action, Mapping) else None
         if not isinstance(ids, list) or not isinstance(properties, Mapping) or not properties:
-            raise Reply(
-                400,
-                {
-                    "description": "Validation failed",
-                    "errors": [
-                        {"field": "bulk_action", "message": "Mandatory", "code": "missing_field"}
-                    ],
-                },
-            )
+            raise _invalid(("bulk_action", "Mandatory"), code="missing_field")
         self._validate(properties)
         done: list[int] = []
         for raw in ids:

@@ -11,15 +11,13 @@ its own, so ``on_tick(moment)`` is called whenever the replay crosses a multiple
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import Any
 
 from empathy_firewall.models import Agent, Customer, EventType, Priority, Role, Ticket, TicketStatus
-from empathy_firewall.testing.fake_freshdesk import FakeFreshdesk
-from empathy_firewall.testing.fake_server import agent_email
+from empathy_firewall.testing.fake_server import agent_email, customer_fields, first_state
 from empathy_firewall.testing.replay import play
+from empathy_firewall_freshdesk.testing.fake import FakeFreshdesk
 
 __all__ = ["FRESHDESK_PRIORITY", "FRESHDESK_STATUS", "replay_into_freshdesk"]
 
@@ -34,11 +32,6 @@ FRESHDESK_STATUS = {
 }
 #: Freshdesk's priority code for each core priority
 FRESHDESK_PRIORITY = {Priority.LOW: 1, Priority.NORMAL: 2, Priority.HIGH: 3, Priority.URGENT: 4}
-
-
-def _email(agent_id: str, name: str | None) -> str:
-    slug = re.sub(r"[^a-z0-9]+", ".", (name or agent_id).lower()).strip(".")
-    return f"{slug or agent_id}@support.example.com"
 
 
 class _Replay:
@@ -62,7 +55,7 @@ class _Replay:
         if agent_id not in self.agents:
             name = (agent.name if agent is not None else None) or "Agent"
             self.agents[agent_id] = self.fake.add_agent(
-                name=name, email=agent_email(agent) if agent else _email(agent_id, name)
+                name=name, email=agent_email(agent, agent_id, name)
             )
         aid = self.agents[agent_id]
         if agent is not None:
@@ -82,33 +75,18 @@ class _Replay:
                         customer.organization
                     )
                 company = self.companies[customer.organization]
-            fields: dict[str, Any] = {
-                "loyalty_tier": customer.loyalty_tier,
-                "lifetime_value": customer.lifetime_value,
-                "order_count": customer.order_count,
-                **customer.fields,
-            }
             self.contacts[customer.id] = self.fake.add_contact(
                 name=customer.name or customer.id,
                 email=customer.email,
                 language=customer.language or "en",
                 company_id=company,
-                custom_fields=fields,
+                custom_fields=customer_fields(customer),
             )
         return self.contacts[customer.id]
 
     def create(self, ticket: Ticket) -> None:
-        first_assignee = ticket.assignee.id if ticket.assignee is not None else None
-        first_group = ticket.group
-        for event in ticket.events:
-            if event.type is EventType.REASSIGNED:
-                first_assignee, first_group = event.from_assignee, event.from_group
-                break
-        status = ticket.status
-        for event in ticket.events:
-            if event.type is EventType.STATUS_CHANGED and event.from_status is not None:
-                status = event.from_status
-                break
+        first_assignee, first_group, opened = first_state(ticket)
+        status = opened or ticket.status
         if ticket.assignee is not None:
             self.agent(ticket.assignee.id, ticket.assignee)
         first = ticket.comments[0] if ticket.comments else None
