@@ -201,7 +201,9 @@ class SyncJob:
         since = self.options.since
         return [t for t in tickets if since is None or t.last_activity_at >= since]
 
-    def _observe_all(self, bookmark: Bookmark | None, now: datetime, summary: SyncSummary) -> bool:
+    def _observe_all(
+        self, bookmark: Bookmark | None, now: datetime, summary: SyncSummary, lease: Lease | None
+    ) -> bool:
         """Pass 1 of a run before the store covers the helpdesk: read every page from
         ``bookmark``, record what it teaches, evaluate nothing. False if asked to stop."""
         for page in self.connector.poll(bookmark):
@@ -209,6 +211,8 @@ class SyncJob:
             self.step.observe(tickets, now, run_id=summary.run_id)
             summary.tickets_observed += len(tickets)
             log.info("sync observe page tickets=%d", len(tickets))
+            if lease is not None:
+                lease.renew()
             if self.should_stop():
                 summary.stopped_because = "asked to stop (signal)"
                 return False
@@ -218,11 +222,9 @@ class SyncJob:
         options = self.options
         bookmark, verify = self._start()
         summary.resumed_after_crash = verify
-        if not options.dry_run and not self.step.covers_helpdesk():
-            if not self._observe_all(bookmark, now, summary):
-                return
-            if lease is not None:
-                lease.renew()
+        first = not options.dry_run and not self.step.covers_helpdesk()
+        if first and not self._observe_all(bookmark, now, summary, lease):
+            return
         for page in self.connector.poll(bookmark):
             summary.pages += 1
             tickets = self._tickets(page.tickets)
