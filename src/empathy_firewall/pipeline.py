@@ -1,8 +1,12 @@
 """The offline pipeline: tickets in, plans out, history kept in between.
 
-``enrich -> evaluate -> observe -> record`` for each ticket, in order. The same steps run
-inside ``sync`` and the webhook workers, with the state store as history instead of
-:class:`~empathy_firewall.signals.history.MemoryHistory`.
+Each ticket, in the order given, goes through the evaluation core that ``sync`` pages and
+webhook workers share (:mod:`~empathy_firewall.sync.decide`): :func:`decide` (enrich,
+evaluate, remember the firings) then :func:`learn` (customer memory, agent work), with a
+:class:`~empathy_firewall.signals.history.MemoryHistory` instead of the state store.
+Nothing is applied offline, so nothing is already done: no ledger to drop actions by.
+Unlike a sync page, a ticket teaches only the tickets after it (``simulate`` streams a
+file and reports as it goes).
 """
 
 from __future__ import annotations
@@ -14,13 +18,14 @@ from pathlib import Path
 
 from empathy_firewall.actions import Plan
 from empathy_firewall.context import EvaluationContext
-from empathy_firewall.engine.evaluate import Engine, record_plan
+from empathy_firewall.engine.evaluate import Engine
 from empathy_firewall.models import Agent, Ticket
 from empathy_firewall.settings import FirewallSettings
 from empathy_firewall.signals.analysis import default_text_analyzer
-from empathy_firewall.signals.enrich import Signals, enrich, observe
+from empathy_firewall.signals.enrich import Signals, observe
 from empathy_firewall.signals.history import MemoryHistory
 from empathy_firewall.signals.text import CommentCache
+from empathy_firewall.sync.decide import decide, learn
 from empathy_firewall.ticketfile import iter_tickets, scan_ticket_file
 
 __all__ = ["PIPELINE_CACHE_ENTRIES", "Pipeline", "Processed", "simulate_file"]
@@ -76,14 +81,8 @@ class Pipeline:
             texts=self.texts,
             agents=self.agents,
         )
-        signals = enrich(ticket, context)
-        plan = self.engine.evaluate_signals(signals, context)
-        seen = observe(signals, self.settings.agent_care.hard_interaction_at)
-        if seen.past_ticket is not None:
-            self.history.record_ticket(seen.customer_key, seen.past_ticket)
-        if seen.agent_key is not None:
-            self.history.record_interactions(seen.agent_key, seen.interactions)
-        record_plan(self.history, plan)
+        signals, plan = decide(self.engine, ticket, context, self.history)
+        learn(self.history, observe(signals, self.settings.agent_care.hard_interaction_at))
         return Processed(ticket, signals, plan)
 
     def run(self, tickets: Iterable[Ticket], now: datetime) -> Iterator[Processed]:

@@ -71,6 +71,29 @@ def _v5(conn: Connection) -> None:
     tables.metadata.create_all(conn)
 
 
+def _v6(conn: Connection) -> None:
+    translate = conn.get_execution_options().get("schema_translate_map") or {}
+    where = translate.get(None)
+    found = inspect(conn).get_columns(schema.runs.name, schema=where)
+    if "read_to_end" not in {c["name"] for c in found}:  # stores made before this column
+        prep = conn.dialect.identifier_preparer
+        table = prep.quote(schema.runs.name)
+        if where:
+            table = f"{prep.quote_schema(where)}.{table}"
+        conn.execute(text(f"ALTER TABLE {table} ADD COLUMN read_to_end BOOLEAN"))
+    r = schema.runs
+    # earlier builds said it only in the summary text: read it once, here
+    conn.execute(
+        r.update()
+        .where(
+            r.c.status == "finished",
+            r.c.read_to_end.is_(None),
+            r.c.summary.like('%"stopped_because": null%'),
+        )
+        .values(read_to_end=True)
+    )
+
+
 #: every migration, oldest first
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
@@ -86,6 +109,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "rate gates: one account's Retry-After and API budget, shared", _v3),
     Migration(4, "agent opt-ins, the agent prompt outbox and delivered digests", _v4),
     Migration(5, "the per-message timeline and positive moments (insights)", _v5),
+    Migration(6, "runs say whether they read to the end of the export (a typed column)", _v6),
 )
 
 

@@ -188,4 +188,6 @@ runs = Table(
     Column("finished_at", UTCDateTime, nullable=True),
     Column("status", String(20), nullable=False),
     Column("summary", Text, nullable=True),
+    # the run read to the end of the export (finished, not stopped early): migration 6
+    Column("read_to_end", Boolean, nullable=True),
 )

@@ -10,7 +10,7 @@ sync job reads and writes history a page at a time through :class:`.buffer.PageH
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,9 +24,10 @@ from empathy_firewall.signals.strain import Interaction
 from empathy_firewall.state import schema as t
 from empathy_firewall.state.engine import create_store_engine
 from empathy_firewall.state.migrations import current_version, migrate
+from empathy_firewall.state.snapshots import Snapshot, write_snapshots
 from empathy_firewall.state.sql import chunks, upsert
 
-__all__ = ["BookmarkState", "LedgerEntry", "StateStore", "chunks", "upsert"]
+__all__ = ["BookmarkState", "LedgerEntry", "PageRecord", "StateStore", "chunks", "upsert"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,27 @@ class LedgerEntry:
     action_key: str
     kind: str
     outcome: str
+
+
+@dataclass(frozen=True, slots=True)
+class PageRecord:
+    """Everything one page (a sync page, a webhook batch, a first run's observation pass)
+    leaves in the store, written by :meth:`StateStore.record_page` in one transaction.
+
+    ``writers`` write the parts kept by other modules (the page's history buffer, its
+    timeline, the agent prompt queue) inside that transaction. ``bookmark`` is stored (with
+    ``pending`` off) when ``move_bookmark`` is true.
+    """
+
+    connector: str
+    account: str
+    run_id: str | None = None
+    ledger: Sequence[LedgerEntry] = ()
+    signals: Sequence[tuple[str, datetime, Mapping[str, Any]]] = ()
+    snapshots: Sequence[Snapshot] = ()
+    writers: Sequence[Callable[[Connection], None]] = ()
+    bookmark: str | None = None
+    move_bookmark: bool = False
 
 
 class StateStore:
@@ -179,6 +201,23 @@ class StateStore:
                 delete(b).where(b.c.connector == connector, b.c.account == account)
             ).rowcount
         return bool(gone)
+
+    # -- a page ------------------------------------------------------------------------
+
+    def record_page(self, page: PageRecord) -> None:
+        """Record a page in ONE transaction: snapshots, ledger, signals, what ``writers``
+        keep (history, timeline, queued prompts) and, last, the bookmark. The only place a
+        page's results are written: a crash leaves all of it or none."""
+        with self.engine.begin() as conn:
+            write_snapshots(conn, page.connector, page.account, page.snapshots)
+            self.record_ledger(page.ledger, run_id=page.run_id, conn=conn)
+            self.record_signals(page.signals, run_id=page.run_id, conn=conn)
+            for write in page.writers:
+                write(conn)
+            if page.move_bookmark:
+                self.save_bookmark(
+                    page.connector, page.account, page.bookmark, pending=False, conn=conn
+                )
 
     # -- ledger ------------------------------------------------------------------------
 
@@ -466,8 +505,16 @@ class StateStore:
                 )
             )
 
-    def finish_run(self, run_id: str, status: str, summary: Mapping[str, Any]) -> None:
-        """Record how a run ended, with its summary."""
+    def finish_run(
+        self,
+        run_id: str,
+        status: str,
+        summary: Mapping[str, Any],
+        *,
+        read_to_end: bool = False,
+    ) -> None:
+        """Record how a run ended, with its summary; ``read_to_end`` when it read the
+        export to its end (not stopped early by a signal or ``--max-tickets``)."""
         r = t.runs
         with self.engine.begin() as conn:
             conn.execute(
@@ -477,8 +524,24 @@ class StateStore:
                     finished_at=datetime.now(UTC),
                     status=status,
                     summary=json.dumps(summary, sort_keys=True),
+                    read_to_end=read_to_end,
                 )
             )
+
+    def read_to_end(self, lock_name: str) -> bool:
+        """Whether a finished run under ``lock_name`` ever read the export to its end."""
+        r = t.runs
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                select(r.c.run_id)
+                .where(
+                    r.c.lock_name == lock_name,
+                    r.c.status == "finished",
+                    r.c.read_to_end.is_(True),
+                )
+                .limit(1)
+            ).first()
+        return found is not None
 
     def recent_runs(self, limit: int = 10) -> list[dict[str, Any]]:
         """The latest runs, newest first (``running`` with no end: it crashed or runs now)."""

@@ -60,6 +60,8 @@ class SyncSummary:
     actions_already_done: int = 0
     actions_deduplicated: int = 0
     removed_tickets: int = 0
+    tickets_observed: int = 0
+    """Tickets a first run read in its observation pass (before evaluating any page)."""
     not_written: Counter[str] = field(default_factory=Counter)
     """Tickets read but not written to, by reason: closed (only agent-private prompts are
     planned), unchanged since the firewall last handled them (not planned again)."""
@@ -87,6 +89,7 @@ class SyncSummary:
             "actions_already_done": self.actions_already_done,
             "actions_deduplicated": self.actions_deduplicated,
             "removed_tickets": self.removed_tickets,
+            "tickets_observed": self.tickets_observed,
             "not_written": dict(sorted(self.not_written.items())),
             "skipped": [
                 {"ticket": s.ticket, "action_key": s.action_key, "reason": s.reason}
@@ -117,6 +120,11 @@ class SyncSummary:
             out.append(
                 f"already done (not sent again): {self.actions_deduplicated} known from the "
                 f"ledger or note markers, {self.actions_already_done} found on the helpdesk"
+            )
+        if self.tickets_observed:
+            out.append(
+                f"first run: {self.tickets_observed} tickets read once more before evaluating "
+                "(observe everything, then evaluate)"
             )
         if self.resumed_after_crash:
             out.append("the previous run stopped mid-page; this run verified before writing")

@@ -10,8 +10,8 @@ A worker loops over :meth:`InboxWorker.run_once`:
 4. re-read the tickets through ``connector.fetch`` (a webhook is only a hint: unsigned
    bodies, partial snapshots, redeliveries after later changes);
 5. evaluate, drop actions already in the ledger or visible on the ticket, apply, and record
-   ledger, history and signals in one transaction: exactly the sync job's page processing
-   (:class:`TicketProcessor` reuses :class:`~empathy_firewall.sync.SyncJob`);
+   ledger, history and signals in one transaction: the ticket step a sync page goes
+   through (:class:`TicketProcessor` composes :class:`~empathy_firewall.sync.step.TicketStep`);
 6. complete the items. A failure (vendor 429/5xx after the HTTP policy's own retries,
    anything unexpected) retries the item after an exponential backoff (at least the
    vendor's ``Retry-After``); after ``max_attempts`` it is parked as ``failed`` with its
@@ -39,15 +39,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from empathy_firewall.connectors.base import Connector
+from empathy_firewall.engine.evaluate import Engine
 from empathy_firewall.errors import EmpathyFirewallError, LockHeldError, RetryableError
 from empathy_firewall.models import Ticket
+from empathy_firewall.settings import FirewallSettings
+from empathy_firewall.signals.analysis import default_text_analyzer
+from empathy_firewall.signals.text import CommentCache
 from empathy_firewall.state import inbox as store_inbox
-from empathy_firewall.state.buffer import PageHistory
 from empathy_firewall.state.inbox import InboxItem
 from empathy_firewall.state.lock import Lease, acquire_lock, ticket_lock_name
 from empathy_firewall.state.rates import share_rate_limits
 from empathy_firewall.state.store import StateStore
-from empathy_firewall.sync.job import SyncJob
+from empathy_firewall.sync.job import RUN_CACHE, account_of
+from empathy_firewall.sync.step import TicketStep
 from empathy_firewall.sync.summary import SyncSummary
 from empathy_firewall.webhooks.queue import claim_items, defer, park
 
@@ -140,23 +145,44 @@ def backoff_delay(attempt: int, options: WorkerOptions, retry_after: float | Non
     return delay
 
 
-class TicketProcessor(SyncJob):
-    """The sync job's page processing applied to tickets named by webhooks.
+class TicketProcessor:
+    """The ticket step of a sync page, applied to tickets named by webhooks.
 
     :meth:`process` evaluates with the page history, drops ledger and on-ticket keys,
     applies, and records ledger, history and signals in one transaction, exactly as a sync
-    page does, but leaves the sync bookmark alone.
+    page does (both run :class:`~empathy_firewall.sync.step.TicketStep`), but leaves the
+    sync bookmark alone. The worker holds each ticket's lease around the whole step.
     """
 
-    leases_tickets = False  # the worker holds each ticket's lease around the whole step
+    def __init__(
+        self,
+        store: StateStore,
+        connector: Connector,
+        engine: Engine,
+        settings: FirewallSettings | None = None,
+        *,
+        texts: CommentCache | None = None,
+    ) -> None:
+        self.store = store
+        self.connector = connector
+        self.engine = engine
+        self.account = account_of(connector)
+        self.step = TicketStep(
+            store,
+            connector,
+            engine,
+            settings or FirewallSettings(),
+            texts
+            if texts is not None
+            else CommentCache(default_text_analyzer(), max_entries=RUN_CACHE),
+            account=self.account,
+            leases_tickets=False,
+        )
 
     def process(self, tickets: Sequence[Ticket], *, verify: bool, now: datetime) -> dict[str, str]:
         """Process ``tickets``; returns ``{ticket_key: reason}`` for tickets left incomplete."""
         summary = SyncSummary(run_id="webhook-" + uuid.uuid4().hex[:12], started_at=now)
-        history = PageHistory(self.store, tickets, now)
-        plans, signal_rows = self._evaluate(tickets, history, now, summary)
-        # the sync page's apply-and-record, with no bookmark to move
-        self._apply_and_record(None, plans, signal_rows, history, verify, summary)
+        self.step.process(tickets, now, summary, verify=verify)
         keys = {t.source.external_id: t.key for t in tickets}
         return {
             keys.get(s.ticket, s.ticket): f"action {s.action_key} skipped: {s.reason}"
