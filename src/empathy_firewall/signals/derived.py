@@ -20,6 +20,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from empathy_firewall.models import Ticket, TicketEvent
+from empathy_firewall.signals.reply_handoffs import reply_handoffs
 from empathy_firewall.signals.transitions import TicketState, TrackedField, state_of, transition
 
 __all__ = ["derive_events", "with_events"]
@@ -40,7 +41,13 @@ def derive_events(
 
 
 def with_events(ticket: Ticket, events: tuple[TicketEvent, ...]) -> Ticket:
-    """``ticket`` with derived ``events`` added (none already on it is repeated)."""
+    """``ticket`` with derived ``events`` added (none already on it is repeated).
+
+    While that history holds no reassignment (a ticket's first reads), the handoffs its
+    conversation shows are added too (:mod:`empathy_firewall.signals.reply_handoffs`):
+    history that starts at the first sync would otherwise miss every handoff before it.
+    """
+    events = events + reply_handoffs(ticket, events)
     new = tuple(e for e in events if e not in ticket.events)
     if not new:
         return ticket
