@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from empathy_firewall.models import Ticket, TicketEvent
-from empathy_firewall.signals.reply_handoffs import reply_handoffs
+from empathy_firewall.models import EventType, Ticket, TicketEvent
+from empathy_firewall.signals.reply_handoffs import answered_before, reply_handoffs
 from empathy_firewall.signals.transitions import TicketState, TrackedField, state_of, transition
 
 __all__ = ["derive_events", "with_events"]
@@ -34,10 +34,19 @@ def derive_events(
     ticket: Ticket,
 ) -> tuple[TicketEvent, ...]:
     """Events between a stored state (status, priority, assignee, group) and ``ticket``,
-    dated at ``ticket.updated_at`` and with no actor (a snapshot does not say who)."""
+    dated at ``ticket.updated_at`` (a handoff the new owner has already answered: at the
+    previous owner's last word before the answer,
+    :func:`~empathy_firewall.signals.reply_handoffs.answered_before`) and with no actor (a
+    snapshot does not say who)."""
     before = TicketState(assignee=assignee, group=group)
     before = before.set(TrackedField.STATUS, status).set(TrackedField.PRIORITY, priority)
-    return transition(before, state_of(ticket), ticket.updated_at)
+    events = transition(before, state_of(ticket), ticket.updated_at)
+    return tuple(
+        e.model_copy(update={"at": answered_before(ticket, e)})
+        if e.type is EventType.REASSIGNED
+        else e
+        for e in events
+    )
 
 
 def with_events(ticket: Ticket, events: tuple[TicketEvent, ...]) -> Ticket:

@@ -35,7 +35,7 @@ from empathy_firewall.engine.languages import normalize_language
 from empathy_firewall.engine.narrative import substantive
 from empathy_firewall.models import Comment, EventType, Role, Ticket, TicketEvent
 
-__all__ = ["DETAIL", "reply_handoffs"]
+__all__ = ["DETAIL", "answered_before", "reply_handoffs"]
 
 #: the ``detail`` of a handoff read from the conversation
 DETAIL = "from the conversation"
@@ -77,6 +77,39 @@ def reply_handoffs(
             )
         )
     return tuple(out)
+
+
+def answered_before(ticket: Ticket, event: TicketEvent) -> datetime:
+    """When a handoff derived from snapshots happened, as far as the conversation tells.
+
+    A snapshot derivation dates a handoff X -> Y at the read that saw it (``event.at``,
+    the ticket's ``updated_at``), which is often the new owner's own answer: dated there,
+    the answer does not count as coming after the handoff and the ticket looks awaiting
+    its new owner. When Y has already answered with substance by ``event.at`` (after X's
+    last word), the handoff happened before that answer: it is dated at X's last word
+    before it, as :func:`reply_handoffs` dates one. Otherwise ``event.at`` stays.
+    """
+    before, after = event.from_assignee, event.to_assignee
+    if before is None or after is None or before == after:
+        return event.at
+    language = normalize_language(ticket.requester.language)
+    said = [
+        c.created_at
+        for c in ticket.comments
+        if c.author_id == before and c.author_role is Role.AGENT and c.created_at <= event.at
+    ]
+    since = max(said, default=None)
+    if since is None:
+        return event.at
+    answered = any(
+        c.author_role is Role.AGENT
+        and c.public
+        and c.author_id == after
+        and since < c.created_at <= event.at
+        and substantive(c.text, language)
+        for c in ticket.comments
+    )
+    return since if answered else event.at
 
 
 def _last_word(
