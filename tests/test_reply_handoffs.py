@@ -17,7 +17,7 @@ from empathy_firewall.models import (
     Ticket,
     TicketEvent,
 )
-from empathy_firewall.signals.derived import with_events
+from empathy_firewall.signals.derived import derive_events, with_events
 from empathy_firewall.signals.reply_handoffs import DETAIL, reply_handoffs
 from empathy_firewall.ticketfile import iter_tickets
 
@@ -104,3 +104,25 @@ def test_on_the_sample_the_conversation_shows_exactly_the_files_reassignments() 
             assert timedelta(0) <= real.at - guess.at <= timedelta(minutes=10)
         found += len(inferred)
     assert found == 50
+
+
+def test_the_firewalls_own_replies_make_nobody_an_owner() -> None:
+    own = _comment(
+        40,
+        Role.AGENT,
+        "api",
+        "We're sorry for the wait: your refund is on its way today.\n[empathy-firewall:k1]",
+    )
+    assert reply_handoffs(_ticket("ann", ASK, ANN, own)) == ()
+
+
+def test_a_derived_handoff_already_answered_is_dated_before_the_answer() -> None:
+    """Snapshots date a handoff at the read that saw it, here Bo's answer itself; dated
+    there, the answer would not count and the ticket would look unanswered."""
+    ticket = _ticket("bo", ASK, ANN, ANN_NOTE, BO).model_copy(update={"updated_at": BO.created_at})
+    (moved,) = derive_events("open", "normal", "ann", None, ticket)
+    assert moved.at == ANN_NOTE.created_at
+    # not answered yet: dated at the read, as before
+    waiting = _ticket("bo", ASK, ANN, ANN_NOTE)
+    (moved,) = derive_events("open", "normal", "ann", None, waiting)
+    assert moved.at == waiting.updated_at

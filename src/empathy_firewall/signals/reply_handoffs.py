@@ -16,8 +16,9 @@ shows who answered the customer, and when that changes, the ticket changed hands
   does not move when the firewall or anyone else touches the ticket later, so the
   handoff is the same on every read.
 
-The events are ``reassigned`` with ``detail`` ``"from the conversation"`` and no groups
-(a reply does not say which team its author is in: no group hop is ever inferred).
+Comments carrying the firewall's own markers are left out. The events are ``reassigned``
+with ``detail`` ``"from the conversation"`` and no groups (a reply does not say which team
+its author is in: no group hop is ever inferred).
 
 Limits: used only while the ticket's history holds no reassignment (its first reads;
 once the snapshot derivation sees a change, that history is used instead and the
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from empathy_firewall.connectors.base import markers_in
 from empathy_firewall.engine.languages import normalize_language
 from empathy_firewall.engine.narrative import substantive
 from empathy_firewall.models import Comment, EventType, Role, Ticket, TicketEvent
@@ -49,8 +51,9 @@ def reply_handoffs(
     if any(e.type is EventType.REASSIGNED for e in (*ticket.events, *history)):
         return ()
     language = normalize_language(ticket.requester.language)
+    comments = _people(ticket)
     owners: list[tuple[str, datetime]] = []  # (agent, first reply with substance)
-    for comment in ticket.comments:
+    for comment in comments:
         author = comment.author_id
         if (
             comment.author_role is Role.AGENT
@@ -66,7 +69,7 @@ def reply_handoffs(
         nexts.append((current, None))
     out: list[TicketEvent] = []
     for (before, since), (after, until) in zip(owners, nexts, strict=False):
-        at = _last_word(ticket.comments, before, since, until)
+        at = _last_word(comments, before, since, until)
         out.append(
             TicketEvent(
                 type=EventType.REASSIGNED,
@@ -93,9 +96,10 @@ def answered_before(ticket: Ticket, event: TicketEvent) -> datetime:
     if before is None or after is None or before == after:
         return event.at
     language = normalize_language(ticket.requester.language)
+    comments = _people(ticket)
     said = [
         c.created_at
-        for c in ticket.comments
+        for c in comments
         if c.author_id == before and c.author_role is Role.AGENT and c.created_at <= event.at
     ]
     since = max(said, default=None)
@@ -107,9 +111,15 @@ def answered_before(ticket: Ticket, event: TicketEvent) -> datetime:
         and c.author_id == after
         and since < c.created_at <= event.at
         and substantive(c.text, language)
-        for c in ticket.comments
+        for c in comments
     )
     return since if answered else event.at
+
+
+def _people(ticket: Ticket) -> tuple[Comment, ...]:
+    """The comments people wrote: the firewall's own (carrying its markers) left out, so
+    the account it writes with never reads as an owner."""
+    return tuple(c for c in ticket.comments if not markers_in(c.text))
 
 
 def _last_word(
