@@ -126,3 +126,28 @@ def test_a_derived_handoff_already_answered_is_dated_before_the_answer() -> None
     waiting = _ticket("bo", ASK, ANN, ANN_NOTE)
     (moved,) = derive_events("open", "normal", "ann", None, waiting)
     assert moved.at == waiting.updated_at
+
+
+def test_the_conversation_covers_the_time_before_the_snapshots_first_handoff() -> None:
+    """Ann handed to Bo before the first sync, Bo answered; a later sync saw Bo -> Cy:
+    both handoffs count, the first from the replies, the second from the snapshots."""
+    later = TicketEvent(
+        type=EventType.REASSIGNED,
+        at=BO.created_at + timedelta(hours=2),
+        from_assignee="bo",
+        to_assignee="cy",
+    )
+    ticket = with_events(_ticket("cy", ASK, AUTO, ANN, ANN_NOTE, BO), (later,))
+    moved = [
+        (e.from_assignee, e.to_assignee) for e in ticket.events if e.type is EventType.REASSIGNED
+    ]
+    assert moved == [("ann", "bo"), ("bo", "cy")]
+    # a first derived handoff away from Ann: nothing before it to read (Ann owned it)
+    early = later.model_copy(
+        update={
+            "at": ANN_NOTE.created_at + timedelta(minutes=5),
+            "from_assignee": "ann",
+            "to_assignee": "bo",
+        }
+    )
+    assert reply_handoffs(_ticket("bo", ASK, AUTO, ANN, ANN_NOTE, BO), (early,)) == ()

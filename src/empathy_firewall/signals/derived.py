@@ -52,9 +52,9 @@ def derive_events(
 def with_events(ticket: Ticket, events: tuple[TicketEvent, ...]) -> Ticket:
     """``ticket`` with derived ``events`` added (none already on it is repeated).
 
-    While that history holds no reassignment (a ticket's first reads), the handoffs its
-    conversation shows are added too (:mod:`empathy_firewall.signals.reply_handoffs`):
-    history that starts at the first sync would otherwise miss every handoff before it.
+    The handoffs the conversation shows before that history's first reassignment are
+    added too (:mod:`empathy_firewall.signals.reply_handoffs`): history that starts at
+    the first sync would otherwise miss every handoff before it.
     """
     events = events + reply_handoffs(ticket, events)
     new = tuple(e for e in events if e not in ticket.events)

@@ -20,9 +20,11 @@ Comments carrying the firewall's own markers are left out. The events are ``reas
 with ``detail`` ``"from the conversation"`` and no groups (a reply does not say which team
 its author is in: no group hop is ever inferred).
 
-Limits: used only while the ticket's history holds no reassignment (its first reads;
-once the snapshot derivation sees a change, that history is used instead and the
-inferred handoffs are no longer added); an owner who never wrote a reply with substance
+Once the ticket's history holds a reassignment (the snapshot derivation saw one), only the
+conversation before it is read, and the owner it ends with is that reassignment's
+``from_assignee``: the history covers the time after, the conversation the time before.
+
+Limits: an owner who never wrote a reply with substance
 is invisible; two agents answering the same ticket without a reassignment (a colleague
 helping, a supervisor stepping in) read as handoffs; a handoff back and forth between
 two replies of the same agent is not seen. Pure.
@@ -46,12 +48,20 @@ DETAIL = "from the conversation"
 def reply_handoffs(
     ticket: Ticket, history: tuple[TicketEvent, ...] = ()
 ) -> tuple[TicketEvent, ...]:
-    """Handoffs read from ``ticket``'s conversation (see the module doc); none when the
-    ticket's events or ``history`` already hold a reassignment."""
-    if any(e.type is EventType.REASSIGNED for e in (*ticket.events, *history)):
-        return ()
+    """Handoffs read from ``ticket``'s conversation (see the module doc), before the first
+    reassignment the ticket's events or ``history`` hold (that history covers the rest)."""
+    known = sorted(
+        (e for e in (*ticket.events, *history) if e.type is EventType.REASSIGNED),
+        key=lambda e: e.at,
+    )
+    if known:  # the conversation before it; the owner then is the one it moved away from
+        first = known[0]
+        current, cut = first.from_assignee, first.at
+    else:
+        current = ticket.assignee.id if ticket.assignee is not None else None
+        cut = None
     language = normalize_language(ticket.requester.language)
-    comments = _people(ticket)
+    comments = tuple(c for c in _people(ticket) if cut is None or c.created_at < cut)
     owners: list[tuple[str, datetime]] = []  # (agent, first reply with substance)
     for comment in comments:
         author = comment.author_id
@@ -64,7 +74,6 @@ def reply_handoffs(
         ):
             owners.append((author, comment.created_at))
     nexts: list[tuple[str, datetime | None]] = list(owners[1:])
-    current = ticket.assignee.id if ticket.assignee is not None else None
     if owners and current is not None and owners[-1][0] != current:
         nexts.append((current, None))
     out: list[TicketEvent] = []
