@@ -43,17 +43,20 @@ def test_an_owner_and_group_change_is_a_reassignment_and_a_group_hop() -> None:
 
 def test_a_first_assignment_is_not_a_reassignment() -> None:
     assert derive_events("open", "normal", None, None, _ticket()) == ()
+    # unassigned inside the group -> an agent of it: a first take, not a handoff
+    assert derive_events("open", "normal", None, "billing", _ticket()) == ()
 
 
 def test_solved_to_open_is_a_reopen_and_other_changes_are_status_and_priority() -> None:
     reopened = derive_events("solved", "normal", "a2", "billing", _ticket())
-    assert [e.type for e in reopened] == [EventType.REOPENED]
-    assert reopened[0].from_status is TicketStatus.SOLVED
+    # one rule everywhere: a reopen is also a status change (as Zendesk audits and RT say)
+    assert [e.type for e in reopened] == [EventType.STATUS_CHANGED, EventType.REOPENED]
+    assert all(e.from_status is TicketStatus.SOLVED for e in reopened)
     changed = derive_events(
         "open", "low", "a2", "billing", _ticket(status=TicketStatus.PENDING, priority="high")
     )
     assert [e.type for e in changed] == [EventType.STATUS_CHANGED, EventType.PRIORITY_CHANGED]
-    assert changed[1].detail == "derived: low->high"
+    assert changed[1].detail == "low -> high"
 
 
 def test_nothing_changed_derives_nothing_and_events_are_not_repeated() -> None:

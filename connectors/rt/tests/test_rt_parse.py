@@ -72,15 +72,21 @@ def test_recorded_ticket_normalizes_messages_events_tags_and_priority() -> None:
     assert markers_in(ticket.comments[1].text) == {"abc"}
     kinds = [e.type for e in ticket.events]
     # Nobody -> root is a first take, not a reassignment; General -> Support is a group hop
+    # (root keeps it); resolved and reopened in the same second are two steps, and the
+    # reopen is also a status change (the core's one rule set)
     assert kinds == [
         EventType.CREATED,
         EventType.REASSIGNED,
+        EventType.STATUS_CHANGED,
+        EventType.PRIORITY_CHANGED,
         EventType.STATUS_CHANGED,
         EventType.REOPENED,
     ]
     hop = ticket.events[1]
     assert (hop.from_group, hop.to_group) == ("General", "Support")
-    reopen = ticket.events[3]
+    assert (hop.from_assignee, hop.to_assignee) == ("root", "root")
+    assert ticket.events[3].detail == "low -> normal"  # RT priority 0 -> 50
+    reopen = ticket.events[5]
     assert (reopen.from_status, reopen.to_status) == (TicketStatus.SOLVED, TicketStatus.OPEN)
 
 
@@ -95,7 +101,7 @@ def test_owner_change_between_agents_is_a_reassignment() -> None:
         "Creator": {"id": "root", "type": "user"},
     }
     ticket = normalize([*FIXTURE["history"], give])
-    moved = [e for e in ticket.events if e.from_assignee]
+    moved = [e for e in ticket.events if e.from_assignee != e.to_assignee]
     assert [(e.from_assignee, e.to_assignee) for e in moved] == [("root", "15")]
 
 

@@ -6,10 +6,14 @@
   ``text/plain`` part of the transaction, else its ``text/html`` part without markup).
   ``EmailRecord`` transactions (autoreplies, notifications) repeat the customer's words and
   are ignored.
-* History events: ``Set Queue`` -> a reassignment between groups (queues), ``Set Owner`` ->
-  a reassignment between agents (a first take from Nobody is an assignment, not a
-  reassignment), ``Status`` out of resolved/rejected -> a reopen, other status changes.
-  RT writes queue and owner changes as numeric ids: ``names`` resolves them.
+* History: ``Set Queue`` (the group), owner changes (``Set``/``Take``/``Give``/... on
+  ``Owner``; Nobody is no owner), ``Status`` and ``Set Priority`` transactions are only
+  read here, as field changes; the events they make (``reassigned``, ``status_changed``,
+  ``reopened``, ``priority_changed``) come from the core's one rule set
+  (:func:`empathy_firewall.signals.transitions.replay`; a first take from Nobody is an
+  assignment, not a reassignment). RT writes queue and owner changes as numeric ids:
+  ``names`` resolves them. RT's history does not say the owner and queue a ticket was
+  created with, so a step's from/to hold them only once a change has shown them.
 * Tags live in one multi-value custom field (``tags_field``); other custom fields become
   ``custom_fields``. Priority is a number mapped to the nearest level at or below it.
 """
@@ -36,6 +40,7 @@ from empathy_firewall.models import (
     TicketEvent,
     TicketStatus,
 )
+from empathy_firewall.signals.transitions import FieldChange, TrackedField, replay
 
 __all__ = ["custom_field_values", "normalize_ticket", "priority_level", "ref_id"]
 
@@ -50,7 +55,6 @@ _S = TicketStatus
 #: RT's default lifecycle; statuses of custom lifecycles read as open
 STATUSES = {"new": _S.NEW, "open": _S.OPEN, "stalled": _S.ON_HOLD, "resolved": _S.SOLVED}
 STATUSES |= {"rejected": _S.CLOSED, "deleted": _S.CLOSED}
-_DONE = frozenset({TicketStatus.SOLVED, TicketStatus.CLOSED})
 _TAG = re.compile(r"<[^>]+>")
 
 #: resolves a numeric user or queue id from the history to its name
@@ -112,39 +116,49 @@ def _status(value: object) -> TicketStatus | None:
     return STATUSES.get(str(value)) if value else None
 
 
-def _event(
-    txn: Mapping[str, Any], at: datetime, actor: str | None, names: NameOf
-) -> TicketEvent | None:
+#: transaction types that change the owner (``Set`` with ``Field: Owner`` and RT's verbs)
+_OWNER_TYPES = frozenset({"Set", "Take", "Untake", "Give", "Steal", "Force"})
+
+
+def _field_change(
+    txn: Mapping[str, Any],
+    at: datetime,
+    actor: str | None,
+    names: NameOf,
+    levels: Mapping[Priority, int],
+) -> FieldChange | None:
+    """A transaction's change of a tracked field in the core's terms, else None."""
     kind, field = txn.get("Type"), txn.get("Field")
     old, new = str(txn.get("OldValue") or ""), str(txn.get("NewValue") or "")
+
+    def change(name: TrackedField, before: str | None, after: str | None) -> FieldChange:
+        return FieldChange(field=name, before=before, after=after, at=at, actor=actor)
+
     if kind == "Set" and field == "Queue":
-        return TicketEvent(
-            type=EventType.REASSIGNED,
-            at=at,
-            actor_id=actor,
-            from_group=names("queue", old) if old else None,
-            to_group=names("queue", new) if new else None,
+        return change(
+            TrackedField.GROUP,
+            names("queue", old) if old else None,
+            names("queue", new) if new else None,
         )
-    if kind == "Set" and field == "Owner":
-        before, after = names("user", old), names("user", new)
-        if before in (NOBODY, after):
-            return None  # a first take is an assignment, not a reassignment
-        return TicketEvent(
-            type=EventType.REASSIGNED,
-            at=at,
-            actor_id=actor,
-            from_assignee=before,
-            to_assignee=None if after == NOBODY else after,
+    if kind in _OWNER_TYPES and field == "Owner":
+        before, after = (names("user", v) if v else NOBODY for v in (old, new))
+        return change(
+            TrackedField.ASSIGNEE,
+            None if before == NOBODY else before,
+            None if after == NOBODY else after,
         )
     if kind == "Status":
         start, end = _status(old), _status(new)
-        reopened = start in _DONE and end is not None and end not in _DONE
-        return TicketEvent(
-            type=EventType.REOPENED if reopened else EventType.STATUS_CHANGED,
-            at=at,
-            actor_id=actor,
-            from_status=start,
-            to_status=end,
+        return change(
+            TrackedField.STATUS,
+            start.value if start is not None else None,
+            end.value if end is not None else None,
+        )
+    if kind == "Set" and field == "Priority" and old and new:
+        return change(
+            TrackedField.PRIORITY,
+            priority_level(old, levels).value,
+            priority_level(new, levels).value,
         )
     return None
 
@@ -173,6 +187,7 @@ def normalize_ticket(
     bodies = _bodies(attachments)
     comments: list[Comment] = []
     events: list[TicketEvent] = []
+    changes: list[FieldChange] = []
     for txn in history:
         txn_id, kind = ref_id(txn.get("id")), txn.get("Type")
         at = parse_time(txn.get("Created"))
@@ -199,8 +214,8 @@ def normalize_ticket(
                         text=text,
                     )
                 )
-        elif (event := _event(txn, at, creator, names)) is not None:
-            events.append(event)
+        elif (change := _field_change(txn, at, creator, names, levels)) is not None:
+            changes.append(change)
     customer = requestors[0] if requestors else f"ticket-{tid}"
     tags = custom_field_values(record, tags_field) or ()
     fields = {
@@ -226,7 +241,8 @@ def normalize_ticket(
         group=str(group) if group else None,
         tags=tags,
         comments=tuple(comments),
-        events=tuple(events),
+        # history events follow the core's one rule set (signals.transitions)
+        events=tuple(sorted([*events, *replay(changes)], key=lambda e: e.at)),
         custom_fields=fields,
         raw=dict(record),
     )

@@ -38,6 +38,7 @@ from empathy_firewall.models import (
     TicketMetrics,
     TicketStatus,
 )
+from empathy_firewall.signals.transitions import FieldChange, TrackedField, replay
 
 __all__ = [
     "CONNECTOR",
@@ -220,9 +221,6 @@ def parse_comments(
     return tuple(out)
 
 
-_CLOSED_STATUSES = frozenset({TicketStatus.SOLVED, TicketStatus.CLOSED})
-
-
 def _author(value: object) -> str | None:
     if isinstance(value, int) and value < 0:
         return str(value)
@@ -254,18 +252,61 @@ def _audit_comment(
     )
 
 
+_TRACKED = {
+    "assignee_id": TrackedField.ASSIGNEE,
+    "group_id": TrackedField.GROUP,
+    "status": TrackedField.STATUS,
+    "priority": TrackedField.PRIORITY,
+}
+
+
+def _field_value(field: TrackedField, value: object, ctx: ParseContext) -> str | None:
+    if field is TrackedField.ASSIGNEE:
+        return _id(value)
+    if field is TrackedField.GROUP:
+        return ctx.group_name(_id(value))
+    if field is TrackedField.STATUS:
+        return status_of(value).value if _lower(value) else None
+    return priority_of(value).value  # no priority is normal, as on the ticket
+
+
+def _field_change(
+    name: str,
+    before: object,
+    after: object,
+    at: datetime,
+    actor: str | None,
+    ctx: ParseContext,
+    *,
+    created: bool = False,
+) -> FieldChange | None:
+    """An audit's ``Create``/``Change`` of a tracked field in the core's terms (``before``
+    None for a ``Create``: the ticket starts there)."""
+    field = _TRACKED.get(name)
+    if field is None:
+        return None
+    return FieldChange(
+        field=field,
+        before=None if created else _field_value(field, before, ctx),
+        after=_field_value(field, after, ctx),
+        at=at,
+        actor=actor,
+    )
+
+
 def parse_audits(
     audits: Iterable[object], *, requester_id: str | None, ctx: ParseContext
 ) -> tuple[tuple[Comment, ...], tuple[TicketEvent, ...]]:
     """A ticket's comments and history events from its audits (``GET .../audits``).
 
     Each audit is one update: its ``Comment`` events become comments (author and time are
-    the audit's), its ``Create`` events the ``created`` event, and its ``Change`` events on
-    ``assignee_id``/``group_id`` one ``reassigned`` event (from/to, group names where
-    known). A first assignment is not a reassignment. ``status`` changes become
-    ``status_changed`` (plus ``reopened`` when a solved or closed ticket opens again),
-    ``priority`` changes ``priority_changed``. Public comments also give
-    ``customer_replied``/``agent_replied`` events.
+    the audit's), its ``Create`` events the ``created`` event and the ticket's starting
+    fields. Its ``Change`` events on ``assignee_id``, ``group_id``, ``status`` and
+    ``priority`` are only read here (ids and enums normalized, group names where known);
+    the events they make (``reassigned``, ``status_changed``, ``reopened``,
+    ``priority_changed``) come from the core's one rule set
+    (:func:`empathy_firewall.signals.transitions.replay`), one step per audit. Public
+    comments also give ``customer_replied``/``agent_replied`` events.
     """
     ordered = sorted(
         (a for a in audits if isinstance(a, Mapping) and parse_time(a.get("created_at"))),
@@ -273,8 +314,7 @@ def parse_audits(
     )
     comments: list[Comment] = []
     events: list[TicketEvent] = []
-    assignee: str | None = None
-    group: str | None = None
+    history: list[FieldChange] = []
     for audit in ordered:
         at = parse_time(audit.get("created_at"))
         assert at is not None  # filtered above
@@ -305,6 +345,10 @@ def parse_audits(
         if created:
             assignee = _id(created.get("assignee_id"))
             group = _id(created.get("group_id"))
+            for name, value in created.items():  # from nothing: the start, never an event
+                change = _field_change(name, None, value, at, actor, ctx, created=True)
+                if change is not None:
+                    history.append(change)
             events.append(
                 TicketEvent(
                     type=EventType.CREATED,
@@ -314,54 +358,13 @@ def parse_audits(
                     to_assignee=assignee,
                 )
             )
-        if "assignee_id" in changed or "group_id" in changed:
-            new_assignee = _id(changed["assignee_id"][1]) if "assignee_id" in changed else assignee
-            new_group = _id(changed["group_id"][1]) if "group_id" in changed else group
-            old_assignee = _id(changed["assignee_id"][0]) if "assignee_id" in changed else assignee
-            old_group = _id(changed["group_id"][0]) if "group_id" in changed else group
-            moved = (old_assignee, old_group) != (new_assignee, new_group)
-            had_owner = old_assignee is not None or old_group is not None
-            has_owner = new_assignee is not None or new_group is not None
-            first_assignment = old_assignee is None and old_group in (None, new_group)
-            if moved and had_owner and has_owner and not first_assignment:
-                events.append(
-                    TicketEvent(
-                        type=EventType.REASSIGNED,
-                        at=at,
-                        actor_id=actor,
-                        from_assignee=old_assignee,
-                        to_assignee=new_assignee,
-                        from_group=ctx.group_name(old_group),
-                        to_group=ctx.group_name(new_group),
-                    )
-                )
-            assignee, group = new_assignee, new_group
-        if "status" in changed:
-            before, after = changed["status"]
-            old = status_of(before) if _lower(before) else None
-            new = status_of(after)
-            events.append(
-                TicketEvent(
-                    type=EventType.STATUS_CHANGED,
-                    at=at,
-                    actor_id=actor,
-                    from_status=old,
-                    to_status=new,
-                )
-            )
-            if old in _CLOSED_STATUSES and new not in _CLOSED_STATUSES:
-                events.append(TicketEvent(type=EventType.REOPENED, at=at, actor_id=actor))
-        if "priority" in changed:
-            before, after = changed["priority"]
-            events.append(
-                TicketEvent(
-                    type=EventType.PRIORITY_CHANGED,
-                    at=at,
-                    actor_id=actor,
-                    detail=f"{_lower(before) or 'none'} -> {_lower(after) or 'none'}",
-                )
-            )
-    return tuple(comments), tuple(events)
+        for name, (before, after) in changed.items():
+            change = _field_change(name, before, after, at, actor, ctx)
+            if change is not None:
+                history.append(change)
+    # history events all follow the core's one rule set (signals.transitions)
+    merged = sorted([*events, *replay(history)], key=lambda e: e.at)
+    return tuple(comments), tuple(merged)
 
 
 def customer_of(
