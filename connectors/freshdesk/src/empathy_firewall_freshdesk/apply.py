@@ -37,8 +37,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from empathy_firewall.actions import Plan
-from empathy_firewall.connectors.base import ActionOutcome, ApplyResult, markers_in
+from empathy_firewall.connectors.base import (
+    ActionOutcome,
+    ApplyResult,
+    HttpRequest,
+    HttpResponse,
+    markers_in,
+)
+from empathy_firewall.connectors.change import TicketChange, merge_tags
+from empathy_firewall.connectors.change import ticket_change as build_change
+from empathy_firewall.connectors.dry import json_response
 from empathy_firewall.connectors.http import TransportError
+from empathy_firewall.connectors.notes import REPLY_TAG_PREFIX, reply_tag
 from empathy_firewall.errors import (
     AuthenticationError,
     RateLimitedError,
@@ -46,27 +56,87 @@ from empathy_firewall.errors import (
     SkipError,
 )
 from empathy_firewall_freshdesk.client import LIST_PATH, FreshdeskClient
-from empathy_firewall_freshdesk.parse import next_link
+from empathy_firewall_freshdesk.markup import canned_section, mark, note_html, reply_html
+from empathy_firewall_freshdesk.parse import PRIORITY_CODES, next_link
 from empathy_firewall_freshdesk.poll import iso, list_conversations, server_now
-from empathy_firewall_freshdesk.render import (
-    REPLY_TAG_PREFIX,
-    TicketChange,
-    bulk_groups,
-    bulk_priority_request,
-    canned_section,
-    merge_tags,
-    note_html,
-    reply_html,
-    reply_tag,
-    ticket_change,
-)
 
-__all__ = ["apply_plans", "fill_placeholders", "present_keys"]
+__all__ = [
+    "apply_plans",
+    "bulk_groups",
+    "bulk_priority_request",
+    "dry_answer",
+    "fill_placeholders",
+    "present_keys",
+    "ticket_change",
+]
 
 _EMBEDDED_CONVERSATIONS = 10  # include=conversations returns at most ten
 _RUNNING = ("PROGRESS", "QUEUED", "PENDING", "RUNNING")
 _FAILED = ("FAIL", "ERROR")
 _PLACEHOLDER = re.compile(r"\{\{\s*ticket\.(id|subject|url)\s*\}\}")
+
+
+def ticket_change(plan: Plan) -> TicketChange:
+    """The kit's change for Freshdesk: canned responses (macros) and public replies are
+    written, notes are HTML. Pure."""
+    return build_change(plan, vendor="Freshdesk", mark=mark, macros=True, public_replies=True)
+
+
+def _code(change: TicketChange) -> int | None:
+    """Freshdesk's numeric priority (1 low .. 4 urgent) for the change, if any."""
+    return PRIORITY_CODES[change.priority] if change.priority is not None else None
+
+
+def _needs_tags(change: TicketChange) -> bool:
+    """True when the tag list must be read and merged (the reply's marker tag, too)."""
+    return bool(change.add_tags or change.remove_tags or change.public_reply)
+
+
+def bulk_priority_request(base_url: str, ids: Sequence[str], priority: int) -> HttpRequest:
+    """``POST /api/v2/tickets/bulk_update`` setting one priority on several tickets."""
+    return HttpRequest(
+        "POST",
+        f"{base_url}/api/v2/tickets/bulk_update",
+        json_body={
+            "bulk_action": {
+                "ids": [int(i) if i.isdigit() else i for i in ids],
+                "properties": {"priority": priority},
+            }
+        },
+        purpose="bulk_update (priority)",
+        idempotent=True,
+    )
+
+
+def bulk_groups(changes: Sequence[TicketChange], *, min_tickets: int) -> dict[int, list[str]]:
+    """Priority-only changes worth one ``bulk_update`` per priority: ``{priority: ids}``.
+
+    A change qualifies when its priority is its only ticket-field change (a change that
+    also merges tags sends the priority in that same ``PUT`` for free); a group qualifies
+    with at least ``min_tickets`` distinct tickets. Pure.
+    """
+    groups: dict[int, dict[str, None]] = {}
+    for change in changes:
+        if (code := _code(change)) is not None and not _needs_tags(change):
+            groups.setdefault(code, {})[change.ticket_id] = None
+    return {p: list(ids) for p, ids in groups.items() if len(ids) >= min_tickets}
+
+
+def dry_answer(request: HttpRequest) -> HttpResponse | None:
+    """What Freshdesk answers a successful write, and the status of a bulk job the dry
+    run made up; other reads go through. Pure."""
+    body = request.json_body if isinstance(request.json_body, Mapping) else {}
+    if request.method == "GET":
+        done = request.path.endswith(f"/jobs/{_DRY_JOB}")
+        return json_response({"id": _DRY_JOB, "status": "completed"}) if done else None
+    if request.path.endswith("/bulk_update"):
+        return json_response({"job_id": _DRY_JOB}, status=202)
+    if request.method == "POST":  # a note or a reply: the created conversation
+        return json_response({"id": 0, "ticket_id": request.item, **body}, status=201)
+    return json_response({"id": request.item, **body})
+
+
+_DRY_JOB = "dry-run"
 
 
 def present_keys(
@@ -179,7 +249,7 @@ class _Applier:
         tid = change.ticket_id
         adds = (*change.add_tags, *extra_tags)
         if ticket is None:  # priority only: nothing to merge, no read needed
-            self._put(tid, {"priority": change.priority})
+            self._put(tid, {"priority": _code(change)})
             return None
         current = ticket
         for _ in range(attempts or self.config.tag_attempts):
@@ -188,8 +258,8 @@ class _Applier:
             update: dict[str, Any] = {}
             if list(merged) != tags:
                 update["tags"] = list(merged)
-            if change.priority is not None and current.get("priority") != change.priority:
-                update["priority"] = change.priority
+            if change.priority is not None and current.get("priority") != _code(change):
+                update["priority"] = _code(change)
             if not update:
                 return None
             self._put(tid, update)
@@ -306,7 +376,7 @@ class _Applier:
         sections: list[tuple[str, str]] = []
         subject = ticket.get("subject") if ticket is not None else None
         url = f"{self.client.base_url}/a/tickets/{change.ticket_id}"
-        for ref, planned in change.canned:
+        for ref, planned in change.macros:
             try:
                 record = self.canned(ref)
             except AuthenticationError:
@@ -485,8 +555,8 @@ def _apply_one(
 ) -> None:
     tid = change.ticket_id
     ticket: Mapping[str, Any] | None = None
-    if change.needs_tags or (verify and change.marker_keys):
-        if change.needs_tags:
+    if _needs_tags(change) or (verify and change.marker_keys):
+        if _needs_tags(change):
             ticket, conversations = applier.read_ticket(tid, conversations=verify)
             tags = ticket.get("tags") or []
         else:
@@ -498,7 +568,7 @@ def _apply_one(
     extra: list[str] = []
     if change.public_reply is not None:
         extra.append(reply_tag(change.public_reply[0]))
-    writes_fields = change.needs_tags or (change.priority is not None and not bulked)
+    writes_fields = _needs_tags(change) or (change.priority is not None and not bulked)
     if writes_fields:
         queued = len(pending)
         reason = applier.write_fields(change, ticket, extra, pending=pending, index=index)
@@ -510,7 +580,7 @@ def _apply_one(
                 change = change.without_keys([change.public_reply[0]])
         elif not rechecked_later:
             outcome.applied.extend(change.field_keys)
-    sections = list(zip(change.note_keys, change.note_sections, strict=True))
+    sections = list(change.notes)
     sections += applier.canned_sections(change, ticket, outcome)
     if sections:
         applier.post_note(tid, sections, outcome)
