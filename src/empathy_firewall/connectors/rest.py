@@ -19,7 +19,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any, ClassVar, Generic, TypeVar, cast
+from typing import Any, ClassVar, Generic, Self, TypeVar, cast
 
 from empathy_firewall.actions import Plan
 from empathy_firewall.connectors.base import (
@@ -238,15 +238,26 @@ class HttpConnector(Connector, Generic[ConfigT, ClientT]):
         written, so the confirmation would write again."""
         return self.config
 
-    def render(self, plans: Sequence[Plan]) -> tuple[HttpRequest, ...]:
-        """Exactly the write requests :meth:`apply` sends for ``plans`` now: the production
-        apply runs on a :class:`~empathy_firewall.connectors.dry.DryTransport` (reads reach
-        the helpdesk, writes are recorded and answered by :meth:`dry_answer`). Writes
-        nothing; the requests carry no credentials."""
-        if not plans:
-            return ()
+    @property
+    def dry_runs(self) -> bool:
+        """True when the connector answers its writes on a dry run (:meth:`dry_answer`)."""
+        return type(self).dry_answer is not HttpConnector.dry_answer
+
+    def dry_twin(self) -> tuple[Self, DryTransport]:
+        """A new connector on the same helpdesk whose writes are recorded in the returned
+        :class:`~empathy_firewall.connectors.dry.DryTransport` instead of sent (reads
+        reach the helpdesk). ``sync --dry-run`` runs the whole sync on it."""
         inner = self._transport or RequestsTransport(timeout=self.config.timeout_seconds)
         dry = DryTransport(inner, self.dry_answer)
         twin = type(self)(self.dry_config(), transport=dry, clock=self._clock, env=self._env)
+        return twin, dry
+
+    def render(self, plans: Sequence[Plan]) -> tuple[HttpRequest, ...]:
+        """Exactly the write requests :meth:`apply` sends for ``plans`` now: the production
+        apply runs on a :meth:`dry_twin`. Writes nothing; the requests carry no
+        credentials."""
+        if not plans:
+            return ()
+        twin, dry = self.dry_twin()
         twin.apply(plans)
         return tuple(dry.writes)
