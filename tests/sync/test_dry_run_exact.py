@@ -13,6 +13,7 @@ import json
 import threading
 from collections import Counter
 from datetime import datetime
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -76,9 +77,13 @@ def test_the_rehearsal_prints_exactly_the_writes_the_real_run_sends(
 def test_sync_dry_run_on_the_command_line_prints_what_sync_then_sends(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server, fake, _ = serve(
+    single, fake, _ = serve(
         SAMPLE, export_per_minute=100_000, job_seconds=0.02, now=datetime.fromisoformat(CLI_NOW)
     )
+    # one thread per connection: each in-process run keeps its own connection alive
+    address, handler = single.server_address, single.RequestHandlerClass
+    single.server_close()
+    server = ThreadingHTTPServer((str(address[0]), int(address[1])), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
