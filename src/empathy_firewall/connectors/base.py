@@ -8,10 +8,10 @@ A connector has a pure half and an I/O half.
   network and never see secrets.
 * I/O: :meth:`Connector.check`, :meth:`Connector.poll`, :meth:`Connector.fetch`,
   :meth:`Connector.apply` and :meth:`Connector.render` (the write requests ``apply`` would
-  send, from ``apply`` itself on a dry transport that sends no write), all built on one seam, a :data:`Send` callable
-  ``send(HttpRequest) -> HttpResponse``. Production uses a requests-based transport
-  wrapped in the shared retry policy (:mod:`empathy_firewall.connectors.http`); tests pass
-  a fake helpdesk's ``send`` instead.
+  send, from ``apply`` itself on a dry transport that sends no write), all built on one
+  seam, a :data:`Send` callable ``send(HttpRequest) -> HttpResponse``. Production uses a
+  requests-based transport wrapped in the shared retry policy
+  (:mod:`empathy_firewall.connectors.http`); tests pass a fake helpdesk's ``send`` instead.
 
 Bookmarks are opaque: a connector encodes its resume point (a cursor, an offset) in a
 :class:`Bookmark`; the state store persists ``bookmark.value`` and the sync job advances it
