@@ -32,13 +32,12 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from empathy_firewall.actions import Plan
 from empathy_firewall.connectors.base import (
-    ActionOutcome,
     ApplyResult,
     HttpRequest,
     HttpResponse,
@@ -49,6 +48,7 @@ from empathy_firewall.connectors.change import ticket_change as build_change
 from empathy_firewall.connectors.dry import json_response
 from empathy_firewall.connectors.http import TransportError
 from empathy_firewall.connectors.notes import REPLY_TAG_PREFIX, reply_tag
+from empathy_firewall.connectors.outcome import Outcome
 from empathy_firewall.errors import (
     AuthenticationError,
     RateLimitedError,
@@ -172,17 +172,6 @@ def fill_placeholders(content: str, ticket_id: str, subject: str | None, url: st
         return html.escape(subject) if subject is not None else match.group(0)
 
     return _PLACEHOLDER.sub(value, content)
-
-
-@dataclass
-class _Outcome:
-    applied: list[str] = field(default_factory=list)
-    already: list[str] = field(default_factory=list)
-    skipped: list[ActionOutcome] = field(default_factory=list)
-
-    def skip(self, keys: Sequence[str], reason: str) -> None:
-        settled = {*self.applied, *self.already, *(o.key for o in self.skipped)}
-        self.skipped.extend(ActionOutcome(k, reason) for k in keys if k not in settled)
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,7 +360,7 @@ class _Applier:
         self,
         change: TicketChange,
         ticket: Mapping[str, Any] | None,
-        outcome: _Outcome,
+        outcome: Outcome,
     ) -> list[tuple[str, str]]:
         sections: list[tuple[str, str]] = []
         subject = ticket.get("subject") if ticket is not None else None
@@ -411,7 +400,7 @@ class _Applier:
 
     # -- conversations -----------------------------------------------------------------
 
-    def post_note(self, tid: str, sections: Sequence[tuple[str, str]], outcome: _Outcome) -> None:
+    def post_note(self, tid: str, sections: Sequence[tuple[str, str]], outcome: Outcome) -> None:
         """Post the one private note; after a lost answer or a 5xx, look before writing
         again, pause with backoff, and after ``max_attempts`` skip this ticket's keys with
         the reason (the run goes on with the next ticket)."""
@@ -453,7 +442,7 @@ class _Applier:
             outcome.applied.extend(keys)
             return
 
-    def post_reply(self, tid: str, key: str, text: str, outcome: _Outcome) -> None:
+    def post_reply(self, tid: str, key: str, text: str, outcome: Outcome) -> None:
         try:
             self.client.request(
                 "POST",
@@ -546,7 +535,7 @@ class _Applier:
 def _apply_one(
     applier: _Applier,
     change: TicketChange,
-    outcome: _Outcome,
+    outcome: Outcome,
     *,
     verify: bool,
     bulked: bool,
@@ -590,7 +579,7 @@ def _apply_one(
 
 
 def _settle_pending(
-    applier: _Applier, pending: Sequence[_Pending], outcomes: Sequence[_Outcome]
+    applier: _Applier, pending: Sequence[_Pending], outcomes: Sequence[Outcome]
 ) -> None:
     """The batch re-check: confirm every queued tag write, merge again where it was lost."""
     found = applier.recheck(pending)
@@ -619,7 +608,7 @@ def apply_plans(
 ) -> tuple[ApplyResult, ...]:
     """Apply plans; one :class:`ApplyResult` per plan, in order (see the module docstring)."""
     applier = _Applier(client)
-    outcomes = [_Outcome() for _ in plans]
+    outcomes = [Outcome() for _ in plans]
     changes = [ticket_change(plan) for plan in plans]
     groups = (
         bulk_groups(changes, min_tickets=client.config.bulk_min_tickets)
@@ -666,12 +655,4 @@ def apply_plans(
                     outcomes[index].applied.append(key)
             else:
                 outcomes[index].skip([key], reason)
-    return tuple(
-        ApplyResult(
-            ticket=plan.ticket,
-            applied=tuple(dict.fromkeys(o.applied)),
-            already=tuple(k for k in dict.fromkeys(o.already) if k not in o.applied),
-            skipped=tuple(o.skipped),
-        )
-        for plan, o in zip(plans, outcomes, strict=True)
-    )
+    return tuple(o.result(plan.ticket) for plan, o in zip(plans, outcomes, strict=True))

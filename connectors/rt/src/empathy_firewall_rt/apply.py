@@ -25,7 +25,6 @@ from typing import Any
 
 from empathy_firewall.actions import Plan
 from empathy_firewall.connectors.base import (
-    ActionOutcome,
     ApplyResult,
     HttpRequest,
     HttpResponse,
@@ -34,6 +33,7 @@ from empathy_firewall.connectors.base import (
 from empathy_firewall.connectors.change import TicketChange, merge_tags
 from empathy_firewall.connectors.change import ticket_change as build_change
 from empathy_firewall.connectors.dry import json_response
+from empathy_firewall.connectors.outcome import Outcome
 from empathy_firewall.errors import RateLimitedError, RetryableError, SkipError
 from empathy_firewall.models import Priority
 from empathy_firewall_rt.client import RtClient
@@ -82,21 +82,12 @@ def present_markers(client: RtClient, tid: str) -> frozenset[str]:
     return frozenset(found)
 
 
-class ApplyOutcome:
-    """The keys of one plan: applied, found already applied, skipped with a reason."""
-
-    def __init__(self, skipped: Sequence[ActionOutcome]) -> None:
-        self.applied: list[str] = []
-        self.already: list[str] = []
-        self.skipped: list[ActionOutcome] = list(skipped)
-
-
 def _write_fields(
     client: RtClient,
     change: TicketChange,
     tags_field: str,
     levels: Mapping[Priority, int],
-    out: ApplyOutcome,
+    out: Outcome,
 ) -> None:
     tid = change.ticket_id
     record = read_ticket(client, tid)
@@ -106,7 +97,7 @@ def _write_fields(
         current = custom_field_values(record, tags_field)
         if current is None:
             reason = f"custom field {tags_field!r} is not applied to this ticket's queue"
-            out.skipped += [ActionOutcome(k, reason) for k in change.tag_keys]
+            out.skip(change.tag_keys, reason)
             keys = [k for k in keys if k not in change.tag_keys]
         elif (merged := merge_tags(current, change.add_tags, change.remove_tags)) != tuple(current):
             update["CustomFields"] = {tags_field: list(merged)}
@@ -123,7 +114,7 @@ def _apply_one(
     change: TicketChange,
     tags_field: str,
     levels: Mapping[Priority, int],
-    out: ApplyOutcome,
+    out: Outcome,
     *,
     verify: bool,
 ) -> None:
@@ -162,20 +153,10 @@ def apply_plans(
     results = []
     for plan in plans:
         change = ticket_change(plan)
-        out = ApplyOutcome(change.unsupported)
+        out = Outcome(skipped=list(change.unsupported))
         try:
             _apply_one(client, change, tags_field, levels, out, verify=verify)
         except SkipError as exc:
-            settled = {*out.applied, *out.already, *(o.key for o in out.skipped)}
-            out.skipped += [
-                ActionOutcome(p.key, str(exc)) for p in plan.actions if p.key not in settled
-            ]
-        results.append(
-            ApplyResult(
-                ticket=plan.ticket,
-                applied=tuple(dict.fromkeys(out.applied)),
-                already=tuple(dict.fromkeys(out.already)),
-                skipped=tuple(out.skipped),
-            )
-        )
+            out.skip([p.key for p in plan.actions], str(exc))
+        results.append(out.result(plan.ticket))
     return tuple(results)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from empathy_firewall.actions import Plan
@@ -34,6 +34,7 @@ from empathy_firewall.connectors.change import ticket_change as build_change
 from empathy_firewall.connectors.dry import json_response
 from empathy_firewall.connectors.http import Clock, ConflictError, TransportError
 from empathy_firewall.connectors.notes import REPLY_TAG_PREFIX, reply_tag
+from empathy_firewall.connectors.outcome import Outcome
 from empathy_firewall.errors import RateLimitedError, RetryableError, SkipError
 from empathy_firewall_zendesk.client import ZendeskClient
 from empathy_firewall_zendesk.parse import JobStatus, parse_job_status
@@ -183,16 +184,6 @@ class TicketUpdateBudget:
         return True
 
 
-@dataclass
-class _Outcome:
-    applied: list[str] = field(default_factory=list)
-    already: list[str] = field(default_factory=list)
-    skipped: list[ActionOutcome] = field(default_factory=list)
-
-    def skip(self, keys: Sequence[str], reason: str) -> None:
-        self.skipped.extend(ActionOutcome(k, reason) for k in keys)
-
-
 @dataclass(frozen=True, slots=True)
 class _Entry:
     index: int  # which plan
@@ -261,7 +252,7 @@ class _Applier:
                 found.add(tag)
         return frozenset(found)
 
-    def drop_present(self, change: TicketChange, outcome: _Outcome) -> TicketChange:
+    def drop_present(self, change: TicketChange, outcome: Outcome) -> TicketChange:
         present = self.present_markers(change.ticket_id)
         keys = [k for k in change.note_keys if k in present]
         keys += [k for k in change.macro_keys if k in present]
@@ -272,7 +263,7 @@ class _Applier:
 
     # -- bulk jobs ---------------------------------------------------------------------
 
-    def run_bulk(self, entries: list[_Entry], outcomes: list[_Outcome], *, retry: bool) -> None:
+    def run_bulk(self, entries: list[_Entry], outcomes: list[Outcome], *, retry: bool) -> None:
         """Send entries in update_many jobs; record per-ticket outcomes."""
         # One ticket at most once per job: later duplicates wait for a following batch.
         rounds: list[list[_Entry]] = []
@@ -295,7 +286,7 @@ class _Applier:
             for entry in failed:
                 outcomes[entry.index].skip(entry.keys, "bulk update failed twice")
 
-    def _run_jobs(self, entries: list[_Entry], outcomes: list[_Outcome]) -> list[_Entry]:
+    def _run_jobs(self, entries: list[_Entry], outcomes: list[Outcome]) -> list[_Entry]:
         size = self.config.bulk_size
         chunks = [entries[i : i + size] for i in range(0, len(entries), size)]
         pending: dict[str, list[_Entry]] = {}
@@ -316,7 +307,7 @@ class _Applier:
         return retry_later
 
     def _submit(
-        self, request: HttpRequest, chunk: list[_Entry], outcomes: list[_Outcome]
+        self, request: HttpRequest, chunk: list[_Entry], outcomes: list[Outcome]
     ) -> JobStatus | None:
         """Submit one bulk job; its status, or None when nothing (more) needs sending."""
         for attempt in range(2):
@@ -381,7 +372,7 @@ class _Applier:
             waited += interval
             interval = min(interval * 1.5, 10.0)
 
-    def _resend_missing(self, chunk: list[_Entry], outcomes: list[_Outcome]) -> HttpRequest | None:
+    def _resend_missing(self, chunk: list[_Entry], outcomes: list[Outcome]) -> HttpRequest | None:
         """After an unanswered submission: keep only entries whose update is not there."""
         for entry in list(chunk):
             if "comment" not in entry.item:
@@ -400,7 +391,7 @@ class _Applier:
         return update_many_requests(self.client.base_url, [e.item for e in chunk])[0]
 
     def _poll_jobs(
-        self, pending: dict[str, list[_Entry]], outcomes: list[_Outcome], *, until_any: bool
+        self, pending: dict[str, list[_Entry]], outcomes: list[Outcome], *, until_any: bool
     ) -> list[_Entry]:
         retry_later: list[_Entry] = []
         waited = 0.0
@@ -433,9 +424,7 @@ class _Applier:
             interval = min(interval * 1.5, 10.0)
         return retry_later
 
-    def _settle(
-        self, job: JobStatus, chunk: list[_Entry], outcomes: list[_Outcome]
-    ) -> list[_Entry]:
+    def _settle(self, job: JobStatus, chunk: list[_Entry], outcomes: list[Outcome]) -> list[_Entry]:
         by_id = {item.id: item for item in job.items if item.id is not None}
         by_index = {item.index: item for item in job.items if item.index is not None}
         retry_later: list[_Entry] = []
@@ -534,7 +523,7 @@ def apply_plans(
 ) -> tuple[ApplyResult, ...]:
     """Apply plans; one :class:`ApplyResult` per plan, in order (see the module docstring)."""
     applier = _Applier(client, budget)
-    outcomes = [_Outcome() for _ in plans]
+    outcomes = [Outcome() for _ in plans]
     changes: list[TicketChange] = []
     for index, plan in enumerate(plans):
         change = ticket_change(plan)
@@ -579,12 +568,4 @@ def apply_plans(
                 outcomes[index].applied.append(key)
             else:
                 outcomes[index].skipped.append(ActionOutcome(key, reason))
-    return tuple(
-        ApplyResult(
-            ticket=plan.ticket,
-            applied=tuple(dict.fromkeys(o.applied)),
-            already=tuple(dict.fromkeys(o.already)),
-            skipped=tuple(o.skipped),
-        )
-        for plan, o in zip(plans, outcomes, strict=True)
-    )
+    return tuple(o.result(plan.ticket) for plan, o in zip(plans, outcomes, strict=True))
