@@ -23,12 +23,12 @@ from empathy_firewall.settings import CustomerFieldMapping, FirewallSettings
 from empathy_firewall.state import StateStore
 from empathy_firewall.sync import SyncJob, SyncOptions, SyncSummary
 from empathy_firewall.sync.job import PageReport
-from empathy_firewall.testing import FakeZendesk
 from empathy_firewall.testing.clock import FakeClock
-from empathy_firewall.testing.fake_server import OPT_IN_FIELD, seed_from_tickets
+from empathy_firewall.testing.fake_server import OPT_IN_FIELD
 from empathy_firewall.testing.parity import within
 from empathy_firewall.ticketfile import iter_tickets
 from empathy_firewall_zendesk import ZendeskConnector
+from empathy_firewall_zendesk.testing import FakeZendesk, seed_from_tickets
 
 SETTINGS = FirewallSettings(customer_fields=CustomerFieldMapping(tier_field="plan"))
 ZENDESK_NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

@@ -21,10 +21,10 @@ from empathy_firewall.actions import (
     SetPriority,
 )
 from empathy_firewall.connectors import Bookmark, HttpRequest, HttpResponse, Page
+from empathy_firewall.connectors.notes import reply_tag
 from empathy_firewall.errors import AuthenticationError, RateLimitedError
 from empathy_firewall.models import EventType, Priority, Role
 from empathy_firewall_freshdesk import FreshdeskConnector
-from empathy_firewall_freshdesk.render import reply_tag
 from empathy_firewall_freshdesk.testing import FakeFreshdesk
 
 

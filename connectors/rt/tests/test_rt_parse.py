@@ -27,7 +27,7 @@ from empathy_firewall.actions import (
     RuleMatch,
     SetPriority,
 )
-from empathy_firewall.connectors import Bookmark, markers_in
+from empathy_firewall.connectors import Bookmark, HttpRequest, HttpResponse, markers_in
 from empathy_firewall.errors import ConfigError, InputError
 from empathy_firewall.models import EventType, Priority, Role, SourceRef, TicketStatus
 
@@ -189,20 +189,34 @@ def test_plan_becomes_a_read_a_put_and_one_internal_comment() -> None:
             planned(PublicReply(body="hello"), "k6"),
         ),
     )
-    change = ticket_change(plan, LEVELS)
-    assert change.priority == 75
+    change = ticket_change(plan)
+    assert change.priority is Priority.HIGH
     assert [o.key for o in change.unsupported] == ["k6"]
-    connector = RtConnector.from_config({"base_url": "http://rt.test"}, env={})
+    reads: list[str] = []
+
+    def rt(request: HttpRequest) -> HttpResponse:  # an RT that only answers reads
+        assert request.method == "GET", "the dry run must not send a write"
+        reads.append(request.path)
+        record = {
+            "id": 7,
+            "Priority": 0,
+            "CustomFields": [{"name": "Tags", "values": ["x", "ef_b"]}],
+        }
+        return HttpResponse(200, body=json.dumps(record).encode())
+
+    connector = RtConnector.from_config(
+        {"base_url": "http://rt.test"}, transport=rt, env={"RT_USER": "u", "RT_PASSWORD": "p"}
+    )
     requests = connector.render([plan])
+    assert reads == ["/REST/2.0/ticket/7"]
     assert [(r.method, r.path) for r in requests] == [
-        ("GET", "/REST/2.0/ticket/7"),
         ("PUT", "/REST/2.0/ticket/7"),
         ("POST", "/REST/2.0/ticket/7/comment"),
     ]
-    assert requests[1].json_body["Priority"] == 75
-    content = requests[2].json_body["Content"]
+    assert requests[0].json_body == {"CustomFields": {"Tags": ["x", "ef_a"]}, "Priority": 75}
+    content = requests[1].json_body["Content"]
     assert markers_in(content) == {"k4", "k5"}
-    assert all("authorization" not in {h.lower() for h in r.headers} for r in requests)
+    assert all(not r.headers for r in requests)
 
 
 def test_config_refuses_secrets_in_the_file_and_needs_a_base_url() -> None:

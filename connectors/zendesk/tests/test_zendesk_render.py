@@ -1,4 +1,4 @@
-"""Rendering plans into Zendesk requests (pure)."""
+"""The dry run: plans -> exactly the Zendesk write requests apply sends (nothing written)."""
 
 from __future__ import annotations
 
@@ -16,11 +16,13 @@ from empathy_firewall.actions import (
     SetPriority,
 )
 from empathy_firewall.connectors import markers_in
+from empathy_firewall.connectors.notes import DRAFT_HEADING, ROUTING_HEADING, reply_tag
 from empathy_firewall.models import Priority
 from empathy_firewall_zendesk import ZendeskConnector
-from empathy_firewall_zendesk.render import DRAFT_HEADING, ROUTING_HEADING, reply_tag
+from empathy_firewall_zendesk.testing import FakeZendesk
 
-CONNECTOR = ZendeskConnector.from_config({"subdomain": "acme"}, env={})
+FAKE = FakeZendesk()  # bulk updates need no read: the fake only answers macro reads
+CONNECTOR = FAKE.connect(ZendeskConnector)
 
 
 def items(plans: list) -> list[dict]:
@@ -94,10 +96,16 @@ def test_requests_with_comments_are_marked_non_idempotent() -> None:
     assert not request.is_idempotent
 
 
-def test_macros_render_as_a_preview_request() -> None:
-    (request,) = CONNECTOR.render([plan(11, ApplyMacro(macro="42"))])
-    assert request.method == "GET"
-    assert request.url.endswith("/api/v2/tickets/11/macros/42/apply.json")
+def test_a_macro_is_the_put_of_its_preview_and_nothing_is_written() -> None:
+    tid = FAKE.add_ticket(subject="macro")
+    mid = FAKE.add_macro("Escalate", {"priority": "high"})
+    before = FAKE.snapshot()
+    (request,) = CONNECTOR.render([plan(tid, ApplyMacro(macro=str(mid)))])
+    assert request.method == "PUT"
+    assert request.url.endswith(f"/api/v2/tickets/{tid}.json")
+    assert request.json_body["ticket"]["macro_id"] == mid
+    assert request.json_body["ticket"]["priority"] == "high"
+    assert FAKE.snapshot() == before
 
 
 def test_render_output_has_no_credentials() -> None:

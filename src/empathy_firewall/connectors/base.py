@@ -4,14 +4,14 @@ A connector has a pure half and an I/O half.
 
 * Pure: :meth:`Connector.parse_page` (vendor page -> normalized :class:`Page`),
   :meth:`Connector.parse_webhook` (verified request -> :class:`WebhookEvent`),
-  :meth:`Connector.verifier` (the webhook signature check) and :meth:`Connector.render`
-  (plans -> the :class:`HttpRequest` values ``apply`` would send first, so ``--dry-run``
-  can print them). Pure parts never touch the network and never see secrets.
-* I/O: :meth:`Connector.check`, :meth:`Connector.poll`, :meth:`Connector.fetch` and
-  :meth:`Connector.apply`, all built on one seam, a :data:`Send` callable
-  ``send(HttpRequest) -> HttpResponse``. Production uses a requests-based transport
-  wrapped in the shared retry policy (:mod:`empathy_firewall.connectors.http`); tests pass
-  a fake helpdesk's ``send`` instead.
+  :meth:`Connector.verifier` (the webhook signature check). Pure parts never touch the
+  network and never see secrets.
+* I/O: :meth:`Connector.check`, :meth:`Connector.poll`, :meth:`Connector.fetch`,
+  :meth:`Connector.apply` and :meth:`Connector.render` (the write requests ``apply`` would
+  send, from ``apply`` itself on a dry transport that sends no write), all built on one
+  seam, a :data:`Send` callable ``send(HttpRequest) -> HttpResponse``. Production uses a
+  requests-based transport wrapped in the shared retry policy
+  (:mod:`empathy_firewall.connectors.http`); tests pass a fake helpdesk's ``send`` instead.
 
 Bookmarks are opaque: a connector encodes its resume point (a cursor, an offset) in a
 :class:`Bookmark`; the state store persists ``bookmark.value`` and the sync job advances it
@@ -245,7 +245,8 @@ class Connector(ABC):
         return frozenset(found)
 
     def render(self, plans: Sequence[Plan]) -> tuple[HttpRequest, ...]:
-        """The requests :meth:`apply` would send first for these plans. Pure."""
+        """The write requests :meth:`apply` would send for these plans, sending none (HTTP
+        connectors: ``apply`` on a dry transport; reads still reach the helpdesk)."""
         raise NotImplementedError(f"{self.name}: write-back is not supported")
 
     # I/O half ------------------------------------------------------------------------

@@ -17,10 +17,11 @@
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any, ClassVar, Generic, TypeVar, cast
+from typing import Any, ClassVar, Generic, Self, TypeVar, cast
 
+from empathy_firewall.actions import Plan
 from empathy_firewall.connectors.base import (
     Connector,
     ConnectorConfig,
@@ -30,6 +31,7 @@ from empathy_firewall.connectors.base import (
     Send,
 )
 from empathy_firewall.connectors.config import HttpConnectorConfig, secret_from_env
+from empathy_firewall.connectors.dry import DryTransport
 from empathy_firewall.connectors.http import (
     Clock,
     Describe,
@@ -221,3 +223,41 @@ class HttpConnector(Connector, Generic[ConfigT, ClientT]):
     def applied_keys(self, ticket: Ticket) -> frozenset[str]:
         """Note markers in the comments, plus public replies marked by ``efr_<key>`` tags."""
         return super().applied_keys(ticket) | replied_keys(ticket.tags)
+
+    # the dry run -----------------------------------------------------------------------
+
+    def dry_answer(self, request: HttpRequest) -> HttpResponse | None:
+        """The helpdesk's successful answer to a write ``apply`` sends (and to any read
+        that asks about something only the dry run made up, such as a job id); None lets
+        a read through to the helpdesk. Pure. Connectors that write override it."""
+        raise NotImplementedError(f"{self.name}: write-back is not supported")
+
+    def dry_config(self) -> ConfigT:
+        """The config the dry run applies with (default: the same). A connector that reads
+        its own writes back to confirm them turns that off here: on a dry run nothing was
+        written, so the confirmation would write again."""
+        return self.config
+
+    @property
+    def dry_runs(self) -> bool:
+        """True when the connector answers its writes on a dry run (:meth:`dry_answer`)."""
+        return type(self).dry_answer is not HttpConnector.dry_answer
+
+    def dry_twin(self) -> tuple[Self, DryTransport]:
+        """A new connector on the same helpdesk whose writes are recorded in the returned
+        :class:`~empathy_firewall.connectors.dry.DryTransport` instead of sent (reads
+        reach the helpdesk). ``sync --dry-run`` runs the whole sync on it."""
+        inner = self._transport or RequestsTransport(timeout=self.config.timeout_seconds)
+        dry = DryTransport(inner, self.dry_answer)
+        twin = type(self)(self.dry_config(), transport=dry, clock=self._clock, env=self._env)
+        return twin, dry
+
+    def render(self, plans: Sequence[Plan]) -> tuple[HttpRequest, ...]:
+        """Exactly the write requests :meth:`apply` sends for ``plans`` now: the production
+        apply runs on a :meth:`dry_twin`. Writes nothing; the requests carry no
+        credentials."""
+        if not plans:
+            return ()
+        twin, dry = self.dry_twin()
+        twin.apply(plans)
+        return tuple(dry.writes)

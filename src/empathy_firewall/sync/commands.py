@@ -9,16 +9,20 @@ rule packs and the state store without changing anything. Exit codes: see
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import sys
 import time
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from empathy_firewall.connectors.dry import request_line
 from empathy_firewall.connectors.registry import create
 from empathy_firewall.engine.evaluate import Engine
 from empathy_firewall.engine.loader import load_rule_packs
@@ -26,11 +30,15 @@ from empathy_firewall.errors import ConfigError, EmpathyFirewallError, Retryable
 from empathy_firewall.plugins import load_plugins
 
 if TYPE_CHECKING:  # the database layer loads only when a sync command runs
+    from empathy_firewall.actions import Plan
     from empathy_firewall.connectors.base import Connector
     from empathy_firewall.engine.rules import RuleSet
     from empathy_firewall.state.store import StateStore
     from empathy_firewall.sync.job import PageReport
     from empathy_firewall.sync.settings import SyncConfig
+    from empathy_firewall.wire import HttpRequest
+
+log = logging.getLogger("empathy_firewall.sync")
 
 __all__ = ["check", "sync"]
 
@@ -112,12 +120,39 @@ def _rules(config: SyncConfig) -> RuleSet:
     return load_rule_packs(paths, disabled=config.app.disabled_rules)
 
 
-class _Progress:
-    """A one-line progress display on a terminal; nothing otherwise (log lines instead)."""
+def write_requests(connector: Connector, plans: Sequence[Plan]) -> list[dict[str, Any]]:
+    """The write requests ``apply`` would send for ``plans`` (method, url, body; no
+    credentials), from the connector's dry run; ``[]`` when it writes nothing."""
+    if not plans or not connector.capabilities.writes:
+        return []
+    try:
+        rendered = connector.render(plans)
+    except NotImplementedError as exc:
+        log.warning("dry run: %s", exc)
+        return []
+    return [request_line(r) for r in rendered]
 
-    def __init__(self, enabled: bool, dry_run: bool, show_plans: bool) -> None:
+
+class _Progress:
+    """A one-line progress display on a terminal; nothing otherwise (log lines instead).
+
+    With ``show_plans`` (a dry run) it prints each page's plans, then the write requests
+    a real run sends for them, as JSON lines (``{"plan": ...}``, ``{"request": ...}``).
+    """
+
+    def __init__(
+        self,
+        enabled: bool,
+        dry_run: bool,
+        show_plans: bool,
+        connector: Connector | None = None,
+        writes: list[HttpRequest] | None = None,
+    ) -> None:
         self.enabled = enabled
         self.show_plans = show_plans
+        self.connector = connector  # the evaluating dry run: render each page's plans
+        self.writes = writes  # the rehearsal: the writes recorded so far
+        self.printed = 0
         self.label = "dry run" if dry_run else "sync"
         self.tickets = 0
         self.shown = False  # a line is on the terminal and must be ended
@@ -127,6 +162,15 @@ class _Progress:
         if self.show_plans:
             for plan in report.plans:
                 click.echo(json.dumps({"plan": plan.model_dump(mode="json")}, sort_keys=True))
+            if self.writes is not None:
+                lines = [request_line(r) for r in self.writes[self.printed :]]
+                self.printed = len(self.writes)
+            elif self.connector is not None:
+                lines = write_requests(self.connector, report.plans)
+            else:
+                lines = []
+            for request in lines:
+                click.echo(json.dumps({"request": request}, sort_keys=True))
         if self.enabled:
             self.tickets += report.tickets
             rate = self.tickets / max(time.monotonic() - self.started, 1e-6)
@@ -149,7 +193,10 @@ class _Progress:
 @click.command()
 @_CONFIG
 @click.option(
-    "--dry-run", is_flag=True, help="Print the plans (JSON lines); send and store nothing."
+    "--dry-run",
+    is_flag=True,
+    help="Print the plans and the write requests a real run sends (JSON lines); "
+    "write and store nothing.",
 )
 @click.option("--since", help="Backfill: read tickets changed since this ISO 8601 time.")
 @click.option(
@@ -180,6 +227,7 @@ def sync(
     rate-limited (resumes next run); 6 another run holds the lock.
     """
     from empathy_firewall.sync.job import SyncJob, SyncOptions
+    from empathy_firewall.sync.rehearsal import rehearsal as make_rehearsal
     from empathy_firewall.sync.settings import load_sync_config
 
     stop = {"asked": False}
@@ -198,7 +246,12 @@ def sync(
         )
         engine = Engine(_rules(config))
         connector = _connector(config)
-        store = _open_store(config, dry_run=dry_run)
+        rehearsal = make_rehearsal(connector, config) if dry_run else None
+        if rehearsal is not None:  # the real run on a dry twin and a copy of the store
+            connector, store = rehearsal.connector, rehearsal.store
+            options = replace(options, dry_run=False)
+        else:
+            store = _open_store(config, dry_run=dry_run)
     except EmpathyFirewallError as exc:
         _fail(exc)
         return
@@ -211,7 +264,13 @@ def sync(
     if not dry_run:  # a dry run stores nothing, not even a budget
         share_rate_limits(connector, store, account_of(connector))
     previous = signal.signal(signal.SIGTERM, _asked)
-    progress = _Progress(sys.stderr.isatty() and not no_progress, dry_run, show_plans=dry_run)
+    progress = _Progress(
+        sys.stderr.isatty() and not no_progress,
+        dry_run,
+        show_plans=dry_run,
+        connector=connector if rehearsal is None else None,
+        writes=rehearsal.writes if rehearsal is not None else None,
+    )
     try:
         job = SyncJob(
             store,
@@ -234,7 +293,11 @@ def sync(
     finally:
         progress.close()
         signal.signal(signal.SIGTERM, previous)
-        store.close()
+        if rehearsal is not None:
+            rehearsal.close()
+        else:
+            store.close()
+    summary.dry_run = dry_run
     # a dry run's stdout is JSON lines (the plans): a human summary goes to stderr
     to_err = dry_run and not as_json
     if as_json:

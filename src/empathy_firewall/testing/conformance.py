@@ -195,6 +195,7 @@ class ConnectorConformance:
         return [sample_plan(t.source, connector.capabilities) for t in tickets]
 
     def test_render_is_pure_and_carries_no_credentials(self) -> None:
+        """Rendering (the dry run) writes nothing, repeats itself, and holds no secret."""
         connector = self._connector()
         self._require(connector, "poll")
         if not connector.capabilities.writes:

@@ -32,13 +32,23 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from empathy_firewall.actions import Plan
-from empathy_firewall.connectors.base import ActionOutcome, ApplyResult, markers_in
+from empathy_firewall.connectors.base import (
+    ApplyResult,
+    HttpRequest,
+    HttpResponse,
+    markers_in,
+)
+from empathy_firewall.connectors.change import TicketChange, merge_tags
+from empathy_firewall.connectors.change import ticket_change as build_change
+from empathy_firewall.connectors.dry import json_response
 from empathy_firewall.connectors.http import TransportError
+from empathy_firewall.connectors.notes import REPLY_TAG_PREFIX, reply_tag
+from empathy_firewall.connectors.outcome import Outcome
 from empathy_firewall.errors import (
     AuthenticationError,
     RateLimitedError,
@@ -46,27 +56,87 @@ from empathy_firewall.errors import (
     SkipError,
 )
 from empathy_firewall_freshdesk.client import LIST_PATH, FreshdeskClient
-from empathy_firewall_freshdesk.parse import next_link
+from empathy_firewall_freshdesk.markup import canned_section, mark, note_html, reply_html
+from empathy_firewall_freshdesk.parse import PRIORITY_CODES, next_link
 from empathy_firewall_freshdesk.poll import iso, list_conversations, server_now
-from empathy_firewall_freshdesk.render import (
-    REPLY_TAG_PREFIX,
-    TicketChange,
-    bulk_groups,
-    bulk_priority_request,
-    canned_section,
-    merge_tags,
-    note_html,
-    reply_html,
-    reply_tag,
-    ticket_change,
-)
 
-__all__ = ["apply_plans", "fill_placeholders", "present_keys"]
+__all__ = [
+    "apply_plans",
+    "bulk_groups",
+    "bulk_priority_request",
+    "dry_answer",
+    "fill_placeholders",
+    "present_keys",
+    "ticket_change",
+]
 
 _EMBEDDED_CONVERSATIONS = 10  # include=conversations returns at most ten
 _RUNNING = ("PROGRESS", "QUEUED", "PENDING", "RUNNING")
 _FAILED = ("FAIL", "ERROR")
 _PLACEHOLDER = re.compile(r"\{\{\s*ticket\.(id|subject|url)\s*\}\}")
+
+
+def ticket_change(plan: Plan) -> TicketChange:
+    """The kit's change for Freshdesk: canned responses (macros) and public replies are
+    written, notes are HTML. Pure."""
+    return build_change(plan, vendor="Freshdesk", mark=mark, macros=True, public_replies=True)
+
+
+def _code(change: TicketChange) -> int | None:
+    """Freshdesk's numeric priority (1 low .. 4 urgent) for the change, if any."""
+    return PRIORITY_CODES[change.priority] if change.priority is not None else None
+
+
+def _needs_tags(change: TicketChange) -> bool:
+    """True when the tag list must be read and merged (the reply's marker tag, too)."""
+    return bool(change.add_tags or change.remove_tags or change.public_reply)
+
+
+def bulk_priority_request(base_url: str, ids: Sequence[str], priority: int) -> HttpRequest:
+    """``POST /api/v2/tickets/bulk_update`` setting one priority on several tickets."""
+    return HttpRequest(
+        "POST",
+        f"{base_url}/api/v2/tickets/bulk_update",
+        json_body={
+            "bulk_action": {
+                "ids": [int(i) if i.isdigit() else i for i in ids],
+                "properties": {"priority": priority},
+            }
+        },
+        purpose="bulk_update (priority)",
+        idempotent=True,
+    )
+
+
+def bulk_groups(changes: Sequence[TicketChange], *, min_tickets: int) -> dict[int, list[str]]:
+    """Priority-only changes worth one ``bulk_update`` per priority: ``{priority: ids}``.
+
+    A change qualifies when its priority is its only ticket-field change (a change that
+    also merges tags sends the priority in that same ``PUT`` for free); a group qualifies
+    with at least ``min_tickets`` distinct tickets. Pure.
+    """
+    groups: dict[int, dict[str, None]] = {}
+    for change in changes:
+        if (code := _code(change)) is not None and not _needs_tags(change):
+            groups.setdefault(code, {})[change.ticket_id] = None
+    return {p: list(ids) for p, ids in groups.items() if len(ids) >= min_tickets}
+
+
+def dry_answer(request: HttpRequest) -> HttpResponse | None:
+    """What Freshdesk answers a successful write, and the status of a bulk job the dry
+    run made up; other reads go through. Pure."""
+    body = request.json_body if isinstance(request.json_body, Mapping) else {}
+    if request.method == "GET":
+        done = request.path.endswith(f"/jobs/{_DRY_JOB}")
+        return json_response({"id": _DRY_JOB, "status": "completed"}) if done else None
+    if request.path.endswith("/bulk_update"):
+        return json_response({"job_id": _DRY_JOB}, status=202)
+    if request.method == "POST":  # a note or a reply: the created conversation
+        return json_response({"id": 0, "ticket_id": request.item, **body}, status=201)
+    return json_response({"id": request.item, **body})
+
+
+_DRY_JOB = "dry-run"
 
 
 def present_keys(
@@ -102,17 +172,6 @@ def fill_placeholders(content: str, ticket_id: str, subject: str | None, url: st
         return html.escape(subject) if subject is not None else match.group(0)
 
     return _PLACEHOLDER.sub(value, content)
-
-
-@dataclass
-class _Outcome:
-    applied: list[str] = field(default_factory=list)
-    already: list[str] = field(default_factory=list)
-    skipped: list[ActionOutcome] = field(default_factory=list)
-
-    def skip(self, keys: Sequence[str], reason: str) -> None:
-        settled = {*self.applied, *self.already, *(o.key for o in self.skipped)}
-        self.skipped.extend(ActionOutcome(k, reason) for k in keys if k not in settled)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +238,7 @@ class _Applier:
         tid = change.ticket_id
         adds = (*change.add_tags, *extra_tags)
         if ticket is None:  # priority only: nothing to merge, no read needed
-            self._put(tid, {"priority": change.priority})
+            self._put(tid, {"priority": _code(change)})
             return None
         current = ticket
         for _ in range(attempts or self.config.tag_attempts):
@@ -188,8 +247,8 @@ class _Applier:
             update: dict[str, Any] = {}
             if list(merged) != tags:
                 update["tags"] = list(merged)
-            if change.priority is not None and current.get("priority") != change.priority:
-                update["priority"] = change.priority
+            if change.priority is not None and current.get("priority") != _code(change):
+                update["priority"] = _code(change)
             if not update:
                 return None
             self._put(tid, update)
@@ -301,12 +360,12 @@ class _Applier:
         self,
         change: TicketChange,
         ticket: Mapping[str, Any] | None,
-        outcome: _Outcome,
+        outcome: Outcome,
     ) -> list[tuple[str, str]]:
         sections: list[tuple[str, str]] = []
         subject = ticket.get("subject") if ticket is not None else None
         url = f"{self.client.base_url}/a/tickets/{change.ticket_id}"
-        for ref, planned in change.canned:
+        for ref, planned in change.macros:
             try:
                 record = self.canned(ref)
             except AuthenticationError:
@@ -341,7 +400,7 @@ class _Applier:
 
     # -- conversations -----------------------------------------------------------------
 
-    def post_note(self, tid: str, sections: Sequence[tuple[str, str]], outcome: _Outcome) -> None:
+    def post_note(self, tid: str, sections: Sequence[tuple[str, str]], outcome: Outcome) -> None:
         """Post the one private note; after a lost answer or a 5xx, look before writing
         again, pause with backoff, and after ``max_attempts`` skip this ticket's keys with
         the reason (the run goes on with the next ticket)."""
@@ -383,7 +442,7 @@ class _Applier:
             outcome.applied.extend(keys)
             return
 
-    def post_reply(self, tid: str, key: str, text: str, outcome: _Outcome) -> None:
+    def post_reply(self, tid: str, key: str, text: str, outcome: Outcome) -> None:
         try:
             self.client.request(
                 "POST",
@@ -476,7 +535,7 @@ class _Applier:
 def _apply_one(
     applier: _Applier,
     change: TicketChange,
-    outcome: _Outcome,
+    outcome: Outcome,
     *,
     verify: bool,
     bulked: bool,
@@ -485,8 +544,8 @@ def _apply_one(
 ) -> None:
     tid = change.ticket_id
     ticket: Mapping[str, Any] | None = None
-    if change.needs_tags or (verify and change.marker_keys):
-        if change.needs_tags:
+    if _needs_tags(change) or (verify and change.marker_keys):
+        if _needs_tags(change):
             ticket, conversations = applier.read_ticket(tid, conversations=verify)
             tags = ticket.get("tags") or []
         else:
@@ -498,7 +557,7 @@ def _apply_one(
     extra: list[str] = []
     if change.public_reply is not None:
         extra.append(reply_tag(change.public_reply[0]))
-    writes_fields = change.needs_tags or (change.priority is not None and not bulked)
+    writes_fields = _needs_tags(change) or (change.priority is not None and not bulked)
     if writes_fields:
         queued = len(pending)
         reason = applier.write_fields(change, ticket, extra, pending=pending, index=index)
@@ -510,7 +569,7 @@ def _apply_one(
                 change = change.without_keys([change.public_reply[0]])
         elif not rechecked_later:
             outcome.applied.extend(change.field_keys)
-    sections = list(zip(change.note_keys, change.note_sections, strict=True))
+    sections = list(change.notes)
     sections += applier.canned_sections(change, ticket, outcome)
     if sections:
         applier.post_note(tid, sections, outcome)
@@ -520,7 +579,7 @@ def _apply_one(
 
 
 def _settle_pending(
-    applier: _Applier, pending: Sequence[_Pending], outcomes: Sequence[_Outcome]
+    applier: _Applier, pending: Sequence[_Pending], outcomes: Sequence[Outcome]
 ) -> None:
     """The batch re-check: confirm every queued tag write, merge again where it was lost."""
     found = applier.recheck(pending)
@@ -549,7 +608,7 @@ def apply_plans(
 ) -> tuple[ApplyResult, ...]:
     """Apply plans; one :class:`ApplyResult` per plan, in order (see the module docstring)."""
     applier = _Applier(client)
-    outcomes = [_Outcome() for _ in plans]
+    outcomes = [Outcome() for _ in plans]
     changes = [ticket_change(plan) for plan in plans]
     groups = (
         bulk_groups(changes, min_tickets=client.config.bulk_min_tickets)
@@ -596,12 +655,4 @@ def apply_plans(
                     outcomes[index].applied.append(key)
             else:
                 outcomes[index].skip([key], reason)
-    return tuple(
-        ApplyResult(
-            ticket=plan.ticket,
-            applied=tuple(dict.fromkeys(o.applied)),
-            already=tuple(k for k in dict.fromkeys(o.already) if k not in o.applied),
-            skipped=tuple(o.skipped),
-        )
-        for plan, o in zip(plans, outcomes, strict=True)
-    )
+    return tuple(o.result(plan.ticket) for plan, o in zip(plans, outcomes, strict=True))

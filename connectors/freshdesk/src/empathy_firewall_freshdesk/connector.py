@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, ClassVar
@@ -15,6 +14,7 @@ from empathy_firewall.connectors.base import (
     Capabilities,
     ConnectorConfig,
     HttpRequest,
+    HttpResponse,
     Page,
     RawPage,
     WebhookEvent,
@@ -24,7 +24,7 @@ from empathy_firewall.connectors.rest import HttpConnector
 from empathy_firewall.errors import AuthenticationError, ConfigError, SkipError
 from empathy_firewall.models import Agent, Ticket, TicketStatus
 from empathy_firewall.webhooks.request import WebhookRequest
-from empathy_firewall_freshdesk.apply import apply_plans
+from empathy_firewall_freshdesk.apply import apply_plans, dry_answer
 from empathy_firewall_freshdesk.client import FreshdeskClient
 from empathy_firewall_freshdesk.config import FreshdeskConfig, resolve_credentials
 from empathy_firewall_freshdesk.parse import (
@@ -40,12 +40,6 @@ from empathy_firewall_freshdesk.poll import (
     count_open,
     list_conversations,
     poll_pages,
-)
-from empathy_firewall_freshdesk.render import (
-    bulk_groups,
-    bulk_priority_request,
-    ticket_change,
-    ticket_requests,
 )
 from empathy_firewall_freshdesk.webhook import SharedSecretVerifier, parse_webhook_payload
 
@@ -173,23 +167,14 @@ class FreshdeskConnector(HttpConnector[FreshdeskConfig, FreshdeskClient]):
             secret_env=self.config.webhook_secret_env,
         )
 
-    def render(self, plans: Sequence[Plan]) -> tuple[HttpRequest, ...]:
-        """The requests apply sends, per ticket, then one bulk job per shared priority."""
-        changes = [ticket_change(p) for p in plans]
-        groups = (
-            bulk_groups(changes, min_tickets=self.config.bulk_min_tickets)
-            if self.config.bulk_priority
-            else {}
-        )
-        bulked = {tid for ids in groups.values() for tid in ids}
-        requests: list[HttpRequest] = []
-        for change in changes:
-            if change.ticket_id in bulked:
-                change = replace(change, priority=None)
-            requests.extend(ticket_requests(self.config.url, change))
-        for priority, ids in groups.items():
-            requests.append(bulk_priority_request(self.config.url, ids, priority))
-        return tuple(requests)
+    def dry_answer(self, request: HttpRequest) -> HttpResponse | None:
+        """Freshdesk's answer to a successful write (see :func:`.apply.dry_answer`)."""
+        return dry_answer(request)
+
+    def dry_config(self) -> FreshdeskConfig:
+        """No tag re-check on a dry run: nothing was written, so the check would merge
+        and write again."""
+        return self.config.model_copy(update={"recheck_tags": False})
 
     # I/O half ------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
-"""Write-back: plans -> RT requests, one ticket at a time; ``render`` shows the same requests.
+"""Write-back: plans -> RT requests, one ticket at a time.
 
-Per plan (:func:`ticket_change` splits it; pure):
+Per plan (the kit's change builder splits it; pure):
 
 1. **Read** the ticket (``GET /ticket/{id}``) when tags or the priority change: tags live in
    a multi-value custom field that RT replaces as a whole, so ours are merged into what is
@@ -23,76 +23,29 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from empathy_firewall.actions import AddTags, AgentPrompt, Plan, RemoveTags, SetPriority
+from empathy_firewall.actions import Plan
 from empathy_firewall.connectors.base import (
-    ActionOutcome,
     ApplyResult,
     HttpRequest,
+    HttpResponse,
     markers_in,
-    note_marker,
 )
-from empathy_firewall.connectors.notes import agent_prompt_outcome, note_text
+from empathy_firewall.connectors.change import TicketChange, merge_tags
+from empathy_firewall.connectors.change import ticket_change as build_change
+from empathy_firewall.connectors.dry import json_response
+from empathy_firewall.connectors.outcome import Outcome
 from empathy_firewall.errors import RateLimitedError, RetryableError, SkipError
 from empathy_firewall.models import Priority
 from empathy_firewall_rt.client import RtClient
 from empathy_firewall_rt.parse import custom_field_values
 from empathy_firewall_rt.poll import read_ticket
 
-__all__ = ["RtChange", "apply_plans", "merge_tags", "render", "ticket_change"]
+__all__ = ["apply_plans", "dry_answer", "merge_tags", "ticket_change"]
 
 
-class RtChange:
-    """What one plan asks of one RT ticket, split by how it is written."""
-
-    def __init__(self, plan: Plan, levels: Mapping[Priority, int]) -> None:
-        self.ticket_id = plan.ticket.external_id
-        add: dict[str, None] = {}
-        remove: dict[str, None] = {}
-        self.tag_keys: list[str] = []
-        self.notes: list[tuple[str, str]] = []  # (key, section ending with its marker)
-        self.priority: int | None = None
-        self.priority_key: str | None = None
-        self.unsupported: list[ActionOutcome] = []
-        for planned in plan.actions:
-            action, key = planned.action, planned.key
-            text = note_text(planned)
-            if text is not None:
-                self.notes.append((key, f"{text}\n\n{note_marker(key)}"))
-            elif isinstance(action, AddTags | RemoveTags):
-                target = add if isinstance(action, AddTags) else remove
-                target.update(dict.fromkeys(t.strip() for t in action.tags))
-                self.tag_keys.append(key)
-            elif isinstance(action, SetPriority):
-                if self.priority_key is not None:
-                    self.unsupported.append(
-                        ActionOutcome(self.priority_key, "a later priority change won")
-                    )
-                self.priority, self.priority_key = levels[action.priority], key
-            elif isinstance(action, AgentPrompt):
-                self.unsupported.append(agent_prompt_outcome(key, "RT"))
-            else:
-                reason = f"the RT connector does not write {action.kind}"
-                self.unsupported.append(ActionOutcome(key, reason))
-        self.add_tags = list(add)
-        self.remove_tags = [t for t in remove if t not in add]  # added and removed: added
-
-    @property
-    def field_keys(self) -> list[str]:
-        """Keys written by the ticket ``PUT`` (tags and priority)."""
-        return self.tag_keys + ([self.priority_key] if self.priority_key else [])
-
-
-def ticket_change(plan: Plan, levels: Mapping[Priority, int]) -> RtChange:
-    """Split a plan into tag, priority and note parts (the last priority change wins). Pure."""
-    return RtChange(plan, levels)
-
-
-def merge_tags(current: Sequence[str], add: Sequence[str], remove: Sequence[str]) -> list[str]:
-    """``current`` plus ``add`` minus ``remove``, order kept, no duplicates. Pure."""
-    dropped = set(remove)
-    merged = dict.fromkeys(t for t in current if t not in dropped)
-    merged.update(dict.fromkeys(t for t in add if t not in dropped))
-    return list(merged)
+def ticket_change(plan: Plan) -> TicketChange:
+    """The kit's change for RT: no macros, no public replies (see the capabilities). Pure."""
+    return build_change(plan, vendor="RT")
 
 
 def _comment(api: str, tid: str, sections: Sequence[str]) -> HttpRequest:
@@ -101,30 +54,21 @@ def _comment(api: str, tid: str, sections: Sequence[str]) -> HttpRequest:
     return HttpRequest("POST", url, json_body=body, purpose="comment", item=tid, idempotent=False)
 
 
-def _put(api: str, tid: str, update: Mapping[str, Any], purpose: str) -> HttpRequest:
+def _put(api: str, tid: str, update: Mapping[str, Any]) -> HttpRequest:
     url = f"{api}/ticket/{tid}"
     # absolute values (the merged list, the number): sending twice leaves the same ticket
     return HttpRequest(
-        "PUT", url, json_body=dict(update), purpose=purpose, item=tid, idempotent=True
+        "PUT", url, json_body=dict(update), purpose="update_ticket", item=tid, idempotent=True
     )
 
 
-def render(api: str, change: RtChange, tags_field: str) -> tuple[HttpRequest, ...]:
-    """The requests :func:`apply_plans` sends for ``change`` as far as they are known before
-    the read (the merged tag values are completed from the current ones). Pure."""
-    tid, out = change.ticket_id, []
-    if change.field_keys:
-        out.append(HttpRequest("GET", f"{api}/ticket/{tid}", purpose="read_ticket", item=tid))
-        update: dict[str, Any] = {}
-        if change.tag_keys:
-            merge = {"merge_add": change.add_tags, "merge_remove": change.remove_tags}
-            update["CustomFields"] = {tags_field: merge}
-        if change.priority is not None:
-            update["Priority"] = change.priority
-        out.append(_put(api, tid, update, "update_ticket (only if a value changes)"))
-    if change.notes:
-        out.append(_comment(api, tid, [s for _, s in change.notes]))
-    return tuple(out)
+def dry_answer(request: HttpRequest) -> HttpResponse | None:
+    """What RT answers a successful write (its messages); reads go through. Pure."""
+    if request.method == "GET":
+        return None
+    if request.method == "POST" and request.url.endswith("/comment"):
+        return json_response(["Comments added"], status=201)
+    return json_response([f"Ticket {request.item}: updated"])
 
 
 def present_markers(client: RtClient, tid: str) -> frozenset[str]:
@@ -138,45 +82,49 @@ def present_markers(client: RtClient, tid: str) -> frozenset[str]:
     return frozenset(found)
 
 
-class ApplyOutcome:
-    """The keys of one plan: applied, found already applied, skipped with a reason."""
-
-    def __init__(self, skipped: Sequence[ActionOutcome]) -> None:
-        self.applied: list[str] = []
-        self.already: list[str] = []
-        self.skipped: list[ActionOutcome] = list(skipped)
-
-
-def _write_fields(client: RtClient, change: RtChange, tags_field: str, out: ApplyOutcome) -> None:
+def _write_fields(
+    client: RtClient,
+    change: TicketChange,
+    tags_field: str,
+    levels: Mapping[Priority, int],
+    out: Outcome,
+) -> None:
     tid = change.ticket_id
     record = read_ticket(client, tid)
     update: dict[str, Any] = {}
-    keys = change.field_keys
+    keys = list(change.field_keys)
     if change.tag_keys:
         current = custom_field_values(record, tags_field)
         if current is None:
             reason = f"custom field {tags_field!r} is not applied to this ticket's queue"
-            out.skipped += [ActionOutcome(k, reason) for k in change.tag_keys]
+            out.skip(change.tag_keys, reason)
             keys = [k for k in keys if k not in change.tag_keys]
-        elif (merged := merge_tags(current, change.add_tags, change.remove_tags)) != list(current):
-            update["CustomFields"] = {tags_field: merged}
-    if change.priority is not None and str(record.get("Priority")) != str(change.priority):
-        update["Priority"] = change.priority
+        elif (merged := merge_tags(current, change.add_tags, change.remove_tags)) != tuple(current):
+            update["CustomFields"] = {tags_field: list(merged)}
+    level = levels[change.priority] if change.priority is not None else None
+    if level is not None and str(record.get("Priority")) != str(level):
+        update["Priority"] = level
     if update:
-        client.send(_put(client.base_url, tid, update, "update_ticket"))
+        client.send(_put(client.base_url, tid, update))
     out.applied += keys
 
 
 def _apply_one(
-    client: RtClient, change: RtChange, tags_field: str, out: ApplyOutcome, *, verify: bool
+    client: RtClient,
+    change: TicketChange,
+    tags_field: str,
+    levels: Mapping[Priority, int],
+    out: Outcome,
+    *,
+    verify: bool,
 ) -> None:
     tid, notes = change.ticket_id, change.notes
     if verify and notes:
         present = present_markers(client, tid)
         out.already += [k for k, _ in notes if k in present]
-        notes = [(k, s) for k, s in notes if k not in present]
+        notes = tuple((k, s) for k, s in notes if k not in present)
     if change.field_keys:
-        _write_fields(client, change, tags_field, out)
+        _write_fields(client, change, tags_field, levels, out)
     if notes:
         keys = [k for k, _ in notes]
         try:
@@ -204,21 +152,11 @@ def apply_plans(
     """
     results = []
     for plan in plans:
-        change = ticket_change(plan, levels)
-        out = ApplyOutcome(change.unsupported)
+        change = ticket_change(plan)
+        out = Outcome(skipped=list(change.unsupported))
         try:
-            _apply_one(client, change, tags_field, out, verify=verify)
+            _apply_one(client, change, tags_field, levels, out, verify=verify)
         except SkipError as exc:
-            settled = {*out.applied, *out.already, *(o.key for o in out.skipped)}
-            out.skipped += [
-                ActionOutcome(p.key, str(exc)) for p in plan.actions if p.key not in settled
-            ]
-        results.append(
-            ApplyResult(
-                ticket=plan.ticket,
-                applied=tuple(dict.fromkeys(out.applied)),
-                already=tuple(dict.fromkeys(out.already)),
-                skipped=tuple(out.skipped),
-            )
-        )
+            out.skip([p.key for p in plan.actions], str(exc))
+        results.append(out.result(plan.ticket))
     return tuple(results)

@@ -14,12 +14,13 @@ from empathy_firewall.connectors.base import (
     Capabilities,
     ConnectorConfig,
     HttpRequest,
+    HttpResponse,
     Page,
 )
 from empathy_firewall.connectors.rest import HttpConnector
 from empathy_firewall.errors import ConfigError
 from empathy_firewall.models import Ticket
-from empathy_firewall_rt.apply import apply_plans, render, ticket_change
+from empathy_firewall_rt.apply import apply_plans, dry_answer
 from empathy_firewall_rt.client import RtClient
 from empathy_firewall_rt.config import RtConfig, resolve_authorization
 from empathy_firewall_rt.parse import normalize_ticket
@@ -66,10 +67,9 @@ class RtConnector(HttpConnector[RtConfig, RtClient]):
             names=self._names,
         )
 
-    def render(self, plans: Sequence[Plan]) -> tuple[HttpRequest, ...]:
-        """The requests apply sends, per plan in order (tag values merged at apply time)."""
-        api, levels, field = self.config.api, self.config.priorities, self.config.tags_field
-        return tuple(r for p in plans for r in render(api, ticket_change(p, levels), field))
+    def dry_answer(self, request: HttpRequest) -> HttpResponse | None:
+        """RT's answer to a successful write (see :func:`.apply.dry_answer`)."""
+        return dry_answer(request)
 
     # I/O half ------------------------------------------------------------------------
 

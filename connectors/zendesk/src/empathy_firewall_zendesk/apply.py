@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from empathy_firewall.actions import Plan
@@ -25,25 +25,127 @@ from empathy_firewall.connectors.base import (
     ActionOutcome,
     ApplyResult,
     HttpRequest,
+    HttpResponse,
     markers_in,
     note_marker,
 )
+from empathy_firewall.connectors.change import TicketChange
+from empathy_firewall.connectors.change import ticket_change as build_change
+from empathy_firewall.connectors.dry import json_response
 from empathy_firewall.connectors.http import Clock, ConflictError, TransportError
+from empathy_firewall.connectors.notes import REPLY_TAG_PREFIX, reply_tag
+from empathy_firewall.connectors.outcome import Outcome
 from empathy_firewall.errors import RateLimitedError, RetryableError, SkipError
 from empathy_firewall_zendesk.client import ZendeskClient
 from empathy_firewall_zendesk.parse import JobStatus, parse_job_status
 from empathy_firewall_zendesk.poll import list_comments
-from empathy_firewall_zendesk.render import (
-    REPLY_TAG_PREFIX,
-    TicketChange,
-    batch_item,
-    public_item,
-    reply_tag,
-    ticket_change,
-    update_many_requests,
-)
 
-__all__ = ["MACRO_WRITABLE", "TicketUpdateBudget", "apply_plans", "macro_update"]
+
+def _mark(text: str, marker: str) -> str:
+    return f"{text}\n{marker}"
+
+
+def ticket_change(plan: Plan) -> TicketChange:
+    """The kit's change for Zendesk: macros and public replies are written. Pure."""
+    return build_change(plan, vendor="Zendesk", mark=_mark, macros=True, public_replies=True)
+
+
+def batch_keys(change: TicketChange) -> tuple[str, ...]:
+    """Keys written by the round-one batch item (fields, then the note)."""
+    return change.field_keys + change.note_keys
+
+
+_SEPARATOR = "\n\n---\n\n"
+
+
+def _numeric_id(ticket_id: str) -> int | str:
+    return int(ticket_id) if ticket_id.isdigit() else ticket_id
+
+
+def batch_item(change: TicketChange) -> dict[str, Any] | None:
+    """The round-one ``update_many`` item for a change, or None when it has nothing."""
+    item: dict[str, Any] = {"id": _numeric_id(change.ticket_id)}
+    if change.note_sections:
+        item["comment"] = {"body": _SEPARATOR.join(change.note_sections), "public": False}
+    if change.add_tags:
+        item["additional_tags"] = list(change.add_tags)
+    if change.remove_tags:
+        item["remove_tags"] = list(change.remove_tags)
+    if change.priority is not None:
+        item["priority"] = change.priority.value
+    return item if len(item) > 1 else None
+
+
+def public_item(change: TicketChange) -> dict[str, Any] | None:
+    """The round-two item carrying the public reply and its marker tag, if any."""
+    if change.public_reply is None:
+        return None
+    key, body = change.public_reply
+    return {
+        "id": _numeric_id(change.ticket_id),
+        "comment": {"body": body, "public": True},
+        "additional_tags": [reply_tag(key)],
+    }
+
+
+def update_many_requests(
+    base_url: str, items: Sequence[Mapping[str, Any]], *, size: int = 100
+) -> tuple[HttpRequest, ...]:
+    """``PUT /api/v2/tickets/update_many`` requests of at most ``size`` (<= 100) items."""
+    size = max(1, min(size, 100))
+    requests = []
+    for start in range(0, len(items), size):
+        chunk = [dict(i) for i in items[start : start + size]]
+        has_comment = any("comment" in i for i in chunk)
+        requests.append(
+            HttpRequest(
+                method="PUT",
+                url=f"{base_url}/api/v2/tickets/update_many.json",
+                json_body={"tickets": chunk},
+                purpose="update_many",
+                idempotent=not has_comment,
+            )
+        )
+    return tuple(requests)
+
+
+def dry_answer(request: HttpRequest) -> HttpResponse | None:
+    """What Zendesk answers a successful write; reads go through. Pure.
+
+    ``update_many`` answers with a job that has already completed, every item updated, so
+    apply settles it without polling.
+    """
+    if request.method == "GET":
+        return None
+    body = request.json_body if isinstance(request.json_body, Mapping) else {}
+    if request.path.endswith("/update_many.json"):
+        results = [
+            {
+                "id": item.get("id"),
+                "index": n,
+                "action": "update",
+                "status": "Updated",
+                "success": True,
+            }
+            for n, item in enumerate(body.get("tickets") or [])
+        ]
+        return json_response(
+            {"job_status": {"id": "dry-run", "status": "completed", "results": results}}
+        )
+    return json_response({"ticket": {"id": request.item, **(body.get("ticket") or {})}})
+
+
+__all__ = [
+    "MACRO_WRITABLE",
+    "TicketUpdateBudget",
+    "apply_plans",
+    "batch_item",
+    "dry_answer",
+    "macro_update",
+    "public_item",
+    "ticket_change",
+    "update_many_requests",
+]
 
 #: ticket fields a previewed macro may set (read-only fields from the preview are dropped)
 MACRO_WRITABLE = (
@@ -80,16 +182,6 @@ class TicketUpdateBudget:
             return False
         times.extend([now] * count)
         return True
-
-
-@dataclass
-class _Outcome:
-    applied: list[str] = field(default_factory=list)
-    already: list[str] = field(default_factory=list)
-    skipped: list[ActionOutcome] = field(default_factory=list)
-
-    def skip(self, keys: Sequence[str], reason: str) -> None:
-        self.skipped.extend(ActionOutcome(k, reason) for k in keys)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,10 +252,10 @@ class _Applier:
                 found.add(tag)
         return frozenset(found)
 
-    def drop_present(self, change: TicketChange, outcome: _Outcome) -> TicketChange:
+    def drop_present(self, change: TicketChange, outcome: Outcome) -> TicketChange:
         present = self.present_markers(change.ticket_id)
         keys = [k for k in change.note_keys if k in present]
-        keys += [k for _, k in change.macros if k in present]
+        keys += [k for k in change.macro_keys if k in present]
         if change.public_reply is not None and reply_tag(change.public_reply[0]) in present:
             keys.append(change.public_reply[0])
         outcome.already.extend(keys)
@@ -171,7 +263,7 @@ class _Applier:
 
     # -- bulk jobs ---------------------------------------------------------------------
 
-    def run_bulk(self, entries: list[_Entry], outcomes: list[_Outcome], *, retry: bool) -> None:
+    def run_bulk(self, entries: list[_Entry], outcomes: list[Outcome], *, retry: bool) -> None:
         """Send entries in update_many jobs; record per-ticket outcomes."""
         # One ticket at most once per job: later duplicates wait for a following batch.
         rounds: list[list[_Entry]] = []
@@ -194,7 +286,7 @@ class _Applier:
             for entry in failed:
                 outcomes[entry.index].skip(entry.keys, "bulk update failed twice")
 
-    def _run_jobs(self, entries: list[_Entry], outcomes: list[_Outcome]) -> list[_Entry]:
+    def _run_jobs(self, entries: list[_Entry], outcomes: list[Outcome]) -> list[_Entry]:
         size = self.config.bulk_size
         chunks = [entries[i : i + size] for i in range(0, len(entries), size)]
         pending: dict[str, list[_Entry]] = {}
@@ -205,17 +297,19 @@ class _Applier:
             request = update_many_requests(
                 self.client.base_url, [e.item for e in chunk], size=size
             )[0]
-            job_id = self._submit(request, chunk, outcomes)
-            if job_id is not None:
-                pending[job_id] = chunk
+            job = self._submit(request, chunk, outcomes)
+            if job is not None and job.finished:  # answered done at once: nothing to poll
+                retry_later.extend(self._settle(job, chunk, outcomes))
+            elif job is not None:
+                pending[job.id] = chunk
         while pending:
             retry_later.extend(self._poll_jobs(pending, outcomes, until_any=False))
         return retry_later
 
     def _submit(
-        self, request: HttpRequest, chunk: list[_Entry], outcomes: list[_Outcome]
-    ) -> str | None:
-        """Submit one bulk job; its id, or None when nothing (more) needs sending."""
+        self, request: HttpRequest, chunk: list[_Entry], outcomes: list[Outcome]
+    ) -> JobStatus | None:
+        """Submit one bulk job; its status, or None when nothing (more) needs sending."""
         for attempt in range(2):
             try:
                 response = self.client.send(request)
@@ -242,7 +336,7 @@ class _Applier:
                 for entry in chunk:
                     outcomes[entry.index].skip(entry.keys, str(exc))
                 return None
-            return parse_job_status(response.json()).id
+            return parse_job_status(response.json())
         return None  # pragma: no cover - the loop always returns or raises
 
     def _await_settled_jobs(self) -> bool:
@@ -278,7 +372,7 @@ class _Applier:
             waited += interval
             interval = min(interval * 1.5, 10.0)
 
-    def _resend_missing(self, chunk: list[_Entry], outcomes: list[_Outcome]) -> HttpRequest | None:
+    def _resend_missing(self, chunk: list[_Entry], outcomes: list[Outcome]) -> HttpRequest | None:
         """After an unanswered submission: keep only entries whose update is not there."""
         for entry in list(chunk):
             if "comment" not in entry.item:
@@ -297,7 +391,7 @@ class _Applier:
         return update_many_requests(self.client.base_url, [e.item for e in chunk])[0]
 
     def _poll_jobs(
-        self, pending: dict[str, list[_Entry]], outcomes: list[_Outcome], *, until_any: bool
+        self, pending: dict[str, list[_Entry]], outcomes: list[Outcome], *, until_any: bool
     ) -> list[_Entry]:
         retry_later: list[_Entry] = []
         waited = 0.0
@@ -330,9 +424,7 @@ class _Applier:
             interval = min(interval * 1.5, 10.0)
         return retry_later
 
-    def _settle(
-        self, job: JobStatus, chunk: list[_Entry], outcomes: list[_Outcome]
-    ) -> list[_Entry]:
+    def _settle(self, job: JobStatus, chunk: list[_Entry], outcomes: list[Outcome]) -> list[_Entry]:
         by_id = {item.id: item for item in job.items if item.id is not None}
         by_index = {item.index: item for item in job.items if item.index is not None}
         retry_later: list[_Entry] = []
@@ -431,7 +523,7 @@ def apply_plans(
 ) -> tuple[ApplyResult, ...]:
     """Apply plans; one :class:`ApplyResult` per plan, in order (see the module docstring)."""
     applier = _Applier(client, budget)
-    outcomes = [_Outcome() for _ in plans]
+    outcomes = [Outcome() for _ in plans]
     changes: list[TicketChange] = []
     for index, plan in enumerate(plans):
         change = ticket_change(plan)
@@ -446,7 +538,7 @@ def apply_plans(
         item, reply = batch_item(change), public_item(change)
         updates = (item is not None) + (reply is not None) + len(change.macros)
         if updates and not budget.take(change.ticket_id, updates):
-            keys = [*change.batch_keys, *(k for _, k in change.macros)]
+            keys = [*batch_keys(change), *change.macro_keys]
             if change.public_reply is not None:
                 keys.append(change.public_reply[0])
             outcomes[index].skip(keys, "Zendesk per-ticket update limit reached; next run")
@@ -454,7 +546,7 @@ def apply_plans(
         changes.append(change)
 
     first = [
-        _Entry(i, c.ticket_id, item, c.batch_keys)
+        _Entry(i, c.ticket_id, item, batch_keys(c))
         for i, c in enumerate(changes)
         if (item := batch_item(c)) is not None
     ]
@@ -466,7 +558,8 @@ def apply_plans(
     ]
     applier.run_bulk(second, outcomes, retry=True)
     for index, change in enumerate(changes):
-        for ref, key in change.macros:
+        for ref, planned in change.macros:
+            key = planned.key
             try:
                 reason = applier.apply_macro(change.ticket_id, ref, key)
             except SkipError as exc:
@@ -475,12 +568,4 @@ def apply_plans(
                 outcomes[index].applied.append(key)
             else:
                 outcomes[index].skipped.append(ActionOutcome(key, reason))
-    return tuple(
-        ApplyResult(
-            ticket=plan.ticket,
-            applied=tuple(dict.fromkeys(o.applied)),
-            already=tuple(dict.fromkeys(o.already)),
-            skipped=tuple(o.skipped),
-        )
-        for plan, o in zip(plans, outcomes, strict=True)
-    )
+    return tuple(o.result(plan.ticket) for plan, o in zip(plans, outcomes, strict=True))

@@ -14,6 +14,7 @@ from empathy_firewall.connectors.base import (
     Capabilities,
     ConnectorConfig,
     HttpRequest,
+    HttpResponse,
     Page,
     RawPage,
     WebhookEvent,
@@ -23,7 +24,7 @@ from empathy_firewall.connectors.rest import HttpConnector
 from empathy_firewall.errors import AuthenticationError, ConfigError
 from empathy_firewall.models import Agent, Ticket
 from empathy_firewall.webhooks.request import WebhookRequest
-from empathy_firewall_zendesk.apply import TicketUpdateBudget, apply_plans
+from empathy_firewall_zendesk.apply import TicketUpdateBudget, apply_plans, dry_answer
 from empathy_firewall_zendesk.client import ZendeskClient
 from empathy_firewall_zendesk.config import ZendeskConfig, resolve_credentials
 from empathy_firewall_zendesk.parse import (
@@ -41,12 +42,6 @@ from empathy_firewall_zendesk.poll import (
     list_comments,
     missing_organizations,
     poll_pages,
-)
-from empathy_firewall_zendesk.render import (
-    batch_item,
-    public_item,
-    ticket_change,
-    update_many_requests,
 )
 from empathy_firewall_zendesk.webhook import ZendeskSignatureVerifier, parse_webhook_payload
 
@@ -182,27 +177,9 @@ class ZendeskConnector(HttpConnector[ZendeskConfig, ZendeskClient]):
             secret_env=self.config.signing_secret_env,
         )
 
-    def render(self, plans: Sequence[Plan]) -> tuple[HttpRequest, ...]:
-        """The bulk requests apply sends first, plus one preview GET per macro."""
-        changes = [ticket_change(p) for p in plans]
-        first = [i for c in changes if (i := batch_item(c)) is not None]
-        second = [i for c in changes if (i := public_item(c)) is not None]
-        base = self.config.url
-        requests = [
-            *update_many_requests(base, first, size=self.config.bulk_size),
-            *update_many_requests(base, second, size=self.config.bulk_size),
-        ]
-        for change in changes:
-            for ref, _key in change.macros:
-                requests.append(
-                    HttpRequest(
-                        method="GET",
-                        url=f"{base}/api/v2/tickets/{change.ticket_id}/macros/{ref}/apply.json",
-                        purpose="macro_preview (then PUT of the previewed changes)",
-                        item=change.ticket_id,
-                    )
-                )
-        return tuple(requests)
+    def dry_answer(self, request: HttpRequest) -> HttpResponse | None:
+        """Zendesk's answer to a successful write (see :func:`.apply.dry_answer`)."""
+        return dry_answer(request)
 
     # I/O half ------------------------------------------------------------------------
 
