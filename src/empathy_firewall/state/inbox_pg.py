@@ -36,6 +36,8 @@ __all__ = ["PgInboxInserter", "inbox_put_sql"]
 
 #: one event: connector, account, dedupe key, payload
 Row = tuple[str, str, str, str]
+#: the dedupe identity: connector, account, dedupe key
+Key = tuple[str, str, str]
 
 
 def inbox_put_sql(table: str) -> str:
@@ -61,6 +63,28 @@ def _table_name(engine: Engine) -> str:
     quote = engine.dialect.identifier_preparer
     name = quote.quote(t.inbox.name)
     return f"{quote.quote_schema(schema)}.{name}" if schema else name
+
+
+def _batch_params(rows: Sequence[Row], now: datetime) -> tuple[dict[str, Any], dict[Key, int]]:
+    first: dict[Key, int] = {}
+    for index, (connector, account, key, _payload) in enumerate(rows):
+        first.setdefault((connector, account, key), index)
+    unique = sorted(first)  # key order: no deadlock between concurrent batches
+    params = {
+        "now": now,
+        "c": [k[0] for k in unique],
+        "a": [k[1] for k in unique],
+        "k": [k[2] for k in unique],
+        "p": [rows[first[k]][3] for k in unique],
+    }
+    return params, first
+
+
+def _fresh(rows: Sequence[Row], first: dict[Key, int], inserted: set[Key]) -> list[bool]:
+    return [
+        first[(c, a, k)] == index and (c, a, k) in inserted
+        for index, (c, a, k, _p) in enumerate(rows)
+    ]
 
 
 class PgInboxInserter:
@@ -93,18 +117,7 @@ class PgInboxInserter:
 
         Raises whatever the driver raises; then nothing of the batch was committed.
         """
-        first: dict[tuple[str, str, str], int] = {}
-        for index, (connector, account, key, _payload) in enumerate(rows):
-            first.setdefault((connector, account, key), index)
-        unique = sorted(first)  # key order: no deadlock between concurrent batches
-        payloads = {k: rows[i][3] for k, i in first.items()}
-        params = {
-            "now": now,
-            "c": [k[0] for k in unique],
-            "a": [k[1] for k in unique],
-            "k": [k[2] for k in unique],
-            "p": [payloads[k] for k in unique],
-        }
+        params, first = _batch_params(rows, now)
         try:
             with self._connection().cursor() as cursor:
                 cursor.execute(self.sql, params)
@@ -112,10 +125,7 @@ class PgInboxInserter:
         except BaseException:
             self.close()
             raise
-        return [
-            first[(c, a, k)] == index and (c, a, k) in inserted
-            for index, (c, a, k, _p) in enumerate(rows)
-        ]
+        return _fresh(rows, first, inserted)
 
     def close(self) -> None:
         """Close the connection (the next :meth:`insert` opens another)."""

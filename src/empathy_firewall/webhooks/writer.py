@@ -23,6 +23,7 @@ puts/s on a loaded 2-core machine). SQLite has one write lock: one thread.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import threading
@@ -49,7 +50,34 @@ class _Put:
     account: str
     dedupe_key: str
     payload: str
-    reply: _Reply
+    #: a blocking caller's callback, or an event loop caller's future
+    reply: _Reply | None = None
+    future: asyncio.Future[bool] | None = None
+
+
+def _settle(answers: list[tuple[asyncio.Future[bool], bool]], error: BaseException | None) -> None:
+    """On the event loop: answer every waiting ``aput`` of one batch (one wake-up)."""
+    for done, fresh in answers:
+        if done.done():  # timed out: answered 503 already; the row (if any) stays
+            continue
+        if error is not None:
+            done.set_exception(error)
+        else:
+            done.set_result(fresh)
+
+
+def _answer(batch: list[_Put], results: list[bool] | None, error: BaseException | None) -> None:
+    """Reply to a batch's callers: one hand-off per event loop, not one per put."""
+    loops: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[bool], bool]]] = {}
+    for index, item in enumerate(batch):
+        fresh = bool(results[index]) if results is not None else False
+        if item.future is not None:
+            loops.setdefault(item.future.get_loop(), []).append((item.future, fresh))
+        elif item.reply is not None:
+            item.reply(None if results is None else fresh, error)
+    for loop, answers in loops.items():
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
+            loop.call_soon_threadsafe(_settle, answers, error)
 
 
 class InboxWriter:
@@ -65,7 +93,10 @@ class InboxWriter:
         self.threads = threads if threads is not None else (4 if backend == "postgresql" else 1)
         #: PostgreSQL: one statement per batch on a dedicated connection per thread
         self._fast = backend == "postgresql"
-        self._queue: queue.SimpleQueue[_Put | None] = queue.SimpleQueue()
+        #: bundles of puts (one per blocking put, one per event loop iteration)
+        self._queue: queue.SimpleQueue[list[_Put] | None] = queue.SimpleQueue()
+        #: per event loop: the puts of this iteration, handed over together
+        self._waiting: dict[asyncio.AbstractEventLoop, list[_Put]] = {}
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         self.batches = 0
@@ -108,28 +139,28 @@ class InboxWriter:
                 done.set_result(bool(fresh))
 
         self.start()
-        self._queue.put(_Put(connector, account, dedupe_key, payload, reply))
+        self._queue.put([_Put(connector, account, dedupe_key, payload, reply=reply)])
         return done.result()
 
     async def aput(self, connector: str, account: str, dedupe_key: str, payload: str) -> bool:
         """:meth:`put` for an event loop: awaits the commit without blocking the loop."""
         loop = asyncio.get_running_loop()
         done: asyncio.Future[bool] = loop.create_future()
-
-        def settle(fresh: bool | None, error: BaseException | None) -> None:
-            if done.cancelled():
-                return
-            if error is not None:
-                done.set_exception(error)
-            else:
-                done.set_result(bool(fresh))
-
-        def reply(fresh: bool | None, error: BaseException | None) -> None:
-            loop.call_soon_threadsafe(settle, fresh, error)
-
-        self.start()
-        self._queue.put(_Put(connector, account, dedupe_key, payload, reply))
+        item = _Put(connector, account, dedupe_key, payload, future=done)
+        waiting = self._waiting.get(loop)
+        if waiting is None:  # the first put of this loop iteration: hand over at its end
+            self._waiting[loop] = [item]
+            loop.call_soon(self._hand_over, loop)
+        else:
+            waiting.append(item)
         return await done
+
+    def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Queue this loop iteration's puts as one bundle (one writer wake-up)."""
+        bundle = self._waiting.pop(loop, None)
+        if bundle:
+            self.start()
+            self._queue.put(bundle)
 
     def _run(self) -> None:
         inserter = PgInboxInserter(self.store.engine) if self._fast else None
@@ -144,7 +175,7 @@ class InboxWriter:
             first = self._queue.get()
             if first is None:
                 return
-            batch = [first]
+            batch = list(first)
             stopping = False
             while len(batch) < self.max_batch:
                 try:
@@ -154,7 +185,7 @@ class InboxWriter:
                 if more is None:
                     stopping = True
                     break
-                batch.append(more)
+                batch.extend(more)
             self._commit(batch, inserter)
             if stopping:
                 return
@@ -175,15 +206,13 @@ class InboxWriter:
                 results = inserter.insert(rows, datetime.now(UTC))
         except Exception as exc:  # nothing in the batch was committed: all fail
             log.error("inbox writer: a batch of %d failed: %s", len(batch), type(exc).__name__)
-            for item in batch:
-                item.reply(None, exc)
+            _answer(batch, None, exc)
             return
         finally:
             self._busy.pop(me, None)
         self.batches += 1
         self.items += len(batch)
-        for item, fresh in zip(batch, results, strict=True):
-            item.reply(fresh, None)
+        _answer(batch, results, None)
 
     def _commit_batch(self, batch: list[_Put]) -> list[bool]:
         """The portable path (SQLite): one transaction of single-row upserts."""
