@@ -14,10 +14,18 @@ redelivers): nothing is acknowledged that was not committed.
 Callers use :meth:`InboxWriter.put` (blocking, the :class:`InboxPort` protocol) or
 :meth:`InboxWriter.aput` (awaitable, for the ASGI app's event loop).
 
-On PostgreSQL several writer threads (``threads``, default 4) commit batches side by side:
-a commit waits for its WAL flush, and PostgreSQL flushes concurrent commits together, so
-overlapping them multiplies throughput (issue 11 item 12: one thread peaked near 500
-puts/s on a loaded 2-core machine). SQLite has one write lock: one thread.
+On PostgreSQL two writer threads (``threads``) commit batches side by side, so one batch
+is being flushed while the next gathers; each batch is one
+``INSERT ... SELECT unnest ... ON CONFLICT DO NOTHING RETURNING`` statement on the
+thread's own autocommit connection (:mod:`empathy_firewall.state.inbox_pg`), which is its
+own transaction. ``synchronous_commit`` stays on: the 202 is sent after the WAL flush,
+so a PostgreSQL or machine crash cannot lose an acknowledged webhook (Zendesk and
+Freshdesk redeliver only what was not answered 2xx). SQLite has one write lock: one
+thread, one transaction of single-row upserts.
+
+Hand-offs are batched too (issue 11 item 12: on two busy cores each thread wake-up is a
+scheduling delay on the critical path): the puts an event loop makes in one iteration go
+to the writers as one bundle, and a batch answers each waiting loop with one callback.
 """
 
 from __future__ import annotations
@@ -66,6 +74,11 @@ def _settle(answers: list[tuple[asyncio.Future[bool], bool]], error: BaseExcepti
             done.set_result(fresh)
 
 
+def _expire(done: asyncio.Future[bool]) -> None:
+    if not done.done():
+        done.set_exception(TimeoutError("the inbox commit did not finish in time"))
+
+
 def _answer(batch: list[_Put], results: list[bool] | None, error: BaseException | None) -> None:
     """Reply to a batch's callers: one hand-off per event loop, not one per put."""
     loops: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[bool], bool]]] = {}
@@ -90,7 +103,7 @@ class InboxWriter:
         self.max_batch = max_batch
         #: writer threads: concurrent commits on PostgreSQL, one on SQLite
         backend = getattr(store, "backend", "sqlite")
-        self.threads = threads if threads is not None else (4 if backend == "postgresql" else 1)
+        self.threads = threads if threads is not None else (2 if backend == "postgresql" else 1)
         #: PostgreSQL: one statement per batch on a dedicated connection per thread
         self._fast = backend == "postgresql"
         #: bundles of puts (one per blocking put, one per event loop iteration)
@@ -142,10 +155,26 @@ class InboxWriter:
         self._queue.put([_Put(connector, account, dedupe_key, payload, reply=reply)])
         return done.result()
 
-    async def aput(self, connector: str, account: str, dedupe_key: str, payload: str) -> bool:
-        """:meth:`put` for an event loop: awaits the commit without blocking the loop."""
+    async def aput(
+        self,
+        connector: str,
+        account: str,
+        dedupe_key: str,
+        payload: str,
+        *,
+        timeout: float | None = None,
+    ) -> bool:
+        """:meth:`put` for an event loop: awaits the commit without blocking the loop.
+
+        After ``timeout`` seconds without a commit it raises :class:`TimeoutError` (the
+        put may still be committed later: a redelivery is then a duplicate). A timer on
+        the future, not ``asyncio.wait_for``, which costs a task per request.
+        """
         loop = asyncio.get_running_loop()
         done: asyncio.Future[bool] = loop.create_future()
+        if timeout is not None:
+            timer = loop.call_later(timeout, _expire, done)
+            done.add_done_callback(lambda _: timer.cancel())
         item = _Put(connector, account, dedupe_key, payload, future=done)
         waiting = self._waiting.get(loop)
         if waiting is None:  # the first put of this loop iteration: hand over at its end
