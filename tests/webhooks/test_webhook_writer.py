@@ -1,18 +1,27 @@
 """Group commit: concurrent puts share transactions, dedupe holds within and across
-batches, and a failed transaction fails every put in it (nothing acknowledged unstored)."""
+batches, and a failed transaction fails every put in it (nothing acknowledged unstored).
+
+On PostgreSQL a batch is one statement on the writer's own connection (issue 11 item 12);
+the tests marked ``postgres`` check its dedupe and its recovery from a dropped link."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
+from sqlalchemy import text
+from state_support import pg_schema, pg_url
 
 from empathy_firewall.state import StateStore
 from empathy_firewall.state.inbox import status_counts
+from empathy_firewall.state.inbox_pg import PgInboxInserter
 from empathy_firewall.webhooks.writer import InboxWriter
 
 
@@ -82,3 +91,111 @@ def test_a_failed_transaction_fails_every_put_in_it() -> None:
     with pytest.raises(OSError, match="disk on fire"):
         asyncio.run(main())
     writer.stop()
+
+
+class _CountingLoop(asyncio.SelectorEventLoop):
+    """An event loop that counts wake-ups from other threads."""
+
+    wakeups = 0
+
+    def call_soon_threadsafe(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        self.wakeups += 1
+        return super().call_soon_threadsafe(*args, **kwargs)
+
+
+def test_puts_of_one_loop_iteration_share_a_batch_and_one_wake_up(store: StateStore) -> None:
+    writer = InboxWriter(store)
+
+    async def main() -> list[bool]:
+        return list(
+            await asyncio.gather(*(writer.aput("zendesk", "a", f"k{n}", "{}") for n in range(20)))
+        )
+
+    loop = _CountingLoop()
+    try:
+        results = loop.run_until_complete(main())
+    finally:
+        loop.close()
+    writer.stop()
+    assert results == [True] * 20
+    assert writer.batches == 1  # handed over together, committed together
+    assert loop.wakeups == 1  # one answer for the batch, not one per put
+    assert status_counts(store) == {"pending": 20}
+
+
+class _SlowEngine:
+    def __init__(self, engine: Any, delay: float) -> None:
+        self._engine = engine
+        self._delay = delay
+
+    def begin(self) -> Any:
+        time.sleep(self._delay)
+        return self._engine.begin()
+
+
+class _SlowStore:
+    def __init__(self, store: StateStore, delay: float) -> None:
+        self.engine = _SlowEngine(store.engine, delay)
+
+
+def test_an_async_put_past_its_timeout_raises_and_its_row_still_lands(store: StateStore) -> None:
+    writer = InboxWriter(_SlowStore(store, 0.6))  # type: ignore[arg-type]
+
+    async def main() -> float:
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            await writer.aput("zendesk", "acme", "late", "{}", timeout=0.05)
+        return time.monotonic() - started
+
+    waited = asyncio.run(main())
+    writer.stop()
+    assert waited < 0.5  # answered (503) long before the commit finished
+    assert status_counts(store) == {"pending": 1}  # a redelivery will be a duplicate
+
+
+@pytest.mark.postgres
+def test_postgres_batches_dedupe_within_and_across_batches() -> None:
+    with pg_schema() as schema:
+        opened = StateStore(pg_url(), schema=schema)
+        writer = InboxWriter(opened)
+        try:
+            assert writer.put("zendesk", "acme", "old", "{}") is True
+
+            async def main() -> list[bool]:
+                keys = ["old", "a", "b", "a", "c", "b", "a"]  # "a" three times in one batch
+                return list(
+                    await asyncio.gather(*(writer.aput("zendesk", "acme", k, "{}") for k in keys))
+                )
+
+            results = asyncio.run(main())
+            writer.stop()
+            assert results == [False, True, True, False, True, False, False]
+            assert status_counts(opened) == {"pending": 4}
+        finally:
+            writer.stop()
+            opened.close()
+
+
+@pytest.mark.postgres
+def test_postgres_batch_is_committed_when_put_returns_and_survives_a_dropped_link() -> None:
+    with pg_schema() as schema:
+        opened = StateStore(pg_url(), schema=schema)
+        inserter = PgInboxInserter(opened.engine)
+        now = datetime.now(UTC)
+        try:
+            assert inserter.insert([("zendesk", "acme", "k1", "{}")], now) == [True]
+            # committed: another connection sees it at once
+            assert status_counts(opened) == {"pending": 1}
+            pid = inserter._connection().info.backend_pid
+            with opened.engine.connect() as conn:
+                conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            with pytest.raises(psycopg.OperationalError):
+                inserter.insert([("zendesk", "acme", "k2", "{}")], now)
+            # the next batch opens a fresh connection; k2 was never acknowledged
+            assert inserter.insert(
+                [("zendesk", "acme", "k2", "{}"), ("zendesk", "acme", "k1", "{}")], now
+            ) == [True, False]
+            assert status_counts(opened) == {"pending": 2}
+        finally:
+            inserter.close()
+            opened.close()

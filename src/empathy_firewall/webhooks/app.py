@@ -159,11 +159,12 @@ def create_app(
                     try:
                         # bounded: a locked store answers 503 + Retry-After, not a hang; a
                         # write that lands later makes the redelivery a recognised duplicate
-                        fresh = await asyncio.wait_for(
-                            writer.aput(
-                                receiver.name, receiver.account, step.dedupe_key, step.payload
-                            ),
-                            accept_timeout,
+                        fresh = await writer.aput(
+                            receiver.name,
+                            receiver.account,
+                            step.dedupe_key,
+                            step.payload,
+                            timeout=accept_timeout,
                         )
                     except TimeoutError as exc:
                         response = receiver.store_failed(exc, retry_after=accept_timeout)

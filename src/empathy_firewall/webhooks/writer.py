@@ -14,15 +14,24 @@ redelivers): nothing is acknowledged that was not committed.
 Callers use :meth:`InboxWriter.put` (blocking, the :class:`InboxPort` protocol) or
 :meth:`InboxWriter.aput` (awaitable, for the ASGI app's event loop).
 
-On PostgreSQL several writer threads (``threads``, default 4) commit batches side by side:
-a commit waits for its WAL flush, and PostgreSQL flushes concurrent commits together, so
-overlapping them multiplies throughput (issue 11 item 12: one thread peaked near 500
-puts/s on a loaded 2-core machine). SQLite has one write lock: one thread.
+On PostgreSQL two writer threads (``threads``) commit batches side by side, so one batch
+is being flushed while the next gathers; each batch is one
+``INSERT ... SELECT unnest ... ON CONFLICT DO NOTHING RETURNING`` statement on the
+thread's own autocommit connection (:mod:`empathy_firewall.state.inbox_pg`), which is its
+own transaction. ``synchronous_commit`` stays on: the 202 is sent after the WAL flush,
+so a PostgreSQL or machine crash cannot lose an acknowledged webhook (Zendesk and
+Freshdesk redeliver only what was not answered 2xx). SQLite has one write lock: one
+thread, one transaction of single-row upserts.
+
+Hand-offs are batched too (issue 11 item 12: on two busy cores each thread wake-up is a
+scheduling delay on the critical path): the puts an event loop makes in one iteration go
+to the writers as one bundle, and a batch answers each waiting loop with one callback.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import threading
@@ -33,6 +42,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from empathy_firewall.state import schema as t
+from empathy_firewall.state.inbox_pg import PgInboxInserter
 from empathy_firewall.state.store import StateStore, upsert
 
 __all__ = ["InboxWriter"]
@@ -48,7 +58,39 @@ class _Put:
     account: str
     dedupe_key: str
     payload: str
-    reply: _Reply
+    #: a blocking caller's callback, or an event loop caller's future
+    reply: _Reply | None = None
+    future: asyncio.Future[bool] | None = None
+
+
+def _settle(answers: list[tuple[asyncio.Future[bool], bool]], error: BaseException | None) -> None:
+    """On the event loop: answer every waiting ``aput`` of one batch (one wake-up)."""
+    for done, fresh in answers:
+        if done.done():  # timed out: answered 503 already; the row (if any) stays
+            continue
+        if error is not None:
+            done.set_exception(error)
+        else:
+            done.set_result(fresh)
+
+
+def _expire(done: asyncio.Future[bool]) -> None:
+    if not done.done():
+        done.set_exception(TimeoutError("the inbox commit did not finish in time"))
+
+
+def _answer(batch: list[_Put], results: list[bool] | None, error: BaseException | None) -> None:
+    """Reply to a batch's callers: one hand-off per event loop, not one per put."""
+    loops: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[bool], bool]]] = {}
+    for index, item in enumerate(batch):
+        fresh = bool(results[index]) if results is not None else False
+        if item.future is not None:
+            loops.setdefault(item.future.get_loop(), []).append((item.future, fresh))
+        elif item.reply is not None:
+            item.reply(None if results is None else fresh, error)
+    for loop, answers in loops.items():
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
+            loop.call_soon_threadsafe(_settle, answers, error)
 
 
 class InboxWriter:
@@ -61,8 +103,13 @@ class InboxWriter:
         self.max_batch = max_batch
         #: writer threads: concurrent commits on PostgreSQL, one on SQLite
         backend = getattr(store, "backend", "sqlite")
-        self.threads = threads if threads is not None else (4 if backend == "postgresql" else 1)
-        self._queue: queue.SimpleQueue[_Put | None] = queue.SimpleQueue()
+        self.threads = threads if threads is not None else (2 if backend == "postgresql" else 1)
+        #: PostgreSQL: one statement per batch on a dedicated connection per thread
+        self._fast = backend == "postgresql"
+        #: bundles of puts (one per blocking put, one per event loop iteration)
+        self._queue: queue.SimpleQueue[list[_Put] | None] = queue.SimpleQueue()
+        #: per event loop: the puts of this iteration, handed over together
+        self._waiting: dict[asyncio.AbstractEventLoop, list[_Put]] = {}
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         self.batches = 0
@@ -105,35 +152,59 @@ class InboxWriter:
                 done.set_result(bool(fresh))
 
         self.start()
-        self._queue.put(_Put(connector, account, dedupe_key, payload, reply))
+        self._queue.put([_Put(connector, account, dedupe_key, payload, reply=reply)])
         return done.result()
 
-    async def aput(self, connector: str, account: str, dedupe_key: str, payload: str) -> bool:
-        """:meth:`put` for an event loop: awaits the commit without blocking the loop."""
+    async def aput(
+        self,
+        connector: str,
+        account: str,
+        dedupe_key: str,
+        payload: str,
+        *,
+        timeout: float | None = None,
+    ) -> bool:
+        """:meth:`put` for an event loop: awaits the commit without blocking the loop.
+
+        After ``timeout`` seconds without a commit it raises :class:`TimeoutError` (the
+        put may still be committed later: a redelivery is then a duplicate). A timer on
+        the future, not ``asyncio.wait_for``, which costs a task per request.
+        """
         loop = asyncio.get_running_loop()
         done: asyncio.Future[bool] = loop.create_future()
-
-        def settle(fresh: bool | None, error: BaseException | None) -> None:
-            if done.cancelled():
-                return
-            if error is not None:
-                done.set_exception(error)
-            else:
-                done.set_result(bool(fresh))
-
-        def reply(fresh: bool | None, error: BaseException | None) -> None:
-            loop.call_soon_threadsafe(settle, fresh, error)
-
-        self.start()
-        self._queue.put(_Put(connector, account, dedupe_key, payload, reply))
+        if timeout is not None:
+            timer = loop.call_later(timeout, _expire, done)
+            done.add_done_callback(lambda _: timer.cancel())
+        item = _Put(connector, account, dedupe_key, payload, future=done)
+        waiting = self._waiting.get(loop)
+        if waiting is None:  # the first put of this loop iteration: hand over at its end
+            self._waiting[loop] = [item]
+            loop.call_soon(self._hand_over, loop)
+        else:
+            waiting.append(item)
         return await done
 
+    def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Queue this loop iteration's puts as one bundle (one writer wake-up)."""
+        bundle = self._waiting.pop(loop, None)
+        if bundle:
+            self.start()
+            self._queue.put(bundle)
+
     def _run(self) -> None:
+        inserter = PgInboxInserter(self.store.engine) if self._fast else None
+        try:
+            self._loop(inserter)
+        finally:
+            if inserter is not None:
+                inserter.close()
+
+    def _loop(self, inserter: PgInboxInserter | None) -> None:
         while True:
             first = self._queue.get()
             if first is None:
                 return
-            batch = [first]
+            batch = list(first)
             stopping = False
             while len(batch) < self.max_batch:
                 try:
@@ -143,8 +214,8 @@ class InboxWriter:
                 if more is None:
                     stopping = True
                     break
-                batch.append(more)
-            self._commit(batch)
+                batch.extend(more)
+            self._commit(batch, inserter)
             if stopping:
                 return
 
@@ -153,15 +224,27 @@ class InboxWriter:
         started = list(self._busy.values())
         return max(0.0, time.monotonic() - min(started)) if started else 0.0
 
-    def _commit(self, batch: list[_Put]) -> None:
+    def _commit(self, batch: list[_Put], inserter: PgInboxInserter | None) -> None:
         me = threading.get_ident()
         self._busy[me] = time.monotonic()
         try:
-            self._commit_batch(batch)
+            if inserter is None:
+                results = self._commit_batch(batch)
+            else:
+                rows = [(p.connector, p.account, p.dedupe_key, p.payload) for p in batch]
+                results = inserter.insert(rows, datetime.now(UTC))
+        except Exception as exc:  # nothing in the batch was committed: all fail
+            log.error("inbox writer: a batch of %d failed: %s", len(batch), type(exc).__name__)
+            _answer(batch, None, exc)
+            return
         finally:
             self._busy.pop(me, None)
+        self.batches += 1
+        self.items += len(batch)
+        _answer(batch, results, None)
 
-    def _commit_batch(self, batch: list[_Put]) -> None:
+    def _commit_batch(self, batch: list[_Put]) -> list[bool]:
+        """The portable path (SQLite): one transaction of single-row upserts."""
         now = datetime.now(UTC)
         # one order for every writer thread, so concurrent batches never wait on each other
         # in a cycle; each statement is the same (cached) single-row upsert
@@ -170,32 +253,22 @@ class InboxWriter:
             key=lambda i: (batch[i].connector, batch[i].account, batch[i].dedupe_key, i),
         )
         stored: dict[int, bool] = {}
-        try:
-            with self.store.engine.begin() as conn:
-                stmt = upsert(conn, t.inbox, ("connector", "account", "dedupe_key"), None)
-                stmt = stmt.returning(t.inbox.c.id)
-                for index in order:
-                    item = batch[index]
-                    row = conn.execute(
-                        stmt,
-                        {
-                            "connector": item.connector,
-                            "account": item.account,
-                            "dedupe_key": item.dedupe_key,
-                            "payload": item.payload,
-                            "received_at": now,
-                            "status": "pending",
-                            "attempts": 0,
-                        },
-                    ).first()
-                    stored[index] = row is not None
-            results = [stored[i] for i in range(len(batch))]
-        except Exception as exc:  # nothing in the batch was committed: all fail
-            log.error("inbox writer: a batch of %d failed: %s", len(batch), type(exc).__name__)
-            for item in batch:
-                item.reply(None, exc)
-            return
-        self.batches += 1
-        self.items += len(batch)
-        for item, fresh in zip(batch, results, strict=True):
-            item.reply(fresh, None)
+        with self.store.engine.begin() as conn:
+            stmt = upsert(conn, t.inbox, ("connector", "account", "dedupe_key"), None)
+            stmt = stmt.returning(t.inbox.c.id)
+            for index in order:
+                item = batch[index]
+                row = conn.execute(
+                    stmt,
+                    {
+                        "connector": item.connector,
+                        "account": item.account,
+                        "dedupe_key": item.dedupe_key,
+                        "payload": item.payload,
+                        "received_at": now,
+                        "status": "pending",
+                        "attempts": 0,
+                    },
+                ).first()
+                stored[index] = row is not None
+        return [stored[i] for i in range(len(batch))]
