@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -114,3 +115,11 @@ def test_the_mapping_in_the_docs_is_a_valid_configuration(tmp_path: Path) -> Non
     assert isinstance(connector, ZendeskConnector)
     assert connector.config.customer_fields == CustomerFieldNames()
     assert connector.config.agent_opt_in_field == "empathy_firewall_opt_in"
+
+
+@pytest.mark.parametrize("huge", [10**400, "9" * 400, float("inf"), float("nan"), "1e999"])
+def test_a_number_too_large_for_a_float_is_unknown_not_an_error(huge: object) -> None:
+    assert number_of(huge) is None  # type: ignore[arg-type]
+    customer = customer_record(id="1", person_fields={"orders": huge, "ltv": huge})  # type: ignore[dict-item]
+    assert customer.order_count is None
+    assert customer.lifetime_value is None

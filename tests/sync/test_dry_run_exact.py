@@ -30,9 +30,9 @@ from empathy_firewall.connectors.rest import HttpConnector
 from empathy_firewall.state import StateStore
 from empathy_firewall.sync import SyncJob, SyncOptions
 from empathy_firewall.sync.commands import _Progress
-from empathy_firewall.testing.fake_server import serve
 from empathy_firewall_freshdesk.testing import FakeFreshdesk
 from empathy_firewall_zendesk.testing import FakeZendesk
+from empathy_firewall_zendesk.testing.server import serve
 
 Fake = FakeZendesk | FakeFreshdesk
 

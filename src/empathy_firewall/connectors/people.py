@@ -20,6 +20,7 @@ choice stored with ``empathy-firewall agents opt-in|opt-out`` always wins over i
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -91,11 +92,20 @@ def number_of(value: FieldValue) -> float | None:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return float(value) if value >= 0 else None
-    text = re.sub(r"[\s,€$£]", "", value)
-    if not _NUMBER.match(text):
+        number = _finite(value)
+    else:
+        text = re.sub(r"[\s,€$£]", "", value)
+        number = _finite(text) if _NUMBER.match(text) else None
+    return number if number is not None and number >= 0 else None
+
+
+def _finite(value: int | float | str) -> float | None:
+    """``value`` as a finite float; None for what overflows (a 400-digit order count)."""
+    try:
+        number = float(value)
+    except OverflowError:
         return None
-    return float(text)
+    return number if math.isfinite(number) else None
 
 
 def customer_record(
