@@ -40,10 +40,12 @@ sys.path.insert(0, str(REPO / "src"))
 
 from support_seed import seed_rows  # noqa: E402
 
+from empathy_firewall.signals.language import detect_languages  # noqa: E402
 from empathy_firewall.signals.scorer import (  # noqa: E402
     LABELS,
     ScorerModel,
     extract_features,
+    language_key,
 )
 
 MODEL_PATH = REPO / "src" / "empathy_firewall" / "signals" / "scorer_model.json"
@@ -65,6 +67,8 @@ SEED = "seed"
 SEED_WEIGHT = 3.0
 #: inverse L2 strength of the logistic regression
 C = 4.0
+#: each feature gets a copy per identified supported language (shared + own weights)
+LANGUAGE_FEATURES = True
 #: a feature must occur in at least this many training texts
 MIN_DF = 3
 #: digits kept for each shipped weight
@@ -106,24 +110,53 @@ def load_rows(root: Path | None = None) -> list[Row]:
     return rows
 
 
-def featurise(rows: Sequence[Row]) -> list[set[str]]:
-    """The runtime feature sets of every row."""
-    return [extract_features(row.text) for row in rows]
+@dataclass(frozen=True)
+class Sample:
+    """A row as the model sees it: counted features and the identified language."""
+
+    features: dict[str, int]
+    language: str
+
+
+def featurise(rows: Sequence[Row]) -> list[Sample]:
+    """The runtime features and identified language of every row.
+
+    The language is the one the runtime would identify (not the row's source), so that
+    the language's own weights are trained on what they will be applied to.
+    """
+    languages = detect_languages([row.text for row in rows])
+    return [
+        Sample(extract_features(row.text), language.code)
+        for row, language in zip(rows, languages, strict=True)
+    ]
+
+
+def _names(sample: Sample) -> dict[str, int]:
+    """Shared feature names with their counts, plus the language's own copies."""
+    prefix = language_key(sample.language) if LANGUAGE_FEATURES else None
+    if prefix is None:
+        return sample.features
+    return {**sample.features, **{prefix + k: v for k, v in sample.features.items()}}
 
 
 def design(
-    features: Sequence[set[str]], vocabulary: dict[str, int], indices: Sequence[int]
+    samples: Sequence[Sample], vocabulary: dict[str, int], indices: Sequence[int]
 ) -> csr_matrix:
-    """Binary features scaled by 1/sqrt(all features of the text), as the runtime does."""
+    """Feature counts scaled by 1/sqrt(the text's feature count), as the runtime does."""
     columns: list[int] = []
     values: list[float] = []
     pointers = [0]
     for i in indices:
-        # sorted: a set's order changes with PYTHONHASHSEED, float sums must not
-        known = sorted(vocabulary[f] for f in features[i] if f in vocabulary)
-        scale = 1.0 / max(len(features[i]), 1) ** 0.5
-        columns += known
-        values += [scale] * len(known)
+        sample = samples[i]
+        scale = 1.0 / max(sum(sample.features.values()), 1) ** 0.5
+        # sorted: a dict's order must not change the float sums
+        known = sorted(
+            (vocabulary[name], count)
+            for name, count in _names(sample).items()
+            if name in vocabulary
+        )
+        columns += [j for j, _ in known]
+        values += [count * scale for _, count in known]
         pointers.append(len(columns))
     return csr_matrix(
         (np.array(values), np.array(columns, dtype=np.int64), np.array(pointers)),
@@ -153,7 +186,7 @@ def balanced(sources: Sequence[str], indices: Sequence[int], target: np.ndarray)
 
 
 def fit(
-    features: Sequence[set[str]],
+    samples: Sequence[Sample],
     labels: Sequence[int],
     indices: Sequence[int],
     sources: Sequence[str],
@@ -161,14 +194,14 @@ def fit(
     """Fit on the rows at ``indices``; returns the runtime model (weights against neutral)."""
     counts: Counter[str] = Counter()
     for i in indices:
-        counts.update(features[i])
+        counts.update(_names(samples[i]).keys())
     vocabulary = {
         name: j for j, name in enumerate(sorted(f for f, n in counts.items() if n >= MIN_DF))
     }
     target = np.array([labels[i] for i in indices])
     model = LogisticRegression(C=C, max_iter=3000, tol=1e-4)
     model.fit(
-        design(features, vocabulary, indices),
+        design(samples, vocabulary, indices),
         target,
         sample_weight=balanced(sources, indices, target),
     )
@@ -211,8 +244,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     args = parser.parse_args(argv)
     rows = load_rows()
-    features = featurise(rows)
-    model = fit(features, [r.label for r in rows], range(len(rows)), [r.source for r in rows])
+    samples = featurise(rows)
+    model = fit(samples, [r.label for r in rows], range(len(rows)), [r.source for r in rows])
     text = payload(model, rows)
     if args.check:
         same = args.out.read_text(encoding="utf-8") == text

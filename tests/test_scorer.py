@@ -16,8 +16,12 @@ from hypothesis import strategies as st
 
 from empathy_firewall.settings import EmotionSettings
 from empathy_firewall.signals.analysis import analyze_text, default_text_analyzer
-from empathy_firewall.signals.cues import CueKind
-from empathy_firewall.signals.language import SUPPORTED_LANGUAGES, detect_language
+from empathy_firewall.signals.cues import CueKind, detect_cues
+from empathy_firewall.signals.language import (
+    SUPPORTED_LANGUAGES,
+    detect_language,
+    detect_languages,
+)
 from empathy_firewall.signals.scorer import (
     FEATURE_VERSION,
     LABELS,
@@ -345,3 +349,62 @@ def test_support_like_text_gives_bounded_signals(text: str) -> None:
     assert -1.0 <= signals.sentiment <= 1.0
     assert 0.0 <= signals.frustration <= 1.0
     assert signals.label in LABELS
+
+
+FURIOUS_REVIEW = (
+    "The parcel arrived smashed and I am furious. If this is not sorted today I will leave "
+    "a 1-star review."
+)
+
+
+def test_furious_with_a_public_threat_is_high_frustration() -> None:
+    high = EmotionSettings().frustration_levels[2]
+    signals = analyze_text(FURIOUS_REVIEW)
+    assert signals.label == "negative"
+    assert signals.frustration >= high
+    assert CueKind.THREAT_PUBLIC in kinds(FURIOUS_REVIEW)
+
+
+_MIXED = [
+    FURIOUS_REVIEW,
+    WAIT_AND_CANCEL,
+    THIRD_TIME,
+    "Danke, aber das Paket ist wieder beschädigt angekommen.",
+    "Merci pour la réponse rapide, mais le remplacement est aussi arrivé cassé.",
+    "Gracias, ya funciona. ¡Sois geniales!",
+    "Ik wacht al twee weken op mijn bestelling en niemand reageert.",
+    "ok",
+    "",
+    "   ",
+    "x" * 1000,
+    "\U0001f621\U0001f621 NOBODY ANSWERS!!!",
+]
+
+
+def test_batch_analysis_gives_the_same_answers_as_one_at_a_time() -> None:
+    scorer = SupportScorer()
+    assert scorer.analyze_many(_MIXED) == [scorer.analyze(text) for text in _MIXED]
+    assert scorer.analyze_many([]) == []
+
+
+def test_batch_language_identification_matches_py3langid() -> None:
+    questions = [text for _, text in _questions()]
+    texts = [*questions, *_MIXED]
+    assert detect_languages(texts) == [detect_language(text) for text in texts]
+
+
+@pytest.mark.parametrize("text", [FURIOUS_REVIEW, THIRD_TIME, "Comment changer mon adresse ?"])
+@pytest.mark.parametrize("language", ["en", "fr", "und", "nl"])
+def test_the_cached_runtime_sums_equal_the_training_features(text: str, language: str) -> None:
+    model = load_model()
+    cues = detect_cues(text)
+    expected = model.probabilities(extract_features(text, cues), language)
+    assert model.read(text, cues, language) == pytest.approx(expected, abs=1e-9)
+    assert model.read(text, cues, language) == pytest.approx(expected, abs=1e-9)  # cached
+
+
+@pytest.mark.parametrize("language", ["de", "fr"])
+def test_plain_questions_are_mostly_not_labelled_negative(language: str) -> None:
+    texts = [text for lang, text in _questions() if lang == language]
+    negative = [text for text in texts if analyze_text(text).label == "negative"]
+    assert len(negative) <= 0.15 * len(texts), negative
