@@ -2,7 +2,7 @@
 
 Usage (from the repository root, with the ``train`` extra installed)::
 
-    python scripts/train_scorer.py           # writes the package's scorer_model.json
+    python scripts/train_scorer.py           # writes the package's scorer_model.json.gz
     python scripts/train_scorer.py --check   # fits, compares with the shipped file, writes nothing
 
 Data, read from ``$EF_SHARED_DIR/data/sentiment/`` (default: ``../shared`` beside the repository)
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gzip
 import json
 import os
 import sys
@@ -40,7 +41,10 @@ sys.path.insert(0, str(REPO / "src"))
 
 from support_seed import seed_rows  # noqa: E402
 
-from empathy_firewall.signals.language import detect_languages  # noqa: E402
+from empathy_firewall.signals.language import (  # noqa: E402
+    SUPPORTED_LANGUAGES,
+    detect_languages,
+)
 from empathy_firewall.signals.scorer import (  # noqa: E402
     LABELS,
     ScorerModel,
@@ -48,7 +52,7 @@ from empathy_firewall.signals.scorer import (  # noqa: E402
     language_key,
 )
 
-MODEL_PATH = REPO / "src" / "empathy_firewall" / "signals" / "scorer_model.json"
+MODEL_PATH = REPO / "src" / "empathy_firewall" / "signals" / "scorer_model.json.gz"
 #: UMSAB folder -> ISO 639-1 code
 UMSAB_LANGUAGES = {
     "english": "en",
@@ -64,15 +68,19 @@ SUPPORT = "support-en"
 SEED = "seed"
 #: each seed sentence counts this many times: they are few (about 230 per language) and
 #: the only support questions and complaints outside English
-SEED_WEIGHT = 3.0
+SEED_WEIGHT = 8.0
 #: inverse L2 strength of the logistic regression
 C = 4.0
 #: each feature gets a copy per identified supported language (shared + own weights)
 LANGUAGE_FEATURES = True
+#: the language copies' feature value (their effective regularisation against the shared
+#: weights); the shipped weights of the copies are multiplied by it, so the runtime simply
+#: adds the shared and the language's weight
+LANGUAGE_SCALE = 1.0
 #: a feature must occur in at least this many training texts
-MIN_DF = 3
+MIN_DF = 2
 #: digits kept for each shipped weight
-DIGITS = 4
+DIGITS = 3
 
 
 @dataclass(frozen=True)
@@ -136,7 +144,10 @@ def _names(sample: Sample) -> dict[str, int]:
     prefix = language_key(sample.language) if LANGUAGE_FEATURES else None
     if prefix is None:
         return sample.features
-    return {**sample.features, **{prefix + k: v for k, v in sample.features.items()}}
+    return {
+        **sample.features,
+        **{prefix + k: v * LANGUAGE_SCALE for k, v in sample.features.items()},
+    }
 
 
 def design(
@@ -185,6 +196,9 @@ def balanced(sources: Sequence[str], indices: Sequence[int], target: np.ndarray)
     return weights
 
 
+_COPY_PREFIXES = frozenset(filter(None, map(language_key, SUPPORTED_LANGUAGES)))
+
+
 def fit(
     samples: Sequence[Sample],
     labels: Sequence[int],
@@ -211,8 +225,9 @@ def fit(
     negative: dict[str, float] = {}
     positive: dict[str, float] = {}
     for j, name in enumerate(names):
-        w_negative = round(float(coef[0, j]), DIGITS)
-        w_positive = round(float(coef[2, j]), DIGITS)
+        factor = LANGUAGE_SCALE if name[:3] in _COPY_PREFIXES else 1.0
+        w_negative = round(float(coef[0, j]) * factor, DIGITS)
+        w_positive = round(float(coef[2, j]) * factor, DIGITS)
         if w_negative:
             negative[name] = w_negative
         if w_positive:
@@ -248,10 +263,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     model = fit(samples, [r.label for r in rows], range(len(rows)), [r.source for r in rows])
     text = payload(model, rows)
     if args.check:
-        same = args.out.read_text(encoding="utf-8") == text
+        same = args.out.is_file() and gzip.decompress(args.out.read_bytes()).decode() == text
         print("shipped model is up to date" if same else "shipped model differs: retrain")
         return 0 if same else 1
-    args.out.write_text(text, encoding="utf-8")
+    # gzip with no timestamp: the same weights give the same bytes
+    args.out.write_bytes(gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0))
     print(f"wrote {args.out} from {len(rows)} rows, {len(model.to_dict()['weights'])} features")
     return 0
 

@@ -23,6 +23,7 @@ negative and of positive against neutral. Scoring is pure Python dictionary look
 
 from __future__ import annotations
 
+import gzip
 import importlib.util
 import json
 import math
@@ -36,7 +37,7 @@ from itertools import pairwise, repeat
 from pathlib import Path
 from typing import Any
 
-from empathy_firewall.signals.cues import Cue, CueKind, _detect
+from empathy_firewall.signals.cues import FRUSTRATION_KINDS, Cue, CueKind, _detect
 from empathy_firewall.signals.language import (
     SUPPORTED_LANGUAGES,
     UNDETERMINED,
@@ -57,7 +58,9 @@ __all__ = [
 LABELS: tuple[str, str, str] = ("negative", "neutral", "positive")
 #: version of the feature set; a model fitted on another version is refused
 FEATURE_VERSION = 4
-CHAR_NGRAMS: tuple[int, ...] = (2, 3, 4)
+CHAR_NGRAMS: tuple[int, ...] = (2, 3, 4, 5)
+#: the shipped weights: gzip-compressed JSON inside this package
+MODEL_FILE = "scorer_model.json.gz"
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _MENTION = re.compile(r"@\w+")
@@ -399,23 +402,46 @@ class ScorerModel:
 
 @cache
 def load_model() -> ScorerModel:
-    """The shipped model (``scorer_model.json`` inside the package), loaded once."""
-    raw = resources.files("empathy_firewall.signals").joinpath("scorer_model.json").read_text()
-    return ScorerModel.from_dict(json.loads(raw))
+    """The shipped model (``scorer_model.json.gz`` inside the package), loaded once."""
+    packed = resources.files("empathy_firewall.signals").joinpath(MODEL_FILE).read_bytes()
+    return ScorerModel.from_dict(json.loads(gzip.decompress(packed)))
 
 
 # How much a confidently negative message counts towards frustration, next to the cues.
 _NEGATIVITY_WEIGHT = 0.7
+# ... and a plain question (ends with "?", no frustration cue): asking is not complaining, and
+# the model, fitted on tweets where questions are often rhetorical, leans negative on them.
+_QUESTION_NEGATIVITY_WEIGHT = 0.25
+# P(negative) from which the model's lean starts, and the width over which it reaches 1.
+_LEAN_FROM = 0.5
+_LEAN_SPAN = 0.4
 
 
-def frustration_level(negative: float, cues: tuple[Cue, ...]) -> float:
+def frustration_level(negative: float, cues: tuple[Cue, ...], *, question: bool = False) -> float:
     """Frustration in [0, 1] from P(negative) and the cues found (noisy-OR).
 
-    Only a message more likely negative than not adds to it (by ``2 P(negative) - 1``): a
-    question the model is unsure about is not frustration.
+    Only a message more likely negative than not adds to it, by ``(P(negative) - 0.5) / 0.4``
+    capped at 1, so a message the model is 90% sure is negative counts in full ("I am
+    furious"). A plain ``question`` without a frustration cue counts at a third of the
+    weight: the model alone tags it only when it is nearly certain.
     """
-    lean = max(0.0, 2.0 * negative - 1.0)
-    return frustration_from(-lean, cues, negativity_weight=_NEGATIVITY_WEIGHT)
+    lean = min(1.0, max(0.0, (negative - _LEAN_FROM) / _LEAN_SPAN))
+    weight = _NEGATIVITY_WEIGHT
+    if question and not any(cue.kind in FRUSTRATION_KINDS for cue in cues):
+        weight = _QUESTION_NEGATIVITY_WEIGHT
+    return frustration_from(-lean, cues, negativity_weight=weight)
+
+
+_SENTENCE_END = re.compile(r"[.!?。](?=\s+\S)")
+
+
+def _is_question(text: str) -> bool:
+    """Whether ``text`` is one sentence ending with a question mark: a plain question.
+
+    "My order is late. When will it ship?" is a complaint with a question, not one.
+    """
+    stripped = text.rstrip()
+    return stripped.endswith(("?", "\uff1f")) and not _SENTENCE_END.search(stripped[:-1])
 
 
 _NEUTRAL = (0.0, 1.0, 0.0)
@@ -492,7 +518,7 @@ class SupportScorer:
             cues = _reconcile(cues, label)
         return TextSignals(
             sentiment,
-            frustration_level(negative, cues),
+            frustration_level(negative, cues, question=_is_question(text)),
             cues,
             language,
             label,
