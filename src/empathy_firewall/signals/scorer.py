@@ -8,17 +8,20 @@ frustration in [0, 1] and the cues that explain it.
 
 The model is a multinomial logistic regression fitted by ``scripts/train_scorer.py`` on English
 support tweets and tweets in six languages (read from ``../shared``, never shipped). Its
-features are binary and L2-normalised, so a long message is neither more nor less extreme than
-a short one:
+features are counted and scaled by 1/sqrt(their number), so a long message is neither more
+nor less extreme than a short one:
 
 - words and adjacent word pairs, lower-cased, accents kept;
-- character 2- to 4-grams across the words (they carry over between inflections and typos);
+- character 2- to 5-grams inside each word (they carry over between inflections and typos);
 - VADER's English valence lexicon and a small hand-written lexicon for the other five
   languages, as valence buckets, flipped after a negation ("not happy");
-- the kinds of cue :mod:`empathy_firewall.signals.cues` finds.
+- the kinds of cue :mod:`empathy_firewall.signals.cues` finds;
+- and each of these again for the identified language (``"de|" + feature``), so the model
+  learns what the languages share and corrects it per language.
 
-Only the weights ship (``scorer_model.json``): two numbers per feature, the log-odds of
-negative and of positive against neutral. Scoring is pure Python dictionary look-ups.
+Only the weights ship (``scorer_model.json.gz``): two numbers per feature, the log-odds of
+negative and of positive against neutral. Scoring is pure Python: a word's own features do not
+depend on its neighbours, so their weights are summed once per word and language and cached.
 """
 
 from __future__ import annotations
