@@ -79,6 +79,9 @@ LANGUAGE_FEATURES = True
 LANGUAGE_SCALE = 1.0
 #: a feature must occur in at least this many training texts
 MIN_DF = 2
+#: logit temperature of the shipped probabilities: the one with the lowest out-of-fold
+#: log-loss in ``scripts/evaluate_scorer.py`` (it prints it) for the untempered model
+TEMPERATURE = 1.3
 #: digits kept for each shipped weight
 DIGITS = 3
 
@@ -233,7 +236,10 @@ def fit(
         if w_positive:
             positive[name] = w_positive
     return ScorerModel(
-        (round(float(bias[0]), DIGITS), round(float(bias[2]), DIGITS)), negative, positive
+        (round(float(bias[0]), DIGITS), round(float(bias[2]), DIGITS)),
+        negative,
+        positive,
+        TEMPERATURE,
     )
 
 

@@ -322,7 +322,7 @@ class ScorerModel:
         get = self._packed.get
         total = sum(map(get, features, repeat(0j)), 0j)
         if prefix is not None:
-            total += sum(get(prefix + name, 0j) for name in features)
+            total += sum(map(get, [prefix + name for name in features], repeat(0j)), 0j)
         return total
 
     def _probabilities(self, total: complex, count: int) -> tuple[float, float, float]:
@@ -417,7 +417,7 @@ _NEGATIVITY_WEIGHT = 0.7
 _QUESTION_NEGATIVITY_WEIGHT = 0.25
 # P(negative) from which the model's lean starts, and the width over which it reaches 1.
 _LEAN_FROM = 0.5
-_LEAN_SPAN = 0.4
+_LEAN_SPAN = 0.3
 
 
 def frustration_level(negative: float, cues: tuple[Cue, ...], *, question: bool = False) -> float:
