@@ -423,8 +423,8 @@ _LEAN_SPAN = 0.3
 def frustration_level(negative: float, cues: tuple[Cue, ...], *, question: bool = False) -> float:
     """Frustration in [0, 1] from P(negative) and the cues found (noisy-OR).
 
-    Only a message more likely negative than not adds to it, by ``(P(negative) - 0.5) / 0.4``
-    capped at 1, so a message the model is 90% sure is negative counts in full ("I am
+    Only a message more likely negative than not adds to it, by ``(P(negative) - 0.5) / 0.3``
+    capped at 1, so a message the model is 80% sure is negative counts in full ("I am
     furious"). A plain ``question`` without a frustration cue counts at a third of the
     weight: the model alone tags it only when it is nearly certain.
     """
