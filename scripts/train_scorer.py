@@ -2,7 +2,7 @@
 
 Usage (from the repository root, with the ``train`` extra installed)::
 
-    python scripts/train_scorer.py           # writes the package's scorer_model.json
+    python scripts/train_scorer.py           # writes the package's scorer_model.json.gz
     python scripts/train_scorer.py --check   # fits, compares with the shipped file, writes nothing
 
 Data, read from ``$EF_SHARED_DIR/data/sentiment/`` (default: ``../shared`` beside the repository)
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gzip
 import json
 import os
 import sys
@@ -40,13 +41,18 @@ sys.path.insert(0, str(REPO / "src"))
 
 from support_seed import seed_rows  # noqa: E402
 
+from empathy_firewall.signals.language import (  # noqa: E402
+    SUPPORTED_LANGUAGES,
+    detect_languages,
+)
 from empathy_firewall.signals.scorer import (  # noqa: E402
     LABELS,
     ScorerModel,
     extract_features,
+    language_key,
 )
 
-MODEL_PATH = REPO / "src" / "empathy_firewall" / "signals" / "scorer_model.json"
+MODEL_PATH = REPO / "src" / "empathy_firewall" / "signals" / "scorer_model.json.gz"
 #: UMSAB folder -> ISO 639-1 code
 UMSAB_LANGUAGES = {
     "english": "en",
@@ -62,13 +68,22 @@ SUPPORT = "support-en"
 SEED = "seed"
 #: each seed sentence counts this many times: they are few (about 230 per language) and
 #: the only support questions and complaints outside English
-SEED_WEIGHT = 3.0
+SEED_WEIGHT = 8.0
 #: inverse L2 strength of the logistic regression
 C = 4.0
+#: each feature gets a copy per identified supported language (shared + own weights)
+LANGUAGE_FEATURES = True
+#: the language copies' feature value (their effective regularisation against the shared
+#: weights); the shipped weights of the copies are multiplied by it, so the runtime simply
+#: adds the shared and the language's weight
+LANGUAGE_SCALE = 1.0
 #: a feature must occur in at least this many training texts
-MIN_DF = 3
+MIN_DF = 2
+#: logit temperature of the shipped probabilities: the one with the lowest out-of-fold
+#: log-loss in ``scripts/evaluate_scorer.py`` (it prints it) for the untempered model
+TEMPERATURE = 1.3
 #: digits kept for each shipped weight
-DIGITS = 4
+DIGITS = 3
 
 
 @dataclass(frozen=True)
@@ -106,24 +121,56 @@ def load_rows(root: Path | None = None) -> list[Row]:
     return rows
 
 
-def featurise(rows: Sequence[Row]) -> list[set[str]]:
-    """The runtime feature sets of every row."""
-    return [extract_features(row.text) for row in rows]
+@dataclass(frozen=True)
+class Sample:
+    """A row as the model sees it: counted features and the identified language."""
+
+    features: dict[str, int]
+    language: str
+
+
+def featurise(rows: Sequence[Row]) -> list[Sample]:
+    """The runtime features and identified language of every row.
+
+    The language is the one the runtime would identify (not the row's source), so that
+    the language's own weights are trained on what they will be applied to.
+    """
+    languages = detect_languages([row.text for row in rows])
+    return [
+        Sample(extract_features(row.text), language.code)
+        for row, language in zip(rows, languages, strict=True)
+    ]
+
+
+def _names(sample: Sample) -> dict[str, int]:
+    """Shared feature names with their counts, plus the language's own copies."""
+    prefix = language_key(sample.language) if LANGUAGE_FEATURES else None
+    if prefix is None:
+        return sample.features
+    return {
+        **sample.features,
+        **{prefix + k: v * LANGUAGE_SCALE for k, v in sample.features.items()},
+    }
 
 
 def design(
-    features: Sequence[set[str]], vocabulary: dict[str, int], indices: Sequence[int]
+    samples: Sequence[Sample], vocabulary: dict[str, int], indices: Sequence[int]
 ) -> csr_matrix:
-    """Binary features scaled by 1/sqrt(all features of the text), as the runtime does."""
+    """Feature counts scaled by 1/sqrt(the text's feature count), as the runtime does."""
     columns: list[int] = []
     values: list[float] = []
     pointers = [0]
     for i in indices:
-        # sorted: a set's order changes with PYTHONHASHSEED, float sums must not
-        known = sorted(vocabulary[f] for f in features[i] if f in vocabulary)
-        scale = 1.0 / max(len(features[i]), 1) ** 0.5
-        columns += known
-        values += [scale] * len(known)
+        sample = samples[i]
+        scale = 1.0 / max(sum(sample.features.values()), 1) ** 0.5
+        # sorted: a dict's order must not change the float sums
+        known = sorted(
+            (vocabulary[name], count)
+            for name, count in _names(sample).items()
+            if name in vocabulary
+        )
+        columns += [j for j, _ in known]
+        values += [count * scale for _, count in known]
         pointers.append(len(columns))
     return csr_matrix(
         (np.array(values), np.array(columns, dtype=np.int64), np.array(pointers)),
@@ -152,8 +199,11 @@ def balanced(sources: Sequence[str], indices: Sequence[int], target: np.ndarray)
     return weights
 
 
+_COPY_PREFIXES = frozenset(filter(None, map(language_key, SUPPORTED_LANGUAGES)))
+
+
 def fit(
-    features: Sequence[set[str]],
+    samples: Sequence[Sample],
     labels: Sequence[int],
     indices: Sequence[int],
     sources: Sequence[str],
@@ -161,14 +211,14 @@ def fit(
     """Fit on the rows at ``indices``; returns the runtime model (weights against neutral)."""
     counts: Counter[str] = Counter()
     for i in indices:
-        counts.update(features[i])
+        counts.update(_names(samples[i]).keys())
     vocabulary = {
         name: j for j, name in enumerate(sorted(f for f, n in counts.items() if n >= MIN_DF))
     }
     target = np.array([labels[i] for i in indices])
     model = LogisticRegression(C=C, max_iter=3000, tol=1e-4)
     model.fit(
-        design(features, vocabulary, indices),
+        design(samples, vocabulary, indices),
         target,
         sample_weight=balanced(sources, indices, target),
     )
@@ -178,14 +228,18 @@ def fit(
     negative: dict[str, float] = {}
     positive: dict[str, float] = {}
     for j, name in enumerate(names):
-        w_negative = round(float(coef[0, j]), DIGITS)
-        w_positive = round(float(coef[2, j]), DIGITS)
+        factor = LANGUAGE_SCALE if name[:3] in _COPY_PREFIXES else 1.0
+        w_negative = round(float(coef[0, j]) * factor, DIGITS)
+        w_positive = round(float(coef[2, j]) * factor, DIGITS)
         if w_negative:
             negative[name] = w_negative
         if w_positive:
             positive[name] = w_positive
     return ScorerModel(
-        (round(float(bias[0]), DIGITS), round(float(bias[2]), DIGITS)), negative, positive
+        (round(float(bias[0]), DIGITS), round(float(bias[2]), DIGITS)),
+        negative,
+        positive,
+        TEMPERATURE,
     )
 
 
@@ -211,14 +265,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     args = parser.parse_args(argv)
     rows = load_rows()
-    features = featurise(rows)
-    model = fit(features, [r.label for r in rows], range(len(rows)), [r.source for r in rows])
+    samples = featurise(rows)
+    model = fit(samples, [r.label for r in rows], range(len(rows)), [r.source for r in rows])
     text = payload(model, rows)
     if args.check:
-        same = args.out.read_text(encoding="utf-8") == text
+        same = args.out.is_file() and gzip.decompress(args.out.read_bytes()).decode() == text
         print("shipped model is up to date" if same else "shipped model differs: retrain")
         return 0 if same else 1
-    args.out.write_text(text, encoding="utf-8")
+    # gzip with no timestamp: the same weights give the same bytes
+    args.out.write_bytes(gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0))
     print(f"wrote {args.out} from {len(rows)} rows, {len(model.to_dict()['weights'])} features")
     return 0
 

@@ -6,6 +6,7 @@ used; the training data in ../shared is read by scripts/, never here.
 
 from __future__ import annotations
 
+import gzip
 import json
 from importlib import resources
 from pathlib import Path
@@ -16,8 +17,12 @@ from hypothesis import strategies as st
 
 from empathy_firewall.settings import EmotionSettings
 from empathy_firewall.signals.analysis import analyze_text, default_text_analyzer
-from empathy_firewall.signals.cues import CueKind
-from empathy_firewall.signals.language import SUPPORTED_LANGUAGES, detect_language
+from empathy_firewall.signals.cues import CueKind, detect_cues
+from empathy_firewall.signals.language import (
+    SUPPORTED_LANGUAGES,
+    detect_language,
+    detect_languages,
+)
 from empathy_firewall.signals.scorer import (
     FEATURE_VERSION,
     LABELS,
@@ -81,7 +86,9 @@ def test_third_time_shouting_is_negative_with_repeat_and_shouting_cues() -> None
 def test_complaints_score_negative_in_every_language(text: str) -> None:
     signals = analyze_text(text)
     assert signals.label == "negative"
-    assert signals.sentiment < -0.3
+    # -0.25, not -0.3: the probabilities are tempered (T = 1.3, the out-of-fold optimum),
+    # and "Thanks for nothing." reads -0.28.
+    assert signals.sentiment < -0.25
 
 
 @pytest.mark.parametrize(
@@ -266,8 +273,8 @@ def test_empty_text_is_neutral(text: str) -> None:
 
 
 def test_shipped_weights_are_package_data_and_round_trip() -> None:
-    raw = resources.files("empathy_firewall.signals").joinpath("scorer_model.json").read_text()
-    data = json.loads(raw)
+    packed = resources.files("empathy_firewall.signals").joinpath("scorer_model.json.gz")
+    data = json.loads(gzip.decompress(packed.read_bytes()))
     assert data["feature_version"] == FEATURE_VERSION
     assert data["labels"] == list(LABELS)
     model = load_model()
@@ -345,3 +352,64 @@ def test_support_like_text_gives_bounded_signals(text: str) -> None:
     assert -1.0 <= signals.sentiment <= 1.0
     assert 0.0 <= signals.frustration <= 1.0
     assert signals.label in LABELS
+
+
+FURIOUS_REVIEW = (
+    "The parcel arrived smashed and I am furious. If this is not sorted today I will leave "
+    "a 1-star review."
+)
+
+
+def test_furious_with_a_public_threat_is_high_frustration() -> None:
+    high = EmotionSettings().frustration_levels[2]
+    signals = analyze_text(FURIOUS_REVIEW)
+    assert signals.label == "negative"
+    assert signals.frustration >= high
+    assert CueKind.THREAT_PUBLIC in kinds(FURIOUS_REVIEW)
+
+
+_MIXED = [
+    FURIOUS_REVIEW,
+    WAIT_AND_CANCEL,
+    THIRD_TIME,
+    "Danke, aber das Paket ist wieder beschädigt angekommen.",
+    "Merci pour la réponse rapide, mais le remplacement est aussi arrivé cassé.",
+    "Gracias, ya funciona. ¡Sois geniales!",
+    "Ik wacht al twee weken op mijn bestelling en niemand reageert.",
+    "ok",
+    "",
+    "   ",
+    "x" * 1000,
+    "\U0001f621\U0001f621 NOBODY ANSWERS!!!",
+]
+
+
+def test_batch_analysis_gives_the_same_answers_as_one_at_a_time() -> None:
+    scorer = SupportScorer()
+    assert scorer.analyze_many(_MIXED) == [scorer.analyze(text) for text in _MIXED]
+    assert scorer.analyze_many([]) == []
+
+
+def test_batch_language_identification_matches_py3langid() -> None:
+    questions = [text for _, text in _questions()]
+    texts = [*questions, *_MIXED]
+    assert detect_languages(texts) == [detect_language(text) for text in texts]
+
+
+@pytest.mark.parametrize("text", [FURIOUS_REVIEW, THIRD_TIME, "Comment changer mon adresse ?"])
+@pytest.mark.parametrize("language", ["en", "fr", "und", "nl"])
+def test_the_cached_runtime_sums_equal_the_training_features(text: str, language: str) -> None:
+    model = load_model()
+    cues = detect_cues(text)
+    expected = model.probabilities(extract_features(text, cues), language)
+    assert model.read(text, cues, language) == pytest.approx(expected, abs=1e-9)
+    assert model.read(text, cues, language) == pytest.approx(expected, abs=1e-9)  # cached
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_plain_questions_are_mostly_not_labelled_negative(language: str) -> None:
+    # A regression bound, not the goal: German questions are still labelled negative too
+    # often (9 of 40 when this was written; see docs/sentiment.md), though not tagged.
+    texts = [text for lang, text in _questions() if lang == language]
+    negative = [text for text in texts if analyze_text(text).label == "negative"]
+    assert len(negative) <= 0.25 * len(texts), negative

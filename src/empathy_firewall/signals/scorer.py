@@ -8,26 +8,31 @@ frustration in [0, 1] and the cues that explain it.
 
 The model is a multinomial logistic regression fitted by ``scripts/train_scorer.py`` on English
 support tweets and tweets in six languages (read from ``../shared``, never shipped). Its
-features are binary and L2-normalised, so a long message is neither more nor less extreme than
-a short one:
+features are counted and scaled by 1/sqrt(their number), so a long message is neither more
+nor less extreme than a short one:
 
 - words and adjacent word pairs, lower-cased, accents kept;
-- character 2- to 4-grams across the words (they carry over between inflections and typos);
+- character 2- to 5-grams inside each word (they carry over between inflections and typos);
 - VADER's English valence lexicon and a small hand-written lexicon for the other five
   languages, as valence buckets, flipped after a negation ("not happy");
-- the kinds of cue :mod:`empathy_firewall.signals.cues` finds.
+- the kinds of cue :mod:`empathy_firewall.signals.cues` finds;
+- and each of these again for the identified language (``"de|" + feature``), so the model
+  learns what the languages share and corrects it per language.
 
-Only the weights ship (``scorer_model.json``): two numbers per feature, the log-odds of
-negative and of positive against neutral. Scoring is pure Python dictionary look-ups.
+Only the weights ship (``scorer_model.json.gz``): two numbers per feature, the log-odds of
+negative and of positive against neutral. Scoring is pure Python: a word's own features do not
+depend on its neighbours, so their weights are summed once per word and language and cached.
 """
 
 from __future__ import annotations
 
+import gzip
 import importlib.util
 import json
 import math
 import re
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -35,8 +40,13 @@ from itertools import pairwise, repeat
 from pathlib import Path
 from typing import Any
 
-from empathy_firewall.signals.cues import Cue, CueKind, _detect
-from empathy_firewall.signals.language import UNDETERMINED, detect_language
+from empathy_firewall.signals.cues import FRUSTRATION_KINDS, Cue, CueKind, _detect
+from empathy_firewall.signals.language import (
+    SUPPORTED_LANGUAGES,
+    UNDETERMINED,
+    detect_language,
+    detect_languages,
+)
 from empathy_firewall.signals.text import TextSignals, frustration_from
 
 __all__ = [
@@ -50,8 +60,10 @@ __all__ = [
 #: the model's classes, in the order of :attr:`TextSignals.probabilities`
 LABELS: tuple[str, str, str] = ("negative", "neutral", "positive")
 #: version of the feature set; a model fitted on another version is refused
-FEATURE_VERSION = 3
-CHAR_NGRAMS: tuple[int, ...] = (2, 3, 4)
+FEATURE_VERSION = 4
+CHAR_NGRAMS: tuple[int, ...] = (2, 3, 4, 5)
+#: the shipped weights: gzip-compressed JSON inside this package
+MODEL_FILE = "scorer_model.json.gz"
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _MENTION = re.compile(r"@\w+")
@@ -204,17 +216,28 @@ def _normalise(lowered: str) -> str:
     return lowered
 
 
-def extract_features(text: str, cues: Iterable[Cue] | None = None) -> set[str]:
-    """The scorer's binary features for ``text`` (``cues`` if already detected).
+def tokenize(text: str) -> list[str]:
+    """The scorer's tokens: lower-cased words, digits, ``!``/``?``, emoji and emoticons."""
+    return _TOKEN.findall(_normalise(text.lower()))
 
-    Used both by the runtime scorer and by the training script, so the two cannot drift.
+
+def token_features(token: str) -> tuple[str, ...]:
+    """A token's own features: the word and its character n-grams (padded with spaces).
+
+    They depend on nothing around the token, so the runtime sums each token's weights once
+    and afterwards reads the sum from a cache.
     """
-    lowered = text.lower()
-    if cues is None:
-        cues = _detect(text, lowered, gate=True) if text else ()
-    tokens = _TOKEN.findall(_normalise(lowered))
-    features = ["w" + t for t in tokens]
-    features += ["b" + a + " " + b for a, b in pairwise(tokens)]
+    features = ["w" + token]
+    if token[0].isalpha():
+        padded = " " + token + " "
+        for n in CHAR_NGRAMS:
+            features += [padded[i : i + n] for i in range(len(padded) - n + 1)]
+    return tuple(features)
+
+
+def context_features(text: str, tokens: Sequence[str], cues: Iterable[Cue]) -> list[str]:
+    """Features that depend on neighbours: word pairs, negated valence, cues, ``!!``."""
+    features = ["b" + a + " " + b for a, b in pairwise(tokens)]
     lexicon = _lexicon()
     negated = 0
     for token in tokens:
@@ -225,14 +248,31 @@ def extract_features(text: str, cues: Iterable[Cue] | None = None) -> set[str]:
             negated = _NEGATION_SCOPE
         elif negated:
             negated -= 1
-    joined = " " + " ".join(t for t in tokens if t[0].isalpha()) + " "
-    length = len(joined)
-    for n in CHAR_NGRAMS:
-        features += [joined[i : i + n] for i in range(length - n + 1)]
     features += ["c:" + cue.kind.value for cue in cues]
     if text.count("!") >= 2:
         features.append("x:bang")
-    return set(features)
+    return features
+
+
+def extract_features(text: str, cues: Iterable[Cue] | None = None) -> dict[str, int]:
+    """The scorer's features of ``text`` with their counts (``cues`` if already detected).
+
+    Used by the training script; the runtime computes the same sums token by token
+    (:meth:`ScorerModel.logits`), so the two cannot drift (a test checks it).
+    """
+    if cues is None:
+        cues = _detect(text, text.lower(), gate=True) if text else ()
+    tokens = tokenize(text)
+    counts: Counter[str] = Counter()
+    for token in tokens:
+        counts.update(token_features(token))
+    counts.update(context_features(text, tokens, cues))
+    return dict(counts)
+
+
+def language_key(code: str) -> str | None:
+    """The prefix of a language's own copy of every feature (None: shared weights only)."""
+    return code + "|" if code in SUPPORTED_LANGUAGES else None
 
 
 def _softmax(z_negative: float, z_positive: float) -> tuple[float, float, float]:
@@ -244,12 +284,19 @@ def _softmax(z_negative: float, z_positive: float) -> tuple[float, float, float]
     return e_neg / total, e_neu / total, e_pos / total
 
 
+# Tokens whose summed weights are kept per language before the cache is emptied.
+_TOKEN_CACHE_LIMIT = 200_000
+
+
 @dataclass(frozen=True)
 class ScorerModel:
     """Fitted weights: per feature the log-odds of negative and of positive against neutral.
 
-    ``temperature`` divides the logits (calibration); features are binary and scaled by
-    ``1 / sqrt(number of features in the text)``, as in training.
+    Every feature has a shared weight and, for a supported language, a weight of its own
+    (named ``"de|" + feature``...): one model that learns what all languages share and
+    corrects it per language. Features are counted and the sum of a text's weights is scaled
+    by ``1 / sqrt(number of features)``, as in training. ``temperature`` divides the logits
+    (calibration).
     """
 
     bias: tuple[float, float]
@@ -257,26 +304,70 @@ class ScorerModel:
     positive: dict[str, float] = field(repr=False)
     temperature: float = 1.0
     # Both weights of a feature as one complex number (negative + positive j): one look-up
-    # per feature instead of two, summed in C. Derived, so not compared.
+    # per feature instead of two. Derived, so not compared.
     _packed: dict[str, complex] = field(init=False, repr=False, compare=False)
+    # language prefix -> token -> (its summed weights, its number of features)
+    _tokens: dict[str, dict[str, tuple[complex, int]]] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         packed = {name: complex(weight, 0.0) for name, weight in self.negative.items()}
         for name, weight in self.positive.items():
             packed[name] = complex(packed.get(name, 0j).real, weight)
         object.__setattr__(self, "_packed", packed)
+        object.__setattr__(self, "_tokens", {})
 
-    def probabilities(self, features: set[str]) -> tuple[float, float, float]:
-        """P(negative), P(neutral), P(positive) for a text's features."""
+    def _weigh(self, features: Iterable[str], prefix: str | None) -> complex:
+        get = self._packed.get
+        total = sum(map(get, features, repeat(0j)), 0j)
+        if prefix is not None:
+            total += sum(map(get, [prefix + name for name in features], repeat(0j)), 0j)
+        return total
+
+    def _probabilities(self, total: complex, count: int) -> tuple[float, float, float]:
         inverse = 1.0 / self.temperature
-        if not features:
-            return _softmax(self.bias[0] * inverse, self.bias[1] * inverse)
-        total = sum(map(self._packed.get, features, repeat(0j)), 0j)
-        scale = inverse / math.sqrt(len(features))
+        scale = inverse / math.sqrt(count) if count else 0.0
         return _softmax(
             self.bias[0] * inverse + total.real * scale,
             self.bias[1] * inverse + total.imag * scale,
         )
+
+    def probabilities(
+        self, features: dict[str, int], language: str = UNDETERMINED
+    ) -> tuple[float, float, float]:
+        """P(negative), P(neutral), P(positive) for a text's counted features."""
+        prefix = language_key(language)
+        get = self._packed.get
+        total = 0j
+        for name, count in features.items():
+            weight = get(name, 0j)
+            if prefix is not None:
+                weight += get(prefix + name, 0j)
+            total += count * weight
+        return self._probabilities(total, sum(features.values()))
+
+    def read(
+        self, text: str, cues: Iterable[Cue], language: str = UNDETERMINED
+    ) -> tuple[float, float, float]:
+        """:meth:`probabilities` of ``text``, each token's weights summed once and cached."""
+        prefix = language_key(language)
+        cache = self._tokens.get(prefix or "")
+        if cache is None or len(cache) > _TOKEN_CACHE_LIMIT:
+            cache = self._tokens[prefix or ""] = {}
+        tokens = tokenize(text)
+        total = 0j
+        count = 0
+        for token in tokens:
+            hit = cache.get(token)
+            if hit is None:
+                features = token_features(token)
+                hit = cache[token] = (self._weigh(features, prefix), len(features))
+            total += hit[0]
+            count += hit[1]
+        context = context_features(text, tokens, cues)
+        total += self._weigh(context, prefix)
+        return self._probabilities(total, count + len(context))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ScorerModel:
@@ -314,23 +405,46 @@ class ScorerModel:
 
 @cache
 def load_model() -> ScorerModel:
-    """The shipped model (``scorer_model.json`` inside the package), loaded once."""
-    raw = resources.files("empathy_firewall.signals").joinpath("scorer_model.json").read_text()
-    return ScorerModel.from_dict(json.loads(raw))
+    """The shipped model (``scorer_model.json.gz`` inside the package), loaded once."""
+    packed = resources.files("empathy_firewall.signals").joinpath(MODEL_FILE).read_bytes()
+    return ScorerModel.from_dict(json.loads(gzip.decompress(packed)))
 
 
 # How much a confidently negative message counts towards frustration, next to the cues.
 _NEGATIVITY_WEIGHT = 0.7
+# ... and a plain question (ends with "?", no frustration cue): asking is not complaining, and
+# the model, fitted on tweets where questions are often rhetorical, leans negative on them.
+_QUESTION_NEGATIVITY_WEIGHT = 0.25
+# P(negative) from which the model's lean starts, and the width over which it reaches 1.
+_LEAN_FROM = 0.5
+_LEAN_SPAN = 0.3
 
 
-def frustration_level(negative: float, cues: tuple[Cue, ...]) -> float:
+def frustration_level(negative: float, cues: tuple[Cue, ...], *, question: bool = False) -> float:
     """Frustration in [0, 1] from P(negative) and the cues found (noisy-OR).
 
-    Only a message more likely negative than not adds to it (by ``2 P(negative) - 1``): a
-    question the model is unsure about is not frustration.
+    Only a message more likely negative than not adds to it, by ``(P(negative) - 0.5) / 0.3``
+    capped at 1, so a message the model is 80% sure is negative counts in full ("I am
+    furious"). A plain ``question`` without a frustration cue counts at a third of the
+    weight: the model alone tags it only when it is nearly certain.
     """
-    lean = max(0.0, 2.0 * negative - 1.0)
-    return frustration_from(-lean, cues, negativity_weight=_NEGATIVITY_WEIGHT)
+    lean = min(1.0, max(0.0, (negative - _LEAN_FROM) / _LEAN_SPAN))
+    weight = _NEGATIVITY_WEIGHT
+    if question and not any(cue.kind in FRUSTRATION_KINDS for cue in cues):
+        weight = _QUESTION_NEGATIVITY_WEIGHT
+    return frustration_from(-lean, cues, negativity_weight=weight)
+
+
+_SENTENCE_END = re.compile(r"[.!?。](?=\s+\S)")
+
+
+def _is_question(text: str) -> bool:
+    """Whether ``text`` is one sentence ending with a question mark: a plain question.
+
+    "My order is late. When will it ship?" is a complaint with a question, not one.
+    """
+    stripped = text.rstrip()
+    return stripped.endswith(("?", "\uff1f")) and not _SENTENCE_END.search(stripped[:-1])
 
 
 _NEUTRAL = (0.0, 1.0, 0.0)
@@ -350,9 +464,10 @@ class SupportScorer:
         """P(negative), P(neutral), P(positive) of ``text``."""
         if not text.strip():
             return _NEUTRAL
-        return self._read(text, _detect(text, text.lower(), gate=True))
+        language = detect_language(text).code
+        return self._read(text, _detect(text, text.lower(), gate=True), language)
 
-    def _read(self, text: str, cues: tuple[Cue, ...]) -> tuple[float, float, float]:
+    def _read(self, text: str, cues: tuple[Cue, ...], language: str) -> tuple[float, float, float]:
         """The model's probabilities, read past a "thanks, but" and through sarcasm.
 
         After "thanks, but" the customer's verdict is what follows the "but", so only that part
@@ -364,8 +479,8 @@ class SupportScorer:
             cut = max(c.end for c in cues if c.kind is CueKind.THANKS_BUT)
             tail = text[cut:]
             if tail.strip():
-                return self.model.probabilities(extract_features(tail))
-        negative, neutral, positive = self.model.probabilities(extract_features(text, cues))
+                return self.model.read(tail, _detect(tail, tail.lower(), gate=True), language)
+        negative, neutral, positive = self.model.read(text, cues, language)
         if CueKind.SARCASM in kinds and positive > negative:
             return positive, neutral, negative
         return negative, neutral, positive
@@ -379,9 +494,26 @@ class SupportScorer:
         """Everything the engine reads from one message."""
         if not text.strip():
             return TextSignals(0.0, 0.0, (), UNDETERMINED, "neutral", _NEUTRAL)
-        lowered = text.lower()
-        cues = _detect(text, lowered, gate=True)
-        probabilities = self._read(text, cues)
+        return self._analyze(text, detect_language(text).code)
+
+    def analyze_many(self, texts: Sequence[str]) -> list[TextSignals]:
+        """:meth:`analyze` of each text, the same answers, faster per text.
+
+        The language of all texts is identified in one vectorised pass
+        (:func:`~empathy_firewall.signals.language.detect_languages`), which is most of the
+        cost of a single :meth:`analyze`.
+        """
+        languages = detect_languages(texts)
+        return [
+            self._analyze(text, language.code)
+            if text.strip()
+            else TextSignals(0.0, 0.0, (), UNDETERMINED, "neutral", _NEUTRAL)
+            for text, language in zip(texts, languages, strict=True)
+        ]
+
+    def _analyze(self, text: str, language: str) -> TextSignals:
+        cues = _detect(text, text.lower(), gate=True)
+        probabilities = self._read(text, cues, language)
         negative, neutral, positive = probabilities
         sentiment = round(_clamp(positive - negative), 6)
         label = LABELS[max(range(3), key=probabilities.__getitem__)]
@@ -389,9 +521,9 @@ class SupportScorer:
             cues = _reconcile(cues, label)
         return TextSignals(
             sentiment,
-            frustration_level(negative, cues),
+            frustration_level(negative, cues, question=_is_question(text)),
             cues,
-            detect_language(text).code,
+            language,
             label,
             (round(negative, 6), round(neutral, 6), round(positive, 6)),
         )
