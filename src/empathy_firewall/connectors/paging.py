@@ -109,12 +109,16 @@ def same_request(a: HttpRequest, b: HttpRequest) -> bool:
 
 
 def _collect(
-    pager: Pager[S, R], step: Step[S], related: Callable[[S, Record], R | None]
+    pager: Pager[S, R],
+    step: Step[S],
+    related: Callable[[S, Record], R | None],
+    *,
+    prepare: bool = True,
 ) -> tuple[S, list[Ticket], list[str], list[str]]:
     """Run a step's page-level and per-ticket reads and build its tickets: (state after
     them, tickets, removed ids, notes)."""
     state, tickets, removed, notes = step.state, [], list(step.removed), list(step.notes)
-    if step.records:
+    if step.records and prepare:
         state = pager.prepare(state, step.records)
     for record in step.records:
         tid = pager.ticket_id(record)
@@ -148,10 +152,12 @@ def parse_one(
     response: HttpResponse,
     related: Callable[[S, Record], R | None] | None = None,
 ) -> Page:
-    """One page from a response already at hand (``related`` supplies each ticket's
-    related data; default: none): the loop's own parsing, for tests and offline reads."""
+    """One page from a response already at hand, reading nothing (``related`` supplies
+    each ticket's related data; default: none): the loop's own parsing, for tests and
+    offline reads."""
     step = pager.step(state, response)
-    _, tickets, removed, notes = _collect(pager, step, related or (lambda _s, _r: None))
+    read = related or (lambda _s, _r: None)
+    _, tickets, removed, notes = _collect(pager, step, read, prepare=False)
     stop = _guard(pager, request, step.next, 1)
     if stop is not None:
         notes.append(stop)
