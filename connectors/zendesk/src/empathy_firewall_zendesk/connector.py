@@ -32,7 +32,6 @@ from empathy_firewall_zendesk.parse import (
     ParseContext,
     agent_of,
     index_by_id,
-    normalize_ticket,
 )
 from empathy_firewall_zendesk.poll import (
     AgentDirectory,
@@ -41,8 +40,6 @@ from empathy_firewall_zendesk.poll import (
     Thread,
     count_open,
     list_agents,
-    list_audits,
-    list_comments,
     missing_organizations,
 )
 from empathy_firewall_zendesk.webhook import ZendeskSignatureVerifier, parse_webhook_payload
@@ -106,9 +103,9 @@ class ZendeskConnector(HttpConnector[ZendeskConfig, ZendeskClient]):
             opt_in_field=self.config.agent_opt_in_field,
         )
 
-    def pager(self, client: ZendeskClient | None = None) -> ExportPager:
-        """The export's paging steps (with ``client`` for polling; without, parse only)."""
-        return ExportPager(client, self.config, self.context(), self.directory)
+    def pager(self) -> ExportPager:
+        """The export's paging steps (the client is built only when they read)."""
+        return ExportPager(lambda: self.client, self.config, self.context(), self.directory)
 
     def parse_page(self, raw: RawPage) -> Page:
         """Normalize one export page with the polling loop's own steps (``related``:
@@ -202,7 +199,7 @@ class ZendeskConnector(HttpConnector[ZendeskConfig, ZendeskClient]):
 
     def poll(self, bookmark: Bookmark | None) -> Iterator[Page]:
         """Pages of changed tickets since ``bookmark`` (see :mod:`.poll`)."""
-        return pages(self.pager(self.client), self.client.send, bookmark)
+        return pages(self.pager(), self.client.send, bookmark)
 
     def fetch(self, external_ids: Sequence[str]) -> tuple[Ticket, ...]:
         """Read tickets in full with ``show_many`` (100 per call) and their comments."""
@@ -238,23 +235,10 @@ class ZendeskConnector(HttpConnector[ZendeskConfig, ZendeskClient]):
                     "memberships": directory.memberships,
                 }
             )
+            pager, state = self.pager(), ExportState(ctx)
             for record in records:
-                tid = str(record.get("id"))
-                if self.config.history == "audits":
-                    audits = list_audits(self.client, tid)
-                    out.append(normalize_ticket(record, audits=audits, ctx=ctx))
-                else:
-                    comments = list_comments(self.client, tid, users)
-                    ctx = self.context(
-                        {
-                            "users": users,
-                            "groups": groups,
-                            "metric_sets": metrics,
-                            "organizations": orgs,
-                            "memberships": directory.memberships,
-                        }
-                    )
-                    out.append(normalize_ticket(record, comments=comments, ctx=ctx))
+                thread = pager.thread(str(record.get("id")))
+                out.append(pager.ticket(state, record, thread))
         return tuple(out)
 
     def apply(self, plans: Sequence[Plan], *, verify: bool = False) -> tuple[ApplyResult, ...]:

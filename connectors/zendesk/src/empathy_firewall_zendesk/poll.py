@@ -232,17 +232,13 @@ class ExportPager(Pager[ExportState, Thread]):
 
     def __init__(
         self,
-        client: ZendeskClient | None,
+        client: Callable[[], ZendeskClient],
         config: ZendeskConfig,
         base: ParseContext,
         directory: Callable[[], AgentDirectory] = AgentDirectory,
     ) -> None:
+        """``client`` is called only to read (never by :func:`.paging.parse_one`)."""
         self.client, self.config, self.base, self.directory = client, config, base, directory
-
-    def _client(self) -> ZendeskClient:
-        if self.client is None:
-            raise RuntimeError("this export pager parses only: it has no client")
-        return self.client
 
     def request(self, state: ExportState, latest: int | None = None) -> HttpRequest:
         """The export request for ``state`` (its cursor, else its start time, at most
@@ -274,8 +270,7 @@ class ExportPager(Pager[ExportState, Thread]):
 
     def start(self, bookmark: Bookmark | None) -> tuple[HttpRequest, ExportState]:
         """Read the agents (cached) and ask from the bookmark's cursor or start time."""
-        client = self._client()
-        directory = self.directory()
+        clock, directory = self.client().clock, self.directory()
         ctx = replace(
             self.base,
             users=dict(directory.users),
@@ -285,9 +280,9 @@ class ExportPager(Pager[ExportState, Thread]):
         state = self.state(bookmark.data() if bookmark is not None else {}, ctx)
         if state.cursor is None and state.start_time is None:
             lookback = timedelta(minutes=self.config.initial_lookback_minutes)
-            state = replace(state, start_time=int((client.clock.wall() - lookback).timestamp()))
+            state = replace(state, start_time=int((clock.wall() - lookback).timestamp()))
         # never closer than a minute to now: the export leaves out the last minute
-        return self.request(state, int(client.clock.wall().timestamp()) - 61), state
+        return self.request(state, int(clock.wall().timestamp()) - 61), state
 
     def step(self, state: ExportState, response: HttpResponse) -> Step[ExportState]:
         """Parse the export page once: tickets, sideloads, removed ids, the next cursor."""
@@ -314,20 +309,21 @@ class ExportPager(Pager[ExportState, Thread]):
     def prepare(self, state: ExportState, records: Sequence[Record]) -> ExportState:
         """Read the organisations the page names but the export did not sideload."""
         ctx = state.ctx
-        found = missing_organizations(self._client(), records, ctx.users, ctx.organizations)
+        found = missing_organizations(self.client(), records, ctx.users, ctx.organizations)
         if not found:
             return state
         return replace(state, ctx=replace(ctx, organizations={**ctx.organizations, **found}))
 
     def related(self, state: ExportState, record: Record) -> Thread | None:
         """The ticket's audits or comments (none when ``fetch_comments`` is off)."""
-        if not self.config.fetch_comments:
-            return None
-        client, tid = self._client(), str(record["id"])
+        return self.thread(str(record["id"])) if self.config.fetch_comments else None
+
+    def thread(self, tid: str) -> Thread:
+        """Read a ticket's audits (``history = "audits"``) or its comments."""
         if self.config.history == "audits":
-            return Thread(audits=list_audits(client, tid))
+            return Thread(audits=list_audits(self.client(), tid))
         users: dict[str, Mapping[str, Any]] = {}
-        return Thread(comments=list_comments(client, tid, users), users=users)
+        return Thread(comments=list_comments(self.client(), tid, users), users=users)
 
     def ticket(self, state: ExportState, record: Record, related: Thread | None) -> Ticket:
         """Normalize one exported ticket with its thread."""
