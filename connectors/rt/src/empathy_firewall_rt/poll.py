@@ -45,6 +45,8 @@ Position = tuple[datetime, int | None]
 
 _Item = Mapping[str, Any]
 #: builds a ticket from its record, history and attachments (the connector's parser)
+#: a ticket's history and attachments
+_Parts = tuple[list[_Item], list[_Item]]
 Normalize = Callable[[_Item, Sequence[_Item], Sequence[_Item]], Ticket]
 
 
@@ -114,13 +116,6 @@ class Names:
         return self._cache.get(path, ident)
 
 
-def ticket_parts(client: RtClient, tid: str) -> tuple[list[_Item], list[_Item]]:
-    """A ticket's history and its attachments' text (two paged listings)."""
-    history = list(client.items(f"/ticket/{tid}/history", (("fields", HISTORY_FIELDS),)))
-    fields = (("fields", "TransactionId,ContentType,Content"),)
-    return history, list(client.items(f"/ticket/{tid}/attachments", fields))
-
-
 def check_timezone(client: RtClient, zone: ZoneInfo) -> None:
     """Make sure RT reads our date literals in ``zone``: the first ticket must be found at
     its own ``LastUpdated`` second (tried twice, in case it changed between the reads)."""
@@ -159,7 +154,7 @@ class Window:
     until: datetime
 
 
-class RtPager(Pager[Window, tuple[list[_Item], list[_Item]]]):
+class RtPager(Pager[Window, _Parts]):
     """RT's paging steps (see the module docstring); the core loop drives them."""
 
     vendor = "RT"
@@ -213,16 +208,15 @@ class RtPager(Pager[Window, tuple[list[_Item], list[_Item]]]):
         following = self.search(after) if more else None
         return Step(after, encode(position), records, following)
 
-    def related(self, state: Window, record: _Item) -> tuple[list[_Item], list[_Item]]:
-        """The ticket's history and attachments."""
-        return ticket_parts(self.client, self.ticket_id(record))
+    def related(self, state: Window, record: _Item) -> _Parts:
+        """The ticket's history and its attachments' text (two paged listings)."""
+        tid, fields = self.ticket_id(record), (("fields", "TransactionId,ContentType,Content"),)
+        history = list(self.client.items(f"/ticket/{tid}/history", (("fields", HISTORY_FIELDS),)))
+        return history, list(self.client.items(f"/ticket/{tid}/attachments", fields))
 
-    def ticket(
-        self, state: Window, record: _Item, related: tuple[list[_Item], list[_Item]] | None
-    ) -> Ticket:
+    def ticket(self, state: Window, record: _Item, related: _Parts | None) -> Ticket:
         """The connector's parser on the record, its history and attachments."""
-        history, attachments = related or ([], [])
-        return self.normalize(record, history, attachments)
+        return self.normalize(record, *(related or ([], [])))
 
     def ticket_id(self, record: _Item) -> str:
         """RT's ticket id (``id`` may be a reference object)."""
