@@ -55,38 +55,6 @@ EXPORT_PATH = "/api/v2/incremental/tickets/cursor.json"
 _MAX_COMMENT_PAGES = 50
 
 
-def list_comments(
-    client: ZendeskClient, ticket_id: str, users: dict[str, Mapping[str, Any]] | None = None
-) -> list[Mapping[str, Any]]:
-    """All comments of a ticket (cursor pagination, 100 per page, oldest first).
-
-    Sideloaded users are merged into ``users`` when given.
-    """
-    out: list[Mapping[str, Any]] = []
-    params = {"page[size]": str(client.config.comments_page_size), "include": "users"}
-    for _ in range(_MAX_COMMENT_PAGES):
-        body = client.request(
-            "GET",
-            f"/api/v2/tickets/{ticket_id}/comments.json",
-            params=params,
-            purpose="comments",
-            item=ticket_id,
-        )
-        if not isinstance(body, Mapping):
-            break
-        comments = body.get("comments")
-        if isinstance(comments, list):
-            out.extend(c for c in comments if isinstance(c, Mapping))
-        if users is not None:
-            users.update(index_by_id(body.get("users")))
-        meta = body.get("meta")
-        after = meta.get("after_cursor") if isinstance(meta, Mapping) else None
-        if not (isinstance(meta, Mapping) and meta.get("has_more") is True and after):
-            break
-        params = {**params, "page[after]": str(after)}
-    return out
-
-
 def _cursor_pages(
     client: ZendeskClient,
     path: str,
@@ -114,6 +82,25 @@ def _cursor_pages(
             url, query = following, {}
             continue
         return
+
+
+def list_comments(
+    client: ZendeskClient, ticket_id: str, users: dict[str, Mapping[str, Any]] | None = None
+) -> list[Mapping[str, Any]]:
+    """All comments of a ticket (cursor pagination, 100 per page, oldest first).
+
+    Sideloaded users are merged into ``users`` when given.
+    """
+    out: list[Mapping[str, Any]] = []
+    params = {"page[size]": str(client.config.comments_page_size), "include": "users"}
+    path = f"/api/v2/tickets/{ticket_id}/comments.json"
+    for body in _cursor_pages(client, path, params, purpose="comments", item=ticket_id):
+        comments = body.get("comments")
+        if isinstance(comments, list):
+            out.extend(c for c in comments if isinstance(c, Mapping))
+        if users is not None:
+            users.update(index_by_id(body.get("users")))
+    return out
 
 
 def list_audits(client: ZendeskClient, ticket_id: str) -> list[Mapping[str, Any]]:
