@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Any, ClassVar
 
 from empathy_firewall.actions import Plan
@@ -16,10 +14,9 @@ from empathy_firewall.connectors.base import (
     HttpRequest,
     HttpResponse,
     Page,
-    RawPage,
     WebhookEvent,
 )
-from empathy_firewall.connectors.parsing import normalize_or_skip
+from empathy_firewall.connectors.paging import pages
 from empathy_firewall.connectors.rest import HttpConnector
 from empathy_firewall.errors import AuthenticationError, ConfigError, SkipError
 from empathy_firewall.models import Agent, Ticket, TicketStatus
@@ -32,14 +29,12 @@ from empathy_firewall_freshdesk.parse import (
     agent_of,
     index_by_id,
     normalize_ticket,
-    parse_ticket_list,
 )
 from empathy_firewall_freshdesk.poll import (
+    ListPager,
     People,
-    Watermark,
     count_open,
     list_conversations,
-    poll_pages,
 )
 from empathy_firewall_freshdesk.webhook import SharedSecretVerifier, parse_webhook_payload
 
@@ -94,63 +89,6 @@ class FreshdeskConnector(HttpConnector[FreshdeskConfig, FreshdeskClient]):
             customer_fields=self.config.customer_fields,
         )
 
-    def parse_page(self, raw: RawPage) -> Page:
-        """Normalize one list page.
-
-        ``raw.body["tickets"]`` is the list; ``related`` carries ``conversations`` (by
-        ticket id), ``agents``, ``groups``, the ``watermark`` before this page, ``vanished``
-        ids, ``more`` and ``notes``.
-        """
-        related = raw.related
-        mark = related.get("watermark")
-        watermark = (
-            mark
-            if isinstance(mark, Watermark)
-            else Watermark(
-                datetime(1970, 1, 1, tzinfo=UTC),
-                {},
-                timedelta(seconds=self.config.overlap_seconds),
-            )
-        )
-        seen = related.get("seen")
-        listing = parse_ticket_list(
-            raw.body.get("tickets"), seen=seen if isinstance(seen, Mapping) else watermark.seen
-        )
-        ctx = self.context(related)
-        conversations: Mapping[str, Sequence[object]] = related.get("conversations") or {}
-        vanished = set(related.get("vanished") or ())
-        tickets: list[Ticket] = []
-        notes: list[str] = list(related.get("notes") or ())
-        for record in listing.tickets:
-            tid = str(record.get("id"))
-            if tid in vanished:
-                continue
-            ticket = normalize_or_skip(
-                tid,
-                partial(
-                    normalize_ticket, record, conversations=conversations.get(tid) or (), ctx=ctx
-                ),
-                notes,
-            )
-            if ticket is not None:
-                tickets.append(ticket)
-        if listing.duplicates:
-            notes.append(f"dropped {listing.duplicates} duplicate ticket copies")
-        horizon = related.get("horizon")
-        after = watermark.advanced(
-            list(listing.tickets), horizon if isinstance(horizon, datetime) else None
-        )
-        override = related.get("next_watermark")
-        if isinstance(override, Watermark):
-            after = override
-        return Page(
-            tickets=tuple(tickets),
-            bookmark=after.bookmark(),
-            more=bool(related.get("more")),
-            removed=tuple(sorted(vanished)),
-            notes=tuple(notes),
-        )
-
     def parse_webhook(self, request: WebhookRequest) -> WebhookEvent:
         """Parse an automation rule's webhook (verify it first): a hint naming the ticket."""
         return parse_webhook_payload(
@@ -190,7 +128,9 @@ class FreshdeskConnector(HttpConnector[FreshdeskConfig, FreshdeskClient]):
         """Pages of changed tickets since ``bookmark`` (see :mod:`.poll`)."""
         if not self.config.polling:
             raise ConfigError("polling is switched off for this Freshdesk connector")
-        return poll_pages(self, self.client, bookmark)
+        return pages(
+            ListPager(self.client, self.people(), self.context), self.client.send, bookmark
+        )
 
     def fetch(self, external_ids: Sequence[str]) -> tuple[Ticket, ...]:
         """Re-read tickets in full (after a webhook hint): ticket with stats and requester,

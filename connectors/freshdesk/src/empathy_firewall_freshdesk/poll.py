@@ -24,29 +24,35 @@ there with a note instead of failing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any, Protocol
+from typing import Any
 
-from empathy_firewall.connectors.base import Bookmark, Page, RawPage
+from empathy_firewall.connectors.base import Bookmark
+from empathy_firewall.connectors.paging import Pager, Record, Step, json_of
 from empathy_firewall.errors import SkipError
+from empathy_firewall.models import Ticket
+from empathy_firewall.wire import HttpRequest, HttpResponse
 from empathy_firewall_freshdesk.client import LIST_PATH, FreshdeskClient
 from empathy_firewall_freshdesk.parse import (
+    ParseContext,
     index_by_id,
     next_link,
+    normalize_ticket,
     parse_ticket_list,
     parse_time,
 )
 
 __all__ = [
+    "ListPager",
+    "ListState",
     "People",
     "Watermark",
     "count_open",
     "iso",
     "list_conversations",
-    "poll_pages",
     "server_now",
     "until_cutoff",
 ]
@@ -218,138 +224,122 @@ def count_open(client: FreshdeskClient, agent_id: str, statuses: Iterable[int]) 
 
 
 @dataclass(frozen=True, slots=True)
-class _Held:
-    """Pages of a crowd of tickets changed within one overlap window, read but not yet
-    handed out, with the watermark and the copies seen before the crowd began."""
+class ListState:
+    """Where a list run is: the watermark to persist, the query (``updated_since`` and page
+    number), every copy handed out this run (settled or not), and the server's clock at the
+    first list call (None before it)."""
 
-    body: list[Any]
-    conversations: dict[str, list[Mapping[str, Any]]]
-    vanished: list[str]
     mark: Watermark
-    seen: Mapping[str, str]
+    since: datetime
+    page: int = 1
+    handed: Mapping[str, str] = field(default_factory=dict)
+    cutoff: datetime | None = None
 
 
-class PageReader(Protocol):
-    """What the paging loop needs from the connector (kept structural, so this module
-    does not import the connector module that imports it)."""
+class ListPager(Pager[ListState, list[Mapping[str, Any]]]):
+    """Freshdesk's list steps (see the module docstring); the core loop drives them."""
 
-    def people(self) -> People:
-        """Contacts and companies read so far."""
-        ...
+    vendor = "Freshdesk"
 
-    def parse_page(self, raw: RawPage) -> Page:
-        """Normalize one list page."""
-        ...
+    def __init__(
+        self,
+        client: FreshdeskClient,
+        people: People,
+        context: Callable[[Mapping[str, Any]], ParseContext],
+    ) -> None:
+        self.client, self.config, self.people, self.context = client, client.config, people, context
 
-
-def poll_pages(
-    connector: PageReader, client: FreshdeskClient, bookmark: Bookmark | None
-) -> Iterator[Page]:
-    """Yield normalized pages from ``bookmark`` until the list reaches the present."""
-    config = client.config
-    overlap = timedelta(seconds=config.overlap_seconds)
-    start = client.clock.wall() - timedelta(minutes=config.initial_lookback_minutes)
-    mark = Watermark.from_bookmark(bookmark, default=start, overlap=overlap)
-    people = connector.people()
-    handed: dict[str, str] = {}  # every copy handed out this run, settled or not
-    page_number = 1
-    query_since = mark.query_since
-    cutoff: datetime | None = None  # the server's clock at the first list call
-    held: _Held | None = None  # pages of a same-second crowd read but not handed out yet
-    while True:
+    def request(self, state: ListState) -> HttpRequest:
+        """The list request for ``state``. Pure."""
         params = {
-            "updated_since": iso(query_since),
+            "updated_since": iso(state.since),
             "order_by": "updated_at",
             "order_type": "asc",
-            "per_page": str(config.per_page),
-            "page": str(page_number),
+            "per_page": str(self.config.per_page),
+            "page": str(state.page),
         }
-        if config.includes:
-            params["include"] = ",".join(config.includes)
-        raw, headers = client.call("GET", LIST_PATH, params=params, purpose="list_tickets")
-        if cutoff is None:
-            cutoff = server_now(headers, client.clock.wall())
-        horizon = cutoff - timedelta(seconds=config.settle_seconds)
-        body, reached_present = until_cutoff(raw, cutoff)
-        has_next = next_link(headers) is not None and not reached_present
-        seen = {**mark.seen, **handed}
-        listing = parse_ticket_list(body, seen=seen)
-        conversations: dict[str, list[Mapping[str, Any]]] = {}
-        vanished: list[str] = []
-        if listing.tickets:
-            people.load()
-            if config.fetch_contacts:
-                people.customers(listing.tickets)
-        if config.fetch_conversations:
-            for ticket in listing.tickets:
-                tid = str(ticket["id"])
-                try:
-                    conversations[tid] = list_conversations(client, tid)
-                except SkipError:
-                    vanished.append(tid)  # deleted between the list and this read
+        if self.config.includes:
+            params["include"] = ",".join(self.config.includes)
+        url = f"{self.client.base_url}{LIST_PATH}"
+        return HttpRequest("GET", url, tuple(params.items()), purpose="list_tickets")
+
+    def start(self, bookmark: Bookmark | None) -> tuple[HttpRequest, ListState]:
+        """Ask from the bookmark's watermark minus the overlap."""
+        overlap = timedelta(seconds=self.config.overlap_seconds)
+        default = self.client.clock.wall() - timedelta(minutes=self.config.initial_lookback_minutes)
+        mark = Watermark.from_bookmark(bookmark, default=default, overlap=overlap)
+        state = ListState(mark, mark.query_since)
+        return self.request(state), state
+
+    def step(self, state: ListState, response: HttpResponse) -> Step[ListState]:
+        """Parse the list page once; restart the query after its newest change, turn the
+        page within a same-second crowd (held until its last page), or stop."""
+        config, mark = self.config, state.mark
+        overlap = timedelta(seconds=config.overlap_seconds)
+        cutoff = state.cutoff or server_now(response.headers, self.client.clock.wall())
+        body, reached_present = until_cutoff(json_of(response, "Freshdesk"), cutoff)
+        has_next = next_link(response.headers) is not None and not reached_present
+        listing = parse_ticket_list(body, seen={**mark.seen, **state.handed})
         full = not reached_present and (has_next or listing.count >= config.per_page)
-        after = mark.advanced(list(listing.tickets), horizon)
-        notes: list[str] = []
-        more = full
+        after = mark.advanced(
+            list(listing.tickets), cutoff - timedelta(seconds=config.settle_seconds)
+        )
+        notes = [f"dropped {listing.duplicates} duplicate ticket copies"] * (listing.duplicates > 0)
+        more, since, page, turned = full, state.since, state.page, False
         # Restart from the newest change on this page (settled or not: ``handed`` drops the
         # copies within the run); the bookmark's watermark only moves with settled ones.
-        restart = listing.newest - overlap if listing.newest is not None else query_since
-        turned = False
-        if full:
-            if restart > query_since:
-                query_since, page_number = restart, 1  # keyset restart
-            elif page_number >= config.max_pages:
-                # Freshdesk lists no further: step past this window rather than re-reading
-                # the same pages on every run. Only a bulk change of more than 30,000
-                # tickets within one overlap window can get here.
-                more = False
-                notes.append(
-                    f"more than {config.max_pages} pages of tickets changed within "
-                    f"{config.overlap_seconds}s of {iso(after.since)}; Freshdesk lists no "
-                    "further, so the rest of that window was skipped (re-sync it with an "
-                    "earlier start if it matters)"
-                )
-                after = Watermark(after.since + overlap + timedelta(seconds=1), {}, overlap)
-            else:
-                page_number += 1  # a whole page within the overlap: turn the page
-                turned = True
-        page_mark: Watermark = mark
-        page_seen: Mapping[str, str] = seen
-        if held is not None:  # the earlier pages of this crowd go out with this one
-            body = [*held.body, *body]
-            conversations = {**held.conversations, **conversations}
-            vanished = [*held.vanished, *vanished]
-            page_mark, page_seen = held.mark, held.seen
-        for ticket in listing.tickets:
-            handed[str(ticket["id"])] = str(ticket.get("updated_at"))
-        if turned and more:
-            # Page numbers within a crowd of tickets changed in the same second only hold
-            # still while nobody writes to them: hand the crowd out in one page, after its
-            # last page is read, so our own write-back cannot shift a page we have not read.
-            held = _Held(body, conversations, vanished, page_mark, page_seen)
-            mark = after
-            continue
-        held = None
-        page = connector.parse_page(
-            RawPage(
-                body={"tickets": body},
-                related={
-                    "conversations": conversations,
-                    "agents": people.agents or {},
-                    "groups": people.groups or {},
-                    "contacts": people.contacts,
-                    "companies": people.companies,
-                    "watermark": page_mark,
-                    "seen": page_seen,
-                    "horizon": horizon,
-                    "vanished": vanished,
-                    "more": more,
-                    "next_watermark": after,
-                    "notes": notes,
-                },
+        restart = listing.newest - overlap if listing.newest is not None else since
+        if full and restart > since:
+            since, page = restart, 1  # keyset restart
+        elif full and page >= config.max_pages:
+            # Freshdesk lists no further: step past this window rather than re-reading the
+            # same pages on every run. Only a bulk change of more than 30,000 tickets within
+            # one overlap window can get here.
+            more = False
+            notes.append(
+                f"more than {config.max_pages} pages of tickets changed within "
+                f"{config.overlap_seconds}s of {iso(after.since)}; Freshdesk lists no "
+                "further, so the rest of that window was skipped (re-sync it with an "
+                "earlier start if it matters)"
             )
+            after = Watermark(after.since + overlap + timedelta(seconds=1), {}, overlap)
+        elif full:
+            page, turned = page + 1, True  # a whole page within the overlap: turn the page
+        handed = {
+            **state.handed,
+            **{str(t["id"]): str(t.get("updated_at")) for t in listing.tickets},
+        }
+        nxt = ListState(after, since, page, handed, cutoff)
+        # Page numbers within a crowd of tickets changed in the same second only hold still
+        # while nobody writes to them: the crowd goes out in one page, after its last page is
+        # read, so our own write-back cannot shift a page we have not read.
+        following = self.request(nxt) if more else None
+        return Step(nxt, after.bookmark(), listing.tickets, following, tuple(notes), hold=turned)
+
+    def prepare(self, state: ListState, records: Sequence[Record]) -> ListState:
+        """Read agents and groups (once) and the customers the page names."""
+        self.people.load()
+        if self.config.fetch_contacts:
+            self.people.customers(records)
+        return state
+
+    def related(self, state: ListState, record: Record) -> list[Mapping[str, Any]] | None:
+        """The ticket's conversations (none when ``fetch_conversations`` is off)."""
+        if not self.config.fetch_conversations:
+            return None
+        return list_conversations(self.client, str(record["id"]))
+
+    def ticket(
+        self, state: ListState, record: Record, related: list[Mapping[str, Any]] | None
+    ) -> Ticket:
+        """Normalize one listed ticket with its conversations."""
+        people = self.people
+        ctx = self.context(
+            {
+                "agents": people.agents or {},
+                "groups": people.groups or {},
+                "contacts": people.contacts,
+                "companies": people.companies,
+            }
         )
-        mark = after
-        yield page
-        if not more:
-            return
+        return normalize_ticket(record, conversations=related or (), ctx=ctx)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import timedelta
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -17,6 +16,7 @@ from empathy_firewall.connectors.base import (
     HttpResponse,
     Page,
 )
+from empathy_firewall.connectors.paging import pages
 from empathy_firewall.connectors.rest import HttpConnector
 from empathy_firewall.errors import ConfigError
 from empathy_firewall.models import Ticket
@@ -24,7 +24,7 @@ from empathy_firewall_rt.apply import apply_plans, dry_answer
 from empathy_firewall_rt.client import RtClient
 from empathy_firewall_rt.config import RtConfig, resolve_authorization
 from empathy_firewall_rt.parse import normalize_ticket
-from empathy_firewall_rt.poll import Names, check_timezone, poll_pages, quoted
+from empathy_firewall_rt.poll import Names, RtPager, check_timezone, quoted
 
 __all__ = ["RtConnector"]
 
@@ -91,17 +91,7 @@ class RtConnector(HttpConnector[RtConfig, RtClient]):
 
     def poll(self, bookmark: Bookmark | None) -> Iterator[Page]:
         """Pages of tickets updated since ``bookmark`` (see :mod:`.poll`)."""
-        wall = self._clock.wall()
-        return poll_pages(
-            self.client,
-            bookmark,
-            self.normalize,
-            queues=self.config.queues,
-            per_page=self.config.per_page,
-            default_since=wall - timedelta(minutes=self.config.initial_lookback_minutes),
-            settle_seconds=self.config.settle_seconds,
-            zone=self.config.zone,
-        )
+        return pages(RtPager(self.client, self.normalize, self.config), self.client.send, bookmark)
 
     def count_open(self, assignee_id: str) -> int | None:
         """The agent's active tickets (RT's ``__Active__`` statuses), counted by RT."""

@@ -19,20 +19,23 @@ back as meant (:func:`check_timezone`), so a wrong setting stops the run before 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from empathy_firewall.connectors.base import Bookmark, Page
-from empathy_firewall.connectors.parsing import normalize_or_skip, parse_time
+from empathy_firewall.connectors.base import Bookmark
+from empathy_firewall.connectors.paging import Pager, Step, json_of
+from empathy_firewall.connectors.parsing import parse_time
 from empathy_firewall.errors import ConfigError, InputError, SkipError
 from empathy_firewall.models import Ticket
+from empathy_firewall.wire import HttpRequest, HttpResponse
 from empathy_firewall_rt.client import RtClient, server_time
+from empathy_firewall_rt.config import RtConfig
 from empathy_firewall_rt.parse import HISTORY_FIELDS, TICKET_FIELDS, ref_id
 
-__all__ = ["Names", "check_timezone", "poll_pages", "read_ticket", "start_position", "ticket_query"]
+__all__ = ["Names", "RtPager", "check_timezone", "read_ticket", "start_position", "ticket_query"]
 
 _FORMAT = "%Y-%m-%d %H:%M:%S"
 
@@ -42,6 +45,8 @@ Position = tuple[datetime, int | None]
 
 _Item = Mapping[str, Any]
 #: builds a ticket from its record, history and attachments (the connector's parser)
+#: a ticket's history and attachments
+_Parts = tuple[list[_Item], list[_Item]]
 Normalize = Callable[[_Item, Sequence[_Item], Sequence[_Item]], Ticket]
 
 
@@ -111,13 +116,6 @@ class Names:
         return self._cache.get(path, ident)
 
 
-def ticket_parts(client: RtClient, tid: str) -> tuple[list[_Item], list[_Item]]:
-    """A ticket's history and its attachments' text (two paged listings)."""
-    history = list(client.items(f"/ticket/{tid}/history", (("fields", HISTORY_FIELDS),)))
-    fields = (("fields", "TransactionId,ContentType,Content"),)
-    return history, list(client.items(f"/ticket/{tid}/attachments", fields))
-
-
 def check_timezone(client: RtClient, zone: ZoneInfo) -> None:
     """Make sure RT reads our date literals in ``zone``: the first ticket must be found at
     its own ``LastUpdated`` second (tried twice, in case it changed between the reads)."""
@@ -147,67 +145,79 @@ def read_ticket(client: RtClient, tid: str) -> Mapping[str, Any]:
     return body
 
 
-def poll_pages(
-    client: RtClient,
-    bookmark: Bookmark | None,
-    normalize: Normalize,
-    *,
-    queues: Sequence[str],
-    per_page: int,
-    default_since: datetime,
-    settle_seconds: int,
-    zone: ZoneInfo,
-) -> Iterator[Page]:
-    """Pages of tickets updated after ``bookmark`` (see the module docstring)."""
-    position = start_position(bookmark, default_since)
-    check_timezone(client, zone)
-    _, headers = client.get("/rt", purpose="server_time")
-    until = server_time(headers, client.clock.wall()) - timedelta(seconds=settle_seconds)
-    while True:
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Where a run is: the keyset position after the last ticket handed out, and the
+    bound (server time minus the settling margin) it reads up to."""
+
+    position: Position
+    until: datetime
+
+
+class RtPager(Pager[Window, _Parts]):
+    """RT's paging steps (see the module docstring); the core loop drives them."""
+
+    vendor = "RT"
+
+    def __init__(self, client: RtClient, normalize: Normalize, config: RtConfig) -> None:
+        self.client, self.normalize, self.config = client, normalize, config
+
+    def search(self, window: Window) -> HttpRequest:
+        """The search for the first page after ``window.position``. Pure."""
+        config = self.config
         params = (
-            ("query", ticket_query(queues, position, until, zone)),
+            ("query", ticket_query(config.queues, window.position, window.until, config.zone)),
             ("orderby", "LastUpdated"),
             ("order", "ASC"),
             ("orderby", "id"),
             ("order", "ASC"),
             ("fields", TICKET_FIELDS),
             ("fields[Queue]", "Name"),
-            ("per_page", str(per_page)),
+            ("per_page", str(config.per_page)),
             ("page", "1"),
         )
-        body, _ = client.get("/tickets", params, purpose="search")
-        records = (
-            [r for r in (body.get("items") or []) if isinstance(r, Mapping)]
-            if isinstance(body, Mapping)
-            else []
-        )
-        tickets: list[Ticket] = []
-        notes: list[str] = []
-        for record in records:
-            tid = ref_id(record.get("id")) or "?"
-            try:
-                history, attachments = ticket_parts(client, tid)
-            except SkipError as exc:  # gone (deleted, moved out of sight) since the search
-                notes.append(f"skipped ticket {tid}: {exc}")
-                continue
-            ticket = normalize_or_skip(tid, partial(normalize, record, history, attachments), notes)
-            if ticket is not None:
-                tickets.append(ticket)
+        return HttpRequest("GET", f"{self.client.base_url}/tickets", params, purpose="search")
+
+    def start(self, bookmark: Bookmark | None) -> tuple[HttpRequest, Window]:
+        """Check the timezone, read the server's clock, and search from ``bookmark``."""
+        lookback = timedelta(minutes=self.config.initial_lookback_minutes)
+        position = start_position(bookmark, self.client.clock.wall() - lookback)
+        check_timezone(self.client, self.config.zone)
+        _, headers = self.client.get("/rt", purpose="server_time")
+        until = server_time(headers, self.client.clock.wall())
+        window = Window(position, until - timedelta(seconds=self.config.settle_seconds))
+        return self.search(window), window
+
+    def step(self, state: Window, response: HttpResponse) -> Step[Window]:
+        """The page's records, and the search after its last ticket while more remain."""
+        body = json_of(response, "RT")
+        found = body.get("items") if isinstance(body, Mapping) else None
+        records = tuple(r for r in found or () if isinstance(r, Mapping))
         total = body.get("total") if isinstance(body, Mapping) else None
         more = bool(records) and isinstance(total, int) and total > len(records)
+        position = state.position
         if records:
             last = records[-1]
-            moment = parse_time(last.get("LastUpdated"))
-            last_id = ref_id(last.get("id"))
+            moment, last_id = parse_time(last.get("LastUpdated")), ref_id(last.get("id"))
             if moment is None or last_id is None or not last_id.isdigit():
                 raise InputError("RT search returned a ticket without LastUpdated or id")
-            advanced = (moment.replace(microsecond=0), int(last_id))
-            if more and advanced == position:
-                notes.append("RT search did not advance; stopping this run")
-                more = False
-            position = advanced
-        if not more and position[0] < until:
-            position = (until, None)  # everything before the bound was handled
-        yield Page(tickets=tuple(tickets), bookmark=encode(position), more=more, notes=tuple(notes))
-        if not more:
-            return
+            position = (moment.replace(microsecond=0), int(last_id))
+        if not more and position[0] < state.until:
+            position = (state.until, None)  # everything before the bound was handled
+        after = Window(position, state.until)
+        following = self.search(after) if more else None
+        return Step(after, encode(position), records, following)
+
+    def related(self, state: Window, record: _Item) -> _Parts:
+        """The ticket's history and its attachments' text (two paged listings)."""
+        tid, fields = self.ticket_id(record), (("fields", "TransactionId,ContentType,Content"),)
+        history = list(self.client.items(f"/ticket/{tid}/history", (("fields", HISTORY_FIELDS),)))
+        return history, list(self.client.items(f"/ticket/{tid}/attachments", fields))
+
+    def ticket(self, state: Window, record: _Item, related: _Parts | None) -> Ticket:
+        """The connector's parser on the record, its history and attachments."""
+        return self.normalize(record, *(related or ([], [])))
+
+    def ticket_id(self, record: _Item) -> str:
+        """RT's ticket id (``id`` may be a reference object)."""
+        return ref_id(record.get("id")) or "?"

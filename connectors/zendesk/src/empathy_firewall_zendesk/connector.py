@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import timedelta
-from functools import cached_property, partial
+from functools import cached_property
 from typing import Any, ClassVar
 
 from empathy_firewall.actions import Plan
@@ -19,7 +20,7 @@ from empathy_firewall.connectors.base import (
     RawPage,
     WebhookEvent,
 )
-from empathy_firewall.connectors.parsing import normalize_or_skip
+from empathy_firewall.connectors.paging import pages, parse_one
 from empathy_firewall.connectors.rest import HttpConnector
 from empathy_firewall.errors import AuthenticationError, ConfigError
 from empathy_firewall.models import Agent, Ticket
@@ -31,17 +32,15 @@ from empathy_firewall_zendesk.parse import (
     ParseContext,
     agent_of,
     index_by_id,
-    normalize_ticket,
-    parse_export,
 )
 from empathy_firewall_zendesk.poll import (
     AgentDirectory,
+    ExportPager,
+    ExportState,
+    Thread,
     count_open,
     list_agents,
-    list_audits,
-    list_comments,
     missing_organizations,
-    poll_pages,
 )
 from empathy_firewall_zendesk.webhook import ZendeskSignatureVerifier, parse_webhook_payload
 
@@ -104,63 +103,24 @@ class ZendeskConnector(HttpConnector[ZendeskConfig, ZendeskClient]):
             opt_in_field=self.config.agent_opt_in_field,
         )
 
+    def pager(self) -> ExportPager:
+        """The export's paging steps (the client is built only when they read)."""
+        return ExportPager(lambda: self.client, self.config, self.context(), self.directory)
+
     def parse_page(self, raw: RawPage) -> Page:
-        """Normalize one export page (``related``: comments or audits, users, groups,
-        organizations, memberships, seen, cursor)."""
-        related = raw.related
-        export = parse_export(raw.body, seen=related.get("seen") or {})
-        ctx = self.context(
-            {
-                "users": {**(related.get("users") or {}), **export.users},
-                "groups": {**(related.get("groups") or {}), **export.groups},
-                "metric_sets": export.metric_sets,
-                "organizations": {
-                    **(related.get("organizations") or {}),
-                    **export.organizations,
-                },
-                "memberships": related.get("memberships") or {},
-            }
-        )
-        comments: Mapping[str, Sequence[object]] = related.get("comments") or {}
-        audits: Mapping[str, Sequence[object]] = related.get("audits") or {}
-        vanished = set(related.get("vanished") or ())
-        tickets: list[Ticket] = []
-        notes: list[str] = []
-        for record in export.tickets:
+        """Normalize one export page with the polling loop's own steps (``related``:
+        ``comments`` or ``audits`` by ticket id, ``users``, ``groups``, ``organizations``,
+        ``memberships``, ``seen``, ``cursor``, ``start_time``)."""
+        related, pager = raw.related, self.pager()
+        state = pager.state(related, self.context(related))
+        threads = (related.get("comments") or {}, related.get("audits") or {})
+
+        def thread(_: ExportState, record: Mapping[str, Any]) -> Thread:
             tid = str(record["id"])
-            if tid in vanished:
-                continue
-            ticket = normalize_or_skip(
-                tid,
-                partial(
-                    normalize_ticket,
-                    record,
-                    comments=comments.get(tid),
-                    audits=audits.get(tid),
-                    ctx=ctx,
-                ),
-                notes,
-            )
-            if ticket is not None:
-                tickets.append(ticket)
-        previous = related.get("cursor")
-        if export.duplicates:
-            notes.append(f"dropped {export.duplicates} duplicate ticket copies")
-        cursor = export.after_cursor or previous
-        stalled = cursor is not None and cursor == previous and not export.end_of_stream
-        if stalled:
-            notes.append("export cursor did not advance; stopping this run")
-        if cursor is not None:
-            bookmark = Bookmark.of({"cursor": cursor})
-        else:
-            bookmark = Bookmark.of({"start_time": related.get("start_time")})
-        return Page(
-            tickets=tuple(tickets),
-            bookmark=bookmark,
-            more=not export.end_of_stream and not stalled and export.after_cursor is not None,
-            removed=tuple(sorted({*export.removed, *vanished})),
-            notes=tuple(notes),
-        )
+            return Thread(comments=threads[0].get(tid), audits=threads[1].get(tid))
+
+        response = HttpResponse(200, body=json.dumps(raw.body).encode())
+        return parse_one(pager, state, pager.request(state), response, thread)
 
     def parse_webhook(self, request: WebhookRequest) -> WebhookEvent:
         """Parse an event-subscription or trigger webhook (verify it first)."""
@@ -239,7 +199,7 @@ class ZendeskConnector(HttpConnector[ZendeskConfig, ZendeskClient]):
 
     def poll(self, bookmark: Bookmark | None) -> Iterator[Page]:
         """Pages of changed tickets since ``bookmark`` (see :mod:`.poll`)."""
-        return poll_pages(self, self.client, bookmark)
+        return pages(self.pager(), self.client.send, bookmark)
 
     def fetch(self, external_ids: Sequence[str]) -> tuple[Ticket, ...]:
         """Read tickets in full with ``show_many`` (100 per call) and their comments."""
@@ -275,23 +235,10 @@ class ZendeskConnector(HttpConnector[ZendeskConfig, ZendeskClient]):
                     "memberships": directory.memberships,
                 }
             )
+            pager, state = self.pager(), ExportState(ctx)
             for record in records:
-                tid = str(record.get("id"))
-                if self.config.history == "audits":
-                    audits = list_audits(self.client, tid)
-                    out.append(normalize_ticket(record, audits=audits, ctx=ctx))
-                else:
-                    comments = list_comments(self.client, tid, users)
-                    ctx = self.context(
-                        {
-                            "users": users,
-                            "groups": groups,
-                            "metric_sets": metrics,
-                            "organizations": orgs,
-                            "memberships": directory.memberships,
-                        }
-                    )
-                    out.append(normalize_ticket(record, comments=comments, ctx=ctx))
+                thread = pager.thread(str(record.get("id")))
+                out.append(pager.ticket(state, record, thread))
         return tuple(out)
 
     def apply(self, plans: Sequence[Plan], *, verify: bool = False) -> tuple[ApplyResult, ...]:

@@ -4,7 +4,8 @@ Quirks handled (see docs/zendesk.md):
 
 * the first request sends ``start_time`` (at least a minute in the past: the export never
   returns the most recent minute), every later one only ``cursor``;
-* the loop ends on ``end_of_stream`` *or* when the cursor does not advance;
+* the loop ends on ``end_of_stream`` *or* when the cursor does not advance (the core loop's
+  guard: the next request would be the one just sent);
 * a ticket can appear more than once (every change re-exports it): copies are dropped
   within a page and across the pages of one run;
 * deleted tickets come back with ``status: deleted`` and are reported as ``removed``;
@@ -17,61 +18,41 @@ Quirks handled (see docs/zendesk.md):
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections import ChainMap
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any
 
-from empathy_firewall.connectors.base import Bookmark, Page, RawPage
-from empathy_firewall.errors import SkipError
+from empathy_firewall.connectors.base import Bookmark
+from empathy_firewall.connectors.paging import Pager, Record, Step, json_of
+from empathy_firewall.models import Ticket
+from empathy_firewall.wire import HttpRequest, HttpResponse
 from empathy_firewall_zendesk.client import ZendeskClient
-from empathy_firewall_zendesk.parse import export_stamp, index_by_id, parse_export
+from empathy_firewall_zendesk.config import ZendeskConfig
+from empathy_firewall_zendesk.parse import (
+    ParseContext,
+    export_stamp,
+    index_by_id,
+    normalize_ticket,
+    parse_export,
+)
 
 __all__ = [
     "EXPORT_PATH",
     "AgentDirectory",
+    "ExportPager",
+    "ExportState",
+    "Thread",
     "count_open",
     "list_agents",
     "list_audits",
     "list_comments",
     "missing_organizations",
-    "poll_pages",
 ]
 
 EXPORT_PATH = "/api/v2/incremental/tickets/cursor.json"
 _MAX_COMMENT_PAGES = 50
-
-
-def list_comments(
-    client: ZendeskClient, ticket_id: str, users: dict[str, Mapping[str, Any]] | None = None
-) -> list[Mapping[str, Any]]:
-    """All comments of a ticket (cursor pagination, 100 per page, oldest first).
-
-    Sideloaded users are merged into ``users`` when given.
-    """
-    out: list[Mapping[str, Any]] = []
-    params = {"page[size]": str(client.config.comments_page_size), "include": "users"}
-    for _ in range(_MAX_COMMENT_PAGES):
-        body = client.request(
-            "GET",
-            f"/api/v2/tickets/{ticket_id}/comments.json",
-            params=params,
-            purpose="comments",
-            item=ticket_id,
-        )
-        if not isinstance(body, Mapping):
-            break
-        comments = body.get("comments")
-        if isinstance(comments, list):
-            out.extend(c for c in comments if isinstance(c, Mapping))
-        if users is not None:
-            users.update(index_by_id(body.get("users")))
-        meta = body.get("meta")
-        after = meta.get("after_cursor") if isinstance(meta, Mapping) else None
-        if not (isinstance(meta, Mapping) and meta.get("has_more") is True and after):
-            break
-        params = {**params, "page[after]": str(after)}
-    return out
 
 
 def _cursor_pages(
@@ -101,6 +82,25 @@ def _cursor_pages(
             url, query = following, {}
             continue
         return
+
+
+def list_comments(
+    client: ZendeskClient, ticket_id: str, users: dict[str, Mapping[str, Any]] | None = None
+) -> list[Mapping[str, Any]]:
+    """All comments of a ticket (cursor pagination, 100 per page, oldest first).
+
+    Sideloaded users are merged into ``users`` when given.
+    """
+    out: list[Mapping[str, Any]] = []
+    params = {"page[size]": str(client.config.comments_page_size), "include": "users"}
+    path = f"/api/v2/tickets/{ticket_id}/comments.json"
+    for body in _cursor_pages(client, path, params, purpose="comments", item=ticket_id):
+        comments = body.get("comments")
+        if isinstance(comments, list):
+            out.extend(c for c in comments if isinstance(c, Mapping))
+        if users is not None:
+            users.update(index_by_id(body.get("users")))
+    return out
 
 
 def list_audits(client: ZendeskClient, ticket_id: str) -> list[Mapping[str, Any]]:
@@ -192,87 +192,131 @@ def count_open(client: ZendeskClient, agent_id: str) -> int | None:
     return count if isinstance(count, int) and count >= 0 else None
 
 
-class PageReader(Protocol):
-    """What the paging loop needs from the connector (kept structural, so this module
-    does not import the connector module that imports it)."""
+@dataclass(frozen=True, slots=True)
+class ExportState:
+    """Where an export run is: the parse context (sideloads and agents read so far, the
+    page's metric sets), the cursor or start time, and the copies handed out this run."""
 
-    def directory(self) -> AgentDirectory:
-        """The account's agents and groups."""
-        ...
-
-    def parse_page(self, raw: RawPage) -> Page:
-        """Normalize one export page."""
-        ...
+    ctx: ParseContext
+    cursor: str | None = None
+    start_time: int | None = None
+    seen: Mapping[str, tuple[int, str]] = field(default_factory=dict)
 
 
-def poll_pages(
-    connector: PageReader, client: ZendeskClient, bookmark: Bookmark | None
-) -> Iterator[Page]:
-    """Yield normalized pages from ``bookmark`` until the export reaches the present."""
-    config = client.config
-    state: dict[str, Any] = bookmark.data() if bookmark is not None else {}
-    cursor = state.get("cursor") if isinstance(state.get("cursor"), str) else None
-    start_time = state.get("start_time")
-    if cursor is None and not isinstance(start_time, int):
-        start = client.clock.wall() - timedelta(minutes=config.initial_lookback_minutes)
-        start_time = int(start.timestamp())
-    directory = connector.directory()
-    users: dict[str, Mapping[str, Any]] = dict(directory.users)
-    groups: dict[str, Mapping[str, Any]] = dict(directory.groups)
-    organizations: dict[str, Mapping[str, Any]] = {}
-    seen: dict[str, tuple[int, str]] = {}
-    while True:
+@dataclass(frozen=True, slots=True)
+class Thread:
+    """A ticket's comments (with their sideloaded users) or its audits."""
+
+    comments: Sequence[Mapping[str, Any]] | None = None
+    audits: Sequence[Mapping[str, Any]] | None = None
+    users: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+class ExportPager(Pager[ExportState, Thread]):
+    """Zendesk's export steps (see the module docstring); the core loop drives them."""
+
+    vendor = "Zendesk"
+
+    def __init__(
+        self,
+        client: Callable[[], ZendeskClient],
+        config: ZendeskConfig,
+        base: ParseContext,
+        directory: Callable[[], AgentDirectory] = AgentDirectory,
+    ) -> None:
+        """``client`` is called only to read (never by :func:`.paging.parse_one`)."""
+        self.client, self.config, self.base, self.directory = client, config, base, directory
+
+    def request(self, state: ExportState, latest: int | None = None) -> HttpRequest:
+        """The export request for ``state`` (its cursor, else its start time, at most
+        ``latest``). Pure."""
+        config = self.config
         params = {"per_page": str(config.per_page), "support_type_scope": config.support_type_scope}
         include = [*config.sideloads, *(["slas"] if config.include_slas else [])]
         if include:
             params["include"] = ",".join(include)
         if config.exclude_deleted:
             params["exclude_deleted"] = "true"
-        if cursor is not None:
-            params["cursor"] = cursor
+        if state.cursor is not None:
+            params["cursor"] = state.cursor
         else:
-            # never closer than a minute to now: the export leaves out the last minute
-            latest = int(client.clock.wall().timestamp()) - 61
-            params["start_time"] = str(min(int(start_time or 0), latest))
-        body = client.request("GET", EXPORT_PATH, params=params, purpose="export")
-        export = parse_export(body, seen=seen)
-        users.update(export.users)
-        groups.update(export.groups)
-        organizations.update(export.organizations)
-        organizations.update(missing_organizations(client, export.tickets, users, organizations))
-        comments: dict[str, list[Mapping[str, Any]]] = {}
-        audits: dict[str, list[Mapping[str, Any]]] = {}
-        vanished: list[str] = []
-        if config.fetch_comments:
-            for ticket in export.tickets:
-                tid = str(ticket["id"])
-                try:
-                    if config.history == "audits":
-                        audits[tid] = list_audits(client, tid)
-                    else:
-                        comments[tid] = list_comments(client, tid, users)
-                except SkipError:
-                    vanished.append(tid)  # deleted between the export and this read
-        page = connector.parse_page(
-            RawPage(
-                body=body,
-                related={
-                    "comments": comments,
-                    "audits": audits,
-                    "users": users,
-                    "groups": groups,
-                    "organizations": organizations,
-                    "memberships": directory.memberships,
-                    "seen": dict(seen),
-                    "cursor": cursor,
-                    "start_time": start_time,
-                    "vanished": vanished,
-                },
-            )
+            start = state.start_time or 0
+            params["start_time"] = str(start if latest is None else min(start, latest))
+        url = f"{config.url}{EXPORT_PATH}"
+        return HttpRequest("GET", url, tuple(params.items()), purpose="export")
+
+    def state(self, data: Mapping[str, Any], ctx: ParseContext | None = None) -> ExportState:
+        """The state a bookmark's (or a test's) data describes."""
+        cursor, start = data.get("cursor"), data.get("start_time")
+        return ExportState(
+            ctx or self.base,
+            cursor if isinstance(cursor, str) else None,
+            start if isinstance(start, int) else None,
+            data.get("seen") or {},
         )
-        for ticket in export.tickets:
-            seen[str(ticket["id"])] = export_stamp(ticket)
-        yield page
-        if not page.more:
-            return
-        cursor = export.after_cursor
+
+    def start(self, bookmark: Bookmark | None) -> tuple[HttpRequest, ExportState]:
+        """Read the agents (cached) and ask from the bookmark's cursor or start time."""
+        clock, directory = self.client().clock, self.directory()
+        ctx = replace(
+            self.base,
+            users=dict(directory.users),
+            groups=dict(directory.groups),
+            memberships=directory.memberships,
+        )
+        state = self.state(bookmark.data() if bookmark is not None else {}, ctx)
+        if state.cursor is None and state.start_time is None:
+            lookback = timedelta(minutes=self.config.initial_lookback_minutes)
+            state = replace(state, start_time=int((clock.wall() - lookback).timestamp()))
+        # never closer than a minute to now: the export leaves out the last minute
+        return self.request(state, int(clock.wall().timestamp()) - 61), state
+
+    def step(self, state: ExportState, response: HttpResponse) -> Step[ExportState]:
+        """Parse the export page once: tickets, sideloads, removed ids, the next cursor."""
+        export = parse_export(json_of(response, "Zendesk"), seen=state.seen)
+        ctx = replace(
+            state.ctx,
+            users={**state.ctx.users, **export.users},
+            groups={**state.ctx.groups, **export.groups},
+            organizations={**state.ctx.organizations, **export.organizations},
+            metric_sets=export.metric_sets,
+        )
+        seen = {**state.seen, **{str(t["id"]): export_stamp(t) for t in export.tickets}}
+        cursor = export.after_cursor or state.cursor
+        after = ExportState(ctx, cursor, state.start_time, seen)
+        if cursor is not None:
+            bookmark = Bookmark.of({"cursor": cursor})
+        else:
+            bookmark = Bookmark.of({"start_time": state.start_time})
+        notes = (f"dropped {export.duplicates} duplicate ticket copies",) * (export.duplicates > 0)
+        ends = export.end_of_stream or export.after_cursor is None
+        following = None if ends else self.request(after)
+        return Step(after, bookmark, export.tickets, following, notes, export.removed)
+
+    def prepare(self, state: ExportState, records: Sequence[Record]) -> ExportState:
+        """Read the organisations the page names but the export did not sideload."""
+        ctx = state.ctx
+        found = missing_organizations(self.client(), records, ctx.users, ctx.organizations)
+        if not found:
+            return state
+        return replace(state, ctx=replace(ctx, organizations={**ctx.organizations, **found}))
+
+    def related(self, state: ExportState, record: Record) -> Thread | None:
+        """The ticket's audits or comments (none when ``fetch_comments`` is off)."""
+        return self.thread(str(record["id"])) if self.config.fetch_comments else None
+
+    def thread(self, tid: str) -> Thread:
+        """Read a ticket's audits (``history = "audits"``) or its comments."""
+        if self.config.history == "audits":
+            return Thread(audits=list_audits(self.client(), tid))
+        users: dict[str, Mapping[str, Any]] = {}
+        return Thread(comments=list_comments(self.client(), tid, users), users=users)
+
+    def ticket(self, state: ExportState, record: Record, related: Thread | None) -> Ticket:
+        """Normalize one exported ticket with its thread."""
+        ctx = state.ctx
+        if related is None:
+            return normalize_ticket(record, ctx=ctx)
+        if related.users:
+            ctx = replace(ctx, users=ChainMap(dict(related.users), dict(ctx.users)))
+        return normalize_ticket(record, comments=related.comments, audits=related.audits, ctx=ctx)
