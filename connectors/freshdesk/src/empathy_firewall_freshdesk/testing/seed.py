@@ -120,6 +120,11 @@ class _Replay:
 
     def comment(self, ticket: Ticket, number: int) -> None:
         comment = ticket.comments[number]
+        if comment.author_role is Role.SYSTEM:
+            # Freshdesk keeps no system messages as conversations: its auto-replies go out
+            # as e-mail notifications and "ticket moved" lines live in the activity log,
+            # neither of which the conversations API returns (vendor_apis.md §2.4)
+            return
         tid = self.ids[ticket.key]
         if comment.author_role is Role.CUSTOMER:
             user = self.fake.state.tickets[tid]["requester_id"]
