@@ -3,9 +3,15 @@
 The 320 sample tickets are run once through the ``file`` source and once through each
 helpdesk connector against its fake (seeded with everything the file says, kept where the
 vendor keeps it: user/contact and organisation/company fields, agents with e-mail, groups
-and opt-ins, history as audits). Per-rule firing counts must agree within 5% (at least one
-firing of slack), the baton, agent care and recognition included, and every service
+and opt-ins, history as audits). Per-rule firing counts of one sync must agree with the
+file's within 5% of the file's count, and never by more than the larger of that and one
+ticket (:func:`~empathy_firewall.testing.parity.within`), every rule of the default pack
+(the baton, agent care and recognition included) on each vendor; and every service
 recovery note must name the customer's tier wherever the helpdesk holds one.
+
+Measured (file / Zendesk / Freshdesk, one sync): every rule equal but
+delay-acknowledgement 99 / 99 / 98 (Freshdesk cannot see a group hop before its first
+sync: reply handoffs never infer a group).
 """
 
 from __future__ import annotations
@@ -151,6 +157,7 @@ def test_zendesk_fires_as_the_file_does(
     table, fake = through_zendesk(sample, tmp_path / "state.db", SETTINGS)
     assert table.tickets == 320
     gaps = within(from_file.rules, table.rules)
+    assert set(table.rules) == set(from_file.rules)
     if not BACKLOG_IN_CORE:
         gaps = [g for g in gaps if not g.startswith("delay-acknowledgement:")]
         plain = from_file_without_overload(sample, tmp_path)
@@ -208,38 +215,19 @@ def through_freshdesk(
     return table, fake, connector, listed
 
 
-def file_in_pages_of(tickets: list[Ticket], folder: Path) -> FiringTable:
-    """The file source on ``tickets`` in this order, 100 per page (as Freshdesk pages)."""
-    path = folder / "listed.jsonl"
-    path.write_text("".join(t.model_dump_json() + "\n" for t in tickets), encoding="utf-8")
-    connector = FileConnector(FileConfig(path=path, output=folder / "listed-plans.jsonl"))
-    latest = max(t.last_activity_at for t in tickets)
-    return firing_counts(
-        connector,
-        ENGINE,
-        latest + timedelta(minutes=5),
-        folder / "listed.db",
-        settings=SETTINGS,
-    )
-
-
-def test_freshdesk_fires_as_the_file_does_where_no_history_is_needed(
+def test_freshdesk_fires_as_the_file_does(
     sample: list[Ticket], from_file: FiringTable, tmp_path: Path
 ) -> None:
-    table, fake, connector, listed = through_freshdesk(sample, tmp_path / "state.db")
+    """Every rule, history ones included: a first run observes every page before it
+    evaluates, reply handoffs give the baton, and the seeder leaves out the file's system
+    messages (Freshdesk keeps no auto-reply or "ticket moved" line as a conversation)."""
+    table, fake, connector, _listed = through_freshdesk(sample, tmp_path / "state.db")
     assert table.tickets == 320
-    # Freshdesk lists at most 100 tickets a page, and what a page teaches (agents' work) is
-    # recorded before the page is evaluated: the file source is cut into the same pages
-    paged = file_in_pages_of(listed, tmp_path)
-    gaps = [g for g in within(paged.rules, table.rules) if not g.startswith(NEEDS_HISTORY)]
-    assert gaps == []
-    # and the rules that need no history nor paging agree with the single-page file too
-    steady = ("positive-moment", "risk-tags", "frustration-tag-high")
-    assert (
-        within({r: from_file.rules[r] for r in steady}, {r: table.rules[r] for r in steady}) == []
-    )
-    for rule in ("agent-care-routing", "agent-care-break", "positive-moment-recognition"):
-        assert table.rules[rule] > 0
+    assert within(from_file.rules, table.rules) == []
+    assert set(table.rules) == set(from_file.rules)
+    assert all(table.rules[rule] > 0 for rule in FLAGSHIP)
+    # every note names a tier where the file (so the helpdesk's contact) holds one
+    assert tiers(table.recovery_notes) == tiers(from_file.recovery_notes)
     assert tiers(table.recovery_notes)["no"] <= 3
     assert "missing" not in tiers(table.recovery_notes)
     # customers cost one contact view each per run (companies one each), no more
@@ -313,9 +301,12 @@ def test_freshdesk_derived_history_fires_as_zendesk_audits(
     successive syncs saw, makes the history rules fire as Zendesk's audits do.
 
     Derived history is coarser by design: two changes between syncs are one, and a change
-    is dated when a sync sees it. Measured (baton / delay-ack / recovery-priority, Zendesk
-    vs Freshdesk): every 12 h 30/40, 80/70, 15/15; every 6 h 39/44, 85/74, 19/18; every
-    2 h 49/50, 111/103, 24/23. The test runs the 12-hour cadence (fast) with 35%.
+    is dated when a sync sees it; and Zendesk's replay carries no SLA (the configured
+    targets per priority apply) while Freshdesk's keeps the file's reply target in
+    ``fr_due_by``/``nr_due_by`` ("Priority customers" have half the configured target).
+    Measured every 12 h (Zendesk / Freshdesk): baton 30/30, delay-acknowledgement 79/81,
+    service-recovery 84/81, service-recovery-priority 28/26, the rest equal. The test
+    runs the 12-hour cadence (fast) with 10% (one ticket of slack at least).
     """
     start = min(t.created_at for t in sample) - timedelta(minutes=1)
     zendesk = FakeZendesk(clock=FakeClock(start), export_per_minute=100_000)
@@ -339,7 +330,7 @@ def test_freshdesk_derived_history_fires_as_zendesk_audits(
     history = {r: expected[r] for r in NEEDS_HISTORY}
     assert history["handoff-baton"] > 0
     assert got["handoff-baton"] > 0
-    assert within(history, {r: got[r] for r in NEEDS_HISTORY}, tolerance=0.35) == []
+    assert within(history, {r: got[r] for r in NEEDS_HISTORY}, tolerance=0.10) == []
     # and the rules that need no history agree as closely as anywhere
     steady = ("positive-moment", "risk-tags", "frustration-tag-high")
     assert within({r: expected[r] for r in steady}, {r: got[r] for r in steady}) == []

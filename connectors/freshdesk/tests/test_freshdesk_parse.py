@@ -63,9 +63,12 @@ def test_ticket_with_stats_and_requester_includes() -> None:
     assert ticket.metrics is not None
     assert ticket.metrics.reopens == 0
     assert ticket.metrics.first_reply_minutes is not None
-    # first response done -> the resolution target applies
+    # first response done, no next-response due: due_by is the resolution due, no reply
+    # target for the current wait (the configured one applies)
     assert ticket.sla is not None
     assert ticket.sla.policy == "resolution"
+    assert ticket.sla.reply_target_minutes is None
+    assert ticket.sla.breach_at is None
 
 
 def test_the_updated_ticket_shows_tags_replaced() -> None:
@@ -330,3 +333,30 @@ def test_a_watermark_survives_its_bookmark(
         parse_ticket_list([{"id": i, "updated_at": u}], seen=back.seen).duplicates == 1
         for i, u in back.seen.items()
     )
+
+
+def test_an_answered_ticket_takes_no_reply_target_from_the_resolution_due() -> None:
+    """``due_by`` is the resolution due (from creation): never the target of the wait the
+    customer is in now. ``nr_due_by`` (newer SLA engine) is, when present."""
+    data = {
+        "id": 10,
+        "status": 2,
+        "priority": 2,
+        "requester_id": 1,
+        "created_at": "2026-01-05T09:00:00Z",
+        "updated_at": "2026-01-05T12:00:00Z",
+        "fr_due_by": "2026-01-05T17:00:00Z",
+        "due_by": "2026-01-08T09:00:00Z",
+        "stats": {"first_responded_at": "2026-01-05T10:00:00Z"},
+    }
+    ticket = normalize_ticket(data)
+    assert ticket.sla is not None
+    assert (ticket.sla.reply_target_minutes, ticket.sla.breach_at) == (None, None)
+    due = normalize_ticket({**data, "nr_due_by": "2026-01-05T20:00:00Z"})
+    assert due.sla is not None
+    assert due.sla.policy == "next_response"
+    assert due.sla.breach_at is not None
+    assert due.sla.breach_at.hour == 20
+    first = normalize_ticket({**data, "stats": {"first_responded_at": None}})
+    assert first.sla is not None
+    assert first.sla.reply_target_minutes == 8 * 60.0

@@ -86,7 +86,12 @@ def within(
     expected: Mapping[str, int], actual: Mapping[str, int], tolerance: float = 0.05
 ) -> Sequence[str]:
     """Rules whose counts differ by more than ``tolerance`` (relative to ``expected``;
-    at least one firing of slack for small counts), as readable lines."""
+    at least one firing of slack for small counts), as readable lines.
+
+    The allowed gap of a rule is ``max(tolerance * expected, 1)``: 5% of the reference
+    count (the ``file`` source's), and one ticket where 5% is less than one (a rule that
+    fires 13 times may differ by one, not by two). A rule missing on one side counts as 0.
+    """
     out = []
     for rule in sorted(set(expected) | set(actual)):
         want, got = expected.get(rule, 0), actual.get(rule, 0)

@@ -338,7 +338,11 @@ def _sla(data: Mapping[str, Any], created: datetime, status: TicketStatus) -> Sl
     """The target that applies to the customer's current wait.
 
     No first response yet: ``fr_due_by``. Answered before: ``nr_due_by`` (newer SLA engine)
-    when present. Otherwise, while unresolved: ``due_by`` (resolution).
+    when present. Otherwise the helpdesk holds no target for the current wait: ``due_by``
+    is the *resolution* due, counted from creation, not a reply target (taken as one, an
+    answered ticket would get days of "reply target"). It is kept as the policy name only;
+    the configured reply target for the priority applies, and ``is_escalated`` still
+    becomes an ``sla_warning`` event.
     """
     if status in (TicketStatus.SOLVED, TicketStatus.CLOSED):
         return None
@@ -348,13 +352,14 @@ def _sla(data: Mapping[str, Any], created: datetime, status: TicketStatus) -> Sl
     if responded is None:
         candidates.append(("first_response", data.get("fr_due_by")))
     candidates.append(("next_response", data.get("nr_due_by")))
-    candidates.append(("resolution", data.get("due_by")))
     for policy, value in candidates:
         breach = parse_time(value)
         if breach is None:
             continue
-        target = _minutes(breach, created) if policy != "next_response" else None
+        target = _minutes(breach, created) if policy == "first_response" else None
         return SlaInfo(policy=policy, reply_target_minutes=target, breach_at=breach)
+    if parse_time(data.get("due_by")) is not None:
+        return SlaInfo(policy="resolution")
     return None
 
 

@@ -293,9 +293,15 @@ class FakeFreshdesk(FakeHelpdesk):
         age_seconds: float = 0.0,
         fr_due_minutes: float = 60.0,
         due_minutes: float = 24 * 60.0,
+        nr_due_minutes: float | None = None,
         spam: bool = False,
     ) -> int:
-        """Add a ticket whose first message (the description) is ``body``; returns its id."""
+        """Add a ticket whose first message (the description) is ``body``; returns its id.
+
+        ``nr_due_minutes``: the next-response target of the newer SLA engine; each
+        customer message that starts a new wait after the first response sets
+        ``nr_due_by`` to its time plus this (None: the classic engine, no ``nr_due_by``).
+        """
         tid = next(self._ids)
         requester = requester_id or self.add_contact(name=f"Customer {tid}")
         when = self.clock.wall() - timedelta(seconds=age_seconds)
@@ -329,6 +335,8 @@ class FakeFreshdesk(FakeHelpdesk):
             "updated_at": iso(when),
             "attachments": [],
             "_deleted": False,
+            "_nr_due_minutes": nr_due_minutes,
+            "_awaiting_reply": True,
             "_stats": {
                 "agent_responded_at": None,
                 "requester_responded_at": None,
@@ -362,13 +370,21 @@ class FakeFreshdesk(FakeHelpdesk):
             private=private,
             source=(2 if private else 0) if source is None else source,
         )
-        stats = self.state.tickets[ticket_id]["_stats"]
+        record = self.state.tickets[ticket_id]
+        stats = record["_stats"]
         now = iso(self.clock.wall())
         if not private and user_id in self.state.agents:
             stats["agent_responded_at"] = now
             stats["first_responded_at"] = stats["first_responded_at"] or now
+            record["_awaiting_reply"] = False
         elif not private:
             stats["requester_responded_at"] = now
+            minutes = record.get("_nr_due_minutes")
+            if not record["_awaiting_reply"] and minutes and stats["first_responded_at"]:
+                # a new wait after the first response: the newer SLA engine's next response
+                # due (kept after the reply: whether Freshdesk clears it is unverified)
+                record["nr_due_by"] = iso(self.clock.wall() + timedelta(minutes=minutes))
+            record["_awaiting_reply"] = True
         self._touch(ticket_id)
         return int(conv["id"])
 

@@ -106,11 +106,12 @@ class _Replay:
             responder_id=self.agent(first_assignee) if first_assignee else None,
             group_id=self.group(first_group),
             fr_due_minutes=target,
+            # the reply target holds for every wait (Freshdesk's newer SLA engine keeps it
+            # in nr_due_by, set when the customer writes again after an answer)
+            nr_due_minutes=target,
         )
         record = self.fake.state.tickets[tid]
         record["custom_fields"] = {f"cf_{k}": v for k, v in ticket.custom_fields.items()}
-        if ticket.sla is not None and ticket.sla.breach_at is not None:
-            record["nr_due_by"] = ticket.sla.breach_at.strftime("%Y-%m-%dT%H:%M:%SZ")
         self.ids[ticket.key] = tid
         if ticket.assignee is not None and ticket.assignee.open_tickets is not None:
             # the figure of the agent's most recently active ticket is nearest to "now"
@@ -120,6 +121,11 @@ class _Replay:
 
     def comment(self, ticket: Ticket, number: int) -> None:
         comment = ticket.comments[number]
+        if comment.author_role is Role.SYSTEM:
+            # Freshdesk keeps no system messages as conversations: its auto-replies go out
+            # as e-mail notifications and "ticket moved" lines live in the activity log,
+            # neither of which the conversations API returns (vendor_apis.md §2.4)
+            return
         tid = self.ids[ticket.key]
         if comment.author_role is Role.CUSTOMER:
             user = self.fake.state.tickets[tid]["requester_id"]
