@@ -5,19 +5,31 @@ stored once. ``claim`` hands pending items (and items whose claim expired) to on
 on PostgreSQL the candidates are read with ``FOR UPDATE SKIP LOCKED``, so concurrent
 workers never wait on each other; on every backend the claim itself is a guarded UPDATE
 per item, so an item is never claimed twice. Used by the webhook worker (issue 6).
+
+On PostgreSQL a claim is one ``WITH picked AS MATERIALIZED (SELECT ... FOR UPDATE SKIP
+LOCKED LIMIT n) UPDATE ... RETURNING`` and :func:`complete_many` marks a whole batch done
+in one statement; both commit without waiting for the disk
+(:func:`~empathy_firewall.state.sql.relax_commit`): losing either on a server crash only
+hands an item out again, and the ledger, committed durably before an item is done, stops
+a second write (docs/webhooks.md).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, or_, select
 
 from empathy_firewall.state import schema as t
+from empathy_firewall.state.sql import relax_commit
 from empathy_firewall.state.store import StateStore, upsert
 
-__all__ = ["InboxItem", "claim", "complete", "fail", "put", "status_counts"]
+__all__ = ["InboxItem", "claim", "complete", "complete_many", "fail", "put", "status_counts"]
+
+#: ids per statement (within every backend's parameter limits)
+_CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +79,38 @@ def claim(
     )
     out: list[InboxItem] = []
     with store.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            relax_commit(conn)  # a lost claim only hands the item out again
+            # a materialized CTE: the locked, limited pick runs once (an IN subquery may be
+            # rescanned by the planner and hand out more than ``limit`` rows)
+            picked = (
+                select(ib.c.id)
+                .where(claimable, ib.c.attempts < max_attempts)
+                .order_by(ib.c.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+                .cte("picked")
+                .prefix_with("MATERIALIZED")
+            )
+            claimed = conn.execute(
+                ib.update()
+                .where(ib.c.id == picked.c.id, claimable)
+                .values(
+                    status="claimed",
+                    claimed_by=worker,
+                    claimed_until=now + lease,
+                    attempts=ib.c.attempts + 1,
+                )
+                .returning(
+                    ib.c.id,
+                    ib.c.connector,
+                    ib.c.account,
+                    ib.c.dedupe_key,
+                    ib.c.payload,
+                    ib.c.attempts,
+                )
+            ).all()
+            return sorted((InboxItem(*row) for row in claimed), key=lambda item: item.id)
         rows = conn.execute(
             select(
                 ib.c.id, ib.c.connector, ib.c.account, ib.c.dedupe_key, ib.c.payload, ib.c.attempts
@@ -102,6 +146,33 @@ def complete(store: StateStore, item_id: int, worker: str) -> bool:
             .values(status="done", done_at=datetime.now(UTC), claimed_until=None)
         ).rowcount
     return bool(done)
+
+
+def complete_many(store: StateStore, item_ids: Sequence[int], worker: str) -> set[int]:
+    """Mark claimed items done in one statement; returns the ids whose claim was still held.
+
+    On PostgreSQL the commit does not wait for the disk: if a crash undoes it, the items'
+    claims expire and they are processed again with ``verify``, where the durable ledger
+    (and the markers on the tickets) drop every action already written.
+    """
+    ib = t.inbox
+    done: set[int] = set()
+    now = datetime.now(UTC)
+    with store.engine.begin() as conn:
+        relax_commit(conn)
+        for start in range(0, len(item_ids), _CHUNK):
+            rows = conn.execute(
+                ib.update()
+                .where(
+                    ib.c.id.in_(list(item_ids[start : start + _CHUNK])),
+                    ib.c.claimed_by == worker,
+                    ib.c.status == "claimed",
+                )
+                .values(status="done", done_at=now, claimed_until=None)
+                .returning(ib.c.id)
+            ).all()
+            done.update(int(row[0]) for row in rows)
+    return done
 
 
 def fail(store: StateStore, item_id: int, worker: str, error: str, *, final: bool = False) -> bool:

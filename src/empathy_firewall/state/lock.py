@@ -20,10 +20,12 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 
 from empathy_firewall.errors import LockHeldError
 from empathy_firewall.state import schema as t
+from empathy_firewall.state.sql import relax_commit
 from empathy_firewall.state.store import StateStore
 
 if TYPE_CHECKING:
@@ -32,9 +34,11 @@ if TYPE_CHECKING:
 __all__ = [
     "Lease",
     "LockInfo",
+    "acquire_leases",
     "acquire_lock",
     "lock_info",
     "pid_alive",
+    "release_leases",
     "take_ticket_leases",
     "ticket_lock_name",
 ]
@@ -155,6 +159,90 @@ def acquire_lock(store: StateStore, name: str, *, ttl: timedelta = timedelta(min
     raise LockHeldError(
         f"another run holds the lock {name!r}{where}; this run exits without changes"
     )
+
+
+def _holder() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def acquire_leases(
+    store: StateStore, names: Sequence[str], *, ttl: timedelta = timedelta(minutes=10)
+) -> tuple[dict[str, Lease], list[str]]:
+    """Take several locks: ``({name: lease} taken, [names another holder keeps])``.
+
+    On PostgreSQL the free and expired ones are taken in one statement (one durable
+    commit: a lease must survive a server crash, or a worker still writing to a ticket
+    could meet another one there); the rest go through :func:`acquire_lock`, which also
+    takes over a dead local holder's lease (a live holder's is only read: no commit). Elsewhere
+    each goes through :func:`acquire_lock`.
+    """
+    taken: dict[str, Lease] = {}
+    rest = list(dict.fromkeys(names))
+    batched = bool(rest) and store.engine.dialect.name == "postgresql"
+    if batched:
+        holder = _holder()
+        now = datetime.now(UTC)
+        values = [
+            {
+                "name": name,
+                "holder": holder,
+                "host": socket.gethostname(),
+                "pid": os.getpid(),
+                "acquired_at": now,
+                "expires_at": now + ttl,
+            }
+            for name in sorted(rest)  # one order: concurrent batches never deadlock
+        ]
+        lk = t.locks
+        stmt = postgresql.insert(lk).values(values)
+        taking = stmt.on_conflict_do_update(
+            index_elements=[lk.c.name],
+            set_={
+                c: stmt.excluded[c] for c in ("holder", "host", "pid", "acquired_at", "expires_at")
+            },
+            where=lk.c.expires_at < now,
+        ).returning(lk.c.name)
+        with store.engine.begin() as conn:
+            won = {row[0] for row in conn.execute(taking)}
+        taken = {name: Lease(store, name, holder, ttl) for name in rest if name in won}
+        rest = [name for name in rest if name not in won]
+    busy: list[str] = []
+    for name in rest:
+        info = lock_info(store, name) if batched else None
+        if (
+            info is not None
+            and info.expires_at > datetime.now(UTC)
+            and not (info.host == socket.gethostname() and not pid_alive(info.pid))
+        ):
+            busy.append(name)  # a live holder: a read, not a write that changes nothing
+            continue
+        try:
+            taken[name] = acquire_lock(store, name, ttl=ttl)
+        except LockHeldError:
+            busy.append(name)
+    return taken, busy
+
+
+def release_leases(store: StateStore, leases: Sequence[Lease]) -> None:
+    """Give several locks up in one statement.
+
+    On PostgreSQL the commit does not wait for the disk: a release undone by a server
+    crash leaves the lease to expire after its TTL (a delay for that ticket, never a
+    second writer), and the next durable commit on the server makes it stick anyway.
+    """
+    if not leases:
+        return
+    lk = t.locks
+    with store.engine.begin() as conn:
+        relax_commit(conn)
+        # holder ids are unique per acquisition, so a (holder, name) pair from two
+        # different leases of this list only ever matches one of our own rows
+        conn.execute(
+            lk.delete().where(
+                lk.c.holder.in_(sorted({lease.holder for lease in leases})),
+                lk.c.name.in_(sorted({lease.name for lease in leases})),
+            )
+        )
 
 
 def ticket_lock_name(connector: str, account: str, ticket_id: str) -> str:

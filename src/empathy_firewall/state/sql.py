@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
-__all__ = ["chunks", "upsert"]
+__all__ = ["chunks", "relax_commit", "upsert"]
 
 _CHUNK = 1000
 
@@ -35,3 +35,16 @@ def upsert(
     return stmt.on_conflict_do_update(
         index_elements=list(keys), set_={c: stmt.excluded[c] for c in update}
     )
+
+
+def relax_commit(conn: Connection) -> None:
+    """Let this transaction's COMMIT return before its WAL reaches the disk (PostgreSQL).
+
+    ``SET LOCAL synchronous_commit = off``: the commit is atomic and visible at once, but a
+    server crash within about 0.6 s (three ``wal_writer_delay``) may undo it; any later
+    durable commit on the server flushes it too (the WAL is one sequence). Only for
+    bookkeeping whose loss is provably harmless (docs/webhooks.md, "Which commits wait for
+    the disk"); a no-op on SQLite.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL synchronous_commit = off")

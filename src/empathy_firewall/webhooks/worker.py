@@ -41,14 +41,19 @@ from typing import Protocol
 
 from empathy_firewall.connectors.base import Connector
 from empathy_firewall.engine.evaluate import Engine
-from empathy_firewall.errors import EmpathyFirewallError, LockHeldError, RetryableError
+from empathy_firewall.errors import EmpathyFirewallError, RetryableError
 from empathy_firewall.models import Ticket
 from empathy_firewall.settings import FirewallSettings
 from empathy_firewall.signals.analysis import default_text_analyzer
 from empathy_firewall.signals.text import CommentCache
 from empathy_firewall.state import inbox as store_inbox
 from empathy_firewall.state.inbox import InboxItem
-from empathy_firewall.state.lock import Lease, acquire_lock, ticket_lock_name
+from empathy_firewall.state.lock import (
+    Lease,
+    acquire_leases,
+    release_leases,
+    ticket_lock_name,
+)
 from empathy_firewall.state.rates import share_rate_limits
 from empathy_firewall.state.store import StateStore
 from empathy_firewall.sync.job import RUN_CACHE, account_of
@@ -311,26 +316,25 @@ class InboxWorker:
         # every worker, replica and sync on this account spends one budget (attached at
         # first use: the connector builds its HTTP client lazily)
         share_rate_limits(connector, self.store, processor.account)
-        leases: dict[str, Lease] = {}
-        for ticket_id, items in by_ticket.items():
-            try:
-                leases[ticket_id] = acquire_lock(
+        names = {
+            ticket_lock_name(connector.name, processor.account, ticket_id): ticket_id
+            for ticket_id in by_ticket
+        }
+        # one durable commit for the batch's free tickets (a lease must survive a crash)
+        taken, busy = acquire_leases(self.store, list(names), ttl=self.options.lease)
+        leases: dict[str, Lease] = {names[name]: lease for name, lease in taken.items()}
+        for name in busy:
+            for item in by_ticket[names[name]]:
+                wait = timedelta(seconds=self.options.busy_ticket_wait)
+                defer(
                     self.store,
-                    ticket_lock_name(connector.name, processor.account, ticket_id),
-                    ttl=self.options.lease,
+                    item.id,
+                    self.name,
+                    "ticket busy",
+                    delay=wait,
+                    count_attempt=False,
                 )
-            except LockHeldError:
-                for item in items:
-                    wait = timedelta(seconds=self.options.busy_ticket_wait)
-                    defer(
-                        self.store,
-                        item.id,
-                        self.name,
-                        "ticket busy",
-                        delay=wait,
-                        count_attempt=False,
-                    )
-                    report.waited += 1
+                report.waited += 1
         if not leases:
             return
         try:
@@ -365,31 +369,31 @@ class InboxWorker:
                         tid,
                         reason,
                     )
-                for item in by_ticket[tid]:
-                    self._complete(item, seconds, report)
+            self._complete(batch, seconds, report)
         finally:
-            for lease in leases.values():
-                try:
-                    lease.release()
-                except Exception as exc:  # it expires on its own
-                    log.warning(
-                        "inbox worker %s: lease release failed: %s", self.name, _describe(exc)
-                    )
+            try:  # one statement for the batch; it need not wait for the disk
+                release_leases(self.store, list(leases.values()))
+            except Exception as exc:  # they expire on their own
+                log.warning("inbox worker %s: lease release failed: %s", self.name, _describe(exc))
 
-    def _complete(self, item: InboxItem, seconds: float, report: BatchReport) -> None:
-        if store_inbox.complete(self.store, item.id, self.name):
-            report.processed += 1
-            report.completed_ids.append(item.id)
-            if self.observer is not None:
-                self.observer.processed(item.connector, seconds)
-            return
-        report.lost += 1
-        log.warning(
-            "inbox worker %s: the claim on item %d expired before it was done "
-            "(raise webhooks.lease_seconds)",
-            self.name,
-            item.id,
-        )
+    def _complete(self, items: Sequence[InboxItem], seconds: float, report: BatchReport) -> None:
+        # after the ledger's durable commit: one statement for the batch, not waiting for
+        # the disk (if a crash undoes it, the items run again with verify and write nothing)
+        done = store_inbox.complete_many(self.store, [item.id for item in items], self.name)
+        for item in items:
+            if item.id in done:
+                report.processed += 1
+                report.completed_ids.append(item.id)
+                if self.observer is not None:
+                    self.observer.processed(item.connector, seconds)
+                continue
+            report.lost += 1
+            log.warning(
+                "inbox worker %s: the claim on item %d expired before it was done "
+                "(raise webhooks.lease_seconds)",
+                self.name,
+                item.id,
+            )
 
     def _failed(
         self, item: InboxItem, reason: str, retry_after: float | None, report: BatchReport
