@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from empathy_firewall.actions import Plan
-from empathy_firewall.connectors.base import Bookmark, Connector
+from empathy_firewall.connectors.base import Bookmark, Connector, Page
 from empathy_firewall.engine.evaluate import Engine
 from empathy_firewall.models import Ticket
 from empathy_firewall.settings import FirewallSettings
@@ -203,29 +203,45 @@ class SyncJob:
 
     def _observe_all(
         self, bookmark: Bookmark | None, now: datetime, summary: SyncSummary, lease: Lease | None
-    ) -> bool:
+    ) -> tuple[bool, Page | None]:
         """Pass 1 of a run before the store covers the helpdesk: read every page from
-        ``bookmark``, record what it teaches, evaluate nothing. False if asked to stop."""
+        ``bookmark``, record what it teaches, evaluate nothing.
+
+        Returns whether to go on (False if asked to stop) and, when the export was a single
+        page, that page: pass 2 then evaluates it without reading it again (observing one
+        page before evaluating it is what every page's step does anyway).
+        """
+        first: Page | None = None
+        read = observed = 0
         for page in self.connector.poll(bookmark):
             tickets = self._tickets(page.tickets)
             self.step.observe(tickets, now, run_id=summary.run_id)
-            summary.tickets_observed += len(tickets)
+            read, observed = read + 1, observed + len(tickets)
+            first = page if read == 1 else None  # kept only while it is the only page
             log.info("sync observe page tickets=%d", len(tickets))
             if lease is not None:
                 lease.renew()
             if self.should_stop():
+                summary.tickets_observed += observed
                 summary.stopped_because = "asked to stop (signal)"
-                return False
-        return True
+                return False, None
+        if first is not None:
+            return True, first
+        summary.tickets_observed += observed
+        return True, None
 
     def _pages(self, now: datetime, summary: SyncSummary, lease: Lease | None) -> None:
         options = self.options
         bookmark, verify = self._start()
         summary.resumed_after_crash = verify
         first = not options.dry_run and not self.step.covers_helpdesk()
-        if first and not self._observe_all(bookmark, now, summary, lease):
-            return
-        for page in self.connector.poll(bookmark):
+        only: Page | None = None
+        if first:
+            go_on, only = self._observe_all(bookmark, now, summary, lease)
+            if not go_on:
+                return
+        pages = (only,) if only is not None else self.connector.poll(bookmark)
+        for page in pages:
             summary.pages += 1
             tickets = self._tickets(page.tickets)
             summary.removed_tickets += len(page.removed)
