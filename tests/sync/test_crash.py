@@ -116,11 +116,15 @@ def test_random_kills_end_like_one_clean_run(
 
 @pytest.mark.slow
 def test_many_random_kills_end_like_one_clean_run(
-    tmp_path: Path, state_table: str, reference: tuple[dict[str, Any], float, int]
+    tmp_path: Path, reference: tuple[dict[str, Any], float, int]
 ) -> None:
-    interrupted = _trials(tmp_path, state_table, reference, trials=10, kills=3)
-    print(f"{interrupted} of 30 kills interrupted a running sync")
-    assert interrupted >= 10
+    # on SQLite only: the two-trial test above covers PostgreSQL, and every re-run before a
+    # complete one reads the export twice (observe, then evaluate), so 30 kills per store
+    # would take most of CI's time
+    state = f'url = "sqlite:///{tmp_path / "state.db"}"'
+    interrupted = _trials(tmp_path, state, reference, trials=5, kills=3)
+    print(f"{interrupted} of 15 kills interrupted a running sync")
+    assert interrupted >= 5
 
 
 def test_sigterm_finishes_the_page_then_stops_cleanly(
