@@ -15,7 +15,7 @@ import pytest
 
 pytest.importorskip("starlette", reason="the webhook service needs the 'serve' extra")
 pytest.importorskip("prometheus_client", reason="the webhook service needs the 'serve' extra")
-pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx")
+pytest.importorskip("httpx2", reason="Starlette's TestClient needs httpx2")
 
 from starlette.testclient import TestClient
 from state_support import pg_schema, pg_url

@@ -64,7 +64,7 @@ def test_the_flask_example_verifies_queues_and_dedupes(tmp_path: Path) -> None:
 
 def test_the_fastapi_example_verifies_queues_and_dedupes(tmp_path: Path) -> None:
     pytest.importorskip("fastapi", reason="FastAPI is not installed (a dev extra)")
-    pytest.importorskip("httpx", reason="the test client needs httpx")
+    pytest.importorskip("httpx2", reason="the test client (Starlette's TestClient) needs httpx2")
     from starlette.testclient import TestClient
 
     fake, service, store = setup(tmp_path)

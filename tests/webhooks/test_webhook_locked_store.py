@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("starlette", reason="the webhook service needs the 'serve' extra")
-pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx")
+pytest.importorskip("httpx2", reason="Starlette's TestClient needs httpx2")
 
 from starlette.testclient import TestClient
 from sync_support import seeded_fake
