@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
-from state_support import pg_schema, pg_url
 from sync_support import ENGINE, SAMPLE, connector_for, duplicate_markers, job, seeded_fake
 
 from empathy_firewall.actions import Plan
@@ -25,19 +24,6 @@ from empathy_firewall.sync.job import CLOSED, account_of
 from empathy_firewall.ticketfile import iter_tickets
 
 FILE_NOW = datetime(2026, 11, 20, 14, 54, 59, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
-    if request.param == "sqlite":
-        opened = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
-        yield opened
-        opened.close()
-        return
-    with pg_schema() as schema:
-        opened = StateStore(pg_url(), schema=schema)
-        yield opened
-        opened.close()
 
 
 def _notes(fake: Any) -> dict[int, list[str]]:

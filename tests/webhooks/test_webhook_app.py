@@ -18,7 +18,6 @@ pytest.importorskip("prometheus_client", reason="the webhook service needs the '
 pytest.importorskip("httpx2", reason="Starlette's TestClient needs httpx2")
 
 from starlette.testclient import TestClient
-from state_support import pg_schema, pg_url
 from sync_support import duplicate_markers, seeded_fake
 from webhook_support import event_body, service_for, signed_headers
 
@@ -27,19 +26,6 @@ from empathy_firewall.state.inbox import status_counts
 from empathy_firewall.webhooks.service import WebhookService
 from empathy_firewall.webhooks.worker import BatchReport
 from empathy_firewall_zendesk.testing import FakeZendesk
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
-    if request.param == "sqlite":
-        opened = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
-        yield opened
-        opened.close()
-        return
-    with pg_schema() as schema:
-        opened = StateStore(pg_url(), schema=schema)
-        yield opened
-        opened.close()
 
 
 @pytest.fixture
