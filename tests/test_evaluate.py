@@ -8,6 +8,7 @@ fitted sentiment scorer.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from empathy_firewall.pipeline import Pipeline
 from empathy_firewall.settings import FirewallSettings, ReplySettings
 from empathy_firewall.signals.enrich import Signals
 from empathy_firewall.signals.history import MemoryHistory
+from empathy_firewall.signals.memory import PastTicket
 from empathy_firewall.signals.strain import Interaction
 from empathy_firewall.ticketfile import iter_tickets
 
@@ -303,6 +305,58 @@ def test_cooldown_per_customer_spans_their_tickets(tmp_path: Path) -> None:
     assert "per-customer" in _held(engine.evaluate(same_customer, stub_context(history=history)))
     other = ticket([comment("1", 30)], external_id="3", requester="c9")
     assert "per-customer" in _fired(engine.evaluate(other, stub_context(history=history)))
+
+
+def test_rules_gated_per_agent_or_customer_act_on_their_latest_conversation(
+    tmp_path: Path,
+) -> None:
+    """With the history observed first (a sync page), which ticket carries a rule gated per
+    agent or customer depends on the data: the agent's latest reply, the customer's latest
+    message; never on which ticket is evaluated first."""
+    engine = Engine(load_pack(tmp_path, GATES_PACK))
+    priya = Agent(id="a1", name="Priya Raman", opt_in=AgentOptIns(strain_tracking=True))
+    older = ticket([comment("1", 90)], assignee=priya)
+    newer = ticket([comment("1", 20)], external_id="2", assignee=priya)
+    carriers = {}
+    for order in ((older, newer), (newer, older)):
+        history = MemoryHistory()
+        history.record_interactions(
+            "test::a1",
+            [
+                Interaction(f"{older.key}#r", NOW - timedelta(minutes=60), 0.0),
+                Interaction(f"{newer.key}#r", NOW - timedelta(minutes=10), 0.0),
+            ],
+        )
+        for item in order:
+            history.record_ticket(
+                "test::c1", PastTicket(item.key, item.comments[-1].created_at, 0.0, False)
+            )
+        context = replace(stub_context(history=history), observed_first=True)
+        fired: dict[str, str] = {}
+        for item in order:
+            plan = engine.evaluate(item, context)
+            record_plan(history, plan)
+            fired.update({m.rule_id: item.key for m in plan.matches if m.scope != item.key})
+            held = _held(plan)
+            if item is older:
+                assert (
+                    held["per-agent"]
+                    == f"acts on the ticket with the agent's latest reply ({newer.key})"
+                )
+        carriers[order[0].key] = fired
+    assert (
+        carriers[older.key]
+        == carriers[newer.key]
+        == {
+            "per-agent": newer.key,
+            "per-customer": newer.key,
+        }
+    )
+    # without the history observed first (a bare evaluate, the offline pipeline), the first
+    # matching ticket carries it, as the gates always did
+    history = MemoryHistory()
+    history.record_interactions("test::a1", [Interaction(f"{newer.key}#r", NOW, 0.0)])
+    assert "per-agent" in _fired(engine.evaluate(older, stub_context(history=history)))
 
 
 def test_disabled_rules_never_act(tmp_path: Path) -> None:

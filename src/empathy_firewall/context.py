@@ -44,6 +44,14 @@ class EvaluationContext:
     agents: Mapping[str, Agent] = field(default_factory=dict)
     """The helpdesk's agents by id (name, groups, open tickets, capacity), when known: routing
     suggestions name teammates from it. Empty means unknown: nobody is named."""
+    observed_first: bool = False
+    """Whether ``history`` already holds what every ticket evaluated with it teaches
+    (agents' replies, customers' tickets) before any of them is evaluated, as in a sync
+    page or webhook batch (and a first run's observation pass). Then a rule gated per agent
+    or per customer (``cooldown_per``) acts only on that scope's latest conversation (see
+    :func:`~empathy_firewall.engine.evaluate.scope_carrier`), so which ticket carries it
+    depends on the data, never on the order tickets are read. False (the offline pipeline,
+    a bare ``evaluate``): the first matching ticket evaluated carries it."""
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None or self.now.utcoffset() is None:

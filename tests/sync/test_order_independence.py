@@ -172,3 +172,36 @@ def test_a_changed_rule_or_setting_evaluates_unchanged_tickets_again(tmp_path: P
     fewer = Engine(replace(rules, rules=rules.rules[1:]))
     job = SyncJob(store, connector, fewer, options=SyncOptions(now=FILE_NOW, since=EPOCH))
     assert job.run().not_written[UNCHANGED] == 0
+
+
+def _agent_scoped(plans: list[Plan]) -> set[tuple[str, str, str]]:
+    """What rules gated per agent did: (ticket, rule, the action's text) for each."""
+    out = set()
+    for plan in plans:
+        for action in plan.actions:
+            for match in action.because:
+                if (match.scope or "").startswith("agent:"):
+                    body = getattr(action.action, "body", "")
+                    out.add((plan.ticket.key, match.rule_id, body))
+    return out
+
+
+def test_agent_scoped_firings_land_on_the_same_ticket_whatever_the_order(
+    tmp_path: Path,
+) -> None:
+    """A rule gated per agent (agent-care-break: once every 2 hours per agent, across
+    tickets) acts on the ticket of the agent's latest reply, not on whichever ticket of
+    theirs a shuffled export happens to put first."""
+    got = []
+    for seed, page_size in ((1, 40), (2, 40), (3, 100), (4, 400)):
+        folder = tmp_path / str(seed)
+        folder.mkdir()
+        store = StateStore(f"sqlite:///{folder / 'state.db'}")
+        connector = file_connector(folder, seed, page_size=page_size)
+        summary, plans = _run(store, connector, FILE_NOW)
+        assert summary.tickets_seen == 320
+        got.append(_agent_scoped(plans))
+        store.close()
+    assert any(rule == "agent-care-break" for _, rule, _ in got[0])
+    for firings in got[1:]:
+        assert firings == got[0]

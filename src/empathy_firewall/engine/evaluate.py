@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from empathy_firewall.actions import (
@@ -64,6 +65,7 @@ __all__ = [
     "default_engine",
     "evaluate",
     "record_plan",
+    "scope_carrier",
     "section_key",
     "tag_part_key",
 ]
@@ -244,7 +246,7 @@ class Engine:
             value = view.get(rule.episode)
             episode = None if value is None else str(value)
         scope = _scope_key(rule, signals)
-        gate = _gate(rule, scope, context, episode)
+        gate = _carrier_gate(rule, scope, signals, context) or _gate(rule, scope, context, episode)
         if gate is not None:
             suppressed.append(Suppressed(rule_id=rule.id, pack=rule.pack, reason=gate))
             return None
@@ -291,6 +293,52 @@ def _scope_key(rule: Rule, signals: Signals) -> str:
     if rule.cooldown_per == "customer":
         return "customer:" + customer_key(ticket)
     return ticket.key
+
+
+def scope_carrier(scope: str, context: EvaluationContext) -> str | None:
+    """The ticket that carries a rule gated per agent or per customer, by the data alone.
+
+    For ``agent:KEY``: the ticket of the agent's latest reply in the history (by the reply's
+    time, then its key), up to ``context.now`` within the strain window; for
+    ``customer:KEY``: the customer's latest conversation (by its newest message, then its
+    key). None when the history names no such ticket (an agent not opted in to strain
+    tracking leaves no replies in it): then any matching ticket may carry the rule.
+    """
+    now = context.now
+    if scope.startswith("agent:"):
+        since = now - timedelta(hours=context.settings.agent_care.window_hours)
+        replies = [i for i in context.history.interactions(scope[6:], since) if i.at <= now]
+        if not replies:
+            return None
+        latest = max(replies, key=lambda i: (i.at, i.comment_key))
+        ticket_key, mark, _ = latest.comment_key.rpartition("#")
+        return ticket_key if mark else None  # a key naming no ticket (golden cases)
+    if scope.startswith("customer:"):
+        tickets = [p for p in context.history.past_tickets(scope[9:]) if p.at <= now]
+        if not tickets:
+            return None
+        return max(tickets, key=lambda p: (p.at, p.ticket_key)).ticket_key
+    return None
+
+
+def _carrier_gate(
+    rule: Rule, scope: str, signals: Signals, context: EvaluationContext
+) -> str | None:
+    """Why a rule gated per agent or customer leaves this ticket to another, or None.
+
+    Only when the history was observed first (a sync page): otherwise the tickets read
+    later are not in it yet, and the latest conversation so far may already be done.
+    """
+    ticket = signals.ticket
+    if not context.observed_first or scope == ticket.key:
+        return None
+    if not (rule.once_per_ticket or rule.cooldown or rule.episode):
+        return None
+    carrier = scope_carrier(scope, context)
+    if carrier is None or carrier == ticket.key:
+        return None
+    whose = "agent's latest reply" if scope.startswith("agent:") else "customer's latest message"
+    return f"acts on the ticket with the {whose} ({carrier})"
 
 
 def _gate(rule: Rule, scope: str, context: EvaluationContext, episode: str | None) -> str | None:

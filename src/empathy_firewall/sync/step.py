@@ -324,6 +324,7 @@ class TicketStep:
             texts=self.texts,
             backlog=backlog,
             agents=roster_of(self._listed_agents, known_agents, backlog),
+            observed_first=True,  # the page's lessons are recorded before any is evaluated
         )
         done = self.store.applied_keys(t.key for t in tickets)
         timeline = TimelineBuffer(
