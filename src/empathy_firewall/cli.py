@@ -81,8 +81,23 @@ def error_message(exc: BaseException, command: str) -> tuple[str, int]:
     )
 
 
+_COMMAND = "empathy_firewall.command"
+
+
 class _Main(click.Group):
     """The root group: turns anything a command raises into a short error and exit code."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """Resolve as Click does, and remember the command's name (with a group's
+        subcommand, e.g. ``inbox list``) for the error message."""
+        name, command, rest = super().resolve_command(ctx, args)
+        words = [name] if name else []
+        if isinstance(command, click.Group) and rest and command.get_command(ctx, rest[0]):
+            words.append(rest[0])
+        ctx.meta[_COMMAND] = " ".join(words)
+        return name, command, rest
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -90,7 +105,7 @@ class _Main(click.Group):
         except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except Exception as exc:
-            command = " ".join(ctx.protected_args[:2]) if ctx.protected_args else "command"
+            command = ctx.meta.get(_COMMAND) or "command"
             log.debug("%s failed", command, exc_info=True)
             message, code = error_message(exc, f"empathy-firewall {command}".strip())
             click.echo(message, err=True)

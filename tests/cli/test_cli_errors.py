@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
-from empathy_firewall.cli import main
+from empathy_firewall.cli import _Main, main
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTED_EXIT_CODES = {1, 2, 3, 4, 5, 6, 7}
@@ -137,3 +138,46 @@ def test_serve_on_a_config_without_webhooks_says_so(tmp_path: Path) -> None:
     _check(result.output, result.exception, result.exit_code)
     assert "webhook" in result.output
     assert result.exit_code == 2
+
+
+def _exploding_cli() -> click.Group:
+    """A root group like ``main`` with commands that fail unexpectedly, one of them nested."""
+
+    @click.group(cls=_Main)
+    def root() -> None:
+        """Test root."""
+
+    @root.command("explode")
+    def explode() -> None:
+        raise RuntimeError("boom")
+
+    @root.group("nest")
+    def nest() -> None:
+        """A nested group."""
+
+    @nest.command("deep")
+    @click.option("--flag", is_flag=True)
+    def deep(flag: bool) -> None:
+        raise RuntimeError("deep boom")
+
+    return root
+
+
+@pytest.mark.filterwarnings("error::DeprecationWarning")
+@pytest.mark.parametrize(
+    ("args", "named", "message"),
+    [
+        (["explode"], "explode", "boom"),
+        (["nest", "deep", "--flag"], "nest deep", "deep boom"),
+    ],
+)
+def test_an_unexpected_error_names_the_command_without_deprecated_click_api(
+    args: list[str], named: str, message: str
+) -> None:
+    """The root group names the failing command (at most two words) in its one-line error,
+    through Click's supported API: a DeprecationWarning (``ctx.protected_args``) fails."""
+    result = CliRunner().invoke(_exploding_cli(), args)
+    assert result.exit_code == 1, result.exception
+    assert result.output.splitlines()[0] == (
+        f"error: empathy-firewall {named}: unexpected RuntimeError: {message}"
+    )
