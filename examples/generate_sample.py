@@ -9,9 +9,10 @@ of one :class:`empathy_firewall.models.Ticket` (built with the models, written w
 
 * 12 agents in five groups (sales, support, billing, technical, returns). About half have
   opted in to strain tracking, break prompts or recognition; backlogs range from light to
-  overloaded (``open_tickets`` above ``capacity``). A few opted-in agents sit in the "hot
-  seat": they answered many angry customers in the hours before ``AS_OF``, so their
-  emotional load is high.
+  overloaded (``open_tickets`` above ``capacity``). ``open_tickets`` is counted from the
+  tickets generated (the open ones assigned to the agent), so it never disagrees with them.
+  A few opted-in agents sit in the "hot seat": they answered many angry customers in the
+  hours before ``AS_OF``, so their emotional load is high.
 * Customers with loyalty tiers (bronze, silver, gold, platinum), lifetime value, order counts
   and a language. For some the tier lives only in custom ``fields`` (``{"plan": "gold"}``) to
   exercise the customer field mapping. About 15% of customers have 2-4 tickets over the past
@@ -103,26 +104,25 @@ _RECOGNITION = AgentOptIns(recognition=True)
 _NONE = AgentOptIns()
 
 
-def _agent(
-    agent_id: str, name: str, groups: tuple[str, ...], opt: AgentOptIns, load: int, cap: int
-) -> Agent:
-    return Agent(id=agent_id, name=name, groups=groups, opt_in=opt, open_tickets=load, capacity=cap)
+def _agent(agent_id: str, name: str, groups: tuple[str, ...], opt: AgentOptIns, cap: int) -> Agent:
+    return Agent(id=agent_id, name=name, groups=groups, opt_in=opt, capacity=cap)
 
 
-#: the twelve agents; ``open_tickets`` against ``capacity`` goes from light to overloaded
+#: the twelve agents; their ``open_tickets`` are counted from the tickets generated (see
+#: :func:`_with_backlogs`), against ``capacity`` they go from light to overloaded
 AGENTS: tuple[Agent, ...] = (
-    _agent("agt-01", "Maya Okafor", ("support", "technical"), _ALL_IN, 31, 25),
-    _agent("agt-02", "Daniel Brandt", ("billing",), _STRAIN, 46, 30),
-    _agent("agt-03", "Lucía Fernández", ("support", "returns"), _ALL_IN, 22, 25),
-    _agent("agt-04", "Tom Reilly", ("sales",), _NONE, 9, 25),
-    _agent("agt-05", "Priya Raman", ("technical",), _RECOGNITION, 17, 20),
-    _agent("agt-06", "Jonas Weber", ("technical", "support"), _NONE, 38, 25),
-    _agent("agt-07", "Camille Laurent", ("billing", "support"), _ALL_IN, 27, 30),
-    _agent("agt-08", "Sam Whitaker", ("returns",), _NONE, 12, 25),
-    _agent("agt-09", "Ana Costa", ("returns", "billing"), _STRAIN, 19, 25),
-    _agent("agt-10", "Kwame Mensah", ("sales", "support"), _NONE, 6, 20),
-    _agent("agt-11", "Hannah Schulz", ("support",), _NONE, 54, 30),
-    _agent("agt-12", "Leo Martins", ("technical", "billing"), _NONE, 14, 25),
+    _agent("agt-01", "Maya Okafor", ("support", "technical"), _ALL_IN, 25),
+    _agent("agt-02", "Daniel Brandt", ("billing",), _STRAIN, 30),
+    _agent("agt-03", "Lucía Fernández", ("support", "returns"), _ALL_IN, 25),
+    _agent("agt-04", "Tom Reilly", ("sales",), _NONE, 25),
+    _agent("agt-05", "Priya Raman", ("technical",), _RECOGNITION, 20),
+    _agent("agt-06", "Jonas Weber", ("technical", "support"), _NONE, 25),
+    _agent("agt-07", "Camille Laurent", ("billing", "support"), _ALL_IN, 30),
+    _agent("agt-08", "Sam Whitaker", ("returns",), _NONE, 25),
+    _agent("agt-09", "Ana Costa", ("returns", "billing"), _STRAIN, 25),
+    _agent("agt-10", "Kwame Mensah", ("sales", "support"), _NONE, 20),
+    _agent("agt-11", "Hannah Schulz", ("support",), _NONE, 30),
+    _agent("agt-12", "Leo Martins", ("technical", "billing"), _NONE, 25),
 )
 #: opted-in agents who absorbed a run of angry customers just before AS_OF
 HOT_SEAT: tuple[str, ...] = ("agt-01", "agt-02", "agt-07")
@@ -2176,7 +2176,31 @@ def generate(seed: int = DEFAULT_SEED, count: int = DEFAULT_COUNT) -> list[Ticke
     drafts.sort(key=lambda d: (d.start, d.order))
     tickets_out = [_to_ticket(d, FIRST_TICKET_NUMBER + i) for i, d in enumerate(drafts)]
     tickets_out.sort(key=lambda t: (t.updated_at, int(t.source.external_id)))
-    return tickets_out
+    return _with_backlogs(tickets_out)
+
+
+_OPEN = frozenset({TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.ON_HOLD})
+
+
+def _with_backlogs(tickets: list[Ticket]) -> list[Ticket]:
+    """Set every assignee's ``open_tickets`` to their open tickets in ``tickets``.
+
+    The figure an agent record gives is then what a helpdesk holding exactly these tickets
+    counts, so ``simulate`` (which reads the record) and ``sync`` (which counts the tickets
+    once it has read them all) see the same backlog.
+    """
+    counts: dict[str, int] = {}
+    for ticket in tickets:
+        if ticket.assignee is not None and ticket.status in _OPEN:
+            counts[ticket.assignee.id] = counts.get(ticket.assignee.id, 0) + 1
+    out = []
+    for ticket in tickets:
+        agent = ticket.assignee
+        if agent is not None:
+            agent = agent.model_copy(update={"open_tickets": counts.get(agent.id, 0)})
+            ticket = ticket.model_copy(update={"assignee": agent})
+        out.append(ticket)
+    return out
 
 
 def render_jsonl(tickets: Iterable[Ticket]) -> str:

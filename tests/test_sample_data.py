@@ -107,6 +107,29 @@ def test_size_people_and_groups(tickets: list[Ticket]) -> None:
     assert overloaded
 
 
+_OPEN = {TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.ON_HOLD}
+
+
+def _backlog_mismatches(tickets: list[Ticket]) -> dict[str, tuple[set[int | None], int]]:
+    """Agents whose ``open_tickets`` differs from their open tickets in the file:
+    agent id -> (the figures their records give, the count)."""
+    counted = Counter(t.assignee.id for t in tickets if t.assignee and t.status in _OPEN)
+    figures: dict[str, set[int | None]] = {}
+    for t in tickets:
+        if t.assignee is not None:
+            figures.setdefault(t.assignee.id, set()).add(t.assignee.open_tickets)
+    return {a: (f, counted[a]) for a, f in figures.items() if f != {counted[a]}}
+
+
+def test_agents_open_tickets_equal_their_open_tickets_in_the_file(
+    tickets: list[Ticket], generator: ModuleType
+) -> None:
+    """The backlog an agent record gives is what a helpdesk holding the file counts: the
+    file source and the fakes seeded from it tell the same story as ``simulate``."""
+    assert _backlog_mismatches(tickets) == {}
+    assert _backlog_mismatches(generator.generate(seed=5, count=150)) == {}
+
+
 def test_sorted_by_update_and_nothing_after_as_of(tickets: list[Ticket]) -> None:
     updated = [t.updated_at for t in tickets]
     assert updated == sorted(updated)
