@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import os
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +14,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-import pytest
+from ci_support import dev_import
 from sqlalchemy import select
 
 from empathy_firewall.channels.settings import ChannelSettings, parse_channel_settings
@@ -75,18 +74,13 @@ class Inbox:
 def smtp_server() -> Iterator[tuple[int, Inbox]]:
     """A real SMTP server (aiosmtpd) on 127.0.0.1, stopped afterwards.
 
-    aiosmtpd is a dev dependency, so the server always runs; if it cannot start, the test
-    fails (never skips) under CI.
+    aiosmtpd is a dev dependency, so the server always runs; if it is missing, the test
+    skips outside CI and fails under CI (:func:`ci_support.dev_import`).
     """
-    try:
-        from aiosmtpd.controller import Controller
-    except ImportError:  # pragma: no cover - the dev extra installs it
-        if os.environ.get("CI"):
-            raise
-        pytest.skip("aiosmtpd is not installed (pip install -e '.[dev]')")
+    controller_module = dev_import("aiosmtpd.controller", "the digest tests' SMTP server")
     inbox = Inbox()
     port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller = controller_module.Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
         yield port, inbox

@@ -12,15 +12,15 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-import pytest
 from channel_support import KEY, free_port, smtp_server
+from ci_support import dev_import
 from click.testing import CliRunner
 
 from empathy_firewall.cli import main
 from empathy_firewall.state import StateStore
 from empathy_firewall.state.agents import stored_choices
 
-pytest.importorskip("uvicorn", reason="serve needs the 'serve' extra")
+dev_import("uvicorn", "serve needs the 'serve' extra")
 
 
 def _config(folder: Path, smtp_port: int, http_port: int) -> Path:

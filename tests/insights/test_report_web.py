@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from ci_support import dev_import
 from click.testing import CliRunner
 from starlette.testclient import TestClient
 
@@ -81,7 +82,7 @@ def test_the_html_report_renders_offline_in_headless_chromium(folder: Path, tmp_
         pytest.skip(
             "Chromium/chromedriver not installed (Debian: apt-get install chromium chromium-driver)"
         )
-    selenium = pytest.importorskip("selenium")
+    selenium = dev_import("selenium", "the HTML report check drives Chromium with it")
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service

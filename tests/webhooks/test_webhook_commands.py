@@ -14,9 +14,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from ci_support import dev_import
 
-pytest.importorskip("starlette", reason="the webhook service needs the 'serve' extra")
-pytest.importorskip("uvicorn", reason="serve needs the 'serve' extra")
+# ruff: noqa: E402  (the dev extra is checked before the imports that need it)
+dev_import("starlette", "the webhook service needs the 'serve' extra")
+dev_import("uvicorn", "serve needs the 'serve' extra")
 
 from click.testing import CliRunner
 from webhook_support import write_config

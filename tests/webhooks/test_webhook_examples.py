@@ -12,7 +12,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import pytest
+from ci_support import dev_import
 from sync_support import seeded_fake
 from webhook_support import event_body, service_for, signed_headers
 
@@ -39,7 +39,7 @@ def setup(tmp_path: Path) -> tuple[Any, Any, StateStore]:
 
 
 def test_the_flask_example_verifies_queues_and_dedupes(tmp_path: Path) -> None:
-    pytest.importorskip("flask", reason="Flask is not installed (a dev extra)")
+    dev_import("flask", "Flask is not installed (a dev extra)")
     fake, service, store = setup(tmp_path)
     client = load("flask_app").create_app(service).test_client()
     body = event_body(1005, "flask-1")
@@ -63,8 +63,8 @@ def test_the_flask_example_verifies_queues_and_dedupes(tmp_path: Path) -> None:
 
 
 def test_the_fastapi_example_verifies_queues_and_dedupes(tmp_path: Path) -> None:
-    pytest.importorskip("fastapi", reason="FastAPI is not installed (a dev extra)")
-    pytest.importorskip("httpx2", reason="the test client (Starlette's TestClient) needs httpx2")
+    dev_import("fastapi", "FastAPI is not installed (a dev extra)")
+    dev_import("httpx2", "the test client (Starlette's TestClient) needs httpx2")
     from starlette.testclient import TestClient
 
     fake, service, store = setup(tmp_path)

@@ -16,8 +16,10 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from ci_support import dev_import
 
-pytest.importorskip("prometheus_client", reason="the webhook service needs the 'serve' extra")
+# ruff: noqa: E402  (the dev extra is checked before the imports that need it)
+dev_import("prometheus_client", "the webhook service needs the 'serve' extra")
 
 from state_support import pg_schema, pg_url
 from sync_support import SAMPLE, duplicate_markers

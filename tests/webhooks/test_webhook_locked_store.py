@@ -10,9 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from ci_support import dev_import
 
-pytest.importorskip("starlette", reason="the webhook service needs the 'serve' extra")
-pytest.importorskip("httpx2", reason="Starlette's TestClient needs httpx2")
+# ruff: noqa: E402  (the dev extra is checked before the imports that need it)
+dev_import("starlette", "the webhook service needs the 'serve' extra")
+dev_import("httpx2", "Starlette's TestClient needs httpx2")
 
 from starlette.testclient import TestClient
 from sync_support import seeded_fake

@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ci_support import dev_import
 
-pytest.importorskip("starlette", reason="the webhook service needs the 'serve' extra")
+# ruff: noqa: E402  (the dev extra is checked before the imports that need it)
+dev_import("starlette", "the webhook service needs the 'serve' extra")
 
 from sync_support import seeded_fake
 from webhook_support import event_body, service_for, zendesk_request

@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ci_support import dev_import
 
-pytest.importorskip("starlette", reason="the webhook service needs the 'serve' extra")
-pytest.importorskip("prometheus_client", reason="the webhook service needs the 'serve' extra")
+# ruff: noqa: E402  (the dev extra is checked before the imports that need it)
+dev_import("starlette", "the webhook service needs the 'serve' extra")
+dev_import("prometheus_client", "the webhook service needs the 'serve' extra")
 
 from click.testing import CliRunner
 from sync_support import duplicate_markers, seeded_fake
