@@ -37,13 +37,25 @@ ZENDESK_NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 NOW = max(t.last_activity_at for t in iter_tickets(SAMPLE)) + timedelta(minutes=5)
 
 
+#: what rules gated per agent did in the last :func:`_sync`: (ticket, rule, the text)
+_AGENT_SCOPED: set[tuple[str, str, str]] = set()
+
+
 def _sync(path: Path, page_size: int, folder: Path) -> tuple[Counter[str], SyncSummary]:
-    """One first run; how many tickets each rule planned a new action on."""
+    """One first run; how many tickets each rule planned a new action on (and, in
+    ``_AGENT_SCOPED``, where the rules gated per agent acted, with what text)."""
     acted: Counter[str] = Counter()
+    _AGENT_SCOPED.clear()
 
     def on_page(report: PageReport) -> None:
         for plan in report.plans:
             acted.update({m.rule_id for a in plan.actions for m in a.because})
+            _AGENT_SCOPED.update(
+                (plan.ticket.key, m.rule_id, getattr(a.action, "body", ""))
+                for a in plan.actions
+                for m in a.because
+                if (m.scope or "").startswith("agent:")
+            )
 
     connector = FileConnector(
         FileConfig(path=path, output=folder / "plans.jsonl", page_size=page_size)
@@ -56,10 +68,12 @@ def _sync(path: Path, page_size: int, folder: Path) -> tuple[Counter[str], SyncS
 
 
 @pytest.fixture(scope="module")
-def one_page(tmp_path_factory: pytest.TempPathFactory) -> Counter[str]:
+def one_page(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Counter[str], set[tuple[str, str, str]]]:
     acted, summary = _sync(SAMPLE, 1000, tmp_path_factory.mktemp("one"))
     assert (summary.pages, summary.tickets_seen) == (1, 320)
-    return acted
+    return acted, set(_AGENT_SCOPED)
 
 
 def test_a_first_run_of_one_page_reads_it_once(tmp_path: Path) -> None:
@@ -88,7 +102,10 @@ def test_a_first_run_of_one_page_reads_it_once(tmp_path: Path) -> None:
     ("page_size", "shuffled"), [(100, False), (7, False), (100, True), (7, True)]
 )
 def test_a_first_run_plans_the_same_whatever_the_pages(
-    one_page: Counter[str], page_size: int, shuffled: bool, tmp_path: Path
+    one_page: tuple[Counter[str], set[tuple[str, str, str]]],
+    page_size: int,
+    shuffled: bool,
+    tmp_path: Path,
 ) -> None:
     path = SAMPLE
     if shuffled:
@@ -97,12 +114,16 @@ def test_a_first_run_plans_the_same_whatever_the_pages(
         path = tmp_path / "shuffled.jsonl"
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     acted, summary = _sync(path, page_size, tmp_path)
+    placed = set(_AGENT_SCOPED)
     assert summary.tickets_observed == 320  # pass 1 read the whole export first
     assert summary.tickets_seen == 320
-    assert acted == one_page
+    assert acted == one_page[0]
     # the rules that read the roster, agents' work and customer memory are among them
     for rule in ("agent-care-routing", "agent-care-break", "service-recovery"):
         assert acted[rule] > 0, rule
+    # and a rule gated per agent acts on the same ticket with the same words
+    assert placed == one_page[1]
+    assert any(rule == "agent-care-break" for _, rule, _ in placed)
 
 
 def test_only_a_run_before_the_store_covers_the_helpdesk_reads_twice(tmp_path: Path) -> None:
