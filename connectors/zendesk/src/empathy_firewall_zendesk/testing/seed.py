@@ -195,7 +195,7 @@ def seed_from_tickets(
     (creation, comments, reassignments, status changes) as audits; metric sets carry the
     reopen and station counts. With ``backlog_figures`` the search count answers each
     agent's ``open_tickets`` figure from the file (else it counts the seeded tickets; the
-    sample's figures do not always agree with its own open tickets).
+    bundled sample's figures are counted from its own open tickets, so both agree there).
     """
     people = People(fake)
     backlog: dict[int, tuple[datetime, int]] = {}
