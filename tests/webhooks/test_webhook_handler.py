@@ -245,7 +245,8 @@ def test_any_event_id_becomes_a_dedupe_key_postgresql_can_store(
     receiver = zendesk_receiver(zendesk)
     first = receiver.check(zendesk_request(zendesk, event_body(1005, event_id)))
     again = receiver.check(zendesk_request(zendesk, event_body(1005, event_id)))
-    assert isinstance(first, PendingEvent) and isinstance(again, PendingEvent)
+    assert isinstance(first, PendingEvent)
+    assert isinstance(again, PendingEvent)
     assert first.dedupe_key == again.dedupe_key
     assert "\x00" not in first.dedupe_key
     first.dedupe_key.encode("utf-8")  # no lone surrogate

@@ -238,7 +238,9 @@ def test_postgres_batch_stores_any_text_exactly_and_marks_first_occurrences(
     with opened.engine.connect() as conn:
         stored = {
             (r.connector, r.dedupe_key): r.payload
-            for r in conn.execute(select(t.inbox.c.connector, t.inbox.c.dedupe_key, t.inbox.c.payload))
+            for r in conn.execute(
+                select(t.inbox.c.connector, t.inbox.c.dedupe_key, t.inbox.c.payload)
+            )
         }
     firsts: dict[tuple[str, str], str] = {}
     for c, key, payload in batch:
