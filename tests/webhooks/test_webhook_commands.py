@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -56,7 +57,7 @@ def test_worker_until_empty_exits_with_its_counts(tmp_path: Path) -> None:
 def test_worker_lowers_its_cpu_priority_so_acknowledging_comes_first(
     tmp_path: Path, setting: int | None, lowered_by: int
 ) -> None:
-    options = {} if setting is None else {"worker_nice": setting}
+    options: dict[str, Any] = {} if setting is None else {"worker_nice": setting}
     config = write_config(tmp_path, f"sqlite:///{tmp_path / 'state.db'}", **options)
     script = (
         "import os, sys\n"
