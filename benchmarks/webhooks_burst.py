@@ -206,7 +206,9 @@ async def load(port: int, requests: list[bytes], connections: int) -> dict[str, 
 # -- one backend -------------------------------------------------------------------------
 
 
-def write_config(folder: Path, base: str, url: str | None, schema: str | None) -> Path:
+def write_config(
+    folder: Path, base: str, url: str | None, schema: str | None, worker_nice: int | None = None
+) -> Path:
     lines = [
         "[connector]",
         'name = "zendesk"',
@@ -220,6 +222,8 @@ def write_config(folder: Path, base: str, url: str | None, schema: str | None) -
     if schema is not None:
         lines.append(f'schema = "{schema}"')
     lines += ["", "[webhooks]", "workers = 0", "batch = 50", "idle_sleep_seconds = 0.1"]
+    if worker_nice is not None:  # else the product's default (webhooks.worker_nice = 10)
+        lines.append(f"worker_nice = {worker_nice}")
     path = folder / "bench.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -231,7 +235,7 @@ def run_backend(
     from empathy_firewall.state import StateStore
     from empathy_firewall.webhooks.queue import counts
 
-    config = write_config(folder, base, url, schema)
+    config = write_config(folder, base, url, schema, args.worker_nice)
     store_url = url or f"sqlite:///{folder / 'bench.db'}"
     store = StateStore(store_url, schema=schema)  # creates the schema before the children
     port = free_port()
@@ -241,10 +245,6 @@ def run_backend(
     quiet = [str(CLI), "--log-level", "error"]
     serve_cmd = [*quiet, "serve", "--config", str(config), "--port", str(port)]
     worker_cmd = [*quiet, "worker", "--config", str(config), "--json"]
-    if args.worker_nice:
-        # acknowledging is latency-bound, processing is not: the recommended deployment
-        # runs workers at a lower CPU priority (systemd Nice=, `nice -n`)
-        worker_cmd = ["nice", "-n", str(args.worker_nice), *worker_cmd]
     with child(serve_cmd, ENV) as server:
         wait_for(lambda: _up(port), 30, "serve to listen")
         if args.workers_after:
@@ -278,6 +278,7 @@ def run_backend(
     processed = sum(r["processed"] for r in reports)
     result.update(
         backend=name,
+        worker_nice=10 if args.worker_nice is None else args.worker_nice,
         unique_accepted=unique,
         inbox=final,
         processed=processed,
@@ -354,6 +355,7 @@ def report(result: dict[str, Any]) -> None:
     statuses = result["statuses"]
     print(
         f"{result['backend']:<11} deliveries={sum(statuses.values())} "
+        f"workers at nice {result['worker_nice']}: "
         f"accepted/s={result['accepted_per_s']:.0f} p50={result['p50_ms']:.1f}ms "
         f"p99={result['p99_ms']:.1f}ms max={result['max_ms']:.1f}ms "
         f"answers={json.dumps(statuses, sort_keys=True)}"
@@ -389,8 +391,9 @@ def main() -> None:
     parser.add_argument(
         "--worker-nice",
         type=int,
-        default=0,
-        help="run the workers under `nice -n N` (0: same priority as the endpoint)",
+        default=None,
+        help="webhooks.worker_nice for the workers (default: the product's, 10; "
+        "0: same CPU priority as the endpoint)",
     )
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true")

@@ -108,6 +108,15 @@ def _importable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _same_cpu_priority(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``worker`` runs in this process here: it must not lower the test runner's priority
+    (tests/webhooks/test_webhook_commands.py checks that it does in its own process)."""
+    from empathy_firewall.webhooks import commands
+
+    monkeypatch.setattr(commands, "lower_cpu_priority", lambda amount: None)
+
+
 def _check(result_output: str, exception: BaseException | None, exit_code: int) -> None:
     """No traceback, no uncaught exception, a documented exit code; a failure says
     ``error: ...`` in at most two lines (``check`` may print its report lines before)."""

@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 from ci_support import dev_import
@@ -45,12 +46,50 @@ def test_a_bad_webhooks_key_exits_2_naming_it(tmp_path: Path) -> None:
 
 
 def test_worker_until_empty_exits_with_its_counts(tmp_path: Path) -> None:
-    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'state.db'}")
+    # in-process: keep the test runner's CPU priority (the next test checks the default)
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'state.db'}", worker_nice=0)
     result = CliRunner().invoke(
         main, ["worker", "--config", str(config), "--until-empty", "--json"]
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.output.strip().splitlines()[-1])["processed"] == 0
+
+
+@pytest.mark.parametrize(("setting", "lowered_by"), [(None, 10), (3, 3), (0, 0)])
+def test_worker_lowers_its_cpu_priority_so_acknowledging_comes_first(
+    tmp_path: Path, setting: int | None, lowered_by: int
+) -> None:
+    options: dict[str, Any] = {} if setting is None else {"worker_nice": setting}
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'state.db'}", **options)
+    script = (
+        "import os, sys\n"
+        "from empathy_firewall.cli import main\n"
+        "try:\n"
+        "    main(sys.argv[1:], standalone_mode=False)\n"
+        "finally:\n"
+        "    print('NICE', os.getpriority(os.PRIO_PROCESS, 0))\n"
+    )
+    started_at = os.getpriority(os.PRIO_PROCESS, 0)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            script,
+            "--log-level",
+            "info",
+            "worker",
+            "--config",
+            str(config),
+            "--until-empty",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    niceness = int(done.stdout.split("NICE")[-1])
+    assert niceness == min(19, started_at + lowered_by)
+    assert ("CPU priority lowered" in done.stderr) == (lowered_by > 0 and started_at < 19)
 
 
 def _free_port() -> int:

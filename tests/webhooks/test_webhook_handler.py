@@ -9,6 +9,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sync_support import seeded_fake
 from webhook_support import (
     ZENDESK_FIXTURES,
@@ -19,7 +21,7 @@ from webhook_support import (
 )
 
 from empathy_firewall.connectors.base import Headers
-from empathy_firewall.webhooks.handler import Reason, WebhookReceiver
+from empathy_firewall.webhooks.handler import PendingEvent, Reason, WebhookReceiver
 from empathy_firewall.webhooks.request import WebhookRequest
 from empathy_firewall_freshdesk import FreshdeskConnector
 from empathy_firewall_freshdesk.testing import FakeFreshdesk
@@ -228,3 +230,25 @@ def test_a_parser_bug_is_a_400_not_a_crash(zendesk: FakeZendesk) -> None:
     receiver = WebhookReceiver(connector, MemoryInbox(), account="acme")
     response = receiver.receive(zendesk_request(zendesk, event_body(1005, "ev-4")))
     assert (response.status, response.json["reason"]) == (400, "malformed_payload")
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)  # the fake is only read
+@given(event_id=st.text(min_size=1, max_size=30))
+def test_any_event_id_becomes_a_dedupe_key_postgresql_can_store(
+    zendesk: FakeZendesk, event_id: str
+) -> None:
+    """A NUL or a lone surrogate in a vendor's event id (both survive ``json.loads``) must
+    not fail the PostgreSQL batch it shares with other deliveries: the key is made storable,
+    the same id always gives the same key, and a plain id keeps its readable form."""
+    receiver = zendesk_receiver(zendesk)
+    first = receiver.check(zendesk_request(zendesk, event_body(1005, event_id)))
+    again = receiver.check(zendesk_request(zendesk, event_body(1005, event_id)))
+    assert isinstance(first, PendingEvent)
+    assert isinstance(again, PendingEvent)
+    assert first.dedupe_key == again.dedupe_key
+    assert "\x00" not in first.dedupe_key
+    first.dedupe_key.encode("utf-8")  # no lone surrogate
+    if "\x00" not in event_id and not any(0xD800 <= ord(c) <= 0xDFFF for c in event_id):
+        assert first.dedupe_key == f"event:{event_id}"

@@ -16,10 +16,13 @@ from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import text
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select, text
 from state_support import pg_schema, pg_url
 
 from empathy_firewall.state import StateStore
+from empathy_firewall.state import schema as t
 from empathy_firewall.state.inbox import status_counts
 from empathy_firewall.state.inbox_pg import PgInboxInserter
 from empathy_firewall.webhooks.writer import InboxWriter
@@ -196,6 +199,62 @@ def test_postgres_batch_is_committed_when_put_returns_and_survives_a_dropped_lin
                 [("zendesk", "acme", "k2", "{}"), ("zendesk", "acme", "k1", "{}")], now
             ) == [True, False]
             assert status_counts(opened) == {"pending": 2}
+        finally:
+            inserter.close()
+            opened.close()
+
+
+_STORABLE_TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    max_size=40,
+)
+
+
+@pytest.mark.postgres
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    batch=st.lists(
+        st.tuples(st.sampled_from(["zendesk", "freshdesk"]), _STORABLE_TEXT, _STORABLE_TEXT),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_postgres_batch_stores_any_text_exactly_and_marks_first_occurrences(
+    pg_inserter: tuple[StateStore, PgInboxInserter], batch: list[tuple[str, str, str]]
+) -> None:
+    """The batch travels as one JSON document: quotes, backslashes, astral characters and
+    JSON-looking keys come back byte for byte, and only a key's first occurrence is new."""
+    opened, inserter = pg_inserter
+    with opened.engine.begin() as conn:
+        conn.execute(t.inbox.delete())
+    rows = [(c, "acme", key, payload) for c, key, payload in batch]
+    fresh = inserter.insert(rows, datetime.now(UTC))
+    seen: set[tuple[str, str]] = set()
+    expected = []
+    for c, key, _payload in batch:
+        expected.append((c, key) not in seen)
+        seen.add((c, key))
+    assert fresh == expected
+    with opened.engine.connect() as conn:
+        stored = {
+            (r.connector, r.dedupe_key): r.payload
+            for r in conn.execute(
+                select(t.inbox.c.connector, t.inbox.c.dedupe_key, t.inbox.c.payload)
+            )
+        }
+    firsts: dict[tuple[str, str], str] = {}
+    for c, key, payload in batch:
+        firsts.setdefault((c, key), payload)
+    assert stored == firsts
+
+
+@pytest.fixture(scope="module")
+def pg_inserter() -> Iterator[tuple[StateStore, PgInboxInserter]]:
+    with pg_schema() as schema:
+        opened = StateStore(pg_url(), schema=schema)
+        inserter = PgInboxInserter(opened.engine)
+        try:
+            yield opened, inserter
         finally:
             inserter.close()
             opened.close()

@@ -2,7 +2,7 @@
 
 :class:`PgInboxInserter` owns one dedicated driver connection in autocommit mode and
 stores a whole batch of webhook events with a single
-``INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING RETURNING``: the statement is
+``INSERT ... SELECT FROM json_to_recordset(...) ON CONFLICT DO NOTHING RETURNING``: the statement is
 its own transaction, so when it returns the rows are committed (``synchronous_commit``
 stays on: the WAL is flushed before the answer, so an acknowledged webhook survives a
 PostgreSQL or machine crash). Compared with a pooled SQLAlchemy transaction of one
@@ -21,6 +21,7 @@ never deadlock.
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -43,14 +44,18 @@ Key = tuple[str, str, str]
 def inbox_put_sql(table: str) -> str:
     """The batch upsert for the (quoted, schema-qualified) inbox ``table``.
 
-    ``table`` is our own table name quoted by the dialect (the schema name was checked
-    against a strict identifier pattern when the engine was made); values are parameters.
+    The batch travels as one JSON array parameter (``rows``), unpacked by
+    ``json_to_recordset``: one text value for the driver to send instead of four arrays
+    it adapts element by element (about 4x less client CPU per batch of 8, 6x per 32;
+    measured in the closing note of issue 11). ``table`` is our own table name quoted by
+    the dialect (the schema name was checked against a strict identifier pattern when the
+    engine was made); values are parameters.
     """
     return (
         f"INSERT INTO {table} "  # noqa: S608 - an identifier we quoted, never input
         "(connector, account, dedupe_key, payload, received_at, status, attempts) "
         "SELECT u.c, u.a, u.k, u.p, %(now)s, 'pending', 0 "
-        "FROM unnest(%(c)s::text[], %(a)s::text[], %(k)s::text[], %(p)s::text[]) "
+        "FROM ROWS FROM (json_to_recordset(%(rows)s::json) AS (c text, a text, k text, p text)) "
         "WITH ORDINALITY AS u(c, a, k, p, n) ORDER BY u.n "
         "ON CONFLICT (connector, account, dedupe_key) DO NOTHING "
         "RETURNING connector, account, dedupe_key"
@@ -70,14 +75,8 @@ def _batch_params(rows: Sequence[Row], now: datetime) -> tuple[dict[str, Any], d
     for index, (connector, account, key, _payload) in enumerate(rows):
         first.setdefault((connector, account, key), index)
     unique = sorted(first)  # key order: no deadlock between concurrent batches
-    params = {
-        "now": now,
-        "c": [k[0] for k in unique],
-        "a": [k[1] for k in unique],
-        "k": [k[2] for k in unique],
-        "p": [rows[first[k]][3] for k in unique],
-    }
-    return params, first
+    batch = [{"c": c, "a": a, "k": k, "p": rows[first[(c, a, k)]][3]} for c, a, k in unique]
+    return {"now": now, "rows": json.dumps(batch, ensure_ascii=False)}, first
 
 
 def _fresh(rows: Sequence[Row], first: dict[Key, int], inserted: set[Key]) -> list[bool]:

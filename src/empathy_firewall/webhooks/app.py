@@ -67,6 +67,14 @@ async def read_limited(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def _neutral(request: Request, body: bytes) -> WebhookRequest:
+    """The framework-neutral request, from the ASGI scope as the server gave it (Starlette's
+    ``request.url`` and ``request.headers`` build objects the receiver never uses)."""
+    scope = request.scope
+    headers = Headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
+    return WebhookRequest(scope["method"], scope["path"], headers, body)
+
+
 def _starlette(response: WebhookResponse) -> Response:
     return Response(response.body, status_code=response.status, headers=dict(response.headers))
 
@@ -123,11 +131,7 @@ def create_app(
         async def receive(request: Request) -> Response:
             started = time.perf_counter()
             if request.method.upper() != "POST":  # JSON 405, logged and counted
-                response = receiver.check(
-                    WebhookRequest(
-                        request.method, request.url.path, Headers(request.headers.items()), b""
-                    )
-                )
+                response = receiver.check(_neutral(request, b""))
                 assert isinstance(response, WebhookResponse)
                 metrics.answered(receiver.name, time.perf_counter() - started)
                 return _starlette(response)
@@ -143,9 +147,7 @@ def create_app(
                 )
                 metrics.answered(receiver.name, time.perf_counter() - started)
                 return _starlette(response)
-            neutral = WebhookRequest(
-                request.method, request.url.path, Headers(request.headers.items()), body
-            )
+            neutral = _neutral(request, body)
             if writer is None:
                 try:
                     response = await asyncio.wait_for(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -21,6 +22,8 @@ from typing import TYPE_CHECKING
 import click
 
 from empathy_firewall.errors import ConfigError, EmpathyFirewallError, RetryableError
+
+log = logging.getLogger("empathy_firewall.webhooks")
 
 if TYPE_CHECKING:
     from empathy_firewall.state.store import StateStore
@@ -154,6 +157,13 @@ def worker(config_path: Path, until_empty: bool, as_json: bool, metrics_port: in
     items) are scraped from this process, as ``serve``'s are from ``/metrics``.
     """
     service = _service(config_path)
+    niceness = lower_cpu_priority(service.config.webhooks.worker_nice)
+    if niceness is not None:
+        log.info(
+            "worker: CPU priority lowered to nice %d (webhooks.worker_nice): "
+            "acknowledging webhooks comes before processing them",
+            niceness,
+        )
     exporter = None
     if metrics_port is not None:
         from prometheus_client import start_http_server
@@ -181,6 +191,17 @@ def worker(config_path: Path, until_empty: bool, as_json: bool, metrics_port: in
         click.echo(json.dumps(report.as_dict(), sort_keys=True))
     else:
         click.echo(" ".join(f"{k}={v}" for k, v in report.as_dict().items()))
+
+
+def lower_cpu_priority(amount: int) -> int | None:
+    """Raise this process's nice value by ``amount``; the new value, or None when
+    ``amount`` is 0 or the platform has no ``os.nice`` (Windows)."""
+    if amount <= 0 or not hasattr(os, "nice"):
+        return None
+    try:
+        return os.nice(amount)
+    except OSError:  # not permitted here (a restricted container): run as started
+        return None
 
 
 @click.group()

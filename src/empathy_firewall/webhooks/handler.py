@@ -25,6 +25,7 @@ helpdesk retries later); nothing is ever answered 500 for what a client sent.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Mapping
@@ -164,6 +165,22 @@ def event_payload(event: WebhookEvent, received_at: datetime) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 
+def dedupe_key(event_id: str) -> str:
+    """The inbox key for a vendor's event id: the id itself (up to 300 characters), or,
+    when it holds a NUL or a lone surrogate (both survive ``json.loads``, neither fits a
+    PostgreSQL text column), a digest of it, so one odd delivery cannot fail the batch it
+    shares with others and its redeliveries still dedupe."""
+    if "\x00" not in event_id:
+        try:
+            event_id.encode("utf-8")
+        except UnicodeEncodeError:
+            pass
+        else:
+            return event_id[:300]
+    raw = event_id.encode("utf-8", "surrogatepass")
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
 def _is_json(content_type: str | None) -> bool:
     if not content_type:
         return False
@@ -271,7 +288,7 @@ class WebhookReceiver:
             )
         if event.ticket is None:
             return self._accepted(Outcome.IGNORED, event, "event is not about a ticket")
-        return PendingEvent(event, event.id[:300], event_payload(event, request.received_at))
+        return PendingEvent(event, dedupe_key(event.id), event_payload(event, request.received_at))
 
     def _verify(self, request: WebhookRequest, size: int) -> WebhookResponse | None:
         try:

@@ -15,6 +15,7 @@ processes too.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 from prometheus_client import (
     CollectorRegistry,
@@ -113,38 +114,48 @@ class Metrics:
         )
         if inbox_counts is not None:
             r.register(_InboxCollector(inbox_counts))
+        #: labelled children by (metric, labels): ``labels()`` validates and locks on
+        #: every call, three times per webhook; the children never change once made
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
+
+    def _child(self, metric: Counter | Histogram, *labels: str) -> Any:
+        key = (id(metric), labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
 
     # ReceiverObserver ------------------------------------------------------------------
 
     def received(self, connector: str) -> None:
         """A request arrived."""
-        self.received_total.labels(connector).inc()
+        self._child(self.received_total, connector).inc()
 
     def rejected(self, connector: str, reason: str) -> None:
         """A request was rejected."""
-        self.rejected_total.labels(connector, reason).inc()
+        self._child(self.rejected_total, connector, reason).inc()
 
     def accepted(self, connector: str, outcome: str) -> None:
         """An event was queued, found to be a duplicate, or ignored."""
         counter = {"queued": self.queued_total, "duplicate": self.duplicates_total}.get(
             outcome, self.ignored_total
         )
-        counter.labels(connector).inc()
+        self._child(counter, connector).inc()
 
     def answered(self, connector: str, seconds: float) -> None:
         """A response was sent after ``seconds``."""
-        self.request_seconds.labels(connector).observe(seconds)
+        self._child(self.request_seconds, connector).observe(seconds)
 
     # WorkerObserver --------------------------------------------------------------------
 
     def processed(self, connector: str, seconds: float) -> None:
         """An item was completed."""
-        self.processed_total.labels(connector).inc()
-        self.processing_seconds.labels(connector).observe(seconds)
+        self._child(self.processed_total, connector).inc()
+        self._child(self.processing_seconds, connector).observe(seconds)
 
     def failed(self, connector: str, final: bool) -> None:
         """An item failed (``final``: parked)."""
-        self.failed_total.labels(connector, "true" if final else "false").inc()
+        self._child(self.failed_total, connector, "true" if final else "false").inc()
 
     def render(self) -> bytes:
         """The exposition text."""

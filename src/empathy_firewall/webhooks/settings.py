@@ -56,6 +56,11 @@ class WebhookSettings(BaseModel):
     #: longest a delivery waits for its inbox write before the answer is 503 + Retry-After
     #: (Zendesk gives up after about 10 s; a locked store must not hold it that long)
     accept_timeout_seconds: float = Field(default=3.0, gt=0, le=30)
+    #: ``empathy-firewall worker`` lowers its own CPU priority by this much (``nice``):
+    #: on a machine it shares with ``serve``, acknowledging webhooks (latency-bound: the
+    #: helpdesk waits about 10 s, then counts a failure) comes before processing them
+    #: (throughput-bound: items wait in the inbox). 0 keeps the priority it started with.
+    worker_nice: int = Field(default=10, ge=0, le=19)
     connectors: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     def worker_options(self) -> WorkerOptions:

@@ -16,7 +16,7 @@ Callers use :meth:`InboxWriter.put` (blocking, the :class:`InboxPort` protocol) 
 
 On PostgreSQL two writer threads (``threads``) commit batches side by side, so one batch
 is being flushed while the next gathers; each batch is one
-``INSERT ... SELECT unnest ... ON CONFLICT DO NOTHING RETURNING`` statement on the
+``INSERT ... SELECT FROM json_to_recordset ... ON CONFLICT DO NOTHING RETURNING`` statement on the
 thread's own autocommit connection (:mod:`empathy_firewall.state.inbox_pg`), which is its
 own transaction. ``synchronous_commit`` stays on: the 202 is sent after the WAL flush,
 so a PostgreSQL or machine crash cannot lose an acknowledged webhook (Zendesk and

@@ -7,7 +7,8 @@ TIMESTAMP is the exact ``X-Zendesk-Webhook-Signature-Timestamp`` header string.
 Two payload formats arrive:
 
 * event subscriptions (``"type": "zen:event-type:ticket.comment_added"``, string ids,
-  UPPER-CASE enums, a ``detail`` ticket snapshot);
+  UPPER-CASE enums, a ``detail`` ticket snapshot that we do not use: the event is only a
+  hint to re-read the ticket);
 * trigger- or automation-connected webhooks, whose body is whatever JSON the admin typed;
   we document :data:`TRIGGER_BODY_TEMPLATE` for admins to paste, and also accept the
   common hand-written keys (``ticket_id``, ``ticketID``, ``{"ticket": {"id"}}``).
@@ -28,7 +29,7 @@ from empathy_firewall.connectors.base import WebhookEvent
 from empathy_firewall.errors import ConfigError, InputError
 from empathy_firewall.models import SourceRef
 from empathy_firewall.webhooks.request import SignatureError, WebhookRequest
-from empathy_firewall_zendesk.parse import CONNECTOR, ParseContext, normalize_ticket, parse_time
+from empathy_firewall_zendesk.parse import CONNECTOR, parse_time
 
 __all__ = [
     "SIGNATURE_HEADER",
@@ -152,7 +153,6 @@ def _parse_event(data: Mapping[str, Any], *, account: str | None, fallback_id: s
     raw_detail = data.get("detail")
     detail: Mapping[str, Any] = raw_detail if isinstance(raw_detail, Mapping) else {}
     ticket_id: str | None = None
-    snapshot = None
     if kind.startswith("ticket."):
         ticket_id = _as_id(detail.get("id"))
         subject = data.get("subject")
@@ -162,11 +162,8 @@ def _parse_event(data: Mapping[str, Any], *, account: str | None, fallback_id: s
             # a ticket event must name its ticket; a 400 makes the problem visible (a 200
             # "ignored" would tell Zendesk all is well and the update would be lost)
             raise InputError(f"Zendesk ticket event {kind!r} has no ticket id (detail.id)")
-        if ticket_id is not None:
-            try:
-                snapshot = normalize_ticket(detail, ctx=ParseContext(account=account))
-            except (InputError, ValueError):
-                snapshot = None  # partial snapshot: the worker fetches the full ticket
+    # no snapshot from ``detail``: an event is a hint, the worker re-reads the whole
+    # ticket, and building one cost a third of the parse on the webhook's accept path
     event_id = data.get("id")
     event = data.get("event")
     return WebhookEvent(
@@ -174,7 +171,6 @@ def _parse_event(data: Mapping[str, Any], *, account: str | None, fallback_id: s
         type=kind,
         ticket=_ref(ticket_id, account),
         occurred_at=parse_time(data.get("time")),
-        snapshot=snapshot,
         data={"event": event} if isinstance(event, Mapping) else {},
     )
 
