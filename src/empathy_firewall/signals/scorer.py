@@ -306,6 +306,9 @@ class ScorerModel:
     # Both weights of a feature as one complex number (negative + positive j): one look-up
     # per feature instead of two. Derived, so not compared.
     _packed: dict[str, complex] = field(init=False, repr=False, compare=False)
+    # language prefix -> feature (without the prefix) -> its language copy's packed weights:
+    # looked up by the plain name, so no prefixed name is built per feature
+    _own: dict[str, dict[str, complex]] = field(init=False, repr=False, compare=False)
     # language prefix -> token -> (its summed weights, its number of features)
     _tokens: dict[str, dict[str, tuple[complex, int]]] = field(
         init=False, repr=False, compare=False
@@ -315,14 +318,21 @@ class ScorerModel:
         packed = {name: complex(weight, 0.0) for name, weight in self.negative.items()}
         for name, weight in self.positive.items():
             packed[name] = complex(packed.get(name, 0j).real, weight)
+        own: dict[str, dict[str, complex]] = {}
+        for name, weights in packed.items():
+            head, bar, rest = name.partition("|")
+            if bar and language_key(head) is not None:
+                own.setdefault(head + bar, {})[rest] = weights
         object.__setattr__(self, "_packed", packed)
+        object.__setattr__(self, "_own", own)
         object.__setattr__(self, "_tokens", {})
 
-    def _weigh(self, features: Iterable[str], prefix: str | None) -> complex:
-        get = self._packed.get
-        total = sum(map(get, features, repeat(0j)), 0j)
+    def _weigh(self, features: Sequence[str], prefix: str | None) -> complex:
+        total = sum(map(self._packed.get, features, repeat(0j)), 0j)
         if prefix is not None:
-            total += sum(map(get, [prefix + name for name in features], repeat(0j)), 0j)
+            own = self._own.get(prefix)
+            if own:
+                total += sum(map(own.get, features, repeat(0j)), 0j)
         return total
 
     def _probabilities(self, total: complex, count: int) -> tuple[float, float, float]:
@@ -339,12 +349,10 @@ class ScorerModel:
         """P(negative), P(neutral), P(positive) for a text's counted features."""
         prefix = language_key(language)
         get = self._packed.get
+        own = self._own.get(prefix or "", {}).get
         total = 0j
         for name, count in features.items():
-            weight = get(name, 0j)
-            if prefix is not None:
-                weight += get(prefix + name, 0j)
-            total += count * weight
+            total += count * (get(name, 0j) + own(name, 0j))
         return self._probabilities(total, sum(features.values()))
 
     def read(
