@@ -480,7 +480,8 @@ class SupportScorer:
 
         After "thanks, but" the customer's verdict is what follows the "but", so only that part
         is scored. A sarcasm marker ("great job, really", "thanks for nothing") turns the
-        praise the model saw into the complaint it stands for.
+        praise the model saw into the complaint it stands for: P(positive) moves to
+        P(negative), and what the model already read as negative stays negative.
         """
         kinds = {cue.kind for cue in cues}
         if CueKind.THANKS_BUT in kinds:
@@ -490,7 +491,7 @@ class SupportScorer:
                 return self.model.read(tail, _detect(tail, tail.lower(), gate=True), language)
         negative, neutral, positive = self.model.read(text, cues, language)
         if CueKind.SARCASM in kinds and positive > negative:
-            return positive, neutral, negative
+            return negative + positive, neutral, 0.0
         return negative, neutral, positive
 
     def score(self, text: str) -> float:
