@@ -425,14 +425,14 @@ _NEGATIVITY_WEIGHT = 0.7
 _QUESTION_NEGATIVITY_WEIGHT = 0.25
 # P(negative) from which the model's lean starts, and the width over which it reaches 1.
 _LEAN_FROM = 0.5
-_LEAN_SPAN = 0.3
+_LEAN_SPAN = 0.25
 
 
 def frustration_level(negative: float, cues: tuple[Cue, ...], *, question: bool = False) -> float:
     """Frustration in [0, 1] from P(negative) and the cues found (noisy-OR).
 
-    Only a message more likely negative than not adds to it, by ``(P(negative) - 0.5) / 0.3``
-    capped at 1, so a message the model is 80% sure is negative counts in full ("I am
+    Only a message more likely negative than not adds to it, by ``(P(negative) - 0.5) / 0.25``
+    capped at 1, so a message the model is 75% sure is negative counts in full ("I am
     furious"). A plain ``question`` without a frustration cue counts at a third of the
     weight: the model alone tags it only when it is nearly certain.
     """
