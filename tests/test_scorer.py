@@ -86,7 +86,7 @@ def test_third_time_shouting_is_negative_with_repeat_and_shouting_cues() -> None
 def test_complaints_score_negative_in_every_language(text: str) -> None:
     signals = analyze_text(text)
     assert signals.label == "negative"
-    # -0.25, not -0.3: the probabilities are tempered (T = 0.95, the out-of-fold optimum);
+    # -0.25, not -0.3: the probabilities are tempered (T = 1.25, the out-of-fold optimum),
     # a short complaint keeps some neutral mass.
     assert signals.sentiment < -0.25
 
