@@ -155,6 +155,18 @@ def test_anchor_gate_never_hides_a_match(text: str) -> None:
     assert detect_cues(text) == (_detect(text, text.lower(), gate=False) if text else ())
 
 
+_ANCHOR_WORDS = st.sampled_from(sorted({a for anchors in cues._ANCHORS.values() for a in anchors}))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_ANCHOR_WORDS, st.text(max_size=4)), max_size=10).map("".join))
+def test_one_pass_anchor_scan_finds_the_kinds_of_every_anchor_present(text: str) -> None:
+    # overlapping and nested anchors ("nobody" / "no one", "thank" in three kinds) included
+    lowered = text.lower()
+    expected = {kind for kind, anchors in cues._ANCHORS.items() if cues._any_in(anchors, lowered)}
+    assert cues._gated_kinds(lowered) == expected
+
+
 @pytest.mark.parametrize("kind", list(_PATTERNS))
 @settings(max_examples=150, deadline=None)
 @given(data=st.data())

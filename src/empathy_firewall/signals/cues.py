@@ -12,8 +12,10 @@ phrasings in Spanish, French, German and Portuguese. It never uses industry word
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 __all__ = ["FRUSTRATION_KINDS", "Cue", "CueKind", "detect_cues"]
 
@@ -387,8 +389,9 @@ def _detect(text: str, lowered: str, *, gate: bool) -> tuple[Cue, ...]:
     subject, compiled = (lowered, _COMPILED_LOWER) if aligned else (text, _COMPILED)
     gate = gate and aligned
     found: list[Cue] = []
+    present = _gated_kinds(lowered) if gate else None
     for kind, pattern in compiled:
-        if gate and not _any_in(_ANCHORS[kind], lowered):
+        if present is not None and kind not in present:
             continue
         for match in pattern.finditer(subject):
             start, end = match.span()
@@ -405,6 +408,50 @@ def _any_in(needles: tuple[str, ...], haystack: str) -> bool:
         if needle in haystack:
             return True
     return False
+
+
+def _trie_pattern(words: Iterable[str]) -> str:
+    """A regex matching the longest of ``words`` that starts at a position (a trie of them).
+
+    Sharing prefixes, it tries about one branch per character instead of every word.
+    """
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def emit(node: dict[str, Any]) -> str:
+        branches = [re.escape(char) + emit(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        # a word ends here: the longer words are tried first (greedy), then this one
+        return "(?:" + body + ")?" if "" in node else body
+
+    return emit(trie)
+
+
+_ALL_ANCHORS = sorted({anchor for anchors in _ANCHORS.values() for anchor in anchors})
+# Every anchor occurrence, found in one pass: at each position the longest anchor starting
+# there (zero-width, so occurrences may overlap) ...
+_ANCHOR_SCAN = re.compile("(?=(" + _trie_pattern(_ALL_ANCHORS) + "))")
+# ... stands for itself and every anchor that is a prefix of it (they start there too).
+_ANCHOR_KINDS: dict[str, frozenset[CueKind]] = {
+    found: frozenset(
+        kind for kind, anchors in _ANCHORS.items() if any(found.startswith(a) for a in anchors)
+    )
+    for found in _ALL_ANCHORS
+}
+
+
+def _gated_kinds(lowered: str) -> set[CueKind]:
+    """The kinds with at least one anchor in ``lowered`` (as :func:`_any_in` per kind)."""
+    kinds: set[CueKind] = set()
+    for found in _ANCHOR_SCAN.findall(lowered):
+        kinds |= _ANCHOR_KINDS[found]
+    return kinds
 
 
 def _merge_overlaps(cues: list[Cue]) -> tuple[Cue, ...]:

@@ -306,6 +306,9 @@ class ScorerModel:
     # Both weights of a feature as one complex number (negative + positive j): one look-up
     # per feature instead of two. Derived, so not compared.
     _packed: dict[str, complex] = field(init=False, repr=False, compare=False)
+    # language prefix -> feature (without the prefix) -> its language copy's packed weights:
+    # looked up by the plain name, so no prefixed name is built per feature
+    _own: dict[str, dict[str, complex]] = field(init=False, repr=False, compare=False)
     # language prefix -> token -> (its summed weights, its number of features)
     _tokens: dict[str, dict[str, tuple[complex, int]]] = field(
         init=False, repr=False, compare=False
@@ -315,14 +318,21 @@ class ScorerModel:
         packed = {name: complex(weight, 0.0) for name, weight in self.negative.items()}
         for name, weight in self.positive.items():
             packed[name] = complex(packed.get(name, 0j).real, weight)
+        own: dict[str, dict[str, complex]] = {}
+        for name, weights in packed.items():
+            head, bar, rest = name.partition("|")
+            if bar and language_key(head) is not None:
+                own.setdefault(head + bar, {})[rest] = weights
         object.__setattr__(self, "_packed", packed)
+        object.__setattr__(self, "_own", own)
         object.__setattr__(self, "_tokens", {})
 
-    def _weigh(self, features: Iterable[str], prefix: str | None) -> complex:
-        get = self._packed.get
-        total = sum(map(get, features, repeat(0j)), 0j)
+    def _weigh(self, features: Sequence[str], prefix: str | None) -> complex:
+        total = sum(map(self._packed.get, features, repeat(0j)), 0j)
         if prefix is not None:
-            total += sum(map(get, [prefix + name for name in features], repeat(0j)), 0j)
+            own = self._own.get(prefix)
+            if own:
+                total += sum(map(own.get, features, repeat(0j)), 0j)
         return total
 
     def _probabilities(self, total: complex, count: int) -> tuple[float, float, float]:
@@ -339,12 +349,10 @@ class ScorerModel:
         """P(negative), P(neutral), P(positive) for a text's counted features."""
         prefix = language_key(language)
         get = self._packed.get
+        own = self._own.get(prefix or "", {}).get
         total = 0j
         for name, count in features.items():
-            weight = get(name, 0j)
-            if prefix is not None:
-                weight += get(prefix + name, 0j)
-            total += count * weight
+            total += count * (get(name, 0j) + own(name, 0j))
         return self._probabilities(total, sum(features.values()))
 
     def read(
@@ -417,14 +425,14 @@ _NEGATIVITY_WEIGHT = 0.7
 _QUESTION_NEGATIVITY_WEIGHT = 0.25
 # P(negative) from which the model's lean starts, and the width over which it reaches 1.
 _LEAN_FROM = 0.5
-_LEAN_SPAN = 0.3
+_LEAN_SPAN = 0.25
 
 
 def frustration_level(negative: float, cues: tuple[Cue, ...], *, question: bool = False) -> float:
     """Frustration in [0, 1] from P(negative) and the cues found (noisy-OR).
 
-    Only a message more likely negative than not adds to it, by ``(P(negative) - 0.5) / 0.3``
-    capped at 1, so a message the model is 80% sure is negative counts in full ("I am
+    Only a message more likely negative than not adds to it, by ``(P(negative) - 0.5) / 0.25``
+    capped at 1, so a message the model is 75% sure is negative counts in full ("I am
     furious"). A plain ``question`` without a frustration cue counts at a third of the
     weight: the model alone tags it only when it is nearly certain.
     """
@@ -472,7 +480,8 @@ class SupportScorer:
 
         After "thanks, but" the customer's verdict is what follows the "but", so only that part
         is scored. A sarcasm marker ("great job, really", "thanks for nothing") turns the
-        praise the model saw into the complaint it stands for.
+        praise the model saw into the complaint it stands for: P(positive) moves to
+        P(negative), and what the model already read as negative stays negative.
         """
         kinds = {cue.kind for cue in cues}
         if CueKind.THANKS_BUT in kinds:
@@ -482,7 +491,7 @@ class SupportScorer:
                 return self.model.read(tail, _detect(tail, tail.lower(), gate=True), language)
         negative, neutral, positive = self.model.read(text, cues, language)
         if CueKind.SARCASM in kinds and positive > negative:
-            return positive, neutral, negative
+            return negative + positive, neutral, 0.0
         return negative, neutral, positive
 
     def score(self, text: str) -> float:
