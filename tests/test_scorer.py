@@ -192,6 +192,43 @@ NOBODY_ANSWERS = {
 }
 
 
+# "thanks for nothing" after praise for a failure, as customers write it in each language
+THANKS_FOR_NOTHING = {
+    "en": "Great, no answer again. Thanks for nothing.",
+    "es": "Genial, otra vez sin respuesta. Gracias por nada.",
+    "de": "Super, schon wieder keine Antwort. Danke für nichts.",
+    "fr": "Génial, encore aucune réponse. Merci pour rien.",
+    "pt": "Ótimo, de novo sem resposta. Obrigado por nada.",
+    "it": "Perfetto, di nuovo nessuna risposta. Grazie per niente.",
+}
+# cancelling in the first person, without "I want to cancel my subscription"
+I_CANCEL = {
+    "en": "I'm cancelling, that's it.",
+    "es": "Cancelo mi suscripción, se acabó.",
+    "de": "Ich kündige, das war's.",
+    "fr": "Je résilie mon abonnement, c'est fini.",
+    "pt": "Vou cancelar minha assinatura, chega.",
+    "it": "Disdico l'abbonamento, basta.",
+}
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_thanks_for_nothing_is_sarcasm_in_every_language(language: str) -> None:
+    text = THANKS_FOR_NOTHING[language]
+    signals = analyze_text(text)
+    assert CueKind.SARCASM in kinds(text)
+    assert signals.label != "positive"
+    assert signals.sentiment < 0
+    assert signals.frustration >= TAG_AT
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_cancelling_in_the_first_person_is_a_cancel_threat(language: str) -> None:
+    text = I_CANCEL[language]
+    assert CueKind.THREAT_CANCEL in kinds(text)
+    assert analyze_text(text).frustration >= TAG_AT
+
+
 @pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
 def test_sarcasm_is_not_praise(language: str) -> None:
     signals = analyze_text(SARCASM[language])

@@ -133,6 +133,9 @@ _PATTERNS: dict[CueKind, str] = {
             r"\b(?:i(?:'m| am)|we(?:'re| are)) (?:done|finished) with (?:you|this company)\b",
             r"\bunsubscribe me\b",
             r"\b(?:cancelar|darme de baja|résilier|resilier|kündigen|cancelar minha)\b",
+            # cancelling in the first person: "I'm cancelling", "ich kündige", "je résilie"
+            r"\bi(?:'m| am) cancel+ing\b|\b(?:cancelo|me doy de baja)\b|\b(?:ich )?kündige\b|"
+            r"\b(?:je )?r[ée]silie\b|\b(?:disdico|disdirò|voglio disdire)\b",
             # leaving without the word "cancel"
             r"\btak(?:e|ing) (?:my|our) (?:business|money|custom) (?:elsewhere|somewhere else)\b",
             r"\b(?:you(?:'ve| have) )?lost (?:a|another|one more) customer\b",
@@ -244,6 +247,14 @@ _PATTERNS: dict[CueKind, str] = {
             r"\b(?:bravo|génial|super|parfait),? vraiment\b",
             r"\b(?:parabéns|ótimo|excelente|maravilha),? (?:sério|mesmo|de verdade)\b",
             r"\b(?:complimenti|bravi|ottimo lavoro|perfetto),? davvero\b",
+            # "thanks for nothing" and praise for a failure that happened again
+            r"\b(?:gracias|obrigad[oa]s?) por nada\b|\bdanke für nichts\b|\bmerci pour rien\b|"
+            r"\bgrazie (?:per|di) (?:niente|nulla)\b",
+            r"\b(?:genial|perfecto|estupendo|fantástico|maravilloso),? (?:otra vez|de nuevo)\b",
+            r"\b(?:super|toll|klasse|prima|großartig|wunderbar),? (?:schon )?wieder\b",
+            r"\b(?:génial|super|parfait|formidable),? (?:encore|à nouveau|de nouveau)\b",
+            r"\b(?:ótimo|perfeito|maravilha|excelente),? (?:de novo|outra vez|mais uma vez)\b",
+            r"\b(?:perfetto|fantastico|ottimo|magnifico),? (?:di nuovo|ancora una volta)\b",
             "[\U0001f644\U0001f612\U0001f643]",
         )
     ),
@@ -296,6 +307,7 @@ _ANCHORS: dict[CueKind, tuple[str, ...]] = {
         "personne|pas de|aucune|ningu|sem |nenhuma|nessun"
     ),
     CueKind.THREAT_CANCEL: _split(
+        "cancel|kündige|silie|doy de baja|disdic|disdir|"
         "account|subscription|order|membership|contract|service|plan|competit|another|"
         "elsewhere|again|done with|finished with|unsubscribe|cancelar|baja|silier|kündigen|"
         "lost|different|new|other|otr|perdido|vuelv|volver|konkurrenz|anbieter|verloren|"
@@ -327,7 +339,9 @@ _ANCHORS: dict[CueKind, tuple[str, ...]] = {
     CueKind.SARCASM: _split(
         "oh|just|yeah|another|thank|nothing|ruining|wasting|losing|ignoring|runaround|"
         "making me|lov|so much for|way to go|what a|#not|/s|🙄|😒|🙃|really|verdad|serio|"
-        "wirklich|vraiment|sério|mesmo|davvero"
+        "wirklich|vraiment|sério|mesmo|davvero|por nada|für nichts|pour rien|niente|nulla|"
+        "otra vez|de nuevo|wieder|encore|nouveau|de novo|outra vez|mais uma vez|di nuovo|"
+        "ancora una volta"
     ),
     CueKind.RESIGNATION: _split(
         "give up|giving up|forget|never|whatever|point|bother|rindo|igual|olvíd|importa|"
