@@ -10,6 +10,7 @@ for its fake) runs the same rehearsal ``sync --dry-run`` builds, in process.
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 from collections import Counter
 from datetime import datetime
@@ -112,3 +113,36 @@ def test_sync_dry_run_on_the_command_line_prints_what_sync_then_sends(
         server.server_close()
     shown = Counter(_key(r["method"], urlsplit(r["url"]).path, r["body"]) for r in printed)
     assert shown == _writes_received(fake, mark)
+
+
+def test_a_first_dry_run_of_the_file_source_plans_what_the_real_run_then_records(
+    tmp_path: Path,
+) -> None:
+    """The README's first command, rehearsed: the sample (4 pages of 100) on a new SQLite
+    store. A real first run observes every page before it evaluates any; the dry run must
+    plan the same actions, not what a page-by-page evaluation would (it planned 2 internal
+    notes and 1 priority change fewer)."""
+    shutil.copy(SAMPLE, tmp_path / "sample.jsonl")
+    config = tmp_path / "sync.toml"
+    config.write_text(
+        "[connector]\nname = 'file'\npath = 'sample.jsonl'\noutput = 'plans.jsonl'\n"
+        "page_size = 100\n[state]\nurl = 'sqlite:///state.db'\n"
+    )
+    args = ["sync", "--config", str(config), "--now", CLI_NOW, "--no-progress", "--json"]
+    dry = CliRunner().invoke(main, [*args, "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert not (tmp_path / "plans.jsonl").exists(), "the dry run recorded plans"
+    assert not (tmp_path / "state.db").exists(), "the dry run created the store"
+    lines = [json.loads(line) for line in dry.stdout.splitlines() if line.strip()]
+    planned_keys = Counter(
+        a["key"] for line in lines if "plan" in line for a in line["plan"]["actions"]
+    )
+    real = CliRunner().invoke(main, args)
+    assert real.exit_code == 0, real.output
+    assert (
+        lines[-1]["actions_planned"] == json.loads(real.stdout.splitlines()[-1])["actions_planned"]
+    )
+    with (tmp_path / "plans.jsonl").open(encoding="utf-8") as recorded:
+        written = Counter(a["key"] for line in recorded for a in json.loads(line)["actions"])
+    assert written
+    assert not written - planned_keys, "the real run wrote actions the dry run did not show"

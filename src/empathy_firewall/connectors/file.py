@@ -10,6 +10,7 @@ without ``output`` it raises :class:`~empathy_firewall.errors.ConfigError`.
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator, Sequence
 from itertools import islice
 from pathlib import Path
@@ -113,6 +114,17 @@ class FileConnector(Connector):
                     )
                 )
         return tuple(results)
+
+    def dry_twin(self, folder: Path) -> FileConnector | None:
+        """A connector on the same ticket file that records its plans in a copy of
+        ``output`` inside ``folder`` (``sync --dry-run`` rehearses on it), or None for a
+        read-only source (no ``output``: a real run cannot write either)."""
+        if self.config.output is None:
+            return None
+        copy = folder / self.config.output.name
+        if self.config.output.exists():
+            shutil.copyfile(self.config.output, copy)
+        return FileConnector(self.config.model_copy(update={"output": copy}))
 
     def _recorded_keys(self) -> set[str]:
         keys: set[str] = set()

@@ -14,7 +14,9 @@ pages. Such a run (a first run) therefore reads the export twice: pass 1 polls e
 from the starting bookmark and records only what the pages teach (snapshots and derived
 history, customer memory, agent work, the roster of assignees) without evaluating or
 writing to the helpdesk; pass 2 polls again from the same bookmark and evaluates. A dry
-run records nothing, so it makes no observation pass (docs/sync.md).
+run records nothing, so it makes no observation pass; ``sync --dry-run`` on a SQLite store
+therefore runs the real job on a rehearsal (:mod:`~empathy_firewall.sync.rehearsal`)
+instead (docs/sync.md).
 """
 
 from __future__ import annotations

@@ -9,8 +9,11 @@ writes are recorded and answered by the vendor's pure hook) and the store is a t
 copy of the SQLite store (the real one is never opened for writing). The recorded writes
 are then exactly the requests the real run sends from the same state.
 
-Connectors without a dry twin, and stores that cannot be copied (PostgreSQL), fall back to
-the evaluating dry run; it prints each page's requests from ``render``.
+The file source rehearses too: its twin records plans in a copy of its ``output`` file.
+A read-only file source (no ``output``), connectors without a dry twin, and stores that
+cannot be copied (PostgreSQL) fall back to the evaluating dry run; it prints each page's
+requests from ``render``, and on a first run it cannot observe every page before
+evaluating (it records nothing), so its plans may differ from the real run's there.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from empathy_firewall.connectors.base import Connector
+from empathy_firewall.connectors.file import FileConnector
 from empathy_firewall.connectors.rest import HttpConnector
 from empathy_firewall.state.store import StateStore
 from empathy_firewall.wire import HttpRequest
@@ -58,12 +62,14 @@ def rehearsal(connector: Connector, config: SyncConfig) -> Rehearsal | None:
 
     from empathy_firewall.sync.settings import resolve_state_url
 
-    if not isinstance(connector, HttpConnector) or not connector.dry_runs:
-        return None
     target = make_url(resolve_state_url(config))
     if target.get_backend_name() != "sqlite":
         return None
     folder = Path(tempfile.mkdtemp(prefix="empathy-firewall-dry-run-"))
+    twin = _dry_twin(connector, folder)
+    if twin is None:
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
     copy = folder / "rehearsal.db"
     source = Path(target.database or "")
     if target.database not in (None, "", ":memory:") and source.exists():
@@ -74,5 +80,15 @@ def rehearsal(connector: Connector, config: SyncConfig) -> Rehearsal | None:
         max_tickets=config.state.max_tickets_per_customer,
         keep_hours=config.state.keep_hours,
     )
-    twin, dry = connector.dry_twin()
-    return Rehearsal(twin, store, dry.writes, folder)
+    return Rehearsal(twin[0], store, twin[1], folder)
+
+
+def _dry_twin(connector: Connector, folder: Path) -> tuple[Connector, list[HttpRequest]] | None:
+    """The connector's dry twin and the list its writes are recorded in, or None."""
+    if isinstance(connector, HttpConnector) and connector.dry_runs:
+        twin, dry = connector.dry_twin()
+        return twin, dry.writes
+    if isinstance(connector, FileConnector):
+        file_twin = connector.dry_twin(folder)
+        return None if file_twin is None else (file_twin, [])  # a file sends no requests
+    return None
