@@ -26,6 +26,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -248,6 +249,14 @@ class Connector(ABC):
         """The write requests :meth:`apply` would send for these plans, sending none (HTTP
         connectors: ``apply`` on a dry transport; reads still reach the helpdesk)."""
         raise NotImplementedError(f"{self.name}: write-back is not supported")
+
+    def rehearsal_twin(self, folder: Path) -> tuple[Connector, list[HttpRequest]] | None:
+        """A connector that reads what this one reads and records its writes instead of
+        making them, with the list its write requests land in; ``sync --dry-run`` runs the
+        whole sync on it (:mod:`empathy_firewall.sync.rehearsal`). ``folder`` is scratch
+        space that lives as long as the rehearsal. None (the default): it cannot rehearse,
+        and the dry run only evaluates."""
+        return None
 
     # I/O half ------------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from empathy_firewall.connectors.base import (
 from empathy_firewall.errors import ConfigError, InputError
 from empathy_firewall.models import Ticket
 from empathy_firewall.ticketfile import iter_tickets
+from empathy_firewall.wire import HttpRequest
 
 __all__ = ["FileConfig", "FileConnector"]
 
@@ -115,16 +116,16 @@ class FileConnector(Connector):
                 )
         return tuple(results)
 
-    def dry_twin(self, folder: Path) -> FileConnector | None:
+    def rehearsal_twin(self, folder: Path) -> tuple[Connector, list[HttpRequest]] | None:
         """A connector on the same ticket file that records its plans in a copy of
-        ``output`` inside ``folder`` (``sync --dry-run`` rehearses on it), or None for a
-        read-only source (no ``output``: a real run cannot write either)."""
+        ``output`` inside ``folder`` (it sends no requests), or None for a read-only source
+        (no ``output``: a real run cannot write either)."""
         if self.config.output is None:
             return None
         copy = folder / self.config.output.name
         if self.config.output.exists():
             shutil.copyfile(self.config.output, copy)
-        return FileConnector(self.config.model_copy(update={"output": copy}))
+        return FileConnector(self.config.model_copy(update={"output": copy})), []
 
     def _recorded_keys(self) -> set[str]:
         keys: set[str] = set()

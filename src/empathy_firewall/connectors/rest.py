@@ -19,6 +19,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, ClassVar, Generic, Self, TypeVar, cast
 
 from empathy_firewall.actions import Plan
@@ -251,6 +252,14 @@ class HttpConnector(Connector, Generic[ConfigT, ClientT]):
         dry = DryTransport(inner, self.dry_answer)
         twin = type(self)(self.dry_config(), transport=dry, clock=self._clock, env=self._env)
         return twin, dry
+
+    def rehearsal_twin(self, folder: Path) -> tuple[Connector, list[HttpRequest]] | None:
+        """The :meth:`dry_twin` and the writes it records, when the connector answers its
+        writes on a dry run (:attr:`dry_runs`)."""
+        if not self.dry_runs:
+            return None
+        twin, dry = self.dry_twin()
+        return twin, dry.writes
 
     def render(self, plans: Sequence[Plan]) -> tuple[HttpRequest, ...]:
         """Exactly the write requests :meth:`apply` sends for ``plans`` now: the production

@@ -4,7 +4,8 @@ A dry run that only evaluates cannot know what a real run sends: a real run reco
 page (signal history, customer memory, the ledger) before it evaluates the next, and its
 writes depend on what the helpdesk holds when they are sent. So the dry run *is* the real
 run, with two things swapped: the connector is its
-:meth:`~empathy_firewall.connectors.rest.HttpConnector.dry_twin` (reads reach the helpdesk,
+:meth:`~empathy_firewall.connectors.base.Connector.rehearsal_twin` (for HTTP connectors
+their ``dry_twin``: reads reach the helpdesk,
 writes are recorded and answered by the vendor's pure hook) and the store is a throwaway
 copy of the SQLite store (the real one is never opened for writing). The recorded writes
 are then exactly the requests the real run sends from the same state.
@@ -27,8 +28,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from empathy_firewall.connectors.base import Connector
-from empathy_firewall.connectors.file import FileConnector
-from empathy_firewall.connectors.rest import HttpConnector
 from empathy_firewall.state.store import StateStore
 from empathy_firewall.wire import HttpRequest
 
@@ -66,7 +65,7 @@ def rehearsal(connector: Connector, config: SyncConfig) -> Rehearsal | None:
     if target.get_backend_name() != "sqlite":
         return None
     folder = Path(tempfile.mkdtemp(prefix="empathy-firewall-dry-run-"))
-    twin = _dry_twin(connector, folder)
+    twin = connector.rehearsal_twin(folder)
     if twin is None:
         shutil.rmtree(folder, ignore_errors=True)
         return None
@@ -81,14 +80,3 @@ def rehearsal(connector: Connector, config: SyncConfig) -> Rehearsal | None:
         keep_hours=config.state.keep_hours,
     )
     return Rehearsal(twin[0], store, twin[1], folder)
-
-
-def _dry_twin(connector: Connector, folder: Path) -> tuple[Connector, list[HttpRequest]] | None:
-    """The connector's dry twin and the list its writes are recorded in, or None."""
-    if isinstance(connector, HttpConnector) and connector.dry_runs:
-        twin, dry = connector.dry_twin()
-        return twin, dry.writes
-    if isinstance(connector, FileConnector):
-        file_twin = connector.dry_twin(folder)
-        return None if file_twin is None else (file_twin, [])  # a file sends no requests
-    return None
