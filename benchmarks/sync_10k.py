@@ -127,7 +127,7 @@ def child(base: str, url: str, schema: str | None) -> dict[str, Any]:
     _timed(lock, "acquire_lock", spent)
     import empathy_firewall.sync.job as job_module
 
-    job_module.acquire_lock = lock.acquire_lock  # the timed one
+    job_module.acquire_lock = lock.acquire_lock  # type: ignore[attr-defined]  # the timed one
     engine = Engine(load_rule_packs(None))
     connector = ZendeskConnector.from_config(
         {

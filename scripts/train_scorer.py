@@ -151,11 +151,11 @@ def featurise(rows: Sequence[Row]) -> list[Sample]:
     ]
 
 
-def _names(sample: Sample) -> dict[str, int]:
+def _names(sample: Sample) -> dict[str, float]:
     """Shared feature names with their counts, plus the language's own copies."""
     prefix = language_key(sample.language) if LANGUAGE_FEATURES else None
     if prefix is None:
-        return sample.features
+        return dict(sample.features)
     return {
         **sample.features,
         **{prefix + k: v * LANGUAGE_SCALE for k, v in sample.features.items()},
