@@ -162,10 +162,10 @@ def report(
         for e in built.as_dict()["insights"]["disruptions"]:
             ci = e["ci95"]
             shown = (
-                "too thin to tell"
-                if ci is None
-                else f"{e['effect']:+.3f} [{ci[0]:+.3f}, {ci[1]:+.3f}]"
+                e["verdict"] if ci is None else f"{e['effect']:+.3f} [{ci[0]:+.3f}, {ci[1]:+.3f}]"
             )
+            if e["together_with"]:
+                shown += f" (always with {', '.join(e['together_with'])}: their joint effect)"
             click.echo(f"{e['kind']:22} n={e['n']:<7} {shown}")
 
 

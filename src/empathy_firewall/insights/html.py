@@ -135,7 +135,8 @@ def _forest(chart_id: str, effects: Sequence[Mapping[str, Any]]) -> str:
         name = f"{_label(e['kind'])} (n={e['n']})"
         parts.append(f'<text x="8" y="{y + 4}" class="legend">{escape(name)}</text>')
         if not e.get("ci95"):
-            parts.append(f'<text x="{left}" y="{y + 4}" class="thin">too thin to tell</text>')
+            verdict = escape(str(e.get("verdict", "too thin to tell")))
+            parts.append(f'<text x="{left}" y="{y + 4}" class="thin">{verdict}</text>')
             continue
         a, b = e["ci95"]
         color = "#d1495b" if b < 0 else "#00798c" if a > 0 else "#6c757d"
@@ -175,7 +176,12 @@ def _effect_rows(effects: Sequence[Mapping[str, Any]]) -> list[list[Any]]:
                 if e.get("frustration_rate_change") is None
                 else f"{e['frustration_rate_change'] * 100:+.1f} pts"
                 + ("" if not fci else f" [{fci[0] * 100:+.1f}, {fci[1] * 100:+.1f}]"),
-                e["verdict"],
+                e["verdict"]
+                + (
+                    f" (always with {', '.join(map(_label, e['together_with']))}: joint effect)"
+                    if e.get("together_with")
+                    else ""
+                ),
             ]
         )
     return out
