@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -20,6 +23,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from crash_support import NOW as CLI_NOW
+from crash_support import kill
 from sqlalchemy import Connection, Engine, create_engine, text
 from state_support import pg_schema, pg_url
 from sync_support import SAMPLE
@@ -209,6 +213,49 @@ def test_a_dry_run_drops_the_schema_a_killed_rehearsal_left_and_spares_a_live_on
         with server.begin() as conn:
             for name in (dead, live):
                 conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+
+
+def test_a_dry_run_killed_mid_rehearsal_leaves_a_schema_the_next_dry_run_drops(
+    tmp_path: Path, server: Engine
+) -> None:
+    """kill -9 while the rehearsal runs: its schema stays (nothing could drop it), its
+    advisory lock goes with its connection, and the next dry run drops it and succeeds."""
+    earlier = set(_rehearsal_schemas(server))
+    with pg_schema() as schema:
+        config = _config(tmp_path, f"url = '{pg_url()}'\nschema = '{schema}'")
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "from empathy_firewall.cli import main; main()",
+                *_args(config, "--dry-run"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        left: set[str] = set()
+        deadline = time.monotonic() + 60
+        while not left and process.poll() is None and time.monotonic() < deadline:
+            left = set(_rehearsal_schemas(server)) - earlier
+            time.sleep(0.02)
+        assert kill(process), "the dry run ended before it could be killed"
+        assert left, "no rehearsal schema appeared"
+        assert left <= set(_rehearsal_schemas(server)), "a killed dry run dropped its schema"
+        held = (
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 "
+            "AND classid::bigint = :c AND objid::bigint = hashtext(:n)::oid::bigint"
+        )
+        with server.connect() as conn:  # the server ends the dead client's session
+            while conn.execute(text(held), {"c": LOCK_CLASS, "n": min(left)}).scalar_one():
+                assert time.monotonic() < deadline, "the killed dry run's lock is still held"
+                time.sleep(0.05)
+                conn.rollback()
+
+        _dry_run(config)
+        assert not left & set(_rehearsal_schemas(server)), "the killed dry run's schema stayed"
+        with server.connect() as conn:
+            assert _dump(conn, schema) == {"indexes": []}, "a dry run created the store"
 
 
 def test_a_dry_run_says_which_grant_it_needs_when_the_role_may_not_create_a_schema(
