@@ -7,14 +7,16 @@ run, with two things swapped: the connector is its
 :meth:`~empathy_firewall.connectors.base.Connector.rehearsal_twin` (for HTTP connectors
 their ``dry_twin``: reads reach the helpdesk,
 writes are recorded and answered by the vendor's pure hook) and the store is a throwaway
-copy of the SQLite store (the real one is never opened for writing). The recorded writes
-are then exactly the requests the real run sends from the same state.
+copy of the real one, which is never written to: a copy of the SQLite file, or on
+PostgreSQL a schema ``ef_rehearsal_<random>`` in the same database
+(:mod:`empathy_firewall.state.scratch`), dropped when the rehearsal ends. The recorded
+writes are then exactly the requests the real run sends from the same state.
 
 The file source rehearses too: its twin records plans in a copy of its ``output`` file.
-A read-only file source (no ``output``), connectors without a dry twin, and stores that
-cannot be copied (PostgreSQL) fall back to the evaluating dry run; it prints each page's
-requests from ``render``, and on a first run it cannot observe every page before
-evaluating (it records nothing), so its plans may differ from the real run's there.
+A read-only file source (no ``output``) and connectors without a dry twin fall back to
+the evaluating dry run; it prints each page's requests from ``render``, and on a first
+run it cannot observe every page before evaluating (it records nothing), so its plans
+may differ from the real run's there.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from empathy_firewall.connectors.base import Connector
+from empathy_firewall.state.scratch import ScratchSchema, copy_store
 from empathy_firewall.state.store import StateStore
 from empathy_firewall.wire import HttpRequest
 
@@ -39,19 +42,25 @@ __all__ = ["Rehearsal", "rehearsal"]
 
 @dataclass
 class Rehearsal:
-    """The dry twin, the scratch store and the writes recorded so far."""
+    """The dry twin, the scratch store and the writes recorded so far; ``schema`` is the
+    PostgreSQL rehearsal schema (None on SQLite: the copy is a file in ``folder``)."""
 
     connector: Connector
     store: StateStore
     writes: list[HttpRequest]
     folder: Path
+    schema: ScratchSchema | None = None
 
     def close(self) -> None:
-        """Close and delete the scratch store."""
+        """Close and delete the scratch store (drop the rehearsal schema)."""
         try:
             self.store.close()
         finally:
-            shutil.rmtree(self.folder, ignore_errors=True)
+            try:
+                if self.schema is not None:
+                    self.schema.drop()
+            finally:
+                shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def rehearsal(connector: Connector, config: SyncConfig) -> Rehearsal | None:
@@ -61,22 +70,51 @@ def rehearsal(connector: Connector, config: SyncConfig) -> Rehearsal | None:
 
     from empathy_firewall.sync.settings import resolve_state_url
 
-    target = make_url(resolve_state_url(config))
-    if target.get_backend_name() != "sqlite":
-        return None
+    url = resolve_state_url(config)
+    target = make_url(url)
     folder = Path(tempfile.mkdtemp(prefix="empathy-firewall-dry-run-"))
-    twin = connector.rehearsal_twin(folder)
-    if twin is None:
+    try:
+        twin = connector.rehearsal_twin(folder)
+        if twin is None:
+            shutil.rmtree(folder, ignore_errors=True)
+            return None
+        if target.get_backend_name() != "sqlite":
+            return _on_postgresql(url, config, twin, folder)
+        copy = folder / "rehearsal.db"
+        source = Path(target.database or "")
+        if target.database not in (None, "", ":memory:") and source.exists():
+            with (
+                closing(sqlite3.connect(source)) as live,
+                closing(sqlite3.connect(copy)) as scratch,
+            ):
+                live.backup(scratch)
+        store = StateStore(
+            f"sqlite:///{copy}",
+            max_tickets=config.state.max_tickets_per_customer,
+            keep_hours=config.state.keep_hours,
+        )
+    except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
-        return None
-    copy = folder / "rehearsal.db"
-    source = Path(target.database or "")
-    if target.database not in (None, "", ":memory:") and source.exists():
-        with closing(sqlite3.connect(source)) as live, closing(sqlite3.connect(copy)) as scratch:
-            live.backup(scratch)
-    store = StateStore(
-        f"sqlite:///{copy}",
-        max_tickets=config.state.max_tickets_per_customer,
-        keep_hours=config.state.keep_hours,
-    )
+        raise
     return Rehearsal(twin[0], store, twin[1], folder)
+
+
+def _on_postgresql(
+    url: str,
+    config: SyncConfig,
+    twin: tuple[Connector, list[HttpRequest]],
+    folder: Path,
+) -> Rehearsal:
+    """The rehearsal on a copy of the PostgreSQL store in a throwaway schema."""
+    schema = copy_store(url, config.state.schema_)
+    try:
+        store = StateStore(
+            url,
+            schema=schema.name,
+            max_tickets=config.state.max_tickets_per_customer,
+            keep_hours=config.state.keep_hours,
+        )
+    except BaseException:
+        schema.drop()
+        raise
+    return Rehearsal(twin[0], store, twin[1], folder, schema)
