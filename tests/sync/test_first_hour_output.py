@@ -121,3 +121,33 @@ def test_serve_says_where_it_listens_and_leaves_no_wal_files(tmp_path: Path) -> 
     assert f"listening on http://127.0.0.1:{port}" in err.decode()
     assert (tmp_path / "hooks.db").exists()
     assert sorted(p.name for p in tmp_path.glob("hooks.db*")) == ["hooks.db"]
+
+
+def test_an_evaluating_dry_run_leaves_an_older_store_unmigrated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read-only file source cannot rehearse; its dry run still reads a copy of the store
+    (it used to open the real one and migrate it: a dry run that changed the store)."""
+    from empathy_firewall.state import migrations
+    from empathy_firewall.state.store import StateStore
+
+    shutil.copy(ROOT / "examples" / "sample_helpdesk.jsonl", tmp_path / "sample.jsonl")
+    config = tmp_path / "sync.toml"
+    config.write_text(
+        "[connector]\nname = 'file'\npath = 'sample.jsonl'\n"  # no output: read-only
+        "[state]\nurl = 'sqlite:///firewall.db'\n"
+    )
+    with monkeypatch.context() as patched:
+        patched.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:1])
+        StateStore(f"sqlite:///{tmp_path / 'firewall.db'}").close()
+    before = (tmp_path / "firewall.db").read_bytes()
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(
+        main, ["sync", "--config", str(config), "--dry-run", "--now", NOW, "--no-progress"]
+    )
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    assert (tmp_path / "firewall.db").read_bytes() == before
+    store = StateStore(f"sqlite:///{tmp_path / 'firewall.db'}", migrate_schema=False)
+    assert store.version == 1
+    store.close()

@@ -82,20 +82,11 @@ def _time(value: str | None, option: str) -> datetime | None:
     return parsed
 
 
-def _open_store(config: SyncConfig, *, migrate: bool = True, dry_run: bool = False) -> StateStore:
-    from sqlalchemy.engine import make_url
-
+def _open_store(config: SyncConfig, *, migrate: bool = True) -> StateStore:
     from empathy_firewall.state.store import StateStore
     from empathy_firewall.sync.settings import resolve_state_url
 
     url = resolve_state_url(config)
-    if dry_run:
-        target = make_url(url)
-        missing = not Path(target.database or "").exists()
-        if target.get_backend_name() == "sqlite" and missing:
-            # "stores nothing": a dry run before the first sync must not create the file;
-            # it reads an empty store, exactly what the first real run would start from
-            url = "sqlite:///:memory:"
     return StateStore(
         url,
         schema=config.state.schema_,
@@ -228,6 +219,7 @@ def sync(
     """
     from empathy_firewall.sync.job import SyncJob, SyncOptions
     from empathy_firewall.sync.rehearsal import rehearsal as make_rehearsal
+    from empathy_firewall.sync.rehearsal import scratch_store
     from empathy_firewall.sync.settings import load_sync_config
 
     stop = {"asked": False}
@@ -247,11 +239,15 @@ def sync(
         engine = Engine(_rules(config))
         connector = _connector(config)
         rehearsal = make_rehearsal(connector, config) if dry_run else None
+        scratch = None
         if rehearsal is not None:  # the real run on a dry twin and a copy of the store
             connector, store = rehearsal.connector, rehearsal.store
             options = replace(options, dry_run=False)
+        elif dry_run:  # evaluates only, on a copy: not even an older store is migrated
+            scratch = scratch_store(config)
+            store = scratch.store
         else:
-            store = _open_store(config, dry_run=dry_run)
+            store = _open_store(config)
     except EmpathyFirewallError as exc:
         _fail(exc)
         return
@@ -295,6 +291,8 @@ def sync(
         signal.signal(signal.SIGTERM, previous)
         if rehearsal is not None:
             rehearsal.close()
+        elif scratch is not None:
+            scratch.close()
         else:
             store.close()
     summary.dry_run = dry_run

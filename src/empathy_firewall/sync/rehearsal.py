@@ -16,7 +16,8 @@ The file source rehearses too: its twin records plans in a copy of its ``output`
 A read-only file source (no ``output``) and connectors without a dry twin fall back to
 the evaluating dry run; it prints each page's requests from ``render``, and on a first
 run it cannot observe every page before evaluating (it records nothing), so its plans
-may differ from the real run's there.
+may differ from the real run's there. It reads a throwaway copy of the store too
+(:func:`scratch_store`), so not even an older store is migrated by a dry run.
 """
 
 from __future__ import annotations
@@ -37,22 +38,20 @@ from empathy_firewall.wire import HttpRequest
 if TYPE_CHECKING:
     from empathy_firewall.sync.settings import SyncConfig
 
-__all__ = ["Rehearsal", "rehearsal"]
+__all__ = ["Rehearsal", "ScratchStore", "rehearsal", "scratch_store"]
 
 
 @dataclass
-class Rehearsal:
-    """The dry twin, the scratch store and the writes recorded so far; ``schema`` is the
-    PostgreSQL rehearsal schema (None on SQLite: the copy is a file in ``folder``)."""
+class ScratchStore:
+    """A throwaway copy of the configured store: a SQLite file in ``folder``, or on
+    PostgreSQL the rehearsal ``schema`` (None on SQLite)."""
 
-    connector: Connector
     store: StateStore
-    writes: list[HttpRequest]
     folder: Path
     schema: ScratchSchema | None = None
 
     def close(self) -> None:
-        """Close and delete the scratch store (drop the rehearsal schema)."""
+        """Close and delete the copy (drop the rehearsal schema)."""
         try:
             self.store.close()
         finally:
@@ -63,23 +62,65 @@ class Rehearsal:
                 shutil.rmtree(self.folder, ignore_errors=True)
 
 
+@dataclass
+class Rehearsal:
+    """The dry twin, the scratch store and the writes recorded so far."""
+
+    connector: Connector
+    scratch: ScratchStore
+    writes: list[HttpRequest]
+
+    @property
+    def store(self) -> StateStore:
+        """The scratch store the rehearsal runs on."""
+        return self.scratch.store
+
+    def close(self) -> None:
+        """Close and delete the scratch store (drop the rehearsal schema)."""
+        self.scratch.close()
+
+
 def rehearsal(connector: Connector, config: SyncConfig) -> Rehearsal | None:
-    """A rehearsal for ``connector`` and the configured store, or None when either cannot
-    rehearse (see the module docstring)."""
-    from sqlalchemy.engine import make_url
-
-    from empathy_firewall.sync.settings import resolve_state_url
-
-    url = resolve_state_url(config)
-    target = make_url(url)
+    """A rehearsal for ``connector`` and the configured store, or None when the connector
+    cannot rehearse (see the module docstring)."""
     folder = Path(tempfile.mkdtemp(prefix="empathy-firewall-dry-run-"))
     try:
         twin = connector.rehearsal_twin(folder)
         if twin is None:
             shutil.rmtree(folder, ignore_errors=True)
             return None
+        return Rehearsal(twin[0], scratch_store(config, folder), twin[1])
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def scratch_store(config: SyncConfig, folder: Path | None = None) -> ScratchStore:
+    """A throwaway copy of the configured store, migrated there if it is older (the real
+    store is never created, migrated or written): every dry run runs on one, the
+    evaluating dry run of a connector that cannot rehearse too. ``folder`` (made if None)
+    holds the SQLite copy and is deleted by :meth:`ScratchStore.close`."""
+    from sqlalchemy.engine import make_url
+
+    from empathy_firewall.sync.settings import resolve_state_url
+
+    url = resolve_state_url(config)
+    target = make_url(url)
+    folder = folder or Path(tempfile.mkdtemp(prefix="empathy-firewall-dry-run-"))
+    try:
         if target.get_backend_name() != "sqlite":
-            return _on_postgresql(url, config, twin, folder)
+            schema = copy_store(url, config.state.schema_)
+            try:
+                store = StateStore(
+                    url,
+                    schema=schema.name,
+                    max_tickets=config.state.max_tickets_per_customer,
+                    keep_hours=config.state.keep_hours,
+                )
+            except BaseException:
+                schema.drop()
+                raise
+            return ScratchStore(store, folder, schema)
         copy = folder / "rehearsal.db"
         source = Path(target.database or "")
         if target.database not in (None, "", ":memory:") and source.exists():
@@ -96,25 +137,4 @@ def rehearsal(connector: Connector, config: SyncConfig) -> Rehearsal | None:
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    return Rehearsal(twin[0], store, twin[1], folder)
-
-
-def _on_postgresql(
-    url: str,
-    config: SyncConfig,
-    twin: tuple[Connector, list[HttpRequest]],
-    folder: Path,
-) -> Rehearsal:
-    """The rehearsal on a copy of the PostgreSQL store in a throwaway schema."""
-    schema = copy_store(url, config.state.schema_)
-    try:
-        store = StateStore(
-            url,
-            schema=schema.name,
-            max_tickets=config.state.max_tickets_per_customer,
-            keep_hours=config.state.keep_hours,
-        )
-    except BaseException:
-        schema.drop()
-        raise
-    return Rehearsal(twin[0], store, twin[1], folder, schema)
+    return ScratchStore(store, folder)
