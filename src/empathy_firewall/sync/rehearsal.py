@@ -13,8 +13,8 @@ are then exactly the requests the real run sends from the same state.
 The file source rehearses too: its twin records plans in a copy of its ``output`` file.
 A read-only file source (no ``output``), connectors without a dry twin, and stores that
 cannot be copied (PostgreSQL) fall back to the evaluating dry run; it prints each page's
-requests from ``render``, and on a first run it cannot observe every page before
-evaluating (it records nothing), so its plans may differ from the real run's there.
+requests from ``render``, and on a run of several pages it cannot observe every page
+before evaluating (it records nothing), so its plans may differ from the real run's there.
 """
 
 from __future__ import annotations
