@@ -26,8 +26,11 @@ from empathy_firewall.actions import Plan
 from empathy_firewall.connectors.file import FileConfig, FileConnector
 from empathy_firewall.engine.evaluate import Engine
 from empathy_firewall.engine.loader import load_rule_packs
+from empathy_firewall.models import Ticket
+from empathy_firewall.signals.history import Firing
 from empathy_firewall.state import StateStore
 from empathy_firewall.sync import SyncJob, SyncOptions, SyncSummary
+from empathy_firewall.webhooks.worker import TicketProcessor
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 
@@ -176,3 +179,42 @@ def test_a_reassigned_ticket_leaves_the_agents_rule_to_a_ticket_still_theirs(
     # agt-1's latest reply on a ticket still theirs is on ticket 1 (ticket 2 is evaluated
     # for agt-2; its note for them is the one already written, so it is not planned again)
     assert carriers.get("agent:file:carriers:agt-1") == {"1"}
+
+
+def test_webhook_batches_leave_a_reassigned_ticket_out_of_the_agents_carriers(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Webhook workers run the same step on the tickets each batch names: the ticket reassigned
+    in an earlier batch is known from its stored snapshot, so agt-1's rule acts on ticket 1."""
+    older = NOW - timedelta(minutes=50)
+    newer = NOW - timedelta(minutes=10)
+    later = NOW + timedelta(hours=2, minutes=30)
+    moved = _ticket("2", "agt-2", newer, replier="agt-1")
+    moved["updated_at"] = _iso(later - timedelta(minutes=20))
+    batches = [
+        (NOW, [_ticket("1", "agt-1", older), _ticket("2", "agt-1", newer)]),
+        (later - timedelta(minutes=20), [moved]),
+        (later, [_ticket("1", "agt-1", older, extra=later - timedelta(minutes=5))]),
+    ]
+    connector = FileConnector(
+        FileConfig(path=tmp_path / "export.jsonl", output=tmp_path / "plans.jsonl")
+    )
+    scope = "agent:file:carriers:agt-1"
+    with StateStore(f"sqlite:///{tmp_path / 'state.db'}") as store:
+        processor = TicketProcessor(store, connector, engine)
+        for at, batch in batches:
+            tickets = [Ticket.model_validate(item) for item in batch]
+            assert processor.process(tickets, verify=False, now=at) == {}
+            if at == NOW:
+                assert store.last_firing(scope, "per-agent") == Firing("per-agent", NOW, None)
+        # agt-1's rule acted again once its cooldown was over
+        assert store.last_firing(scope, "per-agent") == Firing("per-agent", later, None)
+    written = [json.loads(line) for line in (tmp_path / "plans.jsonl").read_text().splitlines()]
+    carried = [
+        plan["ticket"]["external_id"]
+        for plan in written
+        for action in plan["actions"]
+        for match in action["because"]
+        if match["scope"] == scope
+    ]
+    assert carried == ["2", "1"]  # the latest reply, then the latest still agt-1's
