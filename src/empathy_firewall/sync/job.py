@@ -214,13 +214,17 @@ class SyncJob:
         tickets (a lone page, maybe followed by empty ones), those pages: pass 2 then
         evaluates them without reading them again, and they are not observed here
         (observing one page before evaluating it is what every page's step does anyway).
-        Pages are observed only once a second page with tickets shows up.
+        Pages are observed only once a second page with tickets shows up. With
+        ``--max-tickets``, pass 1 reads the pages pass 2 will evaluate and no further (a
+        bounded run over a long backlog must not read all of it on every run).
         """
         held: list[tuple[Page, list[Ticket]]] | None = []  # read, not observed yet
-        with_tickets = observed = 0
+        with_tickets = observed = read = 0
+        limit = self.options.max_tickets
         for page in self.connector.poll(bookmark):
             tickets = self._tickets(page.tickets)
             with_tickets += bool(tickets)
+            read += len(tickets)
             if held is not None:
                 held.append((page, tickets))
                 if with_tickets > 1:  # several pages: observe everything first
@@ -235,6 +239,8 @@ class SyncJob:
                 summary.tickets_observed += observed
                 summary.stopped_because = "asked to stop (signal)"
                 return False, None
+            if limit and read >= limit:  # where pass 2 stops (the same count, see _pages)
+                break
         summary.tickets_observed += observed
         return True, None if held is None else [page for page, _ in held]
 
