@@ -136,6 +136,21 @@ def test_rules_explain_shows_gates_reads_and_how_to_switch_off() -> None:
     assert "enabled: false" in result.output
 
 
+def test_rules_explain_says_which_ticket_carries_a_rule_gated_per_agent() -> None:
+    """A rule gated per agent acts on one ticket of the agent: explain names which, and the
+    reason its other tickets show when they leave it to that one."""
+    result = CliRunner().invoke(main, ["rules", "explain", "agent-care-break"])
+    assert result.exit_code == 0, result.output
+    assert "gates: cooldown 2h per agent" in result.output
+    [line] = [x for x in result.output.splitlines() if x.startswith("  carrier: ")]
+    assert "the ticket of the agent's latest reply" in line
+    assert "still assigned to them" in line
+    assert "acts on the ticket with the agent's latest reply (KEY)" in line
+    # a rule gated per ticket has no carrier to explain
+    other = CliRunner().invoke(main, ["rules", "explain", "delay-acknowledgement"])
+    assert "carrier:" not in other.output
+
+
 def test_rules_explain_unknown_rule_lists_known_ones() -> None:
     result = CliRunner().invoke(main, ["rules", "explain", "no-such-rule"])
     assert result.exit_code != 0

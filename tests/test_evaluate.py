@@ -31,10 +31,11 @@ from empathy_firewall.errors import RulePackError
 from empathy_firewall.models import Agent, AgentOptIns, Customer, Priority, Role, TicketStatus
 from empathy_firewall.pipeline import Pipeline
 from empathy_firewall.settings import FirewallSettings, ReplySettings
-from empathy_firewall.signals.enrich import Signals
+from empathy_firewall.signals.enrich import Signals, observation_of
 from empathy_firewall.signals.history import MemoryHistory
 from empathy_firewall.signals.memory import PastTicket
 from empathy_firewall.signals.strain import Interaction
+from empathy_firewall.sync.decide import learn
 from empathy_firewall.ticketfile import iter_tickets
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -357,6 +358,42 @@ def test_rules_gated_per_agent_or_customer_act_on_their_latest_conversation(
     history = MemoryHistory()
     history.record_interactions("test::a1", [Interaction(f"{newer.key}#r", NOW, 0.0)])
     assert "per-agent" in _fired(engine.evaluate(older, stub_context(history=history)))
+
+
+def test_a_ticket_reassigned_since_the_agents_latest_reply_no_longer_carries_their_rule(
+    tmp_path: Path,
+) -> None:
+    """Priya's latest reply is on a ticket since reassigned to Sam: that ticket is evaluated
+    for Sam, so Priya's rule gated per agent acts on her latest reply among the tickets
+    still hers (before, it was held back everywhere: "acts on the ticket with the agent's
+    latest reply" named the ticket that is Sam's now)."""
+    engine = Engine(load_pack(tmp_path, GATES_PACK))
+    opted = AgentOptIns(strain_tracking=True)
+    priya = Agent(id="a1", name="Priya Raman", opt_in=opted)
+    sam = Agent(id="a2", name="Sam Lee", opt_in=opted)
+    reply = {"role": Role.AGENT, "author": "a1"}
+    hers = ticket([comment("1", 90), comment("2", 60, **reply)], assignee=priya)
+    moved = ticket(
+        [comment("1", 40), comment("2", 10, **reply)], external_id="2", requester="c2", assignee=sam
+    )
+    history = MemoryHistory()
+    # what an earlier page taught: Priya's reply on ticket 2 while it was hers
+    history.record_interactions(
+        "test::a1", [Interaction(f"{moved.key}#2", NOW - timedelta(minutes=10), 0.0)]
+    )
+    context = replace(stub_context(history=history), observed_first=True)
+    for item in (hers, moved):  # this page, observed before any of it is evaluated
+        learn(history, observation_of(item, context, 0.5))
+    plan = engine.evaluate(hers, context)
+    assert "per-agent" in _fired(plan), _held(plan)
+    [match] = [m for m in plan.matches if m.rule_id == "per-agent"]
+    assert match.scope == "agent:test::a1"
+    # back with Priya, ticket 2 carries her rule again: the data decides, as last observed
+    back = moved.model_copy(update={"assignee": priya})
+    learn(history, observation_of(back, context, 0.5))
+    assert _held(engine.evaluate(hers, context))["per-agent"] == (
+        f"acts on the ticket with the agent's latest reply ({moved.key})"
+    )
 
 
 def test_disabled_rules_never_act(tmp_path: Path) -> None:

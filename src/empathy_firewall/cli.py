@@ -29,7 +29,7 @@ from empathy_firewall.engine.evaluate import Engine
 from empathy_firewall.engine.golden import format_results, run_golden_paths
 from empathy_firewall.engine.loader import load_rule_packs
 from empathy_firewall.engine.registry import default_registry
-from empathy_firewall.engine.rules import RuleSet
+from empathy_firewall.engine.rules import Rule, RuleSet
 from empathy_firewall.errors import ConfigError, EmpathyFirewallError, RulePackError
 from empathy_firewall.pipeline import Pipeline, simulate_file
 from empathy_firewall.plugins import load_plugins
@@ -276,13 +276,18 @@ def rules_explain(rule_id: str, rule_paths: tuple[Path, ...], plugins: tuple[str
     click.echo(f"  {rule.description}")
     click.echo(f"  defined at {where}")
     gates = []
+    per = rule.cooldown_per
     if rule.once_per_ticket:
-        gates.append("once per ticket")
+        gates.append("once per ticket" if per == "ticket" else f"once per {per}")
     if rule.episode:
-        gates.append(f"once per distinct {rule.episode}")
+        scope = "" if per == "ticket" else f" per {per}"
+        gates.append(f"once per distinct {rule.episode}{scope}")
     if rule.cooldown:
         gates.append(f"cooldown {format_duration(rule.cooldown)} per {rule.cooldown_per}")
     click.echo(f"  gates: {', '.join(gates) or 'none (acts whenever its conditions hold)'}")
+    carrier = _carrier_text(rule)
+    if carrier:
+        click.echo(f"  carrier: {carrier}")
     if rule.raw.get("when") is not None:
         click.echo("  when:")
         for line in json.dumps(rule.raw["when"], indent=2, ensure_ascii=False).splitlines():
@@ -296,6 +301,30 @@ def rules_explain(rule_id: str, rule_paths: tuple[Path, ...], plugins: tuple[str
             doc = registry.paths[path]
             click.echo(f"    {path} ({doc.type}{', ' + doc.unit if doc.unit else ''}): {doc.doc}")
     click.echo(f"  switch off: {rule.disable_hint}")
+
+
+def _carrier_text(rule: Rule) -> str:
+    """Which ticket carries a rule gated per agent or customer, and why ("" for others)."""
+    per = rule.cooldown_per
+    if per not in ("agent", "customer") or not (
+        rule.once_per_ticket or rule.cooldown or rule.episode
+    ):
+        return ""
+    if per == "agent":
+        which = (
+            "the ticket of the agent's latest reply (within the strain window, among the "
+            "tickets still assigned to them)"
+        )
+        reason = "acts on the ticket with the agent's latest reply (KEY)"
+    else:
+        which = "the customer's latest conversation (by its newest message)"
+        reason = "acts on the ticket with the customer's latest message (KEY)"
+    return (
+        f"one ticket per {per} acts, in sync runs and webhook workers: {which}, whatever "
+        f"order the tickets are read in; the {per}'s other tickets hold it back with "
+        f'"{reason}". Where nothing is known of the {per} (no reply remembered, '
+        "simulate), the first matching ticket evaluated carries it."
+    )
 
 
 @rules.command("test")

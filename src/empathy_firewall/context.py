@@ -46,9 +46,11 @@ class EvaluationContext:
     suggestions name teammates from it. Empty means unknown: nobody is named."""
     observed_first: bool = False
     """Whether ``history`` already holds what every ticket evaluated with it teaches
-    (agents' replies, customers' tickets) before any of them is evaluated, as in a sync
-    page or webhook batch (and a first run's observation pass). Then a rule gated per agent
-    or per customer (``cooldown_per``) acts only on that scope's latest conversation (see
+    (agents' replies, customers' tickets, whom each ticket is assigned to) before any of
+    them is evaluated, as in a sync page or webhook batch (and, for a sync run of several
+    pages, what every page teaches: its observation pass). Then a rule gated per agent or
+    per customer (``cooldown_per``) acts only on that scope's latest conversation (for an
+    agent, among the tickets still assigned to them; see
     :func:`~empathy_firewall.engine.evaluate.scope_carrier`), so which ticket carries it
     depends on the data, never on the order tickets are read. False (the offline pipeline,
     a bare ``evaluate``): the first matching ticket evaluated carries it."""

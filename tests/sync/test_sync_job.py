@@ -144,6 +144,8 @@ def test_max_tickets_stops_after_the_page_and_the_next_run_continues(
     bounded, _ = job(store, fake, now, max_tickets=50)
     summary = bounded.run()
     assert summary.tickets_seen == 80  # two pages of 40: a page is the unit of progress
+    # the observation pass reads the pages the run evaluates, not the whole backlog
+    assert summary.tickets_observed == 80
     assert summary.stopped_because is not None
     rest, _ = job(store, fake, now)
     assert rest.run().tickets_seen == 40

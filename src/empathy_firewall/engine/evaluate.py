@@ -246,7 +246,7 @@ class Engine:
             value = view.get(rule.episode)
             episode = None if value is None else str(value)
         scope = _scope_key(rule, signals)
-        gate = _carrier_gate(rule, scope, signals, context) or _gate(rule, scope, context, episode)
+        gate = _gate(rule, scope, signals.ticket, context, episode)
         if gate is not None:
             suppressed.append(Suppressed(rule_id=rule.id, pack=rule.pack, reason=gate))
             return None
@@ -299,40 +299,65 @@ def scope_carrier(scope: str, context: EvaluationContext) -> str | None:
     """The ticket that carries a rule gated per agent or per customer, by the data alone.
 
     For ``agent:KEY``: the ticket of the agent's latest reply in the history (by the reply's
-    time, then its key), up to ``context.now`` within the strain window; for
-    ``customer:KEY``: the customer's latest conversation (by its newest message, then its
-    key). None when the history names no such ticket (an agent not opted in to strain
+    time, then its key), up to ``context.now`` within the strain window, among the tickets
+    still assigned to that agent as last observed
+    (:meth:`~empathy_firewall.signals.history.History.current_assignees`; a ticket reassigned
+    since is evaluated for its new assignee, so it can no longer carry this agent's rule);
+    for ``customer:KEY``: the customer's latest conversation (by its newest message, then
+    its key). None when the history names no such ticket (an agent not opted in to strain
     tracking leaves no replies in it): then any matching ticket may carry the rule.
     """
     now = context.now
+    history = context.history
     if scope.startswith("agent:"):
+        agent = scope[6:]
         since = now - timedelta(hours=context.settings.agent_care.window_hours)
-        replies = [i for i in context.history.interactions(scope[6:], since) if i.at <= now]
+        replies = [i for i in history.interactions(agent, since) if i.at <= now]
+        if replies:
+            assigned = history.current_assignees({_ticket_of(i.comment_key) for i in replies})
+            replies = [
+                i for i in replies if assigned.get(_ticket_of(i.comment_key), agent) == agent
+            ]
         if not replies:
             return None
         latest = max(replies, key=lambda i: (i.at, i.comment_key))
-        ticket_key, mark, _ = latest.comment_key.rpartition("#")
-        return ticket_key if mark else None  # a key naming no ticket (golden cases)
+        return _ticket_of(latest.comment_key) or None  # a key naming no ticket (golden cases)
     if scope.startswith("customer:"):
-        tickets = [p for p in context.history.past_tickets(scope[9:]) if p.at <= now]
+        tickets = [p for p in history.past_tickets(scope[9:]) if p.at <= now]
         if not tickets:
             return None
         return max(tickets, key=lambda p: (p.at, p.ticket_key)).ticket_key
     return None
 
 
-def _carrier_gate(
-    rule: Rule, scope: str, signals: Signals, context: EvaluationContext
-) -> str | None:
-    """Why a rule gated per agent or customer leaves this ticket to another, or None.
+def _ticket_of(comment_key: str) -> str:
+    """The ticket key of an interaction's ``TICKET#COMMENT`` key ("" when it names none)."""
+    ticket_key, mark, _ = comment_key.rpartition("#")
+    return ticket_key if mark else ""
 
-    Only when the history was observed first (a sync page): otherwise the tickets read
-    later are not in it yet, and the latest conversation so far may already be done.
+
+def _gate(
+    rule: Rule, scope: str, ticket: Ticket, context: EvaluationContext, episode: str | None
+) -> str | None:
+    """Why the rule may not act now on ``ticket``, or None if it may.
+
+    Only a gated rule (once per ticket, cooldown, episode) is ever held back: first by the
+    scope's carrier (a rule gated per agent or customer acts on one ticket of the scope),
+    then by its last firing in the scope.
     """
-    ticket = signals.ticket
-    if not context.observed_first or scope == ticket.key:
-        return None
     if not (rule.once_per_ticket or rule.cooldown or rule.episode):
+        return None
+    return _carrier_gate(scope, ticket, context) or _firing_gate(rule, scope, context, episode)
+
+
+def _carrier_gate(scope: str, ticket: Ticket, context: EvaluationContext) -> str | None:
+    """Why a gated rule of an agent's or customer's scope leaves this ticket to another.
+
+    Only when the history was observed first (a sync run, a webhook batch): otherwise the
+    tickets read later are not in it yet, and the latest conversation so far may already
+    be done.
+    """
+    if not context.observed_first or scope == ticket.key:
         return None
     carrier = scope_carrier(scope, context)
     if carrier is None or carrier == ticket.key:
@@ -341,10 +366,10 @@ def _carrier_gate(
     return f"acts on the ticket with the {whose} ({carrier})"
 
 
-def _gate(rule: Rule, scope: str, context: EvaluationContext, episode: str | None) -> str | None:
-    """Why the rule may not act now, or None if it may."""
-    if not (rule.once_per_ticket or rule.cooldown or rule.episode):
-        return None
+def _firing_gate(
+    rule: Rule, scope: str, context: EvaluationContext, episode: str | None
+) -> str | None:
+    """Why the rule's last firing in ``scope`` holds it back now, or None."""
     last = context.history.last_firing(scope, rule.id)
     if last is None:
         return None

@@ -142,7 +142,12 @@ class Observation:
     customer_key: str
     past_ticket: PastTicket | None
     agent_key: str | None
+    """The assignee's key when they opted in to strain tracking (their work is recorded)."""
     interactions: tuple[Interaction, ...]
+    ticket_key: str | None = None
+    """The ticket observed (None: an observation that records no assignment)."""
+    assignee_key: str | None = None
+    """Whom the ticket is assigned to now, opted in or not (None: nobody)."""
 
 
 def observation_of(ticket: Ticket, context: EvaluationContext, hard_at: float) -> Observation:
@@ -182,8 +187,9 @@ def _observe(
             created_at=ticket.created_at,
         )
     assignee = ticket.assignee
+    assigned = agent_key(ticket, assignee.id) if assignee is not None else None
     if assignee is None or not assignee.opt_in.strain_tracking:
-        return Observation(customer_key(ticket), past, None, ())
+        return Observation(customer_key(ticket), past, None, (), ticket.key, assigned)
     by_id = {m.comment_id: m for m in messages}
     last_weight = 0.0
     items = []
@@ -199,4 +205,4 @@ def _observe(
             weight = last_weight if last_weight >= hard_at else 0.0
             items.append(Interaction(f"{ticket.key}#{comment.id}", comment.created_at, weight))
             last_weight = 0.0
-    return Observation(customer_key(ticket), past, agent_key(ticket, assignee.id), tuple(items))
+    return Observation(customer_key(ticket), past, assigned, tuple(items), ticket.key, assigned)

@@ -8,7 +8,7 @@ the state store implements the same protocol on SQLite or PostgreSQL.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -43,6 +43,11 @@ class History(Protocol):
         """When ``rule_id`` last acted on the ticket, if ever."""
         ...
 
+    def current_assignees(self, ticket_keys: Iterable[str]) -> Mapping[str, str | None]:
+        """The agent key each of these tickets was assigned to when last observed (None:
+        unassigned). Tickets never observed are left out: nothing is known of them."""
+        ...
+
     def agents_with_headroom(
         self, since: datetime, until: datetime, below: float, exclude: str | None
     ) -> Sequence[str]:
@@ -61,6 +66,9 @@ class _EmptyHistory:
     def last_firing(self, ticket_key: str, rule_id: str) -> Firing | None:
         return None
 
+    def current_assignees(self, ticket_keys: Iterable[str]) -> Mapping[str, str | None]:
+        return {}
+
     def agents_with_headroom(
         self, since: datetime, until: datetime, below: float, exclude: str | None
     ) -> Sequence[str]:
@@ -72,13 +80,16 @@ EMPTY_HISTORY: History = _EmptyHistory()
 
 
 _MAX_CACHED_WINDOWS = 1024
+#: tickets whose assignee a MemoryHistory remembers (the oldest observed are forgotten)
+_MAX_ASSIGNMENTS = 50_000
 
 
 class MemoryHistory:
     """An in-process :class:`History` with bounded memory.
 
     Per customer it keeps the latest ``max_tickets`` tickets; per agent the interactions
-    of the last ``keep_hours``, in time order; per (scope, rule) the last firing.
+    of the last ``keep_hours``, in time order; per (scope, rule) the last firing; the
+    assignee of the latest tickets observed.
     """
 
     def __init__(self, *, max_tickets: int = 20, keep_hours: float = 24.0) -> None:
@@ -88,6 +99,7 @@ class MemoryHistory:
         self._agents: dict[str, list[Interaction]] = {}
         self._seen_comments: dict[str, set[str]] = {}
         self._firings: dict[tuple[str, str], Firing] = {}
+        self._assignees: dict[str, str | None] = {}
         self._version = 0
         self._windows: dict[tuple[str, datetime], tuple[int, tuple[Interaction, ...]]] = {}
         self._loads: tuple[tuple[datetime, datetime, int], dict[str, float]] | None = None
@@ -118,6 +130,10 @@ class MemoryHistory:
 
     def last_firing(self, ticket_key: str, rule_id: str) -> Firing | None:
         return self._firings.get((ticket_key, rule_id))
+
+    def current_assignees(self, ticket_keys: Iterable[str]) -> Mapping[str, str | None]:
+        known = self._assignees
+        return {k: known[k] for k in ticket_keys if k in known}
 
     def agents_with_headroom(
         self, since: datetime, until: datetime, below: float, exclude: str | None
@@ -161,6 +177,14 @@ class MemoryHistory:
     def record_firing(self, ticket_key: str, firing: Firing) -> None:
         """Remember that a rule acted on a ticket (or agent, or customer: the scope)."""
         self._firings[(ticket_key, firing.rule_id)] = firing
+
+    def record_assignee(self, ticket_key: str, agent_key: str | None) -> None:
+        """Remember whom a ticket is assigned to now (None: nobody)."""
+        known = self._assignees
+        known.pop(ticket_key, None)
+        known[ticket_key] = agent_key
+        if len(known) > _MAX_ASSIGNMENTS:
+            del known[next(iter(known))]
 
 
 def _at(item: Interaction) -> datetime:

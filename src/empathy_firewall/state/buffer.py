@@ -11,7 +11,7 @@ that also records the ledger and advances the bookmark.
 from __future__ import annotations
 
 from bisect import bisect_left, insort
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection
@@ -21,6 +21,7 @@ from empathy_firewall.signals.enrich import agent_key
 from empathy_firewall.signals.history import Firing
 from empathy_firewall.signals.memory import PastTicket, customer_key
 from empathy_firewall.signals.strain import Interaction
+from empathy_firewall.state.snapshots import load_snapshots
 from empathy_firewall.state.store import StateStore
 
 __all__ = ["PageHistory", "scopes_of"]
@@ -43,8 +44,23 @@ def _when(past: PastTicket) -> tuple[datetime, str]:
 class PageHistory:
     """The history one page of tickets reads and writes (see the module docstring)."""
 
-    def __init__(self, store: StateStore, tickets: Sequence[Ticket], now: datetime) -> None:
+    def __init__(
+        self,
+        store: StateStore,
+        tickets: Sequence[Ticket],
+        now: datetime,
+        *,
+        snapshots: tuple[str, str] | None = None,
+    ) -> None:
+        """Load what ``tickets`` can ask about. ``snapshots`` (connector name, account) says
+        where the stored ticket snapshots of this helpdesk account are: they tell whom
+        tickets outside the page are assigned to now (:meth:`current_assignees`)."""
         self._store = store
+        self._snapshots = snapshots
+        # the key prefix of the page's tickets (and of their agents' keys)
+        self._prefixes = sorted({t.key[: -len(t.source.external_id)] for t in tickets})
+        self._assignees: dict[str, str | None] = {}
+        self._looked_up: set[str] = set()  # keys whose snapshots were asked for
         self._now = now
         self._since = now - store.keep
         customers: set[str] = set()
@@ -87,6 +103,32 @@ class PageHistory:
     def last_firing(self, ticket_key: str, rule_id: str) -> Firing | None:
         """The last firing in a scope, including this page's."""
         return self._firings.get((ticket_key, rule_id))
+
+    def current_assignees(self, ticket_keys: Iterable[str]) -> Mapping[str, str | None]:
+        """Whom these tickets are assigned to: as this page observed them, else as their
+        stored snapshots say (the last sync or webhook that read them)."""
+        keys = set(ticket_keys)
+        missing = keys - self._assignees.keys() - self._looked_up
+        if missing and self._snapshots is not None:
+            self._looked_up |= missing
+            self._load_assignees(missing, *self._snapshots)
+        known = self._assignees
+        return {k: known[k] for k in keys if k in known}
+
+    def _load_assignees(self, keys: set[str], connector: str, account: str) -> None:
+        ids: dict[str, tuple[str, str]] = {}  # external id -> (prefix, ticket key)
+        for key in keys:
+            for prefix in self._prefixes:
+                if key.startswith(prefix) and len(key) > len(prefix):
+                    ids[key[len(prefix) :]] = (prefix, key)
+        if not ids:
+            return
+        with self._store.engine.connect() as conn:
+            found = load_snapshots(conn, connector, account, ids)
+        for external_id, snap in found.items():
+            prefix, key = ids[external_id]
+            if key not in self._assignees:  # what this page observed wins
+                self._assignees[key] = None if snap.assignee is None else prefix + snap.assignee
 
     def agents_with_headroom(
         self, since: datetime, until: datetime, below: float, exclude: str | None
@@ -142,6 +184,11 @@ class PageHistory:
         """Remember that a rule acted in a scope."""
         self._firings[(ticket_key, firing.rule_id)] = firing
         self._new_firings[(ticket_key, firing.rule_id)] = (self._current, firing)
+
+    def record_assignee(self, ticket_key: str, agent_key: str | None) -> None:
+        """Whom a ticket of the page is assigned to now (its snapshot records it for later
+        pages and runs)."""
+        self._assignees[ticket_key] = agent_key
 
     # -- writing -----------------------------------------------------------------------
 

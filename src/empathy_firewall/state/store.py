@@ -326,6 +326,11 @@ class StateStore:
             found = self.load_firings(conn, [ticket_key])
         return found.get((ticket_key, rule_id))
 
+    def current_assignees(self, ticket_keys: Iterable[str]) -> Mapping[str, str | None]:
+        """Nothing: the store's snapshots are per helpdesk account, which a bare key does not
+        name (:class:`~empathy_firewall.state.PageHistory` reads them for a page)."""
+        return {}
+
     def agents_with_headroom(
         self, since: datetime, until: datetime, below: float, exclude: str | None
     ) -> Sequence[str]:

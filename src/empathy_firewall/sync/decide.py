@@ -39,9 +39,16 @@ class RecordingHistory(History, Protocol):
         """Remember that a rule acted in a scope."""
         ...
 
+    def record_assignee(self, ticket_key: str, agent_key: str | None) -> None:
+        """Remember whom a ticket is assigned to now (None: nobody)."""
+        ...
+
 
 def learn(history: RecordingHistory, seen: Observation) -> None:
-    """Record what a ticket teaches: the customer's ticket, the assignee's work."""
+    """Record what a ticket teaches: the customer's ticket, its assignee, the assignee's
+    work."""
+    if seen.ticket_key is not None:
+        history.record_assignee(seen.ticket_key, seen.assignee_key)
     if seen.past_ticket is not None:
         history.record_ticket(seen.customer_key, seen.past_ticket)
     if seen.agent_key is not None:

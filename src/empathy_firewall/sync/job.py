@@ -7,16 +7,17 @@ leaves either the old bookmark (the page is read again: its done actions are fou
 ledger or on the helpdesk) or the new one (everything recorded). The first page after a
 pending bookmark is applied with ``verify=True``.
 
-Observe everything, then evaluate: until a run of this account has read the export to
-its end, the store does not cover the helpdesk, and what a page's plans depend on
-(customer memory, agents' work, the roster) would depend on how the export is cut into
-pages. Such a run (a first run) therefore reads the export twice: pass 1 polls every page
-from the starting bookmark and records only what the pages teach (snapshots and derived
-history, customer memory, agent work, the roster of assignees) without evaluating or
-writing to the helpdesk; pass 2 polls again from the same bookmark and evaluates. A dry
-run records nothing, so it makes no observation pass; ``sync --dry-run`` on a SQLite store
-therefore runs the real job on a rehearsal (:mod:`~empathy_firewall.sync.rehearsal`)
-instead (docs/sync.md).
+Observe everything, then evaluate: evaluated page by page, what a page's plans depend on
+(customer memory, agents' work, the roster; which ticket carries a rule gated per agent
+or customer) would depend on how the export is cut into pages. A run whose tickets span
+more than one page (first run or later) therefore reads the export twice: pass 1 polls
+every page from the starting bookmark and records only what the pages teach (snapshots
+and derived history, customer memory, agent work, the roster of assignees) without
+evaluating or writing to the helpdesk; pass 2 polls again from the same bookmark and
+evaluates. A run whose tickets fit in one page reads it once (pass 1 holds it unrecorded
+until a second page with tickets shows up). A dry run records nothing, so it makes no
+observation pass; ``sync --dry-run`` on a SQLite store therefore runs the real job on a
+rehearsal (:mod:`~empathy_firewall.sync.rehearsal`) instead (docs/sync.md).
 """
 
 from __future__ import annotations
@@ -205,44 +206,61 @@ class SyncJob:
 
     def _observe_all(
         self, bookmark: Bookmark | None, now: datetime, summary: SyncSummary, lease: Lease | None
-    ) -> tuple[bool, Page | None]:
-        """Pass 1 of a run before the store covers the helpdesk: read every page from
+    ) -> tuple[bool, list[Page] | None]:
+        """Pass 1 of a run whose tickets span more than one page: read every page from
         ``bookmark``, record what it teaches, evaluate nothing.
 
-        Returns whether to go on (False if asked to stop) and, when the export was a single
-        page, that page: pass 2 then evaluates it without reading it again (observing one
-        page before evaluating it is what every page's step does anyway).
+        Returns whether to go on (False if asked to stop) and, when at most one page held
+        tickets (a lone page, maybe followed by empty ones), those pages: pass 2 then
+        evaluates them without reading them again, and they are not observed here
+        (observing one page before evaluating it is what every page's step does anyway).
+        Pages are observed only once a second page with tickets shows up. With
+        ``--max-tickets``, pass 1 reads the pages pass 2 will evaluate and no further (a
+        bounded run over a long backlog must not read all of it on every run).
         """
-        first: Page | None = None
-        read = observed = 0
+        held: list[tuple[Page, list[Ticket]]] | None = []  # read, not observed yet
+        with_tickets = observed = read = 0
+        limit = self.options.max_tickets
         for page in self.connector.poll(bookmark):
             tickets = self._tickets(page.tickets)
-            self.step.observe(tickets, now, run_id=summary.run_id)
-            read, observed = read + 1, observed + len(tickets)
-            first = page if read == 1 else None  # kept only while it is the only page
-            log.info("sync observe page tickets=%d", len(tickets))
+            with_tickets += bool(tickets)
+            read += len(tickets)
+            if held is not None:
+                held.append((page, tickets))
+                if with_tickets > 1:  # several pages: observe everything first
+                    for _, waiting in held:
+                        observed += self._observe_page(waiting, now, summary)
+                    held = None
+            else:
+                observed += self._observe_page(tickets, now, summary)
             if lease is not None:
                 lease.renew()
             if self.should_stop():
                 summary.tickets_observed += observed
                 summary.stopped_because = "asked to stop (signal)"
                 return False, None
-        if first is not None:
-            return True, first
+            if limit and read >= limit:  # where pass 2 stops (the same count, see _pages)
+                break
         summary.tickets_observed += observed
-        return True, None
+        return True, None if held is None else [page for page, _ in held]
+
+    def _observe_page(self, tickets: list[Ticket], now: datetime, summary: SyncSummary) -> int:
+        """Record what one page teaches (nothing for an empty page); its ticket count."""
+        if tickets:
+            self.step.observe(tickets, now, run_id=summary.run_id)
+            log.info("sync observe page tickets=%d", len(tickets))
+        return len(tickets)
 
     def _pages(self, now: datetime, summary: SyncSummary, lease: Lease | None) -> None:
         options = self.options
         bookmark, verify = self._start()
         summary.resumed_after_crash = verify
-        first = not options.dry_run and not self.step.covers_helpdesk()
-        only: Page | None = None
-        if first:
-            go_on, only = self._observe_all(bookmark, now, summary, lease)
+        held: list[Page] | None = None
+        if not options.dry_run:  # a dry run records nothing: see the module docstring
+            go_on, held = self._observe_all(bookmark, now, summary, lease)
             if not go_on:
                 return
-        pages = (only,) if only is not None else self.connector.poll(bookmark)
+        pages = held if held is not None else self.connector.poll(bookmark)
         for page in pages:
             summary.pages += 1
             tickets = self._tickets(page.tickets)

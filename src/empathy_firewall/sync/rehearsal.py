@@ -14,9 +14,9 @@ writes are then exactly the requests the real run sends from the same state.
 
 The file source rehearses too: its twin records plans in a copy of its ``output`` file.
 A read-only file source (no ``output``) and connectors without a dry twin fall back to
-the evaluating dry run; it prints each page's requests from ``render``, and on a first
-run it cannot observe every page before evaluating (it records nothing), so its plans
-may differ from the real run's there. It reads a throwaway copy of the store too
+the evaluating dry run; it prints each page's requests from ``render``, and on a run of
+several pages it cannot observe every page before evaluating (it records nothing), so its
+plans may differ from the real run's there. It reads a throwaway copy of the store too
 (:func:`scratch_store`), so not even an older store is migrated by a dry run.
 """
 

@@ -23,8 +23,8 @@ batch names) through:
    page with :meth:`~empathy_firewall.state.StateStore.record_page`: ledger, history,
    signal summaries, snapshots, timeline, queued prompts and bookmark in ONE transaction.
 
-:meth:`TicketStep.observe` is step 2 alone, recorded: a first run's observation pass
-(see :mod:`~empathy_firewall.sync.job`).
+:meth:`TicketStep.observe` is step 2 alone, recorded: the observation pass of a run of
+several pages (see :mod:`~empathy_firewall.sync.job`).
 """
 
 from __future__ import annotations
@@ -186,8 +186,8 @@ class TicketStep:
         self._vendor_counts: dict[str, int | None] = {}
         self._listed_agents: tuple[Agent, ...] | None = None
         self._complete = False
-        # the latest ticket of each assignee a first run's observation pass read: the
-        # roster then knows every agent of the export, not only the page's
+        # the latest ticket of each assignee an observation pass read (a run of several
+        # pages): the roster then knows every agent of the export, not only the page's
         self._roster_tickets: dict[str, Ticket] = {}
         # Tickets evaluated in this run (``None``: not tracked). One read back later in the
         # same run (after the firewall's own write) is evaluated again, with what the later
@@ -237,6 +237,10 @@ class TicketStep:
 
     # -- observe -------------------------------------------------------------------------
 
+    def _page_history(self, tickets: Sequence[Ticket], now: datetime) -> PageHistory:
+        """The history of a page, reading this account's snapshots for assignees."""
+        return PageHistory(self.store, tickets, now, snapshots=(self.connector.name, self.account))
+
     def _stored(self, tickets: Sequence[Ticket]) -> dict[str, Snapshot]:
         ids = (t.source.external_id for t in tickets)
         with self.store.engine.connect() as conn:
@@ -277,8 +281,9 @@ class TicketStep:
 
     def observe(self, tickets: Sequence[Ticket], now: datetime, *, run_id: str | None) -> None:
         """Record what a page teaches (snapshots, customer memory, agent work, the roster)
-        without evaluating it or writing to the helpdesk: a first run's observation pass."""
-        history = PageHistory(self.store, tickets, now)
+        without evaluating it or writing to the helpdesk: the observation pass of a run of
+        several pages."""
+        history = self._page_history(tickets, now)
         context = EvaluationContext(
             now=now, settings=self.settings, history=history, texts=self.texts
         )
@@ -311,7 +316,7 @@ class TicketStep:
 
     def evaluate(self, tickets: Sequence[Ticket], now: datetime, summary: SyncSummary) -> PageWork:
         """Steps 1-4: the page's plans (only what is not done yet) and what to record."""
-        history = PageHistory(self.store, tickets, now)
+        history = self._page_history(tickets, now)
         stored = self._stored(tickets)
         backlog = self._backlog(stored, tickets)
         if self._listed_agents is None:

@@ -61,7 +61,8 @@ class SyncSummary:
     actions_deduplicated: int = 0
     removed_tickets: int = 0
     tickets_observed: int = 0
-    """Tickets a first run read in its observation pass (before evaluating any page)."""
+    """Tickets read in the observation pass of a run whose export has more than one page
+    (before evaluating any page)."""
     not_written: Counter[str] = field(default_factory=Counter)
     """Tickets read but not written to, by reason: closed (only agent-private prompts are
     planned), unchanged since the firewall last handled them (not planned again)."""
@@ -123,8 +124,8 @@ class SyncSummary:
             )
         if self.tickets_observed:
             out.append(
-                f"first run: {self.tickets_observed} tickets read once more before evaluating "
-                "(observe everything, then evaluate)"
+                f"export of several pages: {self.tickets_observed} tickets read once more "
+                "before evaluating (observe everything, then evaluate)"
             )
         if self.resumed_after_crash:
             out.append("the previous run stopped mid-page; this run verified before writing")
