@@ -507,6 +507,25 @@ def test_private_evidence_never_reaches_the_note(tmp_path: Path) -> None:
     assert prompt.body == "You handled 5 hard ones."  # type: ignore[attr-defined]
 
 
+def test_a_pack_rule_whose_evidence_is_all_private_is_not_called_a_python_rule(
+    tmp_path: Path,
+) -> None:
+    pack = PRIVATE_PACK.replace("        - frustration.level: high\n", "")
+    engine = Engine(load_pack(tmp_path, pack))
+    history = MemoryHistory()
+    agent = Agent(id="a1", name="Priya Raman", opt_in=AgentOptIns(strain_tracking=True))
+    item = ticket([comment("1", 10, "This is a disgrace")], assignee=agent)
+    history.record_interactions(
+        "test::a1", [Interaction(f"k{i}", NOW - timedelta(minutes=20 * i), 1.0) for i in range(5)]
+    )
+    plan = engine.evaluate(item, stub_context({"This is a disgrace": (-0.9, 0.9)}, history=history))
+    note = _only(plan, "internal_note")
+    assert isinstance(note, InternalNote)
+    assert "- strained-note (care): conditions not shown." in note.body
+    assert "Python rule" not in note.body
+    assert "agent." not in note.body
+
+
 # -- Python extensions ------------------------------------------------------------------------
 
 ACME_PACK = """\

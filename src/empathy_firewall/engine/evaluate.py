@@ -426,9 +426,14 @@ def _why_footer(fired: Sequence[_Fired]) -> str:
     packs: dict[str, set[str]] = {}
     python: list[str] = []
     for item in fired:
-        shown = [e for e in item.match.evidence if not e.private]
-        facts = "; ".join(f"{e.path} = {_show(e.value)}" for e in shown) or "Python rule"
         rule = item.rule
+        shown = [e for e in item.match.evidence if not e.private]
+        facts = "; ".join(f"{e.path} = {_show(e.value)}" for e in shown) or (
+            "Python rule"
+            if rule.python is not None
+            # private to the agent: neither the values nor that they are private are told
+            else "conditions not shown"
+        )
         lines.append(f"- {rule.id} ({rule.pack}): {facts}.")
         if rule.python is not None:
             python.append(f"unregister Python rule '{rule.id}'")
