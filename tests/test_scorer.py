@@ -229,6 +229,32 @@ def test_cancelling_in_the_first_person_is_a_cancel_threat(language: str) -> Non
     assert analyze_text(text).frustration >= TAG_AT
 
 
+# asking how to cancel: a question, not a threat (the German one was tagged 0.45)
+HOW_TO_CANCEL = {
+    "en": "Hi, how do I cancel my subscription?",
+    "es": "¿Cómo puedo cancelar mi pedido?",
+    "de": "Wie kündige ich den Newsletter, ohne mein Konto zu löschen?",
+    "fr": "Comment résilier mon abonnement ?",
+    "pt": "Como posso cancelar minha assinatura?",
+    "it": "Come posso disdire l'abbonamento?",
+}
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_asking_how_to_cancel_is_not_frustration(language: str) -> None:
+    text = HOW_TO_CANCEL[language]
+    assert analyze_text(text).frustration < TAG_AT
+    if language != "it":  # the cue stays: the ticket is still worth an at-risk tag
+        assert CueKind.THREAT_CANCEL in kinds(text)
+
+
+def test_a_cancel_threat_inside_a_longer_message_still_counts() -> None:
+    assert (
+        analyze_text("I am cancelling my account. How can you be this slow?").frustration >= TAG_AT
+    )
+    assert analyze_text("Why should I not cancel my account after this?").frustration >= TAG_AT
+
+
 @pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
 def test_sarcasm_is_not_praise(language: str) -> None:
     signals = analyze_text(SARCASM[language])
