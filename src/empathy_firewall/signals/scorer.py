@@ -433,39 +433,31 @@ _LEAN_SPAN = 0.25
 _HOW_TO = re.compile(
     r"\b(?:how|where|c[óo]mo|d[óo]nde|wie|wo|comment|o[ùu]|onde|come|dove)\b"
     r"|\b(?:can|could|may) (?:i|we)\b|\bis it possible\b|\bpuedo\b|\bes posible\b"
-    r"|\bkann (?:ich|man)\b|\bpuis-je\b|\best-ce que je peux\b|\bposso\b|\bé poss[íi]vel\b"
+    r"|\bkann (?:ich|man)\b|\bpuis-je\b|\best-ce que je peux\b|\bposso\b|\bé poss[íi]vel\b",
+    re.IGNORECASE,  # searched in the text itself: cue offsets are the text's
 )
 
 
-def _inquiries(text: str, cues: tuple[Cue, ...]) -> tuple[Cue, ...]:
-    """The cancel cues of a plain question that asks how to cancel (an inquiry, not a
-    threat): "How do I cancel my subscription?", "Wie kündige ich den Newsletter?"."""
-    lowered = text.lower()
+def _threats(text: str, cues: tuple[Cue, ...]) -> tuple[Cue, ...]:
+    """The cues of a plain question that count towards frustration: a cancel cue after
+    "how", "can I", "wie"... asks rather than threatens ("How do I cancel my subscription?",
+    "Wie kündige ich den Newsletter?"). It stays among the message's cues (the ticket is
+    still at risk); it only adds no frustration."""
     return tuple(
         cue
         for cue in cues
-        if cue.kind is CueKind.THREAT_CANCEL and _HOW_TO.search(lowered, 0, cue.start)
+        if cue.kind is not CueKind.THREAT_CANCEL or not _HOW_TO.search(text, 0, cue.start)
     )
 
 
-def frustration_level(
-    negative: float,
-    cues: tuple[Cue, ...],
-    *,
-    question: bool = False,
-    inquiries: tuple[Cue, ...] = (),
-) -> float:
+def frustration_level(negative: float, cues: tuple[Cue, ...], *, question: bool = False) -> float:
     """Frustration in [0, 1] from P(negative) and the cues found (noisy-OR).
 
     Only a message more likely negative than not adds to it, by ``(P(negative) - 0.5) / 0.25``
     capped at 1, so a message the model is 75% sure is negative counts in full ("I am
     furious"). A plain ``question`` without a frustration cue counts at a third of the
-    weight: the model alone tags it only when it is nearly certain. ``inquiries`` are cues
-    of that question that ask rather than threaten ("How do I cancel?"): they stay cues (the
-    ticket is still at risk) but add no frustration.
+    weight: the model alone tags it only when it is nearly certain.
     """
-    if inquiries:
-        cues = tuple(cue for cue in cues if cue not in inquiries)
     lean = min(1.0, max(0.0, (negative - _LEAN_FROM) / _LEAN_SPAN))
     weight = _NEGATIVITY_WEIGHT
     if question and not any(cue.kind in FRUSTRATION_KINDS for cue in cues):
@@ -559,14 +551,10 @@ class SupportScorer:
         if cues:
             cues = _reconcile(cues, label)
         question = _is_question(text)
+        counted = _threats(text, cues) if question and cues else cues
         return TextSignals(
             sentiment,
-            frustration_level(
-                negative,
-                cues,
-                question=question,
-                inquiries=_inquiries(text, cues) if question and cues else (),
-            ),
+            frustration_level(negative, counted, question=question),
             cues,
             language,
             label,
