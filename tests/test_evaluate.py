@@ -484,15 +484,20 @@ rules:
 """
 
 
-def test_private_evidence_never_reaches_the_note(tmp_path: Path) -> None:
-    engine = Engine(load_pack(tmp_path, PRIVATE_PACK))
+def _strained_agent_plan(tmp_path: Path, pack: str) -> Plan:
+    """``pack`` evaluated on an angry ticket of an opted-in agent with 5 hard replies."""
+    engine = Engine(load_pack(tmp_path, pack))
     history = MemoryHistory()
     agent = Agent(id="a1", name="Priya Raman", opt_in=AgentOptIns(strain_tracking=True))
     item = ticket([comment("1", 10, "This is a disgrace")], assignee=agent)
     history.record_interactions(
         "test::a1", [Interaction(f"k{i}", NOW - timedelta(minutes=20 * i), 1.0) for i in range(5)]
     )
-    plan = engine.evaluate(item, stub_context({"This is a disgrace": (-0.9, 0.9)}, history=history))
+    return engine.evaluate(item, stub_context({"This is a disgrace": (-0.9, 0.9)}, history=history))
+
+
+def test_private_evidence_never_reaches_the_note(tmp_path: Path) -> None:
+    plan = _strained_agent_plan(tmp_path, PRIVATE_PACK)
     assert _fired(plan) == {"strained-note", "break"}
     note = _only(plan, "internal_note")
     assert isinstance(note, InternalNote)
@@ -511,14 +516,7 @@ def test_a_pack_rule_whose_evidence_is_all_private_is_not_called_a_python_rule(
     tmp_path: Path,
 ) -> None:
     pack = PRIVATE_PACK.replace("        - frustration.level: high\n", "")
-    engine = Engine(load_pack(tmp_path, pack))
-    history = MemoryHistory()
-    agent = Agent(id="a1", name="Priya Raman", opt_in=AgentOptIns(strain_tracking=True))
-    item = ticket([comment("1", 10, "This is a disgrace")], assignee=agent)
-    history.record_interactions(
-        "test::a1", [Interaction(f"k{i}", NOW - timedelta(minutes=20 * i), 1.0) for i in range(5)]
-    )
-    plan = engine.evaluate(item, stub_context({"This is a disgrace": (-0.9, 0.9)}, history=history))
+    plan = _strained_agent_plan(tmp_path, pack)
     note = _only(plan, "internal_note")
     assert isinstance(note, InternalNote)
     assert "- strained-note (care): conditions not shown." in note.body
