@@ -13,6 +13,7 @@ import json
 import shutil
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from datetime import datetime
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -24,6 +25,8 @@ from click.testing import CliRunner
 from crash_support import NOW as CLI_NOW
 from crash_support import sync_config, sync_env
 from fidelity_support import NOW, freshdesk, reconnect, zendesk
+from sqlalchemy import create_engine, text
+from state_support import pg_schema, pg_url
 from sync_support import ENGINE, SAMPLE
 
 from empathy_firewall.cli import main
@@ -76,9 +79,38 @@ def test_the_rehearsal_prints_exactly_the_writes_the_real_run_sends(
     assert shown == _writes_received(fake, mark)
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_table(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """The backend and the [state] table of a store not made yet."""
+    if request.param == "sqlite":
+        yield "sqlite", f'url = "sqlite:///{tmp_path / "state.db"}"'
+        return
+    with pg_schema() as schema:
+        yield "postgresql", f'url = "{pg_url()}"\nschema = "{schema}"'
+
+
+def _store_exists(backend: str, tmp_path: Path, state: str) -> bool:
+    if backend == "sqlite":
+        return (tmp_path / "state.db").exists()
+    schema = state.rsplit('"', 2)[-2]
+    engine = create_engine(pg_url())
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(
+                text("SELECT count(*) FROM pg_tables WHERE schemaname = :s"), {"s": schema}
+            )
+            return bool(found.scalar_one())
+    finally:
+        engine.dispose()
+
+
 def test_sync_dry_run_on_the_command_line_prints_what_sync_then_sends(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store_table: tuple[str, str]
 ) -> None:
+    """Through the Zendesk connector over HTTP, on SQLite and on PostgreSQL (where the
+    rehearsal runs on a throwaway schema); then a second sync with nothing new writes
+    nothing."""
+    backend, state = store_table
     single, fake, _ = serve(
         SAMPLE, export_per_minute=100_000, job_seconds=0.02, now=datetime.fromisoformat(CLI_NOW)
     )
@@ -90,7 +122,7 @@ def test_sync_dry_run_on_the_command_line_prints_what_sync_then_sends(
     thread.start()
     try:
         base = f"http://127.0.0.1:{server.server_address[1]}"
-        config = sync_config(tmp_path, base, f'url = "sqlite:///{tmp_path / "state.db"}"')
+        config = sync_config(tmp_path, base, state)
         for name, value in sync_env().items():
             monkeypatch.setenv(name, value)
         args = ["sync", "--config", str(config), "--now", CLI_NOW, "--no-progress"]
@@ -98,7 +130,7 @@ def test_sync_dry_run_on_the_command_line_prints_what_sync_then_sends(
         dry = CliRunner().invoke(main, [*args, "--dry-run"])
         assert dry.exit_code == 0, dry.output
         assert fake.snapshot() == before, "the dry run wrote to the helpdesk"
-        assert not (tmp_path / "state.db").exists(), "the dry run created the store"
+        assert not _store_exists(backend, tmp_path, state), "the dry run created the store"
         printed = [
             json.loads(line)["request"]
             for line in dry.stdout.splitlines()
@@ -108,11 +140,15 @@ def test_sync_dry_run_on_the_command_line_prints_what_sync_then_sends(
         mark = len(fake.log)
         real = CliRunner().invoke(main, args)
         assert real.exit_code == 0, real.output
+        after_real = len(fake.log)
+        again = CliRunner().invoke(main, args)
+        assert again.exit_code == 0, again.output
+        assert not _writes_received(fake, after_real), "a second sync wrote again"
     finally:
         server.shutdown()
         server.server_close()
     shown = Counter(_key(r["method"], urlsplit(r["url"]).path, r["body"]) for r in printed)
-    assert shown == _writes_received(fake, mark)
+    assert shown == _writes_received(fake, mark)  # the second sync added none
 
 
 def test_a_first_dry_run_of_the_file_source_plans_what_the_real_run_then_records(
