@@ -207,7 +207,12 @@ async def load(port: int, requests: list[bytes], connections: int) -> dict[str, 
 
 
 def write_config(
-    folder: Path, base: str, url: str | None, schema: str | None, worker_nice: int | None = None
+    folder: Path,
+    base: str,
+    url: str | None,
+    schema: str | None,
+    worker_nice: int | None = None,
+    settle: float | None = None,
 ) -> Path:
     lines = [
         "[connector]",
@@ -224,6 +229,8 @@ def write_config(
     lines += ["", "[webhooks]", "workers = 0", "batch = 50", "idle_sleep_seconds = 0.1"]
     if worker_nice is not None:  # else the product's default (webhooks.worker_nice = 10)
         lines.append(f"worker_nice = {worker_nice}")
+    if settle is not None:  # else the product's default (webhooks.settle_seconds = 2)
+        lines.append(f"settle_seconds = {settle}")
     path = folder / "bench.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -235,7 +242,7 @@ def run_backend(
     from empathy_firewall.state import StateStore
     from empathy_firewall.webhooks.queue import counts
 
-    config = write_config(folder, base, url, schema, args.worker_nice)
+    config = write_config(folder, base, url, schema, args.worker_nice, args.settle_seconds)
     store_url = url or f"sqlite:///{folder / 'bench.db'}"
     store = StateStore(store_url, schema=schema)  # creates the schema before the children
     port = free_port()
@@ -282,6 +289,7 @@ def run_backend(
         unique_accepted=unique,
         inbox=final,
         processed=processed,
+        tickets_reread=sum(r.get("tickets", 0) for r in reports),
         lost_claims=sum(r["lost"] for r in reports),
         parked=final.get("failed", 0),
         duplicate_markers=markers,
@@ -364,6 +372,7 @@ def report(result: dict[str, Any]) -> None:
         f"{'':<11} unique accepted={result['unique_accepted']} processed={result['processed']} "
         f"inbox={json.dumps(result['inbox'], sort_keys=True)} lost claims={result['lost_claims']} "
         f"duplicate notes={result['duplicate_markers']} drain={result['drain_s']:.1f}s "
+        f"tickets re-read={result['tickets_reread']} "
         f"exactly once: {'YES' if result['exactly_once'] else 'NO'}",
         flush=True,
     )
@@ -394,6 +403,13 @@ def main() -> None:
         default=None,
         help="webhooks.worker_nice for the workers (default: the product's, 10; "
         "0: same CPU priority as the endpoint)",
+    )
+    parser.add_argument(
+        "--settle-seconds",
+        type=float,
+        default=None,
+        help="webhooks.settle_seconds for the workers (default: the product's, 2; "
+        "0: a ticket's events are taken as soon as they are stored)",
     )
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true")

@@ -66,6 +66,7 @@ def test_a_killed_worker_leaves_its_items_to_another_and_nothing_is_written_twic
         *([f'schema = "{schema}"'] if schema else []),
         "[webhooks]",
         "lease_seconds = 5",
+        "settle_seconds = 0",  # the 25 events make one batch as soon as the worker starts
     ]
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
     env = {

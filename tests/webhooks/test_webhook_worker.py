@@ -4,6 +4,7 @@ that dies mid-item, and the ``inbox list|retry`` commands."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,40 @@ def test_events_about_one_ticket_in_a_batch_are_one_fetch(
     assert report.processed == 5
     assert fake.count("tickets/show_many") - calls == 1
     assert duplicate_markers(notes_by_ticket(fake)) == []
+
+
+def test_a_tickets_events_are_one_fetch_even_when_they_interleave_with_others(
+    sqlite_store: StateStore, tmp_path: Path
+) -> None:
+    # batch = 1 ticket per claim: events of three tickets, interleaved, are still read
+    # once per ticket (before: one claim per event, nine fetches)
+    fake, service, now = setup(sqlite_store, tmp_path, batch=1)
+    tickets = NOTED[:3]
+    for n in range(3):
+        for tid in tickets:
+            deliver(fake, service, tid, f"mix-{n}-{tid}")
+    calls = fake.count("tickets/show_many")
+    report = service.worker(now=lambda: now).run(until_empty=True)
+    assert (report.processed, report.tickets) == (9, 3)
+    assert fake.count("tickets/show_many") - calls == 3
+    assert duplicate_markers(notes_by_ticket(fake)) == []
+
+
+def test_a_worker_waits_for_a_ticket_to_settle_and_then_reads_it_once(
+    sqlite_store: StateStore, tmp_path: Path
+) -> None:
+    fake, service, now = setup(sqlite_store, tmp_path, settle_seconds=0.5)
+    worker = service.worker(now=lambda: now)
+    deliver(fake, service, NOTED[0], "burst-1")
+    assert worker.run_once().claimed == 0  # still receiving events: not yet
+    deliver(fake, service, NOTED[0], "burst-2")
+    calls = fake.count("tickets/show_many")
+    started = time.monotonic()
+    report = worker.run(until_empty=True)  # waits for the ticket, does not stop at "none"
+    assert time.monotonic() - started >= 0.4
+    assert (report.processed, report.tickets) == (2, 1)
+    assert fake.count("tickets/show_many") - calls == 1
+    assert status_counts(sqlite_store) == {"done": 2}
 
 
 @pytest.mark.parametrize(("status", "retry_after"), [(503, None), (429, 7)])

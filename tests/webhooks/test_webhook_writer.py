@@ -7,6 +7,7 @@ the tests marked ``postgres`` check its dedupe and its recovery from a dropped l
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ from state_support import pg_schema, pg_url
 
 from empathy_firewall.state import StateStore
 from empathy_firewall.state import schema as t
-from empathy_firewall.state.inbox import status_counts
+from empathy_firewall.state.inbox import status_counts, ticket_of
 from empathy_firewall.state.inbox_pg import PgInboxInserter
 from empathy_firewall.webhooks.writer import InboxWriter
 
@@ -56,6 +57,18 @@ def test_concurrent_puts_store_each_key_once_and_answer_each_caller(store: State
     assert all(sorted(a) == [False, False, False, True] for a in answers.values())
     assert writer.items == 200
     assert writer.batches < 200  # puts waiting together were committed together
+
+
+def test_each_stored_event_names_its_ticket(store: StateStore) -> None:
+    writer = InboxWriter(store)
+    try:
+        writer.put("zendesk", "acme", "k1", json.dumps({"ticket": "42", "type": "x"}))
+        writer.put("zendesk", "acme", "k2", "{}")
+    finally:
+        writer.stop()
+    with store.engine.connect() as conn:
+        rows = dict(conn.execute(select(t.inbox.c.dedupe_key, t.inbox.c.ticket)).all())
+    assert rows == {"k1": "42", "k2": None}
 
 
 def test_the_async_put_awaits_the_commit(store: StateStore) -> None:
@@ -210,11 +223,18 @@ _STORABLE_TEXT = st.text(
 )
 
 
+#: any text, or an event payload naming a ticket (any text, or none)
+_PAYLOAD = _STORABLE_TEXT | st.builds(
+    lambda ticket: json.dumps({"ticket": ticket, "type": "ticket.updated"}),
+    st.none() | _STORABLE_TEXT,
+)
+
+
 @pytest.mark.postgres
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     batch=st.lists(
-        st.tuples(st.sampled_from(["zendesk", "freshdesk"]), _STORABLE_TEXT, _STORABLE_TEXT),
+        st.tuples(st.sampled_from(["zendesk", "freshdesk"]), _STORABLE_TEXT, _PAYLOAD),
         min_size=1,
         max_size=12,
     )
@@ -223,7 +243,8 @@ def test_postgres_batch_stores_any_text_exactly_and_marks_first_occurrences(
     pg_inserter: tuple[StateStore, PgInboxInserter], batch: list[tuple[str, str, str]]
 ) -> None:
     """The batch travels as one JSON document: quotes, backslashes, astral characters and
-    JSON-looking keys come back byte for byte, and only a key's first occurrence is new."""
+    JSON-looking keys come back byte for byte, only a key's first occurrence is new, and
+    each row names the ticket its payload names (the column a claim groups by)."""
     opened, inserter = pg_inserter
     with opened.engine.begin() as conn:
         conn.execute(t.inbox.delete())
@@ -237,14 +258,16 @@ def test_postgres_batch_stores_any_text_exactly_and_marks_first_occurrences(
     assert fresh == expected
     with opened.engine.connect() as conn:
         stored = {
-            (r.connector, r.dedupe_key): r.payload
+            (r.connector, r.dedupe_key): (r.payload, r.ticket)
             for r in conn.execute(
-                select(t.inbox.c.connector, t.inbox.c.dedupe_key, t.inbox.c.payload)
+                select(
+                    t.inbox.c.connector, t.inbox.c.dedupe_key, t.inbox.c.payload, t.inbox.c.ticket
+                )
             )
         }
-    firsts: dict[tuple[str, str], str] = {}
+    firsts: dict[tuple[str, str], tuple[str, str | None]] = {}
     for c, key, payload in batch:
-        firsts.setdefault((c, key), payload)
+        firsts.setdefault((c, key), (payload, ticket_of(payload)))
     assert stored == firsts
 
 

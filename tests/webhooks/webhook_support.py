@@ -102,7 +102,12 @@ def zendesk_request(
 def write_config(
     folder: Path, state_url: str | None, *, connector: str = "zendesk", **webhooks: Any
 ) -> Path:
-    """A configuration file for ``serve``/``worker``/``inbox`` (connector at a fake URL)."""
+    """A configuration file for ``serve``/``worker``/``inbox`` (connector at a fake URL).
+
+    Workers take events at once (``settle_seconds = 0``) unless a test passes its own
+    ``settle_seconds``: only the coalescing tests are about waiting for a ticket to settle.
+    """
+    webhooks.setdefault("settle_seconds", 0)
     lines = ["[connector]", f'name = "{connector}"']
     if connector == "zendesk":
         lines += ['base_url = "https://fake.zendesk.test"', "initial_lookback_minutes = 525600"]

@@ -16,17 +16,28 @@ a second write (docs/webhooks.md).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, exists, func, or_, select
 
 from empathy_firewall.state import schema as t
 from empathy_firewall.state.sql import relax_commit
 from empathy_firewall.state.store import StateStore, upsert
 
-__all__ = ["InboxItem", "claim", "complete", "complete_many", "fail", "put", "status_counts"]
+__all__ = [
+    "InboxItem",
+    "claim",
+    "complete",
+    "complete_many",
+    "fail",
+    "put",
+    "status_counts",
+    "ticket_of",
+    "waiting",
+]
 
 #: ids per statement (within every backend's parameter limits)
 _CHUNK = 500
@@ -44,6 +55,26 @@ class InboxItem:
     attempts: int
 
 
+_ITEM_COLUMNS = (
+    t.inbox.c.id,
+    t.inbox.c.connector,
+    t.inbox.c.account,
+    t.inbox.c.dedupe_key,
+    t.inbox.c.payload,
+    t.inbox.c.attempts,
+)
+
+
+def ticket_of(payload: str) -> str | None:
+    """The ticket an inbox payload names (``"ticket"``, a non-empty string), else None."""
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return None
+    ticket = data.get("ticket") if isinstance(data, dict) else None
+    return ticket[:300] if isinstance(ticket, str) and ticket else None
+
+
 def put(store: StateStore, connector: str, account: str, dedupe_key: str, payload: str) -> bool:
     """Store an event; False when the dedupe key was already there (a redelivery)."""
     with store.engine.begin() as conn:
@@ -55,6 +86,7 @@ def put(store: StateStore, connector: str, account: str, dedupe_key: str, payloa
                 "account": account,
                 "dedupe_key": dedupe_key,
                 "payload": payload,
+                "ticket": ticket_of(payload),
                 "received_at": datetime.now(UTC),
                 "status": "pending",
                 "attempts": 0,
@@ -70,70 +102,100 @@ def claim(
     limit: int = 10,
     lease: timedelta = timedelta(minutes=5),
     max_attempts: int = 5,
+    settle: timedelta = timedelta(0),
+    settle_max: timedelta = timedelta(seconds=30),
+    max_items: int = 1000,
 ) -> list[InboxItem]:
-    """Claim up to ``limit`` items for ``worker``, oldest first."""
+    """Claim the items of up to ``limit`` tickets for ``worker``, oldest ticket first.
+
+    A ticket's events are one piece of work (the worker re-reads the ticket once), so every
+    claimable item of a chosen ticket is claimed together, up to ``max_items`` in all. A
+    ticket is chosen once it has *settled*: its newest claimable event is at least
+    ``settle`` old, or its oldest is ``settle_max`` old (a ticket that never goes quiet
+    still gets processed). Items that name no ticket (stored before schema v7) are claimed
+    one by one, at once.
+    """
     ib = t.inbox
     now = datetime.now(UTC)
     claimable = or_(
         ib.c.status == "pending", (ib.c.status == "claimed") & (ib.c.claimed_until < now)
     )
-    out: list[InboxItem] = []
+    # one group per ticket; an item without a ticket is a group of its own
+    lone = case((ib.c.ticket.is_(None), ib.c.id), else_=None)
+    ready = (
+        select(ib.c.connector, ib.c.account, ib.c.ticket, lone.label("lone"))
+        .where(claimable, ib.c.attempts < max_attempts)
+        .group_by(ib.c.connector, ib.c.account, ib.c.ticket, lone)
+        .having(
+            or_(
+                ib.c.ticket.is_(None),
+                func.max(ib.c.received_at) <= now - settle,
+                func.min(ib.c.received_at) <= now - settle_max,
+            )
+        )
+        .order_by(func.min(ib.c.id))
+        .limit(limit)
+        .cte("ready")
+    )
+    member = (
+        (ib.c.connector == ready.c.connector)
+        & (ib.c.account == ready.c.account)
+        & or_(ib.c.ticket == ready.c.ticket, ib.c.id == ready.c.lone)
+    )
+    candidates = (
+        select(ib.c.id)
+        .where(claimable, ib.c.attempts < max_attempts, exists().where(member))
+        .order_by(ib.c.id)
+        .limit(max_items)
+    )
+    values = {
+        "status": "claimed",
+        "claimed_by": worker,
+        "claimed_until": now + lease,
+        "attempts": ib.c.attempts + 1,
+    }
     with store.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             relax_commit(conn)  # a lost claim only hands the item out again
             # a materialized CTE: the locked, limited pick runs once (an IN subquery may be
-            # rescanned by the planner and hand out more than ``limit`` rows)
+            # rescanned by the planner and hand out more than ``max_items`` rows)
             picked = (
-                select(ib.c.id)
-                .where(claimable, ib.c.attempts < max_attempts)
-                .order_by(ib.c.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
+                candidates.with_for_update(skip_locked=True, of=ib)
                 .cte("picked")
                 .prefix_with("MATERIALIZED")
             )
             claimed = conn.execute(
                 ib.update()
                 .where(ib.c.id == picked.c.id, claimable)
-                .values(
-                    status="claimed",
-                    claimed_by=worker,
-                    claimed_until=now + lease,
-                    attempts=ib.c.attempts + 1,
-                )
-                .returning(
-                    ib.c.id,
-                    ib.c.connector,
-                    ib.c.account,
-                    ib.c.dedupe_key,
-                    ib.c.payload,
-                    ib.c.attempts,
-                )
+                .values(**values)
+                .returning(*_ITEM_COLUMNS)
             ).all()
             return sorted((InboxItem(*row) for row in claimed), key=lambda item: item.id)
+        ids = conn.execute(candidates).scalars().all()
+        if not ids:
+            return []
+        conn.execute(ib.update().where(ib.c.id.in_(ids), claimable).values(**values))
         rows = conn.execute(
-            select(
-                ib.c.id, ib.c.connector, ib.c.account, ib.c.dedupe_key, ib.c.payload, ib.c.attempts
-            )
-            .where(claimable, ib.c.attempts < max_attempts)
+            select(*_ITEM_COLUMNS)
+            .where(ib.c.id.in_(ids), ib.c.claimed_by == worker, ib.c.status == "claimed")
             .order_by(ib.c.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
         ).all()
-        for row in rows:
-            done = conn.execute(
-                ib.update()
-                .where(ib.c.id == row[0], claimable)
-                .values(
-                    status="claimed",
-                    claimed_by=worker,
-                    claimed_until=now + lease,
-                    attempts=ib.c.attempts + 1,
-                )
-            ).rowcount
-            if done:
-                out.append(InboxItem(row[0], row[1], row[2], row[3], row[4], row[5] + 1))
-    return out
+    return [InboxItem(*row) for row in rows]
+
+
+def waiting(store: StateStore, *, max_attempts: int = 5) -> int:
+    """Items a claim could hand out now or once their ticket settles (pending or with an
+    expired claim, attempts left); 0 means a claim that found nothing found the inbox empty."""
+    ib = t.inbox
+    now = datetime.now(UTC)
+    claimable = or_(
+        ib.c.status == "pending", (ib.c.status == "claimed") & (ib.c.claimed_until < now)
+    )
+    with store.engine.connect() as conn:
+        found = conn.execute(
+            select(func.count()).where(claimable, ib.c.attempts < max_attempts)
+        ).scalar_one()
+    return int(found)
 
 
 def complete(store: StateStore, item_id: int, worker: str) -> bool:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine
 
 from empathy_firewall.state import schema as t
+from empathy_firewall.state.inbox import ticket_of
 
 if TYPE_CHECKING:
     import psycopg
@@ -47,16 +48,18 @@ def inbox_put_sql(table: str) -> str:
     The batch travels as one JSON array parameter (``rows``), unpacked by
     ``json_to_recordset``: one text value for the driver to send instead of four arrays
     it adapts element by element (about 4x less client CPU per batch of 8, 6x per 32;
-    measured in the closing note of issue 11). ``table`` is our own table name quoted by
+    measured in the closing note of issue 11). ``t`` is the ticket the payload names
+    (:func:`~empathy_firewall.state.inbox.ticket_of`). ``table`` is our own table name quoted by
     the dialect (the schema name was checked against a strict identifier pattern when the
     engine was made); values are parameters.
     """
     return (
         f"INSERT INTO {table} "  # noqa: S608 - an identifier we quoted, never input
-        "(connector, account, dedupe_key, payload, received_at, status, attempts) "
-        "SELECT u.c, u.a, u.k, u.p, %(now)s, 'pending', 0 "
-        "FROM ROWS FROM (json_to_recordset(%(rows)s::json) AS (c text, a text, k text, p text)) "
-        "WITH ORDINALITY AS u(c, a, k, p, n) ORDER BY u.n "
+        "(connector, account, dedupe_key, payload, ticket, received_at, status, attempts) "
+        "SELECT u.c, u.a, u.k, u.p, u.t, %(now)s, 'pending', 0 "
+        "FROM ROWS FROM (json_to_recordset(%(rows)s::json) "
+        "AS (c text, a text, k text, p text, t text)) "
+        "WITH ORDINALITY AS u(c, a, k, p, t, n) ORDER BY u.n "
         "ON CONFLICT (connector, account, dedupe_key) DO NOTHING "
         "RETURNING connector, account, dedupe_key"
     )
@@ -75,7 +78,11 @@ def _batch_params(rows: Sequence[Row], now: datetime) -> tuple[dict[str, Any], d
     for index, (connector, account, key, _payload) in enumerate(rows):
         first.setdefault((connector, account, key), index)
     unique = sorted(first)  # key order: no deadlock between concurrent batches
-    batch = [{"c": c, "a": a, "k": k, "p": rows[first[(c, a, k)]][3]} for c, a, k in unique]
+    payloads = [rows[first[key]][3] for key in unique]
+    batch = [
+        {"c": c, "a": a, "k": k, "p": p, "t": ticket_of(p)}
+        for (c, a, k), p in zip(unique, payloads, strict=True)
+    ]
     return {"now": now, "rows": json.dumps(batch, ensure_ascii=False)}, first
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, inspect, select, text
+from sqlalchemy import Connection, Engine, Table, inspect, select, text
 
 from empathy_firewall.errors import ConfigError
 from empathy_firewall.state import agent_tables, rate_tables, schema
@@ -41,19 +41,25 @@ def _v1(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=tables)
 
 
+def _add_column(conn: Connection, table: Table, column: str, kind: str) -> None:
+    """``ALTER TABLE ... ADD COLUMN`` unless the column is there (a store whose v1 was made
+    by a build that already had it: v1 creates the tables from the current metadata)."""
+    translate = conn.get_execution_options().get("schema_translate_map") or {}
+    where = translate.get(None)
+    if column in {c["name"] for c in inspect(conn).get_columns(table.name, schema=where)}:
+        return
+    prep = conn.dialect.identifier_preparer
+    name = prep.quote(table.name)
+    if where:
+        name = f"{prep.quote_schema(where)}.{name}"
+    conn.execute(text(f"ALTER TABLE {name} ADD COLUMN {prep.quote(column)} {kind}"))
+
+
 def _v2(conn: Connection) -> None:
     from empathy_firewall.state import snapshots
 
-    translate = conn.get_execution_options().get("schema_translate_map") or {}
-    where = translate.get(None)
-    found = inspect(conn).get_columns(schema.customer_tickets.name, schema=where)
-    if "created_at" not in {c["name"] for c in found}:  # stores made before this column
-        prep = conn.dialect.identifier_preparer
-        table = prep.quote(schema.customer_tickets.name)
-        if where:
-            table = f"{prep.quote_schema(where)}.{table}"
-        kind = "TIMESTAMP WITH TIME ZONE" if conn.dialect.name == "postgresql" else "DATETIME"
-        conn.execute(text(f"ALTER TABLE {table} ADD COLUMN created_at {kind}"))
+    kind = "TIMESTAMP WITH TIME ZONE" if conn.dialect.name == "postgresql" else "DATETIME"
+    _add_column(conn, schema.customer_tickets, "created_at", kind)
     snapshots.metadata.create_all(conn)
 
 
@@ -72,15 +78,7 @@ def _v5(conn: Connection) -> None:
 
 
 def _v6(conn: Connection) -> None:
-    translate = conn.get_execution_options().get("schema_translate_map") or {}
-    where = translate.get(None)
-    found = inspect(conn).get_columns(schema.runs.name, schema=where)
-    if "read_to_end" not in {c["name"] for c in found}:  # stores made before this column
-        prep = conn.dialect.identifier_preparer
-        table = prep.quote(schema.runs.name)
-        if where:
-            table = f"{prep.quote_schema(where)}.{table}"
-        conn.execute(text(f"ALTER TABLE {table} ADD COLUMN read_to_end BOOLEAN"))
+    _add_column(conn, schema.runs, "read_to_end", "BOOLEAN")
     r = schema.runs
     # earlier builds said it only in the summary text: read it once, here
     conn.execute(
@@ -92,6 +90,12 @@ def _v6(conn: Connection) -> None:
         )
         .values(read_to_end=True)
     )
+
+
+def _v7(conn: Connection) -> None:
+    _add_column(conn, schema.inbox, "ticket", "VARCHAR(300)")
+    for index in schema.inbox.indexes:
+        index.create(conn, checkfirst=True)
 
 
 #: every migration, oldest first
@@ -110,6 +114,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "agent opt-ins, the agent prompt outbox and delivered digests", _v4),
     Migration(5, "the per-message timeline and positive moments (insights)", _v5),
     Migration(6, "runs say whether they read to the end of the export (a typed column)", _v6),
+    Migration(7, "inbox items name their ticket: a ticket's events are claimed together", _v7),
 )
 
 

@@ -162,8 +162,11 @@ inbox = Table(
     Column("claimed_until", UTCDateTime, nullable=True),
     Column("last_error", Text, nullable=True),
     Column("done_at", UTCDateTime, nullable=True),
+    #: the ticket the event is about (from the payload); NULL in rows stored before v7
+    Column("ticket", String(300), nullable=True),
     UniqueConstraint("connector", "account", "dedupe_key", name="ef_inbox_dedupe"),
     Index("ef_inbox_status", "status", "id"),
+    Index("ef_inbox_ticket", "connector", "account", "ticket"),
 )
 
 #: run locks as expiring leases, with the holder's host and pid for crash detection

@@ -74,9 +74,17 @@ class StoreInbox:
 
 
 def claim_items(
-    store: StateStore, worker: str, *, limit: int, lease: timedelta, max_attempts: int
+    store: StateStore,
+    worker: str,
+    *,
+    limit: int,
+    lease: timedelta,
+    max_attempts: int,
+    settle: timedelta = timedelta(0),
+    settle_max: timedelta = timedelta(seconds=30),
 ) -> list[InboxItem]:
-    """Claim up to ``limit`` items; includes items on attempt ``max_attempts + 1``.
+    """Claim the items of up to ``limit`` settled tickets (:func:`state.inbox.claim
+    <empathy_firewall.state.inbox.claim>`); includes items on attempt ``max_attempts + 1``.
 
     Such an item's claim expired on its last attempt (its worker died mid-item): the caller
     parks it instead of leaving it behind. SQLite's "database is locked" (a writer in
@@ -85,7 +93,13 @@ def claim_items(
     for attempt in range(_BUSY_RETRIES):
         try:
             return store_inbox.claim(
-                store, worker, limit=limit, lease=lease, max_attempts=max_attempts + 1
+                store,
+                worker,
+                limit=limit,
+                lease=lease,
+                max_attempts=max_attempts + 1,
+                settle=settle,
+                settle_max=settle_max,
             )
         except OperationalError as exc:
             if not _busy(exc) or attempt == _BUSY_RETRIES - 1:

@@ -7,11 +7,13 @@ The file is the sync job's (``[connector]``, ``[state]``, rules, ``[settings]``)
     port = 8080
     max_body_bytes = 262144     # larger bodies are answered 413
     workers = 1                 # in-process worker threads; 0 = separate `worker` processes
-    batch = 25                  # items a worker claims at once
+    batch = 25                  # tickets a worker claims at once (with all their events)
     lease_seconds = 300         # a claim not completed within this is claimed again
     max_attempts = 5            # then the item is parked (inbox list|retry)
     backoff_seconds = 10        # first retry delay; doubles per attempt
     backoff_max_seconds = 900
+    settle_seconds = 2          # a ticket's events are processed once it is quiet this long
+    settle_max_seconds = 30     # ... or once its oldest event waited this long
 
     [webhooks.connectors.freshdesk]   # more helpdesks on the same endpoint (optional):
     domain = "acme"                   # each table is that connector's own config
@@ -53,6 +55,11 @@ class WebhookSettings(BaseModel):
     backoff_seconds: float = Field(default=10.0, ge=0, le=3600)
     backoff_max_seconds: float = Field(default=900.0, ge=0, le=24 * 3600)
     idle_sleep_seconds: float = Field(default=0.2, gt=0, le=60)
+    #: a ticket's events wait until its newest is this old, then are processed together
+    #: (one re-read for a burst of updates: Zendesk sends one event per changed field)
+    settle_seconds: float = Field(default=2.0, ge=0, le=300)
+    #: ... but no event waits longer than this for its ticket to go quiet
+    settle_max_seconds: float = Field(default=30.0, ge=0, le=3600)
     #: longest a delivery waits for its inbox write before the answer is 503 + Retry-After
     #: (Zendesk gives up after about 10 s; a locked store must not hold it that long)
     accept_timeout_seconds: float = Field(default=3.0, gt=0, le=30)
@@ -72,6 +79,8 @@ class WebhookSettings(BaseModel):
             backoff_base=self.backoff_seconds,
             backoff_max=self.backoff_max_seconds,
             idle_sleep=self.idle_sleep_seconds,
+            settle=timedelta(seconds=self.settle_seconds),
+            settle_max=timedelta(seconds=self.settle_max_seconds),
         )
 
 

@@ -2,8 +2,10 @@
 
 A worker loops over :meth:`InboxWorker.run_once`:
 
-1. claim a batch of items (:func:`~empathy_firewall.webhooks.queue.claim_items`; on
-   PostgreSQL ``FOR UPDATE SKIP LOCKED``, so any number of workers share one inbox);
+1. claim the events of up to ``batch`` tickets that have settled (no new event for
+   ``settle``), every waiting event of each
+   (:func:`~empathy_firewall.webhooks.queue.claim_items`; on PostgreSQL ``FOR UPDATE SKIP
+   LOCKED``, so any number of workers share one inbox);
 2. group them by ticket: several events about one ticket are one piece of work;
 3. take a short lease on each ticket (two workers never write to one ticket at once; an
    item whose ticket is busy waits a moment without losing an attempt);
@@ -27,7 +29,6 @@ A worker that dies mid-item leaves its claim behind; the claim expires after
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import random
@@ -78,6 +79,7 @@ log = logging.getLogger("empathy_firewall.webhooks.worker")
 class WorkerOptions:
     """How a worker claims and retries (the ``[webhooks]`` config table sets them)."""
 
+    #: tickets per claim (each with every event waiting for it)
     batch: int = 25
     lease: timedelta = timedelta(minutes=5)
     max_attempts: int = 5
@@ -85,6 +87,11 @@ class WorkerOptions:
     backoff_max: float = 900.0
     idle_sleep: float = 0.2
     busy_ticket_wait: float = 1.0
+    #: a ticket is processed once its newest event is this old (its events are coalesced:
+    #: one re-read for a burst of updates) ...
+    settle: timedelta = timedelta(seconds=2)
+    #: ... or once its oldest waiting event is this old (a ticket that never goes quiet)
+    settle_max: timedelta = timedelta(seconds=30)
 
 
 class WorkerObserver(Protocol):
@@ -110,6 +117,8 @@ class BatchReport:
     waited: int = 0
     lost: int = 0
     skipped: int = 0
+    #: tickets re-read (a ticket's events are claimed and processed together)
+    tickets: int = 0
     completed_ids: list[int] = field(default_factory=list)
 
     def add(self, other: BatchReport) -> None:
@@ -121,6 +130,7 @@ class BatchReport:
         self.waited += other.waited
         self.lost += other.lost
         self.skipped += other.skipped
+        self.tickets += other.tickets
         self.completed_ids.extend(other.completed_ids)
 
     def as_dict(self) -> dict[str, int]:
@@ -133,6 +143,7 @@ class BatchReport:
             "waited": self.waited,
             "lost": self.lost,
             "skipped_tickets": self.skipped,
+            "tickets": self.tickets,
         }
 
 
@@ -202,15 +213,6 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__} (unexpected; see the worker log)"
 
 
-def _ticket_of(item: InboxItem) -> str | None:
-    try:
-        data = json.loads(item.payload)
-    except ValueError:
-        return None
-    ticket = data.get("ticket") if isinstance(data, dict) else None
-    return ticket if isinstance(ticket, str) and ticket else None
-
-
 class InboxWorker:
     """Claims and processes inbox items (see the module docstring).
 
@@ -261,13 +263,17 @@ class InboxWorker:
                 continue
             total.add(report)
             if report.claimed == 0:
-                if until_empty:
+                # events of a ticket still settling are not "empty": wait for them
+                if until_empty and not self._settling():
                     break
                 time.sleep(self.options.idle_sleep)
         return total
 
+    def _settling(self) -> bool:
+        return store_inbox.waiting(self.store, max_attempts=self.options.max_attempts + 1) > 0
+
     def run_once(self) -> BatchReport:
-        """Claim one batch and process it."""
+        """Claim the events of up to ``batch`` settled tickets and process them."""
         report = BatchReport()
         options = self.options
         items = claim_items(
@@ -276,6 +282,8 @@ class InboxWorker:
             limit=options.batch,
             lease=options.lease,
             max_attempts=options.max_attempts,
+            settle=options.settle,
+            settle_max=options.settle_max,
         )
         report.claimed = len(items)
         if not items:
@@ -290,7 +298,7 @@ class InboxWorker:
                 )
                 self._park(item, reason, report)
                 continue
-            ticket = _ticket_of(item)
+            ticket = store_inbox.ticket_of(item.payload)
             if ticket is None:
                 self._park(item, "payload names no ticket", report)
                 continue
@@ -342,6 +350,7 @@ class InboxWorker:
             batch = [i for tid in ids for i in by_ticket[tid]]
             verify = any(i.attempts > 1 for i in batch)
             try:
+                report.tickets += len(ids)
                 tickets = connector.fetch(ids)
                 incomplete = processor.process(tickets, verify=verify, now=self.now())
             except Exception as exc:

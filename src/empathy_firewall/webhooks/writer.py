@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from empathy_firewall.state import schema as t
+from empathy_firewall.state.inbox import ticket_of
 from empathy_firewall.state.inbox_pg import PgInboxInserter
 from empathy_firewall.state.store import StateStore, upsert
 
@@ -265,6 +266,7 @@ class InboxWriter:
                         "account": item.account,
                         "dedupe_key": item.dedupe_key,
                         "payload": item.payload,
+                        "ticket": ticket_of(item.payload),
                         "received_at": now,
                         "status": "pending",
                         "attempts": 0,

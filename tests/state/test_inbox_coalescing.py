@@ -1,0 +1,136 @@
+"""The inbox hands out a ticket's events together, once the ticket has settled.
+
+A worker re-reads a ticket for its events (a webhook is only a hint), so every claimable
+event of a ticket is one piece of work: one claim takes them all, and a ticket that is
+still receiving events waits until it is quiet for ``settle`` (or its oldest event has
+waited ``settle_max``). Items stored before schema v7 name no ticket and are taken one
+by one, at once. Runs on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from empathy_firewall.state import StateStore, inbox
+from empathy_firewall.state import schema as t
+
+SETTLE = timedelta(seconds=2)
+
+
+def _payload(ticket: str | None) -> str:
+    return json.dumps({"type": "ticket.updated", "ticket": ticket})
+
+
+def _put(store: StateStore, ticket: str | None, key: str, *, age: float = 60.0) -> None:
+    """Store an event about ``ticket`` received ``age`` seconds ago."""
+    assert inbox.put(store, "zendesk", "acme", key, _payload(ticket))
+    with store.engine.begin() as conn:
+        conn.execute(
+            t.inbox.update()
+            .where(t.inbox.c.dedupe_key == key)
+            .values(received_at=datetime.now(UTC) - timedelta(seconds=age))
+        )
+
+
+def _tickets(items: list[inbox.InboxItem]) -> list[str | None]:
+    return [inbox.ticket_of(item.payload) for item in items]
+
+
+def test_a_claim_takes_every_event_of_the_oldest_tickets(store: StateStore) -> None:
+    for n, ticket in enumerate(["A", "B", "C", "A", "B", "C", "A"]):
+        _put(store, ticket, f"e{n}")
+    first = inbox.claim(store, "w1", limit=2, settle=SETTLE)
+    # tickets A and B (oldest first), with all their events, not the 2 oldest events
+    assert sorted(_tickets(first)) == ["A", "A", "A", "B", "B"]
+    second = inbox.claim(store, "w2", limit=5, settle=SETTLE)
+    assert _tickets(second) == ["C", "C"]
+    assert inbox.status_counts(store) == {"claimed": 7}
+
+
+def test_a_ticket_still_receiving_events_waits_until_it_is_quiet(store: StateStore) -> None:
+    _put(store, "A", "old", age=10)
+    _put(store, "A", "new", age=0.5)  # A is not quiet yet
+    _put(store, "B", "b", age=3)
+    claimed = inbox.claim(store, "w1", limit=10, settle=SETTLE)
+    assert _tickets(claimed) == ["B"]
+    assert inbox.waiting(store) == 2  # A's events: not empty, only settling
+    with store.engine.begin() as conn:  # A has been quiet for 2 s now
+        conn.execute(
+            t.inbox.update()
+            .where(t.inbox.c.dedupe_key == "new")
+            .values(received_at=datetime.now(UTC) - SETTLE)
+        )
+    assert sorted(item.dedupe_key for item in inbox.claim(store, "w1", settle=SETTLE)) == [
+        "new",
+        "old",
+    ]
+    assert inbox.waiting(store) == 0
+
+
+def test_a_ticket_that_never_goes_quiet_is_taken_after_settle_max(store: StateStore) -> None:
+    _put(store, "A", "first", age=31)
+    _put(store, "A", "latest", age=0.1)
+    claimed = inbox.claim(store, "w1", settle=SETTLE, settle_max=timedelta(seconds=30))
+    assert sorted(item.dedupe_key for item in claimed) == ["first", "latest"]
+
+
+def test_no_settle_takes_events_at_once(store: StateStore) -> None:
+    _put(store, "A", "now", age=0)
+    assert [item.dedupe_key for item in inbox.claim(store, "w1")] == ["now"]
+
+
+def test_events_without_a_ticket_are_taken_one_by_one_at_once(store: StateStore) -> None:
+    for key in ("x1", "x2", "x3"):
+        _put(store, None, key, age=0)
+    with store.engine.connect() as conn:
+        assert conn.execute(t.inbox.select().where(t.inbox.c.ticket.is_not(None))).first() is None
+    claimed = inbox.claim(store, "w1", limit=2, settle=SETTLE)
+    assert [item.dedupe_key for item in claimed] == ["x1", "x2"]
+
+
+def test_an_expired_claim_comes_back_with_its_ticket(store: StateStore) -> None:
+    _put(store, "A", "a1")
+    assert len(inbox.claim(store, "dead", lease=timedelta(seconds=-1))) == 1
+    _put(store, "A", "a2")
+    again = inbox.claim(store, "w2", settle=SETTLE)
+    assert sorted(item.dedupe_key for item in again) == ["a1", "a2"]
+    assert {item.dedupe_key: item.attempts for item in again} == {"a1": 2, "a2": 1}
+
+
+def test_max_items_bounds_one_claim_and_the_rest_follows(store: StateStore) -> None:
+    for n in range(5):
+        _put(store, "A", f"a{n}")
+    first = inbox.claim(store, "w1", max_items=3)
+    rest = inbox.claim(store, "w1", max_items=3)
+    assert [i.dedupe_key for i in first] == ["a0", "a1", "a2"]
+    assert [i.dedupe_key for i in rest] == ["a3", "a4"]
+
+
+@given(
+    st.text(max_size=60)
+    | st.builds(
+        json.dumps,
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+            lambda inner: (
+                st.lists(inner, max_size=3)
+                | st.dictionaries(st.sampled_from(["ticket", "type", "x"]), inner, max_size=3)
+            ),
+            max_leaves=8,
+        ),
+    )
+)
+def test_ticket_of_reads_any_payload_without_raising(payload: str) -> None:
+    ticket = inbox.ticket_of(payload)
+    assert ticket is None or (isinstance(ticket, str) and 0 < len(ticket) <= 300)
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        assert ticket is None
+        return
+    named = data.get("ticket") if isinstance(data, dict) else None
+    assert ticket == (named[:300] if isinstance(named, str) and named else None)

@@ -1,0 +1,93 @@
+"""Migration 7: inbox items name their ticket (a ticket's events are claimed together).
+
+A store made before it gains the column and its index; the items it already holds name
+no ticket and are still handed out, one by one. Runs on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Column, Connection, inspect
+from state_support import pg_schema, pg_url
+
+from empathy_firewall.state import StateStore, inbox, migrations, schema
+
+
+def _v1_without_ticket(conn: Connection) -> None:
+    """Migration 1 as stores before migration 7 had it: no ``ticket`` column or index."""
+    table = schema.inbox
+    column: Column[str | None] = table.c.ticket
+    index = next(i for i in table.indexes if i.name == "ef_inbox_ticket")
+    table._columns.remove(column)
+    table.indexes.discard(index)
+    try:
+        migrations._v1(conn)
+    finally:
+        table.append_column(column)
+        table.indexes.add(index)
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_an_older_inbox_gains_the_ticket_column_and_keeps_its_items(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    @contextmanager
+    def place() -> Iterator[str | None]:
+        if backend == "sqlite":
+            yield None
+        else:
+            with pg_schema() as name:
+                yield name
+
+    def open_store(where: str | None) -> StateStore:
+        if backend == "sqlite":
+            return StateStore(f"sqlite:///{tmp_path / 'old.db'}")
+        return StateStore(pg_url(), schema=where)
+
+    with place() as where:
+        with monkeypatch.context() as patched:
+            old_ones = tuple(m for m in migrations.MIGRATIONS if m.version < 7)
+            first = migrations.Migration(1, "as shipped", _v1_without_ticket)
+            patched.setattr(migrations, "MIGRATIONS", (first, *old_ones[1:]))
+            old = open_store(where)
+            with old.engine.begin() as conn:
+                found = inspect(conn).get_columns("ef_inbox", schema=where)
+                assert "ticket" not in {c["name"] for c in found}
+                conn.execute(
+                    schema.inbox.insert().values(
+                        connector="zendesk",
+                        account="acme",
+                        dedupe_key="legacy",
+                        payload='{"ticket":"7","type":"ticket.updated"}',
+                        received_at=datetime.now(UTC),
+                        status="pending",
+                        attempts=0,
+                    )
+                )
+            old.close()
+        store = open_store(where)
+        assert store.schema_version() >= 7
+        with store.engine.connect() as conn:
+            inspector = inspect(conn)
+            assert "ticket" in {c["name"] for c in inspector.get_columns("ef_inbox", schema=where)}
+            indexes = {i["name"] for i in inspector.get_indexes("ef_inbox", schema=where)}
+            assert "ef_inbox_ticket" in indexes
+        # the legacy item names no ticket in its row: it is handed out at once
+        assert [i.dedupe_key for i in inbox.claim(store, "w1")] == ["legacy"]
+        assert inbox.put(store, "zendesk", "acme", "new", '{"ticket":"7"}')
+        with store.engine.connect() as conn:
+            tickets = dict(
+                conn.execute(
+                    schema.inbox.select().with_only_columns(
+                        schema.inbox.c.dedupe_key, schema.inbox.c.ticket
+                    )
+                ).all()
+            )
+        assert tickets == {"legacy": None, "new": "7"}
+        store.close()
