@@ -10,13 +10,18 @@ by one, at once. Runs on SQLite and on PostgreSQL.
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import event
 
 from empathy_firewall.state import StateStore, inbox
 from empathy_firewall.state import schema as t
+from empathy_firewall.webhooks.queue import claim_items
 
 SETTLE = timedelta(seconds=2)
 
@@ -134,3 +139,69 @@ def test_ticket_of_reads_any_payload_without_raising(payload: str) -> None:
         return
     named = data.get("ticket") if isinstance(data, dict) else None
     assert ticket == (named[:300] if isinstance(named, str) and named else None)
+
+
+def test_two_workers_claiming_at_once_never_split_a_ticket(store: StateStore) -> None:
+    for n in range(5):
+        for ticket in range(30):
+            _put(store, f"T{ticket}", f"e{n}-{ticket}")
+    owners: dict[str, set[str]] = {}
+    lock = threading.Lock()
+    start = threading.Barrier(2)
+
+    def work(name: str) -> None:
+        start.wait()
+        while True:
+            items = claim_items(
+                store, name, limit=4, lease=timedelta(minutes=5), max_attempts=5, settle=SETTLE
+            )
+            if not items:
+                return
+            with lock:
+                for ticket in _tickets(items):
+                    owners.setdefault(str(ticket), set()).add(name)
+
+    threads = [threading.Thread(target=work, args=(name,)) for name in ("w1", "w2")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(owners) == 30
+    assert all(len(names) == 1 for names in owners.values()), owners
+    assert inbox.status_counts(store) == {"claimed": 150}
+
+
+def test_a_claim_in_flight_leaves_its_tickets_to_it_and_the_next_takes_others(
+    store: StateStore,
+) -> None:
+    """Deterministic form of the race: claim A has locked its tickets and not committed;
+    claim B, meanwhile, takes the next tickets whole (without the per-ticket lock it found
+    A's tickets ready in its snapshot, could lock none of their rows, and took nothing)."""
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: claims cannot overlap")
+    for n in range(3):
+        for ticket in range(6):
+            _put(store, f"T{ticket}", f"e{n}-{ticket}", age=60 - ticket)
+    in_flight, release = threading.Event(), threading.Event()
+
+    def hold(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if threading.current_thread().name == "A" and "FOR UPDATE" in statement:
+            in_flight.set()
+            release.wait(30)
+
+    claims: dict[str, list[inbox.InboxItem]] = {}
+    event.listen(store.engine, "after_cursor_execute", hold)
+    try:
+        first = threading.Thread(
+            target=lambda: claims.setdefault("A", inbox.claim(store, "A", limit=3)), name="A"
+        )
+        first.start()
+        assert in_flight.wait(30)
+        claims["B"] = inbox.claim(store, "B", limit=3)
+        release.set()
+        first.join(30)
+    finally:
+        release.set()
+        event.remove(store.engine, "after_cursor_execute", hold)
+    assert sorted(_tickets(claims["A"])) == ["T0"] * 3 + ["T1"] * 3 + ["T2"] * 3
+    assert sorted(_tickets(claims["B"])) == ["T3"] * 3 + ["T4"] * 3 + ["T5"] * 3

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import case, exists, func, or_, select
+from sqlalchemy import case, func, or_, select, tuple_
 
 from empathy_firewall.state import schema as t
 from empathy_firewall.state.sql import relax_commit
@@ -41,6 +41,8 @@ __all__ = [
 
 #: ids per statement (within every backend's parameter limits)
 _CHUNK = 500
+#: the first key of the two-key advisory locks a claim takes per ticket ("efcl")
+_CLAIM_LOCK = 0x6566_636C
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,8 +124,14 @@ def claim(
     )
     # one group per ticket; an item without a ticket is a group of its own
     lone = case((ib.c.ticket.is_(None), ib.c.id), else_=None)
-    ready = (
-        select(ib.c.connector, ib.c.account, ib.c.ticket, lone.label("lone"))
+    groups = (
+        select(
+            ib.c.connector,
+            ib.c.account,
+            ib.c.ticket,
+            lone.label("lone"),
+            func.min(ib.c.id).label("first"),
+        )
         .where(claimable, ib.c.attempts < max_attempts)
         .group_by(ib.c.connector, ib.c.account, ib.c.ticket, lone)
         .having(
@@ -133,18 +141,38 @@ def claim(
                 func.min(ib.c.received_at) <= now - settle_max,
             )
         )
-        .order_by(func.min(ib.c.id))
-        .limit(limit)
-        .cte("ready")
     )
-    member = (
-        (ib.c.connector == ready.c.connector)
-        & (ib.c.account == ready.c.account)
-        & or_(ib.c.ticket == ready.c.ticket, ib.c.id == ready.c.lone)
+    postgres = store.engine.dialect.name == "postgresql"
+    if postgres:
+        # two workers claiming at the same moment would split a ticket's events between
+        # them (row locks are taken one by one) and both read the ticket: a ticket is
+        # taken under a transaction-scoped advisory lock, tried in order and skipped when
+        # another claim holds it. OFFSET 0 fences the subquery: without it PostgreSQL
+        # pushes the lock call down into the HAVING and locks every settled ticket
+        ordered = groups.order_by(func.min(ib.c.id)).offset(0).subquery("settled")
+        key = func.concat_ws(
+            "/", ordered.c.connector, ordered.c.account, ordered.c.ticket, ordered.c.lone
+        )
+        ready = (
+            select(ordered.c.connector, ordered.c.account, ordered.c.ticket, ordered.c.lone)
+            .where(func.pg_try_advisory_xact_lock(_CLAIM_LOCK, func.hashtext(key)))
+            .limit(limit)
+            .cte("ready")
+            .prefix_with("MATERIALIZED")
+        )
+    else:
+        ready = groups.order_by(func.min(ib.c.id)).limit(limit).cte("ready")
+    # two IN lists, not one join condition with an OR: each is a hashed lookup per row
+    # (an OR across the join made PostgreSQL compare every backlog row with every ticket)
+    member = or_(
+        tuple_(ib.c.connector, ib.c.account, ib.c.ticket).in_(
+            select(ready.c.connector, ready.c.account, ready.c.ticket)
+        ),
+        ib.c.id.in_(select(ready.c.lone)),
     )
     candidates = (
         select(ib.c.id)
-        .where(claimable, ib.c.attempts < max_attempts, exists().where(member))
+        .where(claimable, ib.c.attempts < max_attempts, member)
         .order_by(ib.c.id)
         .limit(max_items)
     )
@@ -155,7 +183,7 @@ def claim(
         "attempts": ib.c.attempts + 1,
     }
     with store.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
+        if postgres:
             relax_commit(conn)  # a lost claim only hands the item out again
             # a materialized CTE: the locked, limited pick runs once (an IN subquery may be
             # rescanned by the planner and hand out more than ``max_items`` rows)
