@@ -205,3 +205,17 @@ def test_a_claim_in_flight_leaves_its_tickets_to_it_and_the_next_takes_others(
         event.remove(store.engine, "after_cursor_execute", hold)
     assert sorted(_tickets(claims["A"])) == ["T0"] * 3 + ["T1"] * 3 + ["T2"] * 3
     assert sorted(_tickets(claims["B"])) == ["T3"] * 3 + ["T4"] * 3 + ["T5"] * 3
+
+
+def test_tickets_are_picked_among_the_oldest_events_and_bring_all_of_theirs(
+    store: StateStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long backlog is not grouped whole on every claim: tickets come from the oldest
+    events (here 3), and each brings its newer events too."""
+    monkeypatch.setattr(inbox, "_WINDOW", 3)
+    for n, ticket in enumerate(["A", "B", "C", "D", "A", "E"]):
+        _put(store, ticket, f"e{n}-{ticket}")
+    first = inbox.claim(store, "w1", limit=10)
+    assert sorted(_tickets(first)) == ["A", "A", "B", "C"]
+    second = inbox.claim(store, "w1", limit=10)
+    assert sorted(_tickets(second)) == ["D", "E"]

@@ -41,6 +41,8 @@ __all__ = [
 
 #: ids per statement (within every backend's parameter limits)
 _CHUNK = 500
+#: a claim picks its tickets among this many oldest claimable events
+_WINDOW = 10_000
 #: the first key of the two-key advisory locks a claim takes per ticket ("efcl")
 _CLAIM_LOCK = 0x6566_636C
 
@@ -115,32 +117,36 @@ def claim(
     ticket is chosen once it has *settled*: its newest claimable event is at least
     ``settle`` old, or its oldest is ``settle_max`` old (a ticket that never goes quiet
     still gets processed). Items that name no ticket (stored before schema v7) are claimed
-    one by one, at once.
+    one by one, at once. Tickets are picked among the oldest 10,000 claimable events, so a
+    claim costs the same however long the backlog.
     """
     ib = t.inbox
     now = datetime.now(UTC)
     claimable = or_(
         ib.c.status == "pending", (ib.c.status == "claimed") & (ib.c.claimed_until < now)
     )
-    # one group per ticket; an item without a ticket is a group of its own
-    lone = case((ib.c.ticket.is_(None), ib.c.id), else_=None)
-    groups = (
-        select(
-            ib.c.connector,
-            ib.c.account,
-            ib.c.ticket,
-            lone.label("lone"),
-            func.min(ib.c.id).label("first"),
-        )
+    # the oldest claimable events only (a long backlog is not grouped whole on every
+    # claim); a chosen ticket still brings every claimable event it has, older or newer
+    window = (
+        select(ib.c.id, ib.c.connector, ib.c.account, ib.c.ticket, ib.c.received_at)
         .where(claimable, ib.c.attempts < max_attempts)
-        .group_by(ib.c.connector, ib.c.account, ib.c.ticket, lone)
+        .order_by(ib.c.id)
+        .limit(_WINDOW)
+        .subquery("oldest")
+    )
+    # one group per ticket; an item without a ticket is a group of its own
+    lone = case((window.c.ticket.is_(None), window.c.id), else_=None)
+    groups = (
+        select(window.c.connector, window.c.account, window.c.ticket, lone.label("lone"))
+        .group_by(window.c.connector, window.c.account, window.c.ticket, lone)
         .having(
             or_(
-                ib.c.ticket.is_(None),
-                func.max(ib.c.received_at) <= now - settle,
-                func.min(ib.c.received_at) <= now - settle_max,
+                window.c.ticket.is_(None),
+                func.max(window.c.received_at) <= now - settle,
+                func.min(window.c.received_at) <= now - settle_max,
             )
         )
+        .order_by(func.min(window.c.id))
     )
     postgres = store.engine.dialect.name == "postgresql"
     if postgres:
@@ -149,7 +155,7 @@ def claim(
         # taken under a transaction-scoped advisory lock, tried in order and skipped when
         # another claim holds it. OFFSET 0 fences the subquery: without it PostgreSQL
         # pushes the lock call down into the HAVING and locks every settled ticket
-        ordered = groups.order_by(func.min(ib.c.id)).offset(0).subquery("settled")
+        ordered = groups.offset(0).subquery("settled")
         key = func.concat_ws(
             "/", ordered.c.connector, ordered.c.account, ordered.c.ticket, ordered.c.lone
         )
@@ -161,7 +167,7 @@ def claim(
             .prefix_with("MATERIALIZED")
         )
     else:
-        ready = groups.order_by(func.min(ib.c.id)).limit(limit).cte("ready")
+        ready = groups.limit(limit).cte("ready")
     # two IN lists, not one join condition with an OR: each is a hashed lookup per row
     # (an OR across the join made PostgreSQL compare every backlog row with every ticket)
     member = or_(
