@@ -219,3 +219,13 @@ def test_tickets_are_picked_among_the_oldest_events_and_bring_all_of_theirs(
     assert sorted(_tickets(first)) == ["A", "A", "B", "C"]
     second = inbox.claim(store, "w1", limit=10)
     assert sorted(_tickets(second)) == ["D", "E"]
+
+
+def test_a_claim_takes_whole_tickets_within_max_items(store: StateStore) -> None:
+    for n in range(3):
+        for ticket in ("A", "B"):
+            _put(store, ticket, f"e{n}-{ticket}")
+    # A's three events fit in four; B's would not fit whole, so B waits for the next claim
+    # instead of being cut in two (and read twice)
+    assert sorted(_tickets(inbox.claim(store, "w1", limit=5, max_items=4))) == ["A"] * 3
+    assert sorted(_tickets(inbox.claim(store, "w1", limit=5, max_items=4))) == ["B"] * 3

@@ -136,8 +136,17 @@ def claim(
     )
     # one group per ticket; an item without a ticket is a group of its own
     lone = case((window.c.ticket.is_(None), window.c.id), else_=None)
-    groups = (
-        select(window.c.connector, window.c.account, window.c.ticket, lone.label("lone"))
+    first = func.min(window.c.id)
+    settled = (
+        select(
+            window.c.connector,
+            window.c.account,
+            window.c.ticket,
+            lone.label("lone"),
+            first.label("first"),
+            func.count().label("events"),
+            func.sum(func.count()).over(order_by=first).label("running"),
+        )
         .group_by(window.c.connector, window.c.account, window.c.ticket, lone)
         .having(
             or_(
@@ -146,7 +155,14 @@ def claim(
                 func.min(window.c.received_at) <= now - settle_max,
             )
         )
-        .order_by(func.min(window.c.id))
+        .subquery("settled")
+    )
+    # whole tickets only: the tickets whose events fit in ``max_items`` (at least the
+    # first), so that no ticket is cut in two and read twice
+    whole = (
+        select(settled.c.connector, settled.c.account, settled.c.ticket, settled.c.lone)
+        .where(or_(settled.c.running <= max_items, settled.c.running == settled.c.events))
+        .order_by(settled.c.first)
     )
     postgres = store.engine.dialect.name == "postgresql"
     if postgres:
@@ -154,8 +170,8 @@ def claim(
         # them (row locks are taken one by one) and both read the ticket: a ticket is
         # taken under a transaction-scoped advisory lock, tried in order and skipped when
         # another claim holds it. OFFSET 0 fences the subquery: without it PostgreSQL
-        # pushes the lock call down into the HAVING and locks every settled ticket
-        ordered = groups.offset(0).subquery("settled")
+        # pushes the lock call down below the ordering and locks every settled ticket
+        ordered = whole.offset(0).subquery("ordered")
         key = func.concat_ws(
             "/", ordered.c.connector, ordered.c.account, ordered.c.ticket, ordered.c.lone
         )
@@ -167,7 +183,7 @@ def claim(
             .prefix_with("MATERIALIZED")
         )
     else:
-        ready = groups.limit(limit).cte("ready")
+        ready = whole.limit(limit).cte("ready")
     # two IN lists, not one join condition with an OR: each is a hashed lookup per row
     # (an OR across the join made PostgreSQL compare every backlog row with every ticket)
     member = or_(
