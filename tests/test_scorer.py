@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from empathy_firewall.settings import EmotionSettings
+from empathy_firewall.signals import scorer
 from empathy_firewall.signals.analysis import analyze_text, default_text_analyzer
 from empathy_firewall.signals.cues import CueKind, detect_cues
 from empathy_firewall.signals.language import (
@@ -29,6 +30,7 @@ from empathy_firewall.signals.scorer import (
     ScorerModel,
     SupportScorer,
     extract_features,
+    feature_fingerprint,
     load_model,
 )
 from empathy_firewall.signals.sentiment import SentimentAnalyzer
@@ -343,6 +345,25 @@ def test_shipped_weights_are_package_data_and_round_trip() -> None:
     model = load_model()
     assert len(model.negative) > 10_000
     assert ScorerModel.from_dict(model.to_dict()) == model
+
+
+def test_the_shipped_weights_were_fitted_on_the_features_the_code_makes() -> None:
+    """A change to the features (cues, tokens, lexicon, language identification) without a
+    retrain leaves weights that read other features: this fails until
+    ``python scripts/train_scorer.py`` writes new ones."""
+    packed = resources.files("empathy_firewall.signals").joinpath("scorer_model.json.gz")
+    data = json.loads(gzip.decompress(packed.read_bytes()))
+    assert data["feature_fingerprint"] == feature_fingerprint(), (
+        "the scorer's features changed since its weights were fitted: "
+        "run python scripts/train_scorer.py"
+    )
+
+
+def test_the_fingerprint_follows_the_features(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = feature_fingerprint()
+    original = scorer.extract_features
+    monkeypatch.setattr(scorer, "extract_features", lambda text: {**original(text), "x": 1})
+    assert feature_fingerprint() != before
 
 
 def test_a_model_for_other_features_is_refused() -> None:

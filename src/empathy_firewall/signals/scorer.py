@@ -27,6 +27,7 @@ depend on its neighbours, so their weights are summed once per word and language
 from __future__ import annotations
 
 import gzip
+import hashlib
 import importlib.util
 import json
 import math
@@ -54,6 +55,7 @@ __all__ = [
     "ScorerModel",
     "SupportScorer",
     "extract_features",
+    "feature_fingerprint",
     "load_model",
 ]
 
@@ -409,6 +411,44 @@ class ScorerModel:
                 name: [self.negative.get(name, 0.0), self.positive.get(name, 0.0)] for name in names
             },
         }
+
+
+# Texts written for this check (not training data): negation, emoji, elongation, a URL and
+# an amount, the cue families, in the six languages. What the feature code and the language
+# identifier make of them is the feature fingerprint.
+_PROBES: tuple[str, ...] = (
+    "Still waiting for a reply after 3 days!!! This is not OK :(",
+    "Great job, really. Paying for premium to get slower answers",
+    "Thanks for the quick reply, but the replacement also arrived broken",
+    "whatever, I give up. Taking my business elsewhere https://example.com/x",
+    "Sooo happy with the refund of $59.90, thank you 🙏",
+    "How do I change the email on my account?",
+    "Llevo una semana esperando y nadie responde, voy a cancelar",
+    "Muchas gracias, todo funciona perfectamente 😊",
+    "Ich warte seit Tagen, niemand antwortet. Ich kündige!",
+    "Vielen Dank, das Problem ist gelöst",
+    "Toujours pas de réponse, c'est inadmissible, je résilie",
+    "Merci beaucoup pour votre aide rapide",
+    "Já expliquei três vezes e ninguém resolve, não aguento mais",
+    "Obrigado, ficou ótimo!",
+    "Sono ancora in attesa, nessuno risponde, voglio disdire",
+    "Grazie mille, tutto risolto",
+)
+
+
+def feature_fingerprint() -> str:
+    """A digest of the features and the identified language of a fixed set of probe texts.
+
+    ``scripts/train_scorer.py`` records it with the weights it fits; when the feature code,
+    the cue lists, the lexicon or the language identifier change what a text becomes, the
+    fingerprint changes and the test that compares it says to retrain.
+    """
+    rows = [
+        [text, detect_language(text).code, sorted(extract_features(text).items())]
+        for text in _PROBES
+    ]
+    digest = hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode("utf-8"))
+    return digest.hexdigest()[:16]
 
 
 @cache
