@@ -191,10 +191,12 @@ def test_an_item_that_keeps_failing_is_parked_then_listed_and_requeued(
     listed = runner.invoke(main, ["inbox", "list", "--config", str(config)])
     assert listed.exit_code == 0, listed.output
     assert "failed 1" in listed.output
-    assert "key=event:p-1" in listed.output
+    assert parked.ticket == str(NOTED[1])
+    assert f"zendesk ticket={NOTED[1]} key=event:p-1" in listed.output
     assert "after 3 attempts" in listed.output
     as_json = runner.invoke(main, ["inbox", "list", "--config", str(config), "--json"])
     assert json.loads(as_json.output)["id"] == parked.id
+    assert json.loads(as_json.output)["ticket"] == str(NOTED[1])
     usage = runner.invoke(main, ["inbox", "retry", "--config", str(config)])
     assert usage.exit_code == 2
     retried = runner.invoke(main, ["inbox", "retry", "--config", str(config), str(parked.id)])

@@ -251,8 +251,9 @@ def inbox_list(config_path: Path, status: str, limit: int, as_json: bool) -> Non
     for row in rows:
         when = f" retry_at={row.retry_at:%H:%M:%S}" if row.retry_at else ""
         error = f" error={json.dumps(row.last_error)}" if row.last_error else ""
+        ticket = f" ticket={row.ticket}" if row.ticket else ""
         click.echo(
-            f"{row.id} {row.status} {row.connector} key={row.dedupe_key} "
+            f"{row.id} {row.status} {row.connector}{ticket} key={row.dedupe_key} "
             f"attempts={row.attempts} received={row.received_at:%Y-%m-%d %H:%M:%S}{when}{error}"
         )
 

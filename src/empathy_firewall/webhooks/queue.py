@@ -157,6 +157,8 @@ class InboxRow:
     received_at: datetime
     last_error: str | None
     retry_at: datetime | None
+    #: the ticket the event is about (None for items stored before schema 7)
+    ticket: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         """A JSON-ready form."""
@@ -170,6 +172,7 @@ class InboxRow:
             "received_at": self.received_at.isoformat(),
             "last_error": self.last_error,
             "retry_at": None if self.retry_at is None else self.retry_at.isoformat(),
+            "ticket": self.ticket,
         }
 
 
@@ -190,6 +193,7 @@ def list_items(
         ib.c.last_error,
         ib.c.claimed_by,
         ib.c.claimed_until,
+        ib.c.ticket,
     )
     if status == "retrying":
         query = query.where(ib.c.status == "claimed", ib.c.claimed_by.like(RETRY_HOLDER + "%"))
@@ -215,6 +219,7 @@ def list_items(
                 received_at=row[6],
                 last_error=row[7],
                 retry_at=row[9] if retrying else None,
+                ticket=row[10],
             )
         )
     return out
