@@ -188,11 +188,13 @@ def test_a_dry_run_leaves_the_postgresql_store_exactly_as_it_was(
         assert planned == written + (_prompts(server, schema) - queued)
 
 
-def test_a_dry_run_drops_the_schema_a_killed_rehearsal_left_and_spares_a_live_one(
-    tmp_path: Path, server: Engine
+@pytest.mark.parametrize("next_run", ["dry run", "real run"])
+def test_the_next_run_drops_the_schema_a_killed_rehearsal_left_and_spares_a_live_one(
+    tmp_path: Path, server: Engine, next_run: str
 ) -> None:
-    """A dry run killed mid-rehearsal (kill -9) leaves its schema; the next dry run drops
-    it. A schema whose rehearsal still runs (its session holds the advisory lock) stays."""
+    """A dry run killed mid-rehearsal (kill -9) leaves its schema; the next sync run, dry
+    or real (a cron job may never dry-run again), drops it. A schema whose rehearsal still
+    runs (its session holds the advisory lock) stays."""
     dead, live = (f"{PREFIX}{uuid.uuid4().hex[:16]}" for _ in range(2))
     with server.begin() as conn:
         for name in (dead, live):
@@ -204,7 +206,12 @@ def test_a_dry_run_drops_the_schema_a_killed_rehearsal_left_and_spares_a_live_on
             text("SELECT pg_advisory_lock(:c, hashtext(:n))"), {"c": LOCK_CLASS, "n": live}
         )
         with pg_schema() as schema:
-            _dry_run(_config(tmp_path, f"url = '{pg_url()}'\nschema = '{schema}'"))
+            config = _config(tmp_path, f"url = '{pg_url()}'\nschema = '{schema}'")
+            if next_run == "dry run":
+                _dry_run(config)
+            else:
+                real = CliRunner().invoke(main, _args(config))
+                assert real.exit_code == 0, real.output
         left = _rehearsal_schemas(server)
         assert dead not in left, "the killed rehearsal's schema was left behind"
         assert live in left, "the dry run dropped the schema of a running rehearsal"

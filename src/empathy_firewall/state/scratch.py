@@ -19,8 +19,8 @@ How it stays off the real store:
 - the schema is dropped when the rehearsal ends (:meth:`ScratchSchema.drop`). While it
   lives, a session-level advisory lock (``LOCK_CLASS``, ``hashtext(name)``) held on a
   connection of its own says so; a dry run killed before it could drop its schema lets go
-  of that lock with its connection, and the next dry run drops every ``ef_rehearsal_``
-  schema whose lock it can take (:func:`sweep`).
+  of that lock with its connection, and the next dry run or real sync run drops every
+  ``ef_rehearsal_`` schema whose lock it can take (:func:`sweep`, :func:`sweep_server`).
 
 Why not one transaction rolled back at the end: the job commits through many connections
 (pages, leases, the run lock); held in one transaction, its upserts would keep row locks on
@@ -40,7 +40,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from empathy_firewall.errors import ConfigError
 from empathy_firewall.state.engine import create_store_engine
 
-__all__ = ["LOCK_CLASS", "PREFIX", "ScratchSchema", "copy_store", "sweep"]
+__all__ = ["LOCK_CLASS", "PREFIX", "ScratchSchema", "copy_store", "sweep", "sweep_server"]
 
 log = logging.getLogger("empathy_firewall.state")
 
@@ -103,12 +103,28 @@ def sweep(holder: Connection) -> list[str]:
             holder.execute(text(f"DROP SCHEMA IF EXISTS {_q(name)} CASCADE"))
             dropped.append(name)
         except DBAPIError as exc:  # e.g. made by another role: leave it, say so
-            log.warning("dry run: could not drop the stale schema %s (%s)", name, exc.orig)
+            log.warning("could not drop the stale rehearsal schema %s (%s)", name, exc.orig)
         finally:
             holder.execute(text(_UNLOCK), {"c": LOCK_CLASS, "n": name})
     if dropped:
-        log.info("dry run: dropped %d schema(s) left by a stopped dry run", len(dropped))
+        log.info("dropped %d rehearsal schema(s) left by a stopped dry run", len(dropped))
     return dropped
+
+
+def sweep_server(engine: Engine) -> list[str]:
+    """:func:`sweep` on the server of ``engine`` (a real sync run calls it, so a killed
+    dry run's copy does not wait for the next dry run to be dropped); nothing on SQLite.
+
+    Housekeeping only: a failure is logged and the run goes on.
+    """
+    if engine.dialect.name != "postgresql":
+        return []
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as holder:
+            return sweep(holder)
+    except SQLAlchemyError as exc:
+        log.warning("could not look for stale rehearsal schemas (%s)", type(exc).__name__)
+        return []
 
 
 def copy_store(url: str, schema: str | None) -> ScratchSchema:

@@ -217,6 +217,7 @@ def sync(
     2 configuration, credentials or rules; 3 bad input data; 4 helpdesk unavailable or
     rate-limited (resumes next run); 6 another run holds the lock.
     """
+    from empathy_firewall.state.scratch import sweep_server
     from empathy_firewall.sync.job import SyncJob, SyncOptions
     from empathy_firewall.sync.rehearsal import rehearsal as make_rehearsal
     from empathy_firewall.sync.rehearsal import scratch_store
@@ -248,6 +249,7 @@ def sync(
             store = scratch.store
         else:
             store = _open_store(config)
+            sweep_server(store.engine)  # copies a killed dry run left on the server
     except EmpathyFirewallError as exc:
         _fail(exc)
         return
