@@ -294,11 +294,11 @@ def check(path: Path, fresh: str) -> int:
 
     What must match is the feature fingerprint: the shipped weights were fitted on the
     features the code makes today. The weights themselves are compared and their largest
-    difference printed: lbfgs stops at a tolerance (1e-4) short of the optimum, and another
-    numpy or scipy build stops elsewhere (measured on 2026-12-08: a refit on another machine
-    than the shipped file's moved one weight of 315,000 by 0.64 and a bias by 0.04; on one
-    machine, a tolerance of 1e-7 instead of 1e-4 moves a weight by up to 0.97), which is the
-    solver's arithmetic, not a change of what the model reads.
+    difference printed: lbfgs stops at a tolerance, and another numpy or scipy build stops a
+    little elsewhere. At ``TOL`` that is at most a rounding unit on a few weights (1e-7
+    against 1e-8: 0.001 on 4,870 of 630,884); at the former 1e-4 a refit on another machine
+    moved a weight by 0.64 and a bias by 0.04. Either is the solver's arithmetic, not a
+    change of what the model reads.
     """
     if not path.is_file():
         print(f"no shipped model at {path}: train one")
