@@ -36,7 +36,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, or_, select, text
+from sqlalchemy import Connection, select, text
 
 from empathy_firewall.state import StateStore, inbox
 from empathy_firewall.state import schema as t
@@ -76,13 +76,9 @@ def _table(conn: Connection) -> str:
 def per_event_claim(conn: Connection) -> list[Any]:
     """The claim before schema 7: the 50 oldest claimable events, locked and updated."""
     ib = t.inbox
-    now = datetime.now(UTC)
-    claimable = or_(
-        ib.c.status == "pending", (ib.c.status == "claimed") & (ib.c.claimed_until < now)
-    )
     picked = (
         select(ib.c.id)
-        .where(claimable, ib.c.attempts < 5)
+        .where(inbox.claimable(datetime.now(UTC)), ib.c.attempts < 5)
         .order_by(ib.c.id)
         .limit(50)
         .with_for_update(skip_locked=True)

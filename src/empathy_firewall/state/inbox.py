@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import case, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, case, func, or_, select, tuple_
 
 from empathy_firewall.state import schema as t
 from empathy_firewall.state.sql import relax_commit
@@ -30,9 +30,11 @@ from empathy_firewall.state.store import StateStore, upsert
 __all__ = [
     "InboxItem",
     "claim",
+    "claimable",
     "complete",
     "complete_many",
     "fail",
+    "new_row",
     "put",
     "status_counts",
     "ticket_of",
@@ -79,22 +81,36 @@ def ticket_of(payload: str) -> str | None:
     return ticket[:300] if isinstance(ticket, str) and ticket else None
 
 
+def new_row(
+    connector: str, account: str, dedupe_key: str, payload: str, received_at: datetime
+) -> dict[str, object]:
+    """The inbox row of a newly stored event (pending, no attempt yet, its ticket named)."""
+    return {
+        "connector": connector,
+        "account": account,
+        "dedupe_key": dedupe_key,
+        "payload": payload,
+        "ticket": ticket_of(payload),
+        "received_at": received_at,
+        "status": "pending",
+        "attempts": 0,
+    }
+
+
+def claimable(now: datetime) -> ColumnElement[bool]:
+    """The items a claim may hand out at ``now``: pending, or claimed with the claim expired
+    (a dead worker's item, or one whose retry backoff has ended)."""
+    ib = t.inbox
+    return or_(ib.c.status == "pending", (ib.c.status == "claimed") & (ib.c.claimed_until < now))
+
+
 def put(store: StateStore, connector: str, account: str, dedupe_key: str, payload: str) -> bool:
     """Store an event; False when the dedupe key was already there (a redelivery)."""
     with store.engine.begin() as conn:
         stmt = upsert(conn, t.inbox, ("connector", "account", "dedupe_key"), None)
         stored = conn.execute(
             stmt.returning(t.inbox.c.id),
-            {
-                "connector": connector,
-                "account": account,
-                "dedupe_key": dedupe_key,
-                "payload": payload,
-                "ticket": ticket_of(payload),
-                "received_at": datetime.now(UTC),
-                "status": "pending",
-                "attempts": 0,
-            },
+            new_row(connector, account, dedupe_key, payload, datetime.now(UTC)),
         ).first()
     return stored is not None
 
@@ -122,14 +138,12 @@ def claim(
     """
     ib = t.inbox
     now = datetime.now(UTC)
-    claimable = or_(
-        ib.c.status == "pending", (ib.c.status == "claimed") & (ib.c.claimed_until < now)
-    )
+    can_claim = claimable(now)
     # the oldest claimable events only (a long backlog is not grouped whole on every
     # claim); a chosen ticket still brings every claimable event it has, older or newer
     window = (
         select(ib.c.id, ib.c.connector, ib.c.account, ib.c.ticket, ib.c.received_at)
-        .where(claimable, ib.c.attempts < max_attempts)
+        .where(can_claim, ib.c.attempts < max_attempts)
         .order_by(ib.c.id)
         .limit(_WINDOW)
         .subquery("oldest")
@@ -194,7 +208,7 @@ def claim(
     )
     candidates = (
         select(ib.c.id)
-        .where(claimable, ib.c.attempts < max_attempts, member)
+        .where(can_claim, ib.c.attempts < max_attempts, member)
         .order_by(ib.c.id)
         .limit(max_items)
     )
@@ -216,7 +230,7 @@ def claim(
             )
             claimed = conn.execute(
                 ib.update()
-                .where(ib.c.id == picked.c.id, claimable)
+                .where(ib.c.id == picked.c.id, can_claim)
                 .values(**values)
                 .returning(*_ITEM_COLUMNS)
             ).all()
@@ -224,7 +238,7 @@ def claim(
         ids = conn.execute(candidates).scalars().all()
         if not ids:
             return []
-        conn.execute(ib.update().where(ib.c.id.in_(ids), claimable).values(**values))
+        conn.execute(ib.update().where(ib.c.id.in_(ids), can_claim).values(**values))
         rows = conn.execute(
             select(*_ITEM_COLUMNS)
             .where(ib.c.id.in_(ids), ib.c.claimed_by == worker, ib.c.status == "claimed")
@@ -237,13 +251,9 @@ def waiting(store: StateStore, *, max_attempts: int = 5) -> int:
     """Items a claim could hand out now or once their ticket settles (pending or with an
     expired claim, attempts left); 0 means a claim that found nothing found the inbox empty."""
     ib = t.inbox
-    now = datetime.now(UTC)
-    claimable = or_(
-        ib.c.status == "pending", (ib.c.status == "claimed") & (ib.c.claimed_until < now)
-    )
     with store.engine.connect() as conn:
         found = conn.execute(
-            select(func.count()).where(claimable, ib.c.attempts < max_attempts)
+            select(func.count()).where(claimable(datetime.now(UTC)), ib.c.attempts < max_attempts)
         ).scalar_one()
     return int(found)
 

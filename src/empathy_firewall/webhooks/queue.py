@@ -40,6 +40,7 @@ __all__ = [
     "park",
     "prune",
     "requeue",
+    "waiting_items",
 ]
 
 #: the ``claimed_by`` prefix of items waiting out a backoff
@@ -106,6 +107,12 @@ def claim_items(
                 raise
             time.sleep(0.01 * (attempt + 1))
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def waiting_items(store: StateStore, *, max_attempts: int) -> int:
+    """The items :func:`claim_items` could hand out now or once their ticket settles
+    (counting, as it does, the items one attempt past ``max_attempts``)."""
+    return store_inbox.waiting(store, max_attempts=max_attempts + 1)
 
 
 def defer(

@@ -60,7 +60,7 @@ from empathy_firewall.state.store import StateStore
 from empathy_firewall.sync.job import RUN_CACHE, account_of
 from empathy_firewall.sync.step import TicketStep
 from empathy_firewall.sync.summary import SyncSummary
-from empathy_firewall.webhooks.queue import claim_items, defer, park
+from empathy_firewall.webhooks.queue import claim_items, defer, park, waiting_items
 
 __all__ = [
     "BatchReport",
@@ -270,7 +270,7 @@ class InboxWorker:
         return total
 
     def _settling(self) -> bool:
-        return store_inbox.waiting(self.store, max_attempts=self.options.max_attempts + 1) > 0
+        return waiting_items(self.store, max_attempts=self.options.max_attempts) > 0
 
     def run_once(self) -> BatchReport:
         """Claim the events of up to ``batch`` settled tickets and process them."""

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from empathy_firewall.state import schema as t
-from empathy_firewall.state.inbox import ticket_of
+from empathy_firewall.state.inbox import new_row
 from empathy_firewall.state.inbox_pg import PgInboxInserter
 from empathy_firewall.state.store import StateStore, upsert
 
@@ -261,16 +261,7 @@ class InboxWriter:
                 item = batch[index]
                 row = conn.execute(
                     stmt,
-                    {
-                        "connector": item.connector,
-                        "account": item.account,
-                        "dedupe_key": item.dedupe_key,
-                        "payload": item.payload,
-                        "ticket": ticket_of(item.payload),
-                        "received_at": now,
-                        "status": "pending",
-                        "attempts": 0,
-                    },
+                    new_row(item.connector, item.account, item.dedupe_key, item.payload, now),
                 ).first()
                 stored[index] = row is not None
         return [stored[i] for i in range(len(batch))]
