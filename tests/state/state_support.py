@@ -5,16 +5,25 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, Table, create_engine, text
 
-from empathy_firewall.state import StateStore
+from empathy_firewall.state import StateStore, migrations
+from empathy_firewall.state.migrations import Migration
 
-__all__ = ["pg_schema", "pg_url", "require_postgres", "store"]
+__all__ = [
+    "migrations_before",
+    "pg_schema",
+    "pg_url",
+    "require_postgres",
+    "store",
+    "store_place",
+    "v1_without",
+]
 
 
 def pg_url() -> str:
@@ -66,3 +75,45 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore
         opened = StateStore(pg_url(), schema=schema)
         yield opened
         opened.close()
+
+
+@contextmanager
+def store_place(
+    backend: str, folder: Path
+) -> Iterator[tuple[Callable[[], StateStore], str | None]]:
+    """Where one store lives across several openings (a migration test opens it as an older
+    build made it, then as this one): a function that opens it, and its PostgreSQL schema
+    (None on SQLite). The schema is dropped afterwards."""
+    if backend == "sqlite":
+        yield (lambda: StateStore(f"sqlite:///{folder / 'old.db'}")), None
+        return
+    with pg_schema() as name:
+        yield (lambda: StateStore(pg_url(), schema=name)), name
+
+
+def v1_without(
+    table: Table, column: str, *, index: str | None = None
+) -> Callable[[Connection], None]:
+    """Migration 1 as a build before ``column`` (and ``index``) made it: the current v1,
+    run with them taken out of the metadata, which gets them back afterwards."""
+
+    def apply(conn: Connection) -> None:
+        taken = table.c[column]
+        taken_index = next(i for i in table.indexes if i.name == index) if index else None
+        table._columns.remove(taken)
+        if taken_index is not None:
+            table.indexes.discard(taken_index)
+        try:
+            migrations._v1(conn)
+        finally:
+            table.append_column(taken)
+            if taken_index is not None:
+                table.indexes.add(taken_index)
+
+    return apply
+
+
+def migrations_before(version: int, first: Callable[[Connection], None]) -> tuple[Migration, ...]:
+    """The migrations a build before ``version`` had, its migration 1 being ``first``."""
+    older = tuple(m for m in migrations.MIGRATIONS if 1 < m.version < version)
+    return (Migration(1, "as shipped", first), *older)

@@ -3,30 +3,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, Connection, inspect
-from state_support import pg_schema, pg_url
+from sqlalchemy import inspect
+from state_support import migrations_before, store_place, v1_without
 
 from empathy_firewall.signals.memory import PastTicket
-from empathy_firewall.state import StateStore, migrations, schema
+from empathy_firewall.state import migrations, schema
 
 AT = datetime(2026, 11, 1, tzinfo=UTC)
-
-
-def _v1_without_created_at(conn: Connection) -> None:
-    """Migration 1 as it was shipped: ``ef_customer_tickets`` had no ``created_at``."""
-    table = schema.customer_tickets
-    column: Column[datetime] = table.c.created_at
-    table._columns.remove(column)
-    try:
-        migrations._v1(conn)
-    finally:
-        table.append_column(column)
 
 
 @pytest.mark.parametrize(
@@ -35,29 +22,16 @@ def _v1_without_created_at(conn: Connection) -> None:
 def test_a_version_1_store_keeps_its_memory_and_gains_created_at(
     backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    @contextmanager
-    def place() -> Iterator[str | None]:
-        if backend == "sqlite":
-            yield None
-        else:
-            with pg_schema() as name:
-                yield name
-
-    def open_store(where: str | None) -> StateStore:
-        if backend == "sqlite":
-            return StateStore(f"sqlite:///{tmp_path / 'old.db'}")
-        return StateStore(pg_url(), schema=where)
-
-    with place() as where:
+    with store_place(backend, tmp_path) as (open_store, _where):
         with monkeypatch.context() as patched:
-            first = migrations.Migration(1, "as shipped", _v1_without_created_at)
-            patched.setattr(migrations, "MIGRATIONS", (first,))
-            old = open_store(where)
+            v1 = v1_without(schema.customer_tickets, "created_at")
+            patched.setattr(migrations, "MIGRATIONS", migrations_before(2, v1))
+            old = open_store()
             with old.engine.begin() as conn:
                 row = {"customer_key": "c", "ticket_key": "t1", "at": AT, "sentiment": -0.5}
                 conn.execute(schema.customer_tickets.insert(), [{**row, "negative": True}])
             old.close()
-        store = open_store(where)
+        store = open_store()
         assert store.schema_version() >= 2
         with store.engine.connect() as conn:
             translate = conn.get_execution_options().get("schema_translate_map") or {}

@@ -7,29 +7,16 @@ from then on :meth:`StateStore.read_to_end` reads only the column."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, Connection, inspect
-from state_support import pg_schema, pg_url
+from sqlalchemy import inspect
+from state_support import migrations_before, store_place, v1_without
 
 from empathy_firewall.state import StateStore, migrations, schema
 
 AT = datetime(2026, 11, 1, tzinfo=UTC)
-
-
-def _v1_without_read_to_end(conn: Connection) -> None:
-    """Migration 1 as stores before migration 6 had it: ``ef_runs`` had no ``read_to_end``."""
-    table = schema.runs
-    column: Column[bool | None] = table.c.read_to_end
-    table._columns.remove(column)
-    try:
-        migrations._v1(conn)
-    finally:
-        table.append_column(column)
 
 
 def _run(run_id: str, lock: str, status: str, stopped: str | None) -> dict[str, object]:
@@ -50,25 +37,11 @@ def _run(run_id: str, lock: str, status: str, stopped: str | None) -> dict[str, 
 def test_old_runs_gain_the_column_from_their_summary_text(
     backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    @contextmanager
-    def place() -> Iterator[str | None]:
-        if backend == "sqlite":
-            yield None
-        else:
-            with pg_schema() as name:
-                yield name
-
-    def open_store(where: str | None) -> StateStore:
-        if backend == "sqlite":
-            return StateStore(f"sqlite:///{tmp_path / 'old.db'}")
-        return StateStore(pg_url(), schema=where)
-
-    with place() as where:
+    with store_place(backend, tmp_path) as (open_store, _where):
         with monkeypatch.context() as patched:
-            old_ones = tuple(m for m in migrations.MIGRATIONS if m.version < 6)
-            first = migrations.Migration(1, "as shipped", _v1_without_read_to_end)
-            patched.setattr(migrations, "MIGRATIONS", (first, *old_ones[1:]))
-            old = open_store(where)
+            v1 = v1_without(schema.runs, "read_to_end")
+            patched.setattr(migrations, "MIGRATIONS", migrations_before(6, v1))
+            old = open_store()
             with old.engine.begin() as conn:
                 conn.execute(
                     schema.runs.insert(),
@@ -79,7 +52,7 @@ def test_old_runs_gain_the_column_from_their_summary_text(
                     ],
                 )
             old.close()
-        store = open_store(where)
+        store = open_store()
         assert store.schema_version() >= 6
         with store.engine.connect() as conn:
             translate = conn.get_execution_options().get("schema_translate_map") or {}

@@ -5,30 +5,14 @@ no ticket and are still handed out, one by one. Runs on SQLite and on PostgreSQL
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, Connection, inspect
-from state_support import pg_schema, pg_url
+from sqlalchemy import inspect
+from state_support import migrations_before, store_place, v1_without
 
-from empathy_firewall.state import StateStore, inbox, migrations, schema
-
-
-def _v1_without_ticket(conn: Connection) -> None:
-    """Migration 1 as stores before migration 7 had it: no ``ticket`` column or index."""
-    table = schema.inbox
-    column: Column[str | None] = table.c.ticket
-    index = next(i for i in table.indexes if i.name == "ef_inbox_ticket")
-    table._columns.remove(column)
-    table.indexes.discard(index)
-    try:
-        migrations._v1(conn)
-    finally:
-        table.append_column(column)
-        table.indexes.add(index)
+from empathy_firewall.state import inbox, migrations, schema
 
 
 @pytest.mark.parametrize(
@@ -37,25 +21,11 @@ def _v1_without_ticket(conn: Connection) -> None:
 def test_an_older_inbox_gains_the_ticket_column_and_keeps_its_items(
     backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    @contextmanager
-    def place() -> Iterator[str | None]:
-        if backend == "sqlite":
-            yield None
-        else:
-            with pg_schema() as name:
-                yield name
-
-    def open_store(where: str | None) -> StateStore:
-        if backend == "sqlite":
-            return StateStore(f"sqlite:///{tmp_path / 'old.db'}")
-        return StateStore(pg_url(), schema=where)
-
-    with place() as where:
+    with store_place(backend, tmp_path) as (open_store, where):
         with monkeypatch.context() as patched:
-            old_ones = tuple(m for m in migrations.MIGRATIONS if m.version < 7)
-            first = migrations.Migration(1, "as shipped", _v1_without_ticket)
-            patched.setattr(migrations, "MIGRATIONS", (first, *old_ones[1:]))
-            old = open_store(where)
+            v1 = v1_without(schema.inbox, "ticket", index="ef_inbox_ticket")
+            patched.setattr(migrations, "MIGRATIONS", migrations_before(7, v1))
+            old = open_store()
             with old.engine.begin() as conn:
                 found = inspect(conn).get_columns("ef_inbox", schema=where)
                 assert "ticket" not in {c["name"] for c in found}
@@ -71,7 +41,7 @@ def test_an_older_inbox_gains_the_ticket_column_and_keeps_its_items(
                     )
                 )
             old.close()
-        store = open_store(where)
+        store = open_store()
         assert store.schema_version() >= 7
         with store.engine.connect() as conn:
             inspector = inspect(conn)
