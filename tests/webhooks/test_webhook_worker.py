@@ -17,6 +17,7 @@ dev_import("starlette", "the webhook service needs the 'serve' extra")
 dev_import("prometheus_client", "the webhook service needs the 'serve' extra")
 
 from click.testing import CliRunner
+from fidelity_support import freshdesk
 from sync_support import duplicate_markers, seeded_fake
 from webhook_support import event_body, service_for, write_config, zendesk_request
 
@@ -27,6 +28,7 @@ from empathy_firewall.state.inbox import status_counts
 from empathy_firewall.state.lock import acquire_lock
 from empathy_firewall.webhooks.queue import claim_items, list_items
 from empathy_firewall.webhooks.service import WebhookService
+from empathy_firewall.webhooks.settings import load_serve_config
 from empathy_firewall.webhooks.worker import WorkerOptions, backoff_delay
 from empathy_firewall_zendesk.testing import FakeZendesk
 
@@ -310,3 +312,38 @@ def test_an_item_for_an_unconfigured_connector_is_parked(
     report = service.worker(now=lambda: now).run(until_empty=True)
     assert report.parked == 1
     assert "no connector 'helpscout'" in (list_items(sqlite_store)[0].last_error or "")
+
+
+def test_freshdesk_events_are_read_once_per_ticket_and_a_second_round_writes_nothing(
+    sqlite_store: StateStore, tmp_path: Path
+) -> None:
+    """The per-ticket claim through the Freshdesk connector and its documented automation
+    body: three events on each of five tickets are five reads; new events with nothing new
+    on the tickets are read again and write nothing."""
+    fake, _connector = freshdesk(0)
+    config = load_serve_config(write_config(tmp_path, None, connector="freshdesk"))
+    options = {"freshdesk": {"transport": fake, "clock": fake.clock, "env": fake.env}}
+    service = WebhookService(config, store=sqlite_store, connector_options=options)
+    receiver = service.receivers["freshdesk"]
+    tickets = sorted(fake.state.tickets)[:5]
+
+    def deliver_round(n: int) -> None:
+        for tid in tickets:
+            body = {**json.loads(fake.webhook_body(str(tid))), "round": n}
+            assert receiver.receive(fake.webhook(body)).status == 202
+
+    for n in range(3):
+        deliver_round(n)
+    reads = fake.count("/tickets/")
+    first = service.worker(now=fake.clock.wall).run(until_empty=True)
+    assert (first.processed, first.tickets) == (15, 5)
+    assert status_counts(sqlite_store) == {"done": 15}
+    assert fake.count("/tickets/") > reads
+    writes = fake.count(method="POST") + fake.count(method="PUT")
+    assert writes > 0  # the first round wrote (notes on four of the five tickets)
+    notes = {tid: fake.notes(tid) for tid in tickets}
+    deliver_round(99)
+    second = service.worker(now=fake.clock.wall).run(until_empty=True)
+    assert (second.processed, second.tickets) == (5, 5)
+    assert fake.count(method="POST") + fake.count(method="PUT") == writes
+    assert {tid: fake.notes(tid) for tid in tickets} == notes
