@@ -9,7 +9,9 @@ For each backend (SQLite file; PostgreSQL in a throwaway schema):
 1. a fake Zendesk (the sample helpdesk, 320 tickets) is served over loopback HTTP by a
    separate process;
 2. ``empathy-firewall serve`` (uvicorn, no in-process workers) and two
-   ``empathy-firewall worker`` processes start on one state store;
+   ``empathy-firewall worker`` processes start on one state store; the burst waits until
+   both workers say they are processing the inbox (steady state: a worker's start-up, a
+   second or two of CPU loading the rule packs and the scorer, is not part of the run);
 3. a load generator (asyncio, keep-alive HTTP/1.1 on ``--connections`` loopback
    connections) sends ``--deliveries`` signed event-subscription webhooks, 10% of them
    redeliveries of an event already sent, and times each request from first byte sent to
@@ -256,10 +258,16 @@ def run_backend(
         wait_for(lambda: _up(port), 30, "serve to listen")
         if args.workers_after:
             result = asyncio.run(load(port, requests, args.connections))
+        logs = [folder / "worker-1.log", folder / "worker-2.log"]
         with (
-            child(worker_cmd, ENV, stdout=subprocess.PIPE, text=True) as w1,
-            child(worker_cmd, ENV, stdout=subprocess.PIPE, text=True) as w2,
+            logs[0].open("w") as log1,
+            logs[1].open("w") as log2,
+            child(worker_cmd, ENV, stdout=subprocess.PIPE, stderr=log1, text=True) as w1,
+            child(worker_cmd, ENV, stdout=subprocess.PIPE, stderr=log2, text=True) as w2,
         ):
+            # the workers are running (built, polling the inbox) before the burst starts:
+            # their start-up (rule packs, scorer) is not part of the steady state measured
+            wait_for(lambda: all(_worker_ready(log) for log in logs), 120, "the workers to start")
             if not args.workers_after:
                 result = asyncio.run(load(port, requests, args.connections))
                 if not args.no_bare:  # same machine, same moment: the workers still busy
@@ -327,6 +335,10 @@ def run_bare(requests: list[bytes], args: Any) -> dict[str, Any]:
     with child([sys.executable, __file__, "--bare-app", str(port)]):
         wait_for(lambda: _listening(port), 30, "the bare app to listen")
         return asyncio.run(load(port, requests, args.connections))
+
+
+def _worker_ready(log: Path) -> bool:
+    return "processing the inbox" in log.read_text(encoding="utf-8", errors="replace")
 
 
 def _listening(port: int) -> bool:

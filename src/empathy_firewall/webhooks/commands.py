@@ -15,6 +15,7 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -28,6 +29,7 @@ log = logging.getLogger("empathy_firewall.webhooks")
 if TYPE_CHECKING:
     from empathy_firewall.state.store import StateStore
     from empathy_firewall.webhooks.service import WebhookService
+    from empathy_firewall.webhooks.settings import ServeConfig
 
 __all__ = ["inbox", "serve", "worker"]
 
@@ -59,13 +61,23 @@ def _require(*modules: str) -> None:
         )
 
 
-def _service(config_path: Path) -> WebhookService:
-    """Build the service; configuration and store errors exit with their codes."""
+def _service(
+    config_path: Path, prepare: Callable[[ServeConfig], None] | None = None
+) -> WebhookService:
+    """Build the service; configuration and store errors exit with their codes.
+
+    ``prepare`` runs once the file is read and before anything is built (the rule packs,
+    the scorer, the store): the worker lowers its CPU priority there.
+    """
     _require("prometheus_client")
     from empathy_firewall.webhooks.service import WebhookService
+    from empathy_firewall.webhooks.settings import load_serve_config
 
     try:
-        return WebhookService.from_file(config_path)
+        config = load_serve_config(config_path)
+        if prepare is not None:
+            prepare(config)
+        return WebhookService(config)
     except EmpathyFirewallError as exc:
         _fail(exc)
         raise
@@ -156,14 +168,19 @@ def worker(config_path: Path, until_empty: bool, as_json: bool, metrics_port: in
     ``--metrics-port`` the worker's counters (processed, failed, processing time, inbox
     items) are scraped from this process, as ``serve``'s are from ``/metrics``.
     """
-    service = _service(config_path)
-    niceness = lower_cpu_priority(service.config.webhooks.worker_nice)
-    if niceness is not None:
-        log.info(
-            "worker: CPU priority lowered to nice %d (webhooks.worker_nice): "
-            "acknowledging webhooks comes before processing them",
-            niceness,
-        )
+
+    def lower_priority(config: ServeConfig) -> None:
+        # before the rule packs and the scorer load (a second of CPU): a worker started
+        # during a burst does not slow the endpoint's acknowledgements either
+        niceness = lower_cpu_priority(config.webhooks.worker_nice)
+        if niceness is not None:
+            log.info(
+                "worker: CPU priority lowered to nice %d (webhooks.worker_nice): "
+                "acknowledging webhooks comes before processing them",
+                niceness,
+            )
+
+    service = _service(config_path, lower_priority)
     exporter = None
     if metrics_port is not None:
         from prometheus_client import start_http_server
@@ -179,7 +196,13 @@ def worker(config_path: Path, until_empty: bool, as_json: bool, metrics_port: in
     previous_term = signal.signal(signal.SIGTERM, _asked)
     previous_int = signal.signal(signal.SIGINT, _asked)
     try:
-        report = service.worker().run(lambda: stop["asked"], until_empty=until_empty)
+        inbox_worker = service.worker()
+        click.echo(
+            f"empathy-firewall worker {inbox_worker.name}: processing the inbox "
+            f"({', '.join(sorted(service.config.connectors))}); SIGTERM stops",
+            err=True,
+        )
+        report = inbox_worker.run(lambda: stop["asked"], until_empty=until_empty)
     finally:
         signal.signal(signal.SIGTERM, previous_term)
         signal.signal(signal.SIGINT, previous_int)
