@@ -337,6 +337,9 @@ def test_freshdesk_events_are_read_once_per_ticket_and_a_second_round_writes_not
     reads = fake.count("/tickets/")
     first = service.worker(now=fake.clock.wall).run(until_empty=True)
     assert (first.processed, first.tickets) == (15, 5)
+    scraped = service.metrics.render().decode()
+    assert 'ef_inbox_tickets_read_total{connector="freshdesk"} 5.0' in scraped
+    assert 'ef_inbox_processed_total{connector="freshdesk"} 15.0' in scraped
     assert status_counts(sqlite_store) == {"done": 15}
     assert fake.count("/tickets/") > reads
     writes = fake.count(method="POST") + fake.count(method="PUT")
@@ -345,5 +348,8 @@ def test_freshdesk_events_are_read_once_per_ticket_and_a_second_round_writes_not
     deliver_round(99)
     second = service.worker(now=fake.clock.wall).run(until_empty=True)
     assert (second.processed, second.tickets) == (5, 5)
+    assert 'ef_inbox_tickets_read_total{connector="freshdesk"} 10.0' in (
+        service.metrics.render().decode()
+    )
     assert fake.count(method="POST") + fake.count(method="PUT") == writes
     assert {tid: fake.notes(tid) for tid in tickets} == notes

@@ -105,6 +105,13 @@ class Metrics:
             ["connector", "final"],
             registry=r,
         )
+        self.tickets_read_total = Counter(
+            "ef_inbox_tickets_read",
+            "Tickets re-read from the helpdesk by this process's workers (once for all the "
+            "events a ticket had waiting)",
+            ["connector"],
+            registry=r,
+        )
         self.processing_seconds = Histogram(
             "ef_inbox_processing_seconds",
             "Time from claim to completion of a processed item's batch",
@@ -156,6 +163,10 @@ class Metrics:
     def failed(self, connector: str, final: bool) -> None:
         """An item failed (``final``: parked)."""
         self._child(self.failed_total, connector, "true" if final else "false").inc()
+
+    def tickets_read(self, connector: str, count: int) -> None:
+        """``count`` tickets were re-read for the events claimed with them."""
+        self._child(self.tickets_read_total, connector).inc(count)
 
     def render(self) -> bytes:
         """The exposition text."""

@@ -105,6 +105,11 @@ class WorkerObserver(Protocol):
         """An item failed; ``final`` when it was parked."""
         ...
 
+    def tickets_read(self, connector: str, count: int) -> None:
+        """``count`` tickets were re-read from the helpdesk (one read for every event a
+        ticket had waiting)."""
+        ...
+
 
 @dataclass(slots=True)
 class BatchReport:
@@ -351,6 +356,8 @@ class InboxWorker:
             verify = any(i.attempts > 1 for i in batch)
             try:
                 report.tickets += len(ids)
+                if self.observer is not None:
+                    self.observer.tickets_read(connector.name, len(ids))
                 tickets = connector.fetch(ids)
                 incomplete = processor.process(tickets, verify=verify, now=self.now())
             except Exception as exc:
