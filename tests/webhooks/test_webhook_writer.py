@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select, text
+from sqlalchemy import create_engine, select, text
 from state_support import pg_schema, pg_url
 
 from empathy_firewall.state import StateStore
@@ -281,3 +283,156 @@ def pg_inserter() -> Iterator[tuple[StateStore, PgInboxInserter]]:
         finally:
             inserter.close()
             opened.close()
+
+
+# -- PostgreSQL: puts on the event loop (libpq's asynchronous API) ---------------------
+
+
+def _writer_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("inbox-writer")]
+
+
+@pytest.mark.postgres
+def test_postgres_async_puts_are_committed_from_the_event_loop_without_writer_threads() -> None:
+    """``aput`` on PostgreSQL is sent and answered by the loop itself: no writer thread
+    starts, concurrent puts share batches, and each answer comes after the commit."""
+    with pg_schema() as schema:
+        opened = StateStore(pg_url(), schema=schema)
+        writer = InboxWriter(opened)
+        before = _writer_threads()
+        try:
+
+            async def main() -> tuple[list[bool], dict[str, int]]:
+                first = await writer.aput("zendesk", "acme", "k0", "{}")
+                # committed when answered: another connection sees it at once
+                seen = status_counts(opened)
+                keys = [f"k{n % 40}" for n in range(120)]  # each key three times, k0 four
+                rest = await asyncio.gather(
+                    *(writer.aput("zendesk", "acme", k, "{}") for k in keys)
+                )
+                return [first, *rest], seen
+
+            results, seen = asyncio.run(main())
+            assert seen == {"pending": 1}
+            assert _writer_threads() == before
+            assert results[0] is True
+            assert results[1:].count(True) == 39  # k1..k39 new once each; k0 was stored
+            assert status_counts(opened) == {"pending": 40}
+        finally:
+            writer.stop()
+            opened.close()
+        assert writer.items == 121
+        assert writer.batches < 121  # puts that waited together went out together
+
+
+@pytest.mark.postgres
+def test_postgres_async_put_on_a_dropped_link_fails_and_the_next_one_reconnects() -> None:
+    with pg_schema() as schema:
+        opened = StateStore(pg_url(), schema=schema)
+        writer = InboxWriter(opened)
+        try:
+
+            async def main() -> tuple[bool, list[bool | str]]:
+                first = await writer.aput("zendesk", "acme", "k1", "{}")
+                with opened.engine.connect() as conn:  # the server drops every link
+                    conn.execute(
+                        text(
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                            "WHERE pid <> pg_backend_pid() AND query LIKE '%json_to_recordset%'"
+                        )
+                    )
+                await asyncio.sleep(0.2)
+                outcomes: list[bool | str] = []
+                for _ in range(3):  # a put may find the link dead (503), the next reconnects
+                    try:
+                        outcomes.append(await writer.aput("zendesk", "acme", "k2", "{}"))
+                    except Exception as exc:
+                        outcomes.append(type(exc).__name__)
+                return first, outcomes
+
+            first, outcomes = asyncio.run(main())
+            assert first is True
+            assert outcomes[-1] is False  # stored once by then: a redelivery
+            assert True in outcomes  # one attempt stored it and said so
+            assert status_counts(opened) == {"pending": 2}
+        finally:
+            writer.stop()
+            opened.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("link_open", [True, False], ids=["batch-in-flight", "link-opening"])
+def test_postgres_async_put_blocked_by_a_lock_times_out_while_the_loop_runs_on(
+    link_open: bool,
+) -> None:
+    """A put stuck behind a lock (its batch in flight, or its link's statement being
+    prepared) answers 503 at its timeout; the event loop keeps serving meanwhile (nothing
+    blocks it), /readyz's stall figure sees the wait, and the row lands once the lock goes
+    (a redelivery is then a duplicate)."""
+    with pg_schema() as schema:
+        opened = StateStore(pg_url(), schema=schema)
+        writer = InboxWriter(opened)
+        try:
+            locker = opened.engine.connect()
+            if not link_open:  # stored by the blocking path: the loop has no link yet
+                assert writer.put("zendesk", "acme", "warm", "{}") is True
+
+            async def main() -> tuple[str, int, float]:
+                if link_open:  # the loop's link is open (its statement prepared)
+                    assert await writer.aput("zendesk", "acme", "warm", "{}") is True
+                locker.execute(text(f'LOCK TABLE "{schema}".ef_inbox IN EXCLUSIVE MODE'))
+                ticks = 0
+
+                async def ticker() -> None:
+                    nonlocal ticks
+                    while True:
+                        await asyncio.sleep(0.01)
+                        ticks += 1
+
+                ticking = asyncio.create_task(ticker())
+                try:
+                    await writer.aput("zendesk", "acme", "late", "{}", timeout=0.5)
+                    outcome = "stored"
+                except TimeoutError:
+                    outcome = "timeout"
+                stalled = writer.stalled_seconds()
+                ticking.cancel()
+                locker.rollback()  # the lock goes: the batch in flight commits
+                await asyncio.sleep(0.3)
+                return outcome, ticks, stalled
+
+            outcome, ticks, stalled = asyncio.run(main())
+            locker.close()
+            assert outcome == "timeout"
+            assert ticks >= 20  # the loop ran all along (0.5 s at 10 ms a tick)
+            assert stalled >= 0.4
+            assert status_counts(opened) == {"pending": 2}
+        finally:
+            writer.stop()
+            opened.close()
+
+
+def test_postgres_async_put_with_the_server_unreachable_fails_at_once() -> None:
+    """No server at the store's address: the put fails at once (503, the helpdesk
+    redelivers), not at its timeout, and the connection attempt never blocks the loop."""
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    engine = create_engine(f"postgresql+psycopg://postgres@127.0.0.1:{port}/test")
+    writer = InboxWriter(SimpleNamespace(engine=engine, backend="postgresql"))  # type: ignore[arg-type]
+
+    async def main() -> tuple[str, float]:
+        started = time.monotonic()
+        try:
+            await writer.aput("zendesk", "acme", "k", "{}", timeout=5)
+        except Exception as exc:
+            return type(exc).__name__, time.monotonic() - started
+        return "stored", time.monotonic() - started
+
+    try:
+        outcome, waited = asyncio.run(main())
+    finally:
+        writer.stop()
+        engine.dispose()
+    assert outcome == "OperationalError"
+    assert waited < 4  # refused at once, not at the put's timeout

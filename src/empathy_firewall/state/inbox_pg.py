@@ -34,7 +34,14 @@ from empathy_firewall.state.inbox import ticket_of
 if TYPE_CHECKING:
     import psycopg
 
-__all__ = ["PgInboxInserter", "inbox_put_sql"]
+__all__ = [
+    "PgInboxInserter",
+    "Row",
+    "batch_params",
+    "fresh_rows",
+    "inbox_put_sql",
+    "table_name",
+]
 
 #: one event: connector, account, dedupe key, payload
 Row = tuple[str, str, str, str]
@@ -42,8 +49,10 @@ Row = tuple[str, str, str, str]
 Key = tuple[str, str, str]
 
 
-def inbox_put_sql(table: str) -> str:
-    """The batch upsert for the (quoted, schema-qualified) inbox ``table``.
+def inbox_put_sql(table: str, *, now: str = "%(now)s", rows: str = "%(rows)s") -> str:
+    """The batch upsert for the (quoted, schema-qualified) inbox ``table``; ``now`` and
+    ``rows`` are the two parameters' placeholders (the driver's named style by default,
+    ``$1``/``$2`` for libpq's own calls).
 
     The batch travels as one JSON array parameter (``rows``), unpacked by
     ``json_to_recordset``: one text value for the driver to send instead of four arrays
@@ -56,8 +65,8 @@ def inbox_put_sql(table: str) -> str:
     return (
         f"INSERT INTO {table} "  # noqa: S608 - an identifier we quoted, never input
         "(connector, account, dedupe_key, payload, ticket, received_at, status, attempts) "
-        "SELECT u.c, u.a, u.k, u.p, u.t, %(now)s, 'pending', 0 "
-        "FROM ROWS FROM (json_to_recordset(%(rows)s::json) "
+        f"SELECT u.c, u.a, u.k, u.p, u.t, {now}, 'pending', 0 "
+        f"FROM ROWS FROM (json_to_recordset({rows}::json) "
         "AS (c text, a text, k text, p text, t text)) "
         "WITH ORDINALITY AS u(c, a, k, p, t, n) ORDER BY u.n "
         "ON CONFLICT (connector, account, dedupe_key) DO NOTHING "
@@ -65,7 +74,8 @@ def inbox_put_sql(table: str) -> str:
     )
 
 
-def _table_name(engine: Engine) -> str:
+def table_name(engine: Engine) -> str:
+    """The inbox table's name, quoted and qualified with the engine's schema."""
     translate = engine.get_execution_options().get("schema_translate_map") or {}
     schema = translate.get(None)
     quote = engine.dialect.identifier_preparer
@@ -73,7 +83,9 @@ def _table_name(engine: Engine) -> str:
     return f"{quote.quote_schema(schema)}.{name}" if schema else name
 
 
-def _batch_params(rows: Sequence[Row], now: datetime) -> tuple[dict[str, Any], dict[Key, int]]:
+def batch_params(rows: Sequence[Row], now: datetime) -> tuple[dict[str, Any], dict[Key, int]]:
+    """The statement's parameters for ``rows`` (each key once, in key order) and the index
+    of each key's first occurrence."""
     first: dict[Key, int] = {}
     for index, (connector, account, key, _payload) in enumerate(rows):
         first.setdefault((connector, account, key), index)
@@ -86,7 +98,8 @@ def _batch_params(rows: Sequence[Row], now: datetime) -> tuple[dict[str, Any], d
     return {"now": now, "rows": json.dumps(batch, ensure_ascii=False)}, first
 
 
-def _fresh(rows: Sequence[Row], first: dict[Key, int], inserted: set[Key]) -> list[bool]:
+def fresh_rows(rows: Sequence[Row], first: dict[Key, int], inserted: set[Key]) -> list[bool]:
+    """Per row of the batch: True for the first occurrence of a key the statement inserted."""
     return [
         first[(c, a, k)] == index and (c, a, k) in inserted
         for index, (c, a, k, _p) in enumerate(rows)
@@ -102,7 +115,7 @@ class PgInboxInserter:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.sql = inbox_put_sql(_table_name(engine))
+        self.sql = inbox_put_sql(table_name(engine))
         self._conn: psycopg.Connection[Any] | None = None
 
     def __repr__(self) -> str:
@@ -123,7 +136,7 @@ class PgInboxInserter:
 
         Raises whatever the driver raises; then nothing of the batch was committed.
         """
-        params, first = _batch_params(rows, now)
+        params, first = batch_params(rows, now)
         try:
             with self._connection().cursor() as cursor:
                 cursor.execute(self.sql, params)
@@ -131,7 +144,7 @@ class PgInboxInserter:
         except BaseException:
             self.close()
             raise
-        return _fresh(rows, first, inserted)
+        return fresh_rows(rows, first, inserted)
 
     def close(self) -> None:
         """Close the connection (the next :meth:`insert` opens another)."""

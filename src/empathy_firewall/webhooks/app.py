@@ -223,6 +223,7 @@ def create_app(
             if workers is not None:
                 await run_in_threadpool(workers.stop)
             if writer is not None:
+                writer.close_loop()  # on the loop: its connections are watched by it
                 await run_in_threadpool(writer.stop)
 
     return Starlette(routes=routes, lifespan=lifespan)

@@ -23,9 +23,17 @@ so a PostgreSQL or machine crash cannot lose an acknowledged webhook (Zendesk an
 Freshdesk redeliver only what was not answered 2xx). SQLite has one write lock: one
 thread, one transaction of single-row upserts.
 
-Hand-offs are batched too (issue 11 item 12: on two busy cores each thread wake-up is a
-scheduling delay on the critical path): the puts an event loop makes in one iteration go
-to the writers as one bundle, and a batch answers each waiting loop with one callback.
+On PostgreSQL, :meth:`InboxWriter.aput` does not use the threads at all: each event loop
+gets a :class:`~empathy_firewall.state.inbox_pg_loop.PgLoopInserter`, which sends the
+same statement over libpq's asynchronous API from the loop itself and reads the answer
+when the socket is readable (issue 11 item 12: a thread hand-off costs two wake-ups and a
+fight for the GIL per batch; on two busy cores that was most of a webhook's wait). The
+threads serve :meth:`InboxWriter.put` (blocking callers) and SQLite. Windows' proactor
+loop cannot watch a socket: there ``aput`` uses the threads, as on SQLite.
+
+Thread hand-offs are batched (on two busy cores each thread wake-up is a scheduling delay
+on the critical path): the puts an event loop makes in one iteration go to the writers as
+one bundle, and a batch answers each waiting loop with one callback.
 """
 
 from __future__ import annotations
@@ -34,16 +42,19 @@ import asyncio
 import contextlib
 import logging
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 
 from empathy_firewall.state import schema as t
 from empathy_firewall.state.inbox import new_row
 from empathy_firewall.state.inbox_pg import PgInboxInserter
+from empathy_firewall.state.inbox_pg_loop import PgLoopInserter
 from empathy_firewall.state.store import StateStore, upsert
 
 __all__ = ["InboxWriter"]
@@ -73,6 +84,16 @@ def _settle(answers: list[tuple[asyncio.Future[bool], bool]], error: BaseExcepti
             done.set_exception(error)
         else:
             done.set_result(fresh)
+
+
+def _resolve(done: asyncio.Future[bool], fresh: bool | None, error: BaseException | None) -> None:
+    """On the event loop: answer one ``aput`` (unless it timed out and was answered 503)."""
+    if done.done():
+        return
+    if error is not None:
+        done.set_exception(error)
+    else:
+        done.set_result(bool(fresh))
 
 
 def _expire(done: asyncio.Future[bool]) -> None:
@@ -117,6 +138,9 @@ class InboxWriter:
         self.items = 0
         #: monotonic start time of each writer thread's commit in progress
         self._busy: dict[int, float] = {}
+        #: PostgreSQL ``aput``: one inserter per event loop, driven by that loop
+        self._on_loop: dict[asyncio.AbstractEventLoop, PgLoopInserter] = {}
+        self._loop_puts = self._fast and sys.platform != "win32"
 
     def __repr__(self) -> str:
         return f"InboxWriter({self.store!r}, batches={self.batches}, items={self.items})"
@@ -133,7 +157,17 @@ class InboxWriter:
                 self._threads.append(thread)
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Commit what is queued, then stop the threads."""
+        """Commit what is queued, then stop the threads (and close the PostgreSQL
+        connections of event loops that did not :meth:`close_loop`)."""
+        for loop, inserter in list(self._on_loop.items()):
+            self._on_loop.pop(loop, None)
+            self.batches += inserter.batches
+            self.items += inserter.items
+            if loop.is_closed() or not loop.is_running():
+                inserter.close()
+            else:  # its loop runs in another thread: close it there
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(inserter.close)
         with self._lock:
             threads, self._threads = self._threads, []
         for _ in threads:
@@ -176,6 +210,11 @@ class InboxWriter:
         if timeout is not None:
             timer = loop.call_later(timeout, _expire, done)
             done.add_done_callback(lambda _: timer.cancel())
+        if self._loop_puts:
+            self._inserter(loop).submit(
+                (connector, account, dedupe_key, payload), partial(_resolve, done)
+            )
+            return await done
         item = _Put(connector, account, dedupe_key, payload, future=done)
         waiting = self._waiting.get(loop)
         if waiting is None:  # the first put of this loop iteration: hand over at its end
@@ -184,6 +223,24 @@ class InboxWriter:
         else:
             waiting.append(item)
         return await done
+
+    def _inserter(self, loop: asyncio.AbstractEventLoop) -> PgLoopInserter:
+        inserter = self._on_loop.get(loop)
+        if inserter is None:
+            inserter = PgLoopInserter(
+                self.store.engine, loop, connections=self.threads, max_batch=self.max_batch
+            )
+            self._on_loop[loop] = inserter
+        return inserter
+
+    def close_loop(self) -> None:
+        """On an event loop that is shutting down: close its PostgreSQL connections
+        (``stop`` then stops the threads). Call it once no request is in flight."""
+        inserter = self._on_loop.pop(asyncio.get_running_loop(), None)
+        if inserter is not None:
+            self.batches += inserter.batches
+            self.items += inserter.items
+            inserter.close()
 
     def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
         """Queue this loop iteration's puts as one bundle (one writer wake-up)."""
@@ -222,8 +279,11 @@ class InboxWriter:
 
     def stalled_seconds(self) -> float:
         """How long the oldest commit in progress has been waiting (0 when idle)."""
+        waits = [inserter.stalled_seconds() for inserter in list(self._on_loop.values())]
         started = list(self._busy.values())
-        return max(0.0, time.monotonic() - min(started)) if started else 0.0
+        if started:
+            waits.append(time.monotonic() - min(started))
+        return max([0.0, *waits])
 
     def _commit(self, batch: list[_Put], inserter: PgInboxInserter | None) -> None:
         me = threading.get_ident()
