@@ -229,3 +229,48 @@ def test_a_claim_takes_whole_tickets_within_max_items(store: StateStore) -> None
     # instead of being cut in two (and read twice)
     assert sorted(_tickets(inbox.claim(store, "w1", limit=5, max_items=4))) == ["A"] * 3
     assert sorted(_tickets(inbox.claim(store, "w1", limit=5, max_items=4))) == ["B"] * 3
+
+
+def _close(moment: datetime | None, expected: datetime, within: float = 1.0) -> bool:
+    return moment is not None and abs((moment - expected).total_seconds()) < within
+
+
+def test_next_claim_at_is_when_the_first_waiting_ticket_settles(store: StateStore) -> None:
+    assert inbox.next_claim_at(store, settle=SETTLE) is None  # nothing waits
+    now = datetime.now(UTC)
+    _put(store, "A", "a1", age=20)
+    _put(store, "A", "a2", age=0.5)  # A is quiet in 1.5 s
+    _put(store, "B", "b1", age=0.2)  # B in 1.8 s
+    assert _close(inbox.next_claim_at(store, settle=SETTLE), now + timedelta(seconds=1.5))
+    # a ticket that never goes quiet is due when its oldest event reaches settle_max
+    _put(store, "C", "c1", age=29.5)
+    _put(store, "C", "c2", age=0)
+    assert _close(inbox.next_claim_at(store, settle=SETTLE), now + timedelta(seconds=0.5))
+    # a settled ticket (or an item naming no ticket) is claimable now
+    _put(store, "D", "d1", age=5)
+    assert _close(inbox.next_claim_at(store, settle=SETTLE), now)
+
+
+def test_next_claim_at_counts_claims_and_backoffs_that_end(store: StateStore) -> None:
+    _put(store, "A", "a1", age=60)
+    lease = timedelta(seconds=40)
+    assert len(inbox.claim(store, "w1", settle=SETTLE, lease=lease)) == 1
+    # nothing waits but A's claim, which a dead worker would leave to expire
+    assert _close(inbox.next_claim_at(store, settle=SETTLE), datetime.now(UTC) + lease)
+    _put(store, None, "lone", age=0)  # stored before schema 7: taken at once
+    assert _close(inbox.next_claim_at(store, settle=SETTLE), datetime.now(UTC))
+
+
+def test_nothing_is_claimable_before_next_claim_at(store: StateStore) -> None:
+    """The promise a sleeping worker relies on: a claim made before the moment finds
+    nothing (here with the clock of the claim moved just short of it)."""
+    for n, (ticket, age) in enumerate([("A", 1.0), ("B", 0.3), ("A", 0.6), ("C", 1.4)]):
+        _put(store, ticket, f"e{n}", age=age)
+    moment = inbox.next_claim_at(store, settle=SETTLE)
+    assert moment is not None
+    left = moment - datetime.now(UTC)
+    assert timedelta(seconds=0.4) < left < timedelta(seconds=0.7)  # C, quiet for 1.4 s
+    # a claim now with ``settle`` shorter by d is the same claim made d later
+    margin = timedelta(seconds=0.15)
+    assert inbox.claim(store, "w1", settle=SETTLE - left + margin) == []  # 0.15 s early
+    assert _tickets(inbox.claim(store, "w1", settle=SETTLE - left - margin)) == ["C"]

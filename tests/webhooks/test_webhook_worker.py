@@ -4,6 +4,7 @@ that dies mid-item, and the ``inbox list|retry`` commands."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -136,6 +137,53 @@ def test_a_worker_waits_for_a_ticket_to_settle_and_then_reads_it_once(
     assert (report.processed, report.tickets) == (2, 1)
     assert fake.count("tickets/show_many") - calls == 1
     assert status_counts(sqlite_store) == {"done": 2}
+
+
+def test_during_a_burst_a_worker_polls_once_per_settle_and_still_takes_the_ticket_on_time(
+    sqlite_store: StateStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While a ticket keeps receiving events nothing can be claimed, so an idle worker
+    sleeps until the first waiting ticket could settle instead of claiming every
+    ``idle_sleep``; it still reads the ticket as soon as the burst has been quiet for
+    ``settle``."""
+    from empathy_firewall.webhooks import worker as worker_module
+
+    fake, service, now = setup(sqlite_store, tmp_path, settle_seconds=0.6, idle_sleep_seconds=0.02)
+    claims: list[tuple[float, int]] = []  # when each claim ran, and what it took
+    real_claim = worker_module.claim_items
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        at = time.monotonic()
+        taken = real_claim(*args, **kwargs)
+        claims.append((at, len(taken)))
+        return taken
+
+    monkeypatch.setattr(worker_module, "claim_items", counted)
+    worker = service.worker(now=lambda: now)
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop.is_set,))
+    thread.start()
+    try:
+        started = time.monotonic()
+        n = 0
+        while time.monotonic() - started < 1.5:  # the ticket is never quiet for 0.6 s
+            deliver(fake, service, NOTED[0], f"burst-{n}")
+            last = time.monotonic()
+            n += 1
+            time.sleep(0.05)
+        during = len(claims)
+        deadline = last + 10
+        while status_counts(sqlite_store) != {"done": n} and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        stop.set()
+        thread.join(10)
+    assert status_counts(sqlite_store) == {"done": n}
+    # every 0.02 s would be about 75 claims; once per settle (0.6 s) is 3 or 4
+    assert during <= 5, claims
+    taken_at = next(at for at, count in claims if count)
+    # when it settled (its last event was stored just before ``last``), not a nap later
+    assert 0.55 <= taken_at - last < 0.6 + 0.5
 
 
 @pytest.mark.parametrize(("status", "retry_after"), [(503, None), (429, 7)])

@@ -35,6 +35,7 @@ __all__ = [
     "complete_many",
     "fail",
     "new_row",
+    "next_claim_at",
     "put",
     "status_counts",
     "ticket_of",
@@ -245,6 +246,61 @@ def claim(
             .order_by(ib.c.id)
         ).all()
     return [InboxItem(*row) for row in rows]
+
+
+def next_claim_at(
+    store: StateStore,
+    *,
+    max_attempts: int = 5,
+    settle: timedelta = timedelta(0),
+    settle_max: timedelta = timedelta(seconds=30),
+) -> datetime | None:
+    """The earliest moment a :func:`claim` with these settings could find something among
+    the items stored now: a waiting ticket settles, or a claim (or a retry's backoff)
+    ends; ``now`` when something is claimable; None when nothing waits.
+
+    New events cannot be claimed before they settle, so a worker whose claim found
+    nothing can sleep until ``min(next_claim_at, now + settle)`` and miss nothing: during
+    a burst (every ticket still receiving events) it polls once per ``settle`` instead of
+    every idle interval.
+    """
+    ib = t.inbox
+    now = datetime.now(UTC)
+    window = (  # the events a claim looks at (the oldest claimable), read once
+        select(ib.c.connector, ib.c.account, ib.c.ticket, ib.c.received_at)
+        .where(claimable(now), ib.c.attempts < max_attempts)
+        .order_by(ib.c.id)
+        .limit(_WINDOW)
+        .cte("oldest")
+    )
+    per_ticket = (
+        select(func.max(window.c.received_at).label("newest"))
+        .where(window.c.ticket.is_not(None))
+        .group_by(window.c.connector, window.c.account, window.c.ticket)
+        .subquery("per_ticket")
+    )
+    # a ticket settles at min(newest + settle, oldest + settle_max); the earliest over
+    # all tickets is min(earliest newest + settle, earliest oldest + settle_max)
+    query = select(
+        select(func.count()).select_from(window).where(window.c.ticket.is_(None)).scalar_subquery(),
+        select(func.min(per_ticket.c.newest)).scalar_subquery(),
+        select(func.min(window.c.received_at)).scalar_subquery(),
+        select(func.min(ib.c.claimed_until))
+        .where(ib.c.status == "claimed", ib.c.claimed_until >= now, ib.c.attempts < max_attempts)
+        .scalar_subquery(),
+    )
+    with store.engine.connect() as conn:
+        lone, quietest, oldest, lease_ends = conn.execute(query).one()
+    if lone:  # an item stored before schema 7 names no ticket: claimable at once
+        return now
+    moments = [m for m in (lease_ends,) if m is not None]
+    if quietest is not None and oldest is not None:
+        moments.append(min(_utc(quietest) + settle, _utc(oldest) + settle_max))
+    return max(now, min(_utc(m) for m in moments)) if moments else None
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def waiting(store: StateStore, *, max_attempts: int = 5) -> int:

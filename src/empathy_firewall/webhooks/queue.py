@@ -37,6 +37,7 @@ __all__ = [
     "counts",
     "defer",
     "list_items",
+    "next_claim_at",
     "park",
     "prune",
     "requeue",
@@ -107,6 +108,18 @@ def claim_items(
                 raise
             time.sleep(0.01 * (attempt + 1))
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def next_claim_at(
+    store: StateStore, *, max_attempts: int, settle: timedelta, settle_max: timedelta
+) -> datetime | None:
+    """When :func:`claim_items` with these settings could next find something among the
+    items stored now (:func:`state.inbox.next_claim_at
+    <empathy_firewall.state.inbox.next_claim_at>`, counting, as the claim does, the items
+    one attempt past ``max_attempts``)."""
+    return store_inbox.next_claim_at(
+        store, max_attempts=max_attempts + 1, settle=settle, settle_max=settle_max
+    )
 
 
 def waiting_items(store: StateStore, *, max_attempts: int) -> int:

@@ -60,7 +60,13 @@ from empathy_firewall.state.store import StateStore
 from empathy_firewall.sync.job import RUN_CACHE, account_of
 from empathy_firewall.sync.step import TicketStep
 from empathy_firewall.sync.summary import SyncSummary
-from empathy_firewall.webhooks.queue import claim_items, defer, park, waiting_items
+from empathy_firewall.webhooks.queue import (
+    claim_items,
+    defer,
+    next_claim_at,
+    park,
+    waiting_items,
+)
 
 __all__ = [
     "BatchReport",
@@ -271,11 +277,45 @@ class InboxWorker:
                 # events of a ticket still settling are not "empty": wait for them
                 if until_empty and not self._settling():
                     break
-                time.sleep(self.options.idle_sleep)
+                self._nap(should_stop)
         return total
 
     def _settling(self) -> bool:
         return waiting_items(self.store, max_attempts=self.options.max_attempts) > 0
+
+    def _nap(self, should_stop: Callable[[], bool]) -> None:
+        """After a claim that found nothing: sleep until something could be claimed.
+
+        Nothing stored later can be claimed before it settles (``settle`` from now), and
+        what is stored now cannot before :func:`next_claim_at`: so the worker sleeps until
+        the earlier of the two (at least ``idle_sleep``), checking ``should_stop`` every
+        ``idle_sleep``. During a burst, while every ticket still receives events, a worker
+        polls once per ``settle`` instead of every ``idle_sleep``, and it still takes each
+        ticket the moment it settles.
+        """
+        options = self.options
+        horizon = min(options.settle, options.settle_max).total_seconds()
+        wait = options.idle_sleep
+        if horizon > options.idle_sleep:
+            try:
+                moment = next_claim_at(
+                    self.store,
+                    max_attempts=options.max_attempts,
+                    settle=options.settle,
+                    settle_max=options.settle_max,
+                )
+            except Exception as exc:  # the store is down: the next claim will say so
+                log.warning("inbox worker %s: %s", self.name, _describe(exc))
+                moment = None
+                horizon = options.idle_sleep
+            until = horizon if moment is None else (moment - datetime.now(UTC)).total_seconds()
+            wait = max(options.idle_sleep, min(until, horizon))
+        deadline = time.monotonic() + wait
+        while not should_stop():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(left, options.idle_sleep))
 
     def run_once(self) -> BatchReport:
         """Claim the events of up to ``batch`` settled tickets and process them."""
