@@ -279,7 +279,14 @@ class InboxWriter:
 
     def stalled_seconds(self) -> float:
         """How long the oldest commit in progress has been waiting (0 when idle)."""
-        waits = [inserter.stalled_seconds() for inserter in list(self._on_loop.values())]
+        inserters: list[PgLoopInserter] = []
+        for _ in range(3):  # read from /readyz's thread: a loop may register meanwhile
+            try:
+                inserters = list(self._on_loop.values())
+                break
+            except RuntimeError:
+                continue
+        waits = [inserter.stalled_seconds() for inserter in inserters]
         started = list(self._busy.values())
         if started:
             waits.append(time.monotonic() - min(started))
