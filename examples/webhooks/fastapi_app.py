@@ -12,7 +12,9 @@ group-commit writer, so the loop never blocks on the database.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request, Response
@@ -28,7 +30,14 @@ CONFIG = Path(os.environ.get("EMPATHY_FIREWALL_CONFIG", Path(__file__).with_name
 def create_app(service: WebhookService | None = None) -> FastAPI:
     """A FastAPI app with one webhook route per configured helpdesk."""
     firewall = service or WebhookService.from_file(CONFIG)
-    app = FastAPI(title="helpdesk hooks")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        # on PostgreSQL the writer's connections are watched by this loop: close them here
+        firewall.writer.close_loop()
+
+    app = FastAPI(title="helpdesk hooks", lifespan=lifespan)
 
     @app.post("/helpdesk/webhooks/{name}")
     async def webhook(name: str, request: Request) -> Response:
