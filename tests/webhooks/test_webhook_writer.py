@@ -436,3 +436,67 @@ def test_postgres_async_put_with_the_server_unreachable_fails_at_once() -> None:
         engine.dispose()
     assert outcome == "OperationalError"
     assert waited < 4  # refused at once, not at the put's timeout
+
+
+@pytest.fixture(scope="module")
+def pg_loop_writer() -> Iterator[tuple[StateStore, InboxWriter, asyncio.AbstractEventLoop]]:
+    with pg_schema() as schema:
+        opened = StateStore(pg_url(), schema=schema)
+        writer = InboxWriter(opened)
+        loop = asyncio.new_event_loop()
+        try:
+            yield opened, writer, loop
+        finally:
+            loop.run_until_complete(_close_loop(writer))
+            loop.close()
+            writer.stop()
+            opened.close()
+
+
+async def _close_loop(writer: InboxWriter) -> None:
+    writer.close_loop()
+
+
+@pytest.mark.postgres
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    batch=st.lists(
+        st.tuples(st.sampled_from(["zendesk", "freshdesk"]), _STORABLE_TEXT, _PAYLOAD),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_postgres_async_puts_store_any_text_exactly_and_answer_first_occurrences(
+    pg_loop_writer: tuple[StateStore, InboxWriter, asyncio.AbstractEventLoop],
+    batch: list[tuple[str, str, str]],
+) -> None:
+    """The event loop's path (libpq's own parameters, a prepared statement) stores what
+    the thread path stores: any text byte for byte, the ticket each payload names, and
+    only a key's first put answered as new, however the puts fall into batches."""
+    opened, writer, loop = pg_loop_writer
+    with opened.engine.begin() as conn:
+        conn.execute(t.inbox.delete())
+
+    async def put_all() -> list[bool]:
+        return list(await asyncio.gather(*(writer.aput(c, "acme", key, p) for c, key, p in batch)))
+
+    fresh = loop.run_until_complete(put_all())
+    seen: set[tuple[str, str]] = set()
+    expected = []
+    for c, key, _payload in batch:
+        expected.append((c, key) not in seen)
+        seen.add((c, key))
+    assert fresh == expected
+    with opened.engine.connect() as conn:
+        stored = {
+            (r.connector, r.dedupe_key): (r.payload, r.ticket)
+            for r in conn.execute(
+                select(
+                    t.inbox.c.connector, t.inbox.c.dedupe_key, t.inbox.c.payload, t.inbox.c.ticket
+                )
+            )
+        }
+    firsts: dict[tuple[str, str], tuple[str, str | None]] = {}
+    for c, key, payload in batch:
+        firsts.setdefault((c, key), (payload, ticket_of(payload)))
+    assert stored == firsts
