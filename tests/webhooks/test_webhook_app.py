@@ -83,6 +83,47 @@ def test_routes_health_readiness_and_metrics(sqlite_store: StateStore, tmp_path:
         assert "ef_inbox_processing_seconds" in text
 
 
+def test_a_client_gone_mid_body_gets_nothing_stored_and_no_answer(
+    sqlite_store: StateStore, tmp_path: Path
+) -> None:
+    """The webhook route is plain ASGI: a delivery whose connection drops before its body
+    is complete is never processed (half a signed body is not an event), and nothing is
+    sent on the closed connection."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    fake, _ = seeded_fake(5)
+    service = service_for(fake, sqlite_store, tmp_path)
+    body = event_body(1005, "cut-off")
+    signed = signed_headers(fake.signing_secret, body, datetime.now(UTC))  # the app's clock
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/webhooks/zendesk",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in signed.items()],
+    }
+    arriving = [
+        {"type": "http.request", "body": body[:20], "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return arriving.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(service.app(workers=0)(scope, receive, send))  # type: ignore[arg-type]
+    assert sent == []
+    assert status_counts(sqlite_store) == {}
+    # the same delivery whole is stored
+    arriving[:] = [{"type": "http.request", "body": body, "more_body": False}]
+    asyncio.run(service.app(workers=0)(scope, receive, send))  # type: ignore[arg-type]
+    assert sent[0]["status"] == 202
+    assert status_counts(sqlite_store) == {"pending": 1}
+
+
 def test_a_body_over_the_limit_is_413_without_reading_it_all(
     sqlite_store: StateStore, tmp_path: Path
 ) -> None:

@@ -31,8 +31,8 @@ from empathy_firewall.webhooks.worker import InboxWorker, TicketProcessor, worke
 from empathy_firewall.webhooks.writer import InboxWriter
 
 if TYPE_CHECKING:  # Starlette loads only for the bundled app; mounted handlers skip it
-    from starlette.applications import Starlette
     from starlette.routing import Route
+    from starlette.types import ASGIApp
 
 __all__ = ["WebhookService"]
 
@@ -142,7 +142,7 @@ class WebhookService:
             return f"state store unreachable ({type(exc).__name__})"
         return None
 
-    def app(self, *, workers: int | None = None) -> Starlette:
+    def app(self, *, workers: int | None = None) -> ASGIApp:
         """The ASGI app; ``workers`` in-process worker threads (default: the config's)."""
         from empathy_firewall.webhooks.app import WorkerThreads, create_app
 
