@@ -47,6 +47,13 @@ class Headers(Mapping[str, str]):
     def __getitem__(self, name: str) -> str:
         return self._items[name.lower()][1]
 
+    def get(self, name: str, default: Any = None) -> Any:
+        """The value of ``name`` (any case), else ``default``: one dict lookup (the
+        inherited ``Mapping.get`` goes through ``__getitem__`` and a ``KeyError``; it is
+        called several times per webhook)."""
+        found = self._items.get(name.lower())
+        return default if found is None else found[1]
+
     def __iter__(self) -> Iterator[str]:
         return (original for original, _ in self._items.values())
 

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from empathy_firewall.connectors import (
     Bookmark,
@@ -28,6 +30,29 @@ def test_headers_are_case_insensitive_and_hide_values_in_repr() -> None:
     assert headers["authorization"] == "Bearer s3cret"
     assert "retry-after" in headers
     assert "s3cret" not in repr(headers)
+
+
+_NAMES = st.text(alphabet=st.characters(codec="ascii", categories=("L", "N", "P")), max_size=12)
+
+
+@given(
+    pairs=st.lists(st.tuples(_NAMES, st.text(max_size=8)), max_size=8),
+    asked=_NAMES,
+)
+def test_headers_get_is_a_case_insensitive_lookup_with_a_default(
+    pairs: list[tuple[str, str]], asked: str
+) -> None:
+    """``get`` (a fast path beside the inherited mapping methods) agrees with
+    ``in``/``[]``: the last value given for the name in any case, else the default."""
+    headers = Headers(pairs)
+    last = {name.lower(): value for name, value in pairs}
+    for name in (asked, asked.upper(), asked.lower()):
+        expected = last.get(name.lower(), "absent")
+        assert headers.get(name, "absent") == expected
+        assert (name in headers) == (name.lower() in last)
+        if name in headers:
+            assert headers[name] == expected
+    assert headers.get(asked) == last.get(asked.lower())
 
 
 def test_bookmark_round_trips_through_its_string() -> None:

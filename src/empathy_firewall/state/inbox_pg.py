@@ -43,6 +43,9 @@ __all__ = [
     "table_name",
 ]
 
+#: the batch document (``json.dumps`` would build this encoder anew per call)
+_BATCH_JSON = json.JSONEncoder(ensure_ascii=False)
+
 #: one event: connector, account, dedupe key, payload
 Row = tuple[str, str, str, str]
 #: the dedupe identity: connector, account, dedupe key
@@ -95,7 +98,7 @@ def batch_params(rows: Sequence[Row], now: datetime) -> tuple[dict[str, Any], di
         {"c": c, "a": a, "k": k, "p": p, "t": ticket_of(p)}
         for (c, a, k), p in zip(unique, payloads, strict=True)
     ]
-    return {"now": now, "rows": json.dumps(batch, ensure_ascii=False)}, first
+    return {"now": now, "rows": _BATCH_JSON.encode(batch)}, first
 
 
 def fresh_rows(rows: Sequence[Row], first: dict[Key, int], inserted: set[Key]) -> list[bool]:

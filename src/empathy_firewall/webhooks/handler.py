@@ -142,8 +142,13 @@ class ReceiverObserver(Protocol):
         ...
 
 
+#: the encoders ``json.dumps`` would build anew on every call (non-default options)
+_ANSWER_JSON = json.JSONEncoder(sort_keys=True)
+_PAYLOAD_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+
+
 def _response(code: int, body: Mapping[str, Any]) -> WebhookResponse:
-    return WebhookResponse(code, json.dumps(dict(body), sort_keys=True).encode())
+    return WebhookResponse(code, _ANSWER_JSON.encode(dict(body)).encode())
 
 
 def event_payload(event: WebhookEvent, received_at: datetime) -> str:
@@ -162,7 +167,7 @@ def event_payload(event: WebhookEvent, received_at: datetime) -> str:
         "received_at": received_at.isoformat(),
         "hints": hints,
     }
-    return json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return _PAYLOAD_JSON.encode(data)
 
 
 def dedupe_key(event_id: str) -> str:
