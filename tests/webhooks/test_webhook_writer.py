@@ -500,3 +500,38 @@ def test_postgres_async_puts_store_any_text_exactly_and_answer_first_occurrences
     for c, key, payload in batch:
         firsts.setdefault((c, key), (payload, ticket_of(payload)))
     assert stored == firsts
+
+
+@pytest.mark.postgres
+def test_postgres_async_batch_refused_by_the_server_fails_without_quoting_it() -> None:
+    """A batch the server refuses fails every put in it (503) with the SQLSTATE only:
+    PostgreSQL's message quotes the failing row, which is customer data. The connection
+    stays usable for the next batch."""
+    with pg_schema() as schema:
+        opened = StateStore(pg_url(), schema=schema)
+        writer = InboxWriter(opened)
+        with opened.engine.begin() as conn:
+            conn.execute(
+                text(
+                    f'ALTER TABLE "{schema}".ef_inbox '
+                    "ADD CONSTRAINT no_poison CHECK (payload <> 'poison: Ana Souza')"
+                )
+            )
+        try:
+
+            async def main() -> tuple[str, bool]:
+                try:
+                    await writer.aput("zendesk", "acme", "bad", "poison: Ana Souza")
+                except Exception as exc:
+                    refused = f"{type(exc).__name__}: {exc}"
+                else:
+                    refused = "stored"
+                return refused, await writer.aput("zendesk", "acme", "good", "{}")
+
+            refused, stored = asyncio.run(main())
+        finally:
+            writer.stop()
+        assert refused == "RetryableError: inbox batch failed (SQLSTATE 23514)"
+        assert stored is True
+        assert status_counts(opened) == {"pending": 1}
+        opened.close()

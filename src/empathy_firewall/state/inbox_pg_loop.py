@@ -112,8 +112,8 @@ class _Link:
             }
             settle(fresh_rows(self.rows, self.first, inserted), None)
         else:
-            detail = "" if result is None else result.error_message.decode("utf-8", "replace")
-            settle(None, RetryableError(f"inbox batch failed: {detail.strip()[:200]}"))
+            # the SQLSTATE only: a server message may quote the batch (customer data)
+            settle(None, RetryableError(f"inbox batch failed (SQLSTATE {_sqlstate(result)})"))
             if self.pg.status != _ok_status():
                 self.owner.drop(self)
         self.owner.dispatch()
@@ -132,6 +132,13 @@ class _Link:
             loop.remove_writer(self.fd)
         with contextlib.suppress(Exception):  # already broken: nothing to release
             self.conn.close()
+
+
+def _sqlstate(result: Any) -> str:
+    from psycopg import pq
+
+    code = None if result is None else result.error_field(pq.DiagnosticField.SQLSTATE)
+    return "none" if code is None else bytes(code).decode("ascii", "replace")
 
 
 def _text(value: bytes | None) -> str:
@@ -231,8 +238,9 @@ class PgLoopInserter:
             conn.autocommit = True  # the statement is the transaction
             prepared = conn.pgconn.prepare(_STATEMENT, self.sql.encode())
             if prepared.status != pq.ExecStatus.COMMAND_OK:
-                message = prepared.error_message.decode("utf-8", "replace").strip()
-                raise RetryableError(f"inbox statement not prepared: {message[:200]}")
+                raise RetryableError(
+                    f"inbox statement not prepared (SQLSTATE {_sqlstate(prepared)})"
+                )
             conn.pgconn.nonblocking = 1
         except BaseException:
             conn.close()
