@@ -21,7 +21,7 @@ import binascii
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -55,10 +55,13 @@ TRIGGER_BODY_TEMPLATE = """{
 }"""
 
 
+def _digest(secret: bytes, timestamp: str, body: bytes) -> bytes:
+    return hmac.digest(secret, timestamp.encode() + body, "sha256")
+
+
 def compute_signature(secret: str, timestamp: str, body: bytes) -> str:
     """``base64(HMAC-SHA256(secret, timestamp + body))``; the secret is used as-is."""
-    digest = hmac.new(secret.encode(), timestamp.encode() + body, hashlib.sha256).digest()
-    return base64.b64encode(digest).decode("ascii")
+    return base64.b64encode(_digest(secret.encode(), timestamp, body)).decode("ascii")
 
 
 def _parse_timestamp(value: str) -> datetime | None:
@@ -98,6 +101,7 @@ class ZendeskSignatureVerifier:
                 "(or allow_unsigned_webhooks: true, for trusted networks only)"
             )
         self._secret = secret or None
+        self._secret_bytes = (secret or "").encode()
         self._window = window
         self._secret_env = secret_env
 
@@ -127,7 +131,7 @@ class ZendeskSignatureVerifier:
                 raise SignatureError("malformed Zendesk webhook signature timestamp")
             if abs(request.received_at - signed_at) > self._window:
                 raise SignatureError("Zendesk webhook signature timestamp outside replay window")
-        expected = base64.b64decode(compute_signature(self._secret, timestamp, request.body))
+        expected = _digest(self._secret_bytes, timestamp, request.body)
         if not hmac.compare_digest(given, expected):
             raise SignatureError("Zendesk webhook signature does not match")
 
@@ -148,7 +152,9 @@ def _ref(ticket_id: str | None, account: str | None) -> SourceRef | None:
     return SourceRef(connector=CONNECTOR, external_id=ticket_id, account=account)
 
 
-def _parse_event(data: Mapping[str, Any], *, account: str | None, fallback_id: str) -> WebhookEvent:
+def _parse_event(
+    data: Mapping[str, Any], *, account: str | None, fallback_id: Callable[[], str]
+) -> WebhookEvent:
     kind = str(data["type"])[len(_EVENT_PREFIX) :]
     raw_detail = data.get("detail")
     detail: Mapping[str, Any] = raw_detail if isinstance(raw_detail, Mapping) else {}
@@ -167,7 +173,7 @@ def _parse_event(data: Mapping[str, Any], *, account: str | None, fallback_id: s
     event_id = data.get("id")
     event = data.get("event")
     return WebhookEvent(
-        id=f"event:{event_id}" if isinstance(event_id, str) and event_id else fallback_id,
+        id=f"event:{event_id}" if isinstance(event_id, str) and event_id else fallback_id(),
         type=kind,
         ticket=_ref(ticket_id, account),
         occurred_at=parse_time(data.get("time")),
@@ -176,7 +182,7 @@ def _parse_event(data: Mapping[str, Any], *, account: str | None, fallback_id: s
 
 
 def _parse_trigger(
-    data: Mapping[str, Any], *, account: str | None, fallback_id: str
+    data: Mapping[str, Any], *, account: str | None, fallback_id: Callable[[], str]
 ) -> WebhookEvent:
     nested = data.get("ticket")
     ticket_id = (
@@ -190,7 +196,7 @@ def _parse_trigger(
     updated = data.get("updated_at")
     event = data.get("event") or data.get("type") or "trigger"
     dedupe = (
-        f"trigger:{ticket_id}:{updated}" if isinstance(updated, str) and updated else fallback_id
+        f"trigger:{ticket_id}:{updated}" if isinstance(updated, str) and updated else fallback_id()
     )
     return WebhookEvent(
         id=dedupe,
@@ -216,11 +222,12 @@ def parse_webhook_payload(
     if not isinstance(data, Mapping):
         raise InputError("Zendesk webhook body is not a JSON object")
     invocation = (headers or {}).get(INVOCATION_HEADER)
-    fallback = (
-        f"invocation:{invocation}"
-        if invocation
-        else "sha256:" + hashlib.sha256(body).hexdigest()[:32]
-    )
+
+    def fallback() -> str:  # only for a body without its own id (rare): no hash otherwise
+        if invocation:
+            return f"invocation:{invocation}"
+        return "sha256:" + hashlib.sha256(body).hexdigest()[:32]
+
     kind = data.get("type")
     if isinstance(kind, str) and kind.startswith(_EVENT_PREFIX):
         return _parse_event(data, account=account, fallback_id=fallback)
