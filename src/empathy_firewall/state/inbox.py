@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, case, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, union_all
 
 from empathy_firewall.state import schema as t
 from empathy_firewall.state.sql import relax_commit
@@ -199,20 +199,26 @@ def claim(
         )
     else:
         ready = whole.limit(limit).cte("ready")
-    # two IN lists, not one join condition with an OR: each is a hashed lookup per row
-    # (an OR across the join made PostgreSQL compare every backlog row with every ticket)
-    member = or_(
-        tuple_(ib.c.connector, ib.c.account, ib.c.ticket).in_(
-            select(ready.c.connector, ready.c.account, ready.c.ticket)
-        ),
-        ib.c.id.in_(select(ready.c.lone)),
-    )
-    candidates = (
+    # the chosen tickets' events through the ticket index, and the chosen lone items by
+    # id: two joins, not a filter on every backlog row (a filter with IN lists made the
+    # claim read the whole backlog by id: 19 of 30 ms at 100,000 events)
+    waiting_now = (can_claim, ib.c.attempts < max_attempts)
+    of_tickets = (
         select(ib.c.id)
-        .where(can_claim, ib.c.attempts < max_attempts, member)
-        .order_by(ib.c.id)
-        .limit(max_items)
+        .join(
+            ready,
+            and_(
+                ib.c.connector == ready.c.connector,
+                ib.c.account == ready.c.account,
+                ib.c.ticket == ready.c.ticket,
+            ),
+        )
+        .where(*waiting_now)
     )
+    lone_items = select(ib.c.id).join(ready, ib.c.id == ready.c.lone).where(*waiting_now)
+    members = union_all(of_tickets, lone_items).subquery("members")
+    chosen = select(members.c.id).order_by(members.c.id).limit(max_items)
+    candidates = select(ib.c.id).where(ib.c.id.in_(chosen), *waiting_now).order_by(ib.c.id)
     values = {
         "status": "claimed",
         "claimed_by": worker,
