@@ -20,8 +20,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, union_all
 
 from empathy_firewall.state import schema as t
 from empathy_firewall.state.sql import relax_commit
@@ -116,6 +117,19 @@ def put(store: StateStore, connector: str, account: str, dedupe_key: str, payloa
     return stored is not None
 
 
+def _oldest(can_claim: ColumnElement[bool], max_attempts: int, *extra: Any) -> Select[Any]:
+    """The oldest claimable events with attempts left, which a claim picks its tickets
+    among (``_WINDOW`` of them, so a claim costs the same on any backlog): the columns a
+    ticket's settling needs, and ``extra`` ones."""
+    ib = t.inbox
+    return (
+        select(*extra, ib.c.connector, ib.c.account, ib.c.ticket, ib.c.received_at)
+        .where(can_claim, ib.c.attempts < max_attempts)
+        .order_by(ib.c.id)
+        .limit(_WINDOW)
+    )
+
+
 def claim(
     store: StateStore,
     worker: str,
@@ -142,13 +156,7 @@ def claim(
     can_claim = claimable(now)
     # the oldest claimable events only (a long backlog is not grouped whole on every
     # claim); a chosen ticket still brings every claimable event it has, older or newer
-    window = (
-        select(ib.c.id, ib.c.connector, ib.c.account, ib.c.ticket, ib.c.received_at)
-        .where(can_claim, ib.c.attempts < max_attempts)
-        .order_by(ib.c.id)
-        .limit(_WINDOW)
-        .subquery("oldest")
-    )
+    window = _oldest(can_claim, max_attempts, ib.c.id).subquery("oldest")
     # one group per ticket; an item without a ticket is a group of its own
     lone = case((window.c.ticket.is_(None), window.c.id), else_=None)
     first = func.min(window.c.id)
@@ -272,13 +280,7 @@ def next_claim_at(
     """
     ib = t.inbox
     now = datetime.now(UTC)
-    window = (  # the events a claim looks at (the oldest claimable), read once
-        select(ib.c.connector, ib.c.account, ib.c.ticket, ib.c.received_at)
-        .where(claimable(now), ib.c.attempts < max_attempts)
-        .order_by(ib.c.id)
-        .limit(_WINDOW)
-        .cte("oldest")
-    )
+    window = _oldest(claimable(now), max_attempts).cte("oldest")  # read once, used thrice
     per_ticket = (
         select(func.max(window.c.received_at).label("newest"))
         .where(window.c.ticket.is_not(None))
@@ -299,14 +301,11 @@ def next_claim_at(
         lone, quietest, oldest, lease_ends = conn.execute(query).one()
     if lone:  # an item stored before schema 7 names no ticket: claimable at once
         return now
-    moments = [m for m in (lease_ends,) if m is not None]
+    # the columns are UTCDateTime, and min/max keep their type: aware datetimes on both
+    moments: list[datetime] = [] if lease_ends is None else [lease_ends]
     if quietest is not None and oldest is not None:
-        moments.append(min(_utc(quietest) + settle, _utc(oldest) + settle_max))
-    return max(now, min(_utc(m) for m in moments)) if moments else None
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+        moments.append(min(quietest + settle, oldest + settle_max))
+    return max(now, min(moments)) if moments else None
 
 
 def waiting(store: StateStore, *, max_attempts: int = 5) -> int:
