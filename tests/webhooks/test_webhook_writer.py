@@ -232,6 +232,32 @@ _PAYLOAD = _STORABLE_TEXT | st.builds(
 )
 
 
+def assert_stored_once_each(
+    store: StateStore, batch: list[tuple[str, str, str]], fresh: list[bool]
+) -> None:
+    """Only each key's first occurrence in ``batch`` was answered new, and the inbox holds
+    that occurrence byte for byte with the ticket its payload names."""
+    seen: set[tuple[str, str]] = set()
+    expected = []
+    for c, key, _payload in batch:
+        expected.append((c, key) not in seen)
+        seen.add((c, key))
+    assert fresh == expected
+    with store.engine.connect() as conn:
+        stored = {
+            (r.connector, r.dedupe_key): (r.payload, r.ticket)
+            for r in conn.execute(
+                select(
+                    t.inbox.c.connector, t.inbox.c.dedupe_key, t.inbox.c.payload, t.inbox.c.ticket
+                )
+            )
+        }
+    firsts: dict[tuple[str, str], tuple[str, str | None]] = {}
+    for c, key, payload in batch:
+        firsts.setdefault((c, key), (payload, ticket_of(payload)))
+    assert stored == firsts
+
+
 @pytest.mark.postgres
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
@@ -252,25 +278,7 @@ def test_postgres_batch_stores_any_text_exactly_and_marks_first_occurrences(
         conn.execute(t.inbox.delete())
     rows = [(c, "acme", key, payload) for c, key, payload in batch]
     fresh = inserter.insert(rows, datetime.now(UTC))
-    seen: set[tuple[str, str]] = set()
-    expected = []
-    for c, key, _payload in batch:
-        expected.append((c, key) not in seen)
-        seen.add((c, key))
-    assert fresh == expected
-    with opened.engine.connect() as conn:
-        stored = {
-            (r.connector, r.dedupe_key): (r.payload, r.ticket)
-            for r in conn.execute(
-                select(
-                    t.inbox.c.connector, t.inbox.c.dedupe_key, t.inbox.c.payload, t.inbox.c.ticket
-                )
-            )
-        }
-    firsts: dict[tuple[str, str], tuple[str, str | None]] = {}
-    for c, key, payload in batch:
-        firsts.setdefault((c, key), (payload, ticket_of(payload)))
-    assert stored == firsts
+    assert_stored_once_each(opened, batch, fresh)
 
 
 @pytest.fixture(scope="module")
@@ -481,25 +489,7 @@ def test_postgres_async_puts_store_any_text_exactly_and_answer_first_occurrences
         return list(await asyncio.gather(*(writer.aput(c, "acme", key, p) for c, key, p in batch)))
 
     fresh = loop.run_until_complete(put_all())
-    seen: set[tuple[str, str]] = set()
-    expected = []
-    for c, key, _payload in batch:
-        expected.append((c, key) not in seen)
-        seen.add((c, key))
-    assert fresh == expected
-    with opened.engine.connect() as conn:
-        stored = {
-            (r.connector, r.dedupe_key): (r.payload, r.ticket)
-            for r in conn.execute(
-                select(
-                    t.inbox.c.connector, t.inbox.c.dedupe_key, t.inbox.c.payload, t.inbox.c.ticket
-                )
-            )
-        }
-    firsts: dict[tuple[str, str], tuple[str, str | None]] = {}
-    for c, key, payload in batch:
-        firsts.setdefault((c, key), (payload, ticket_of(payload)))
-    assert stored == firsts
+    assert_stored_once_each(opened, batch, fresh)
 
 
 @pytest.mark.postgres
