@@ -306,10 +306,9 @@ class InboxWorker:
                 )
             except Exception as exc:  # the store is down: the next claim will say so
                 log.warning("inbox worker %s: %s", self.name, _describe(exc))
-                moment = None
-                horizon = options.idle_sleep
-            until = horizon if moment is None else (moment - datetime.now(UTC)).total_seconds()
-            wait = max(options.idle_sleep, min(until, horizon))
+            else:
+                until = horizon if moment is None else (moment - datetime.now(UTC)).total_seconds()
+                wait = max(options.idle_sleep, min(until, horizon))
         deadline = time.monotonic() + wait
         while not should_stop():
             left = deadline - time.monotonic()
