@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PgInboxInserter",
     "Row",
+    "autocommit_connection",
     "batch_params",
     "fresh_rows",
     "inbox_put_sql",
@@ -86,6 +87,15 @@ def table_name(engine: Engine) -> str:
     return f"{quote.quote_schema(schema)}.{name}" if schema else name
 
 
+def autocommit_connection(engine: Engine) -> psycopg.Connection[Any]:
+    """A dedicated driver connection (outside the engine's pool) to the engine's database,
+    in autocommit mode: each batch statement is its own transaction."""
+    cargs, cparams = engine.dialect.create_connect_args(engine.url)
+    conn: psycopg.Connection[Any] = engine.dialect.loaded_dbapi.connect(*cargs, **cparams)
+    conn.autocommit = True
+    return conn
+
+
 def batch_params(rows: Sequence[Row], now: datetime) -> tuple[dict[str, Any], dict[Key, int]]:
     """The statement's parameters for ``rows`` (each key once, in key order) and the index
     of each key's first occurrence."""
@@ -126,12 +136,7 @@ class PgInboxInserter:
 
     def _connection(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.closed:
-            cargs, cparams = self.engine.dialect.create_connect_args(self.engine.url)
-            conn: psycopg.Connection[Any] = self.engine.dialect.loaded_dbapi.connect(
-                *cargs, **cparams
-            )
-            conn.autocommit = True  # the statement is the transaction
-            self._conn = conn
+            self._conn = autocommit_connection(self.engine)
         return self._conn
 
     def insert(self, rows: Sequence[Row], now: datetime) -> list[bool]:

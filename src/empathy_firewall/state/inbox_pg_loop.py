@@ -35,7 +35,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine
 
 from empathy_firewall.errors import RetryableError
-from empathy_firewall.state.inbox_pg import Row, batch_params, fresh_rows, inbox_put_sql, table_name
+from empathy_firewall.state.inbox_pg import (
+    Row,
+    autocommit_connection,
+    batch_params,
+    fresh_rows,
+    inbox_put_sql,
+    table_name,
+)
 
 if TYPE_CHECKING:
     import psycopg
@@ -232,10 +239,8 @@ class PgLoopInserter:
         """In the executor: a new autocommit connection with the statement prepared."""
         from psycopg import pq
 
-        cargs, cparams = self.engine.dialect.create_connect_args(self.engine.url)
-        conn: psycopg.Connection[Any] = self.engine.dialect.loaded_dbapi.connect(*cargs, **cparams)
+        conn = autocommit_connection(self.engine)
         try:
-            conn.autocommit = True  # the statement is the transaction
             prepared = conn.pgconn.prepare(_STATEMENT, self.sql.encode())
             if prepared.status != pq.ExecStatus.COMMAND_OK:
                 raise RetryableError(
