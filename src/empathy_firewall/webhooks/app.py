@@ -38,7 +38,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from empathy_firewall.connectors.base import Headers
 from empathy_firewall.webhooks.handler import (
     PendingEvent,
-    Reason,
     WebhookReceiver,
     WebhookResponse,
 )
@@ -133,11 +132,7 @@ class WebhookRoute:
             except _TooLarge:
                 if receiver.observer is not None:
                     receiver.observer.received(receiver.name)
-                response = receiver.reject(
-                    Reason.BODY_TOO_LARGE,
-                    f"body exceeds {receiver.max_body_bytes} bytes",
-                    size=receiver.max_body_bytes + 1,
-                )
+                response = receiver.too_large(receiver.max_body_bytes + 1)
             else:
                 response = await self._accept(_neutral(scope, body))
         self.metrics.answered(receiver.name, time.perf_counter() - started)

@@ -248,6 +248,13 @@ class WebhookReceiver:
             _STATUS[reason], {"status": "rejected", "reason": reason.value, "detail": message}
         )
 
+    def too_large(self, size: int) -> WebhookResponse:
+        """The 413 for a body over ``max_body_bytes`` (a server that stops reading at the
+        limit passes ``max_body_bytes + 1``)."""
+        return self.reject(
+            Reason.BODY_TOO_LARGE, f"body exceeds {self.max_body_bytes} bytes", size=size
+        )
+
     def receive(self, request: WebhookRequest) -> WebhookResponse:
         """Run the pipeline on one request; never raises for anything the client sent."""
         step = self.check(request)
@@ -271,9 +278,7 @@ class WebhookReceiver:
         if request.method.upper() != "POST":
             return self.reject(Reason.METHOD_NOT_ALLOWED, "use POST", size=size)
         if size > self.max_body_bytes:
-            return self.reject(
-                Reason.BODY_TOO_LARGE, f"body exceeds {self.max_body_bytes} bytes", size=size
-            )
+            return self.too_large(size)
         if not _is_json(request.headers.get("Content-Type")):
             return self.reject(
                 Reason.UNSUPPORTED_MEDIA_TYPE, "expected Content-Type: application/json", size=size
