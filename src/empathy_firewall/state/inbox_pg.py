@@ -30,6 +30,7 @@ from sqlalchemy import Engine
 
 from empathy_firewall.state import schema as t
 from empathy_firewall.state.inbox import ticket_of
+from empathy_firewall.state.sql import qualified_name
 
 if TYPE_CHECKING:
     import psycopg
@@ -80,11 +81,7 @@ def inbox_put_sql(table: str, *, now: str = "%(now)s", rows: str = "%(rows)s") -
 
 def table_name(engine: Engine) -> str:
     """The inbox table's name, quoted and qualified with the engine's schema."""
-    translate = engine.get_execution_options().get("schema_translate_map") or {}
-    schema = translate.get(None)
-    quote = engine.dialect.identifier_preparer
-    name = quote.quote(t.inbox.name)
-    return f"{quote.quote_schema(schema)}.{name}" if schema else name
+    return qualified_name(engine, t.inbox)
 
 
 def autocommit_connection(engine: Engine) -> psycopg.Connection[Any]:

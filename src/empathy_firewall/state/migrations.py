@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, Table, inspect, select, text
 
 from empathy_firewall.errors import ConfigError
 from empathy_firewall.state import agent_tables, rate_tables, schema
+from empathy_firewall.state.sql import qualified_name, store_schema
 
 __all__ = ["MIGRATIONS", "Migration", "current_version", "migrate"]
 
@@ -44,15 +45,11 @@ def _v1(conn: Connection) -> None:
 def _add_column(conn: Connection, table: Table, column: str, kind: str) -> None:
     """``ALTER TABLE ... ADD COLUMN`` unless the column is there (a store whose v1 was made
     by a build that already had it: v1 creates the tables from the current metadata)."""
-    translate = conn.get_execution_options().get("schema_translate_map") or {}
-    where = translate.get(None)
-    if column in {c["name"] for c in inspect(conn).get_columns(table.name, schema=where)}:
+    found = inspect(conn).get_columns(table.name, schema=store_schema(conn))
+    if column in {c["name"] for c in found}:
         return
-    prep = conn.dialect.identifier_preparer
-    name = prep.quote(table.name)
-    if where:
-        name = f"{prep.quote_schema(where)}.{name}"
-    conn.execute(text(f"ALTER TABLE {name} ADD COLUMN {prep.quote(column)} {kind}"))
+    quoted = conn.dialect.identifier_preparer.quote(column)
+    conn.execute(text(f"ALTER TABLE {qualified_name(conn, table)} ADD COLUMN {quoted} {kind}"))
 
 
 def _v2(conn: Connection) -> None:
@@ -120,8 +117,7 @@ MIGRATIONS: tuple[Migration, ...] = (
 
 def current_version(conn: Connection) -> int:
     """The highest applied version (0 for an empty database)."""
-    translate = conn.get_execution_options().get("schema_translate_map") or {}
-    if not inspect(conn).has_table(schema.schema_versions.name, schema=translate.get(None)):
+    if not inspect(conn).has_table(schema.schema_versions.name, schema=store_schema(conn)):
         return 0
     found = conn.execute(select(schema.schema_versions.c.version)).scalars().all()
     return max(found, default=0)

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
-__all__ = ["chunks", "relax_commit", "upsert"]
+__all__ = ["chunks", "qualified_name", "relax_commit", "store_schema", "upsert"]
 
 _CHUNK = 1000
 
@@ -48,3 +48,21 @@ def relax_commit(conn: Connection) -> None:
     """
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+
+
+def store_schema(bind: Connection | Engine) -> str | None:
+    """The schema the store's tables live in (the bind's ``schema_translate_map``; the
+    engine sets it for a store opened with a schema), or None for the default one."""
+    translate = bind.get_execution_options().get("schema_translate_map") or {}
+    schema: str | None = translate.get(None)
+    return schema
+
+
+def qualified_name(bind: Connection | Engine, table: Table) -> str:
+    """``table``'s name quoted by the dialect and qualified with :func:`store_schema`, for
+    the few statements written as text (the schema name was checked against a strict
+    identifier pattern when the engine was made)."""
+    quote = bind.dialect.identifier_preparer
+    name = quote.quote(table.name)
+    schema = store_schema(bind)
+    return f"{quote.quote_schema(schema)}.{name}" if schema else name
