@@ -45,6 +45,28 @@ def test_a_bad_webhooks_key_exits_2_naming_it(tmp_path: Path) -> None:
     )
 
 
+def test_webhooks_typos_get_the_closest_key_and_are_listed_with_the_files_other_problems(
+    tmp_path: Path,
+) -> None:
+    """[webhooks] is reported like every other table (issue 11 item 10): the allowed keys,
+    the closest one, and every problem of the file at once, not one table per run."""
+    config = write_config(tmp_path, None, worker_nise=3, port=-1)
+    text = config.read_text("utf-8").replace("[state]", '[state]\nur = "x"')
+    config.write_text(text, "utf-8")
+    result = CliRunner().invoke(main, ["worker", "--config", str(config)])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert lines[0] == f"error: {config}: 3 problems:"
+    assert lines[1].strip().startswith("state.ur: unknown key; did you mean 'url'?")
+    assert lines[2].strip() == "webhooks.port: Input should be greater than or equal to 0"
+    assert (
+        lines[3]
+        .strip()
+        .startswith("webhooks.worker_nise: unknown key; did you mean 'worker_nice'? (allowed: ")
+    )
+    assert "Traceback" not in result.output
+
+
 def test_worker_until_empty_exits_with_its_counts(tmp_path: Path) -> None:
     # in-process: keep the test runner's CPU priority (the next test checks the default)
     config = write_config(tmp_path, f"sqlite:///{tmp_path / 'state.db'}", worker_nice=0)

@@ -32,6 +32,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from empathy_firewall.config_errors import ConfigFileError, validation_problems
 from empathy_firewall.errors import ConfigError
 from empathy_firewall.sync.settings import SyncConfig
 from empathy_firewall.webhooks.handler import DEFAULT_MAX_BODY_BYTES
@@ -107,11 +108,17 @@ def load_serve_config(path: Path) -> ServeConfig:
     raw = data.get("webhooks", {})
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: 'webhooks' must be a table ([webhooks])")
+    problems: list[str] = []
     try:
         webhooks = WebhookSettings.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(f"{path}: {_problems(exc, 'webhooks.')}") from None
-    sync = _load_sync(path)
+        problems = validation_problems("webhooks", exc, WebhookSettings)
+    try:
+        sync = _load_sync(path)
+    except ConfigFileError as exc:  # every problem of the file at once, the tables in order
+        raise ConfigFileError(path, [*exc.problems, *problems]) from None
+    if problems:
+        raise ConfigFileError(path, problems)
     connectors: dict[str, Mapping[str, Any]] = {sync.connector_name: sync.connector}
     for name, table in webhooks.connectors.items():
         if name in connectors:
@@ -128,10 +135,3 @@ def _load_sync(path: Path) -> SyncConfig:
     from empathy_firewall.sync.settings import load_sync_config
 
     return load_sync_config(path, extra_tables=frozenset({"webhooks"}))
-
-
-def _problems(exc: ValidationError, prefix: str = "") -> str:
-    return "; ".join(
-        f"{prefix}{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
-        for err in exc.errors(include_url=False, include_input=False)
-    )
